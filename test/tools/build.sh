@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real servers the tests run against into a git-ignored cache (.cache/tools/bin),
-# once per version. Re-running is a no-op when the binaries for the pinned versions exist.
+# once per version. Re-running is a no-op (milliseconds, no Go toolchain needed) when the binaries for the
+# pinned versions exist. Concurrent runs serialise on a lock file. Progress goes to stderr; the bin dir to stdout.
+#
+#   bash test/tools/build.sh [all|etcd|kube-apiserver|kubectl|kube-controller-manager]...
+#   all = etcd kube-apiserver kubectl (kube-controller-manager only when asked for)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -13,31 +17,71 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
-stamp_ok() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(cat "$bin/.$1.version")" == "$2" ]]; }
+stamp_ok() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(<"$bin/.$1.version")" == "$2" ]]; }
+
+version_of() { if [[ $1 == etcd ]]; then echo "$ETCD_VERSION"; else echo "$KUBERNETES_VERSION"; fi; }
+
+# Runs a long command, printing a heartbeat line every 30 s so a first run never looks stuck.
+with_heartbeat() {
+  local what=$1; shift
+  local t0=$SECONDS
+  (trap 'kill "$s" 2>/dev/null; exit 0' TERM
+   while sleep 30 & s=$!; wait "$s"; do log "$what: still building ($((SECONDS - t0))s)"; done) &
+  local hb=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$hb" 2>/dev/null || true
+  wait "$hb" 2>/dev/null || true
+  return "$rc"
+}
+
+lock_taken=0
+take_lock() {
+  ((lock_taken)) && return
+  command -v go >/dev/null || { log "go is not on PATH; install Go >= 1.25 to build the test tools"; exit 1; }
+  exec 9>"$cache/.build.lock"
+  if ! flock -n 9; then
+    log "another build is running; waiting for it (lock $cache/.build.lock)"
+    flock 9
+  fi
+  lock_taken=1
+}
 
 build_kube() {
   local want=("$@") todo=()
   for c in "${want[@]}"; do stamp_ok "$c" "$KUBERNETES_VERSION" || todo+=("$c"); done
   ((${#todo[@]})) || { log "kubernetes $KUBERNETES_VERSION: ${want[*]} cached"; return; }
+  take_lock
+  # Re-check under the lock: a concurrent run may have built them meanwhile.
+  todo=()
+  for c in "${want[@]}"; do stamp_ok "$c" "$KUBERNETES_VERSION" || todo+=("$c"); done
+  ((${#todo[@]})) || { log "kubernetes $KUBERNETES_VERSION: ${want[*]} cached"; return; }
   local work="$cache/src/kube-$KUBERNETES_VERSION"
   mkdir -p "$work"
   cp "$here/kube/tools.go" "$work/tools.go"
-  if [[ ! -f "$work/go.mod" ]]; then
+  # A wrapper module prepared by an earlier version of this script counts as prepared.
+  [[ -f "$work/go.sum" ]] && grep -q "k8s.io/kubernetes $KUBERNETES_VERSION" "$work/go.mod" 2>/dev/null && touch "$work/.prepared"
+  if [[ ! -f "$work/.prepared" ]]; then
     log "kubernetes $KUBERNETES_VERSION: preparing wrapper module (replace list generated from its go.mod)"
-    (cd "$work" && rm -f go.sum && go mod init cra-gate.dev/test-tools/kube >/dev/null 2>&1)
+    (cd "$work" && rm -f go.mod go.sum && go mod init cra-gate.dev/test-tools/kube >/dev/null 2>&1)
     local modfile
     modfile="$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    [[ -f "$modfile" ]] || { log "could not download k8s.io/kubernetes@$KUBERNETES_VERSION"; exit 1; }
     local staging="v0.${KUBERNETES_VERSION#v1.}"
     # Every `k8s.io/x => ./staging/src/k8s.io/x` replace becomes `k8s.io/x => k8s.io/x v0.Y.Z`.
-    sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/src/.*#\1#p' "$modfile" | while read -r m; do
-      (cd "$work" && go mod edit -replace "$m=$m@$staging")
-    done
-    (cd "$work" && go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy >&2)
+    local edits=()
+    while read -r m; do edits+=(-replace "$m=$m@$staging"); done \
+      < <(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/src/.*#\1#p' "$modfile")
+    ((${#edits[@]})) || { log "no staging replaces found in $modfile"; exit 1; }
+    (cd "$work" && go mod edit "${edits[@]}" && go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy >&2)
+    touch "$work/.prepared"
   fi
   for c in "${todo[@]}"; do
-    log "kubernetes $KUBERNETES_VERSION: building $c (cold builds take several minutes on 2 cores)"
+    log "kubernetes $KUBERNETES_VERSION: building $c (a cold build takes several minutes on 2 cores)"
     local t0=$SECONDS
-    (cd "$work" && go build -trimpath -ldflags=-s -o "$bin/$c" "k8s.io/kubernetes/cmd/$c")
+    rm -f "$bin/.$c.version"
+    (cd "$work" && with_heartbeat "$c" go build -trimpath -ldflags=-s -o "$bin/.$c.tmp" "k8s.io/kubernetes/cmd/$c")
+    mv -f "$bin/.$c.tmp" "$bin/$c"
     echo "$KUBERNETES_VERSION" >"$bin/.$c.version"
     log "kubernetes: $c built in $((SECONDS - t0))s"
   done
@@ -45,15 +89,23 @@ build_kube() {
 
 build_etcd() {
   if stamp_ok etcd "$ETCD_VERSION"; then log "etcd $ETCD_VERSION cached"; return; fi
+  take_lock
+  if stamp_ok etcd "$ETCD_VERSION"; then log "etcd $ETCD_VERSION cached"; return; fi
   local work="$cache/src/etcd-$ETCD_VERSION"
   mkdir -p "$work"
   cp "$here/etcd/main.go" "$work/main.go"
-  if [[ ! -f "$work/go.mod" ]]; then
-    (cd "$work" && go mod init cra-gate.dev/test-tools/etcd >/dev/null 2>&1 && go mod edit -require "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy >&2)
+  [[ -f "$work/go.sum" ]] && grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION" "$work/go.mod" 2>/dev/null && touch "$work/.prepared"
+  if [[ ! -f "$work/.prepared" ]]; then
+    log "etcd $ETCD_VERSION: preparing wrapper module"
+    (cd "$work" && rm -f go.mod go.sum && go mod init cra-gate.dev/test-tools/etcd >/dev/null 2>&1 \
+      && go mod edit -require "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy >&2)
+    touch "$work/.prepared"
   fi
   log "etcd $ETCD_VERSION: building"
   local t0=$SECONDS
-  (cd "$work" && go build -trimpath -ldflags=-s -o "$bin/etcd" .)
+  rm -f "$bin/.etcd.version"
+  (cd "$work" && with_heartbeat etcd go build -trimpath -ldflags=-s -o "$bin/.etcd.tmp" .)
+  mv -f "$bin/.etcd.tmp" "$bin/etcd"
   echo "$ETCD_VERSION" >"$bin/.etcd.version"
   log "etcd: built in $((SECONDS - t0))s"
 }
@@ -64,7 +116,7 @@ for w in "${what[@]}"; do
     all) build_etcd; build_kube kube-apiserver kubectl ;;
     etcd) build_etcd ;;
     kube-apiserver | kube-controller-manager | kubectl) build_kube "$w" ;;
-    *) echo "unknown tool: $w" >&2; exit 2 ;;
+    *) echo "unknown tool: $w (want: all etcd kube-apiserver kubectl kube-controller-manager)" >&2; exit 2 ;;
   esac
 done
 echo "$bin"

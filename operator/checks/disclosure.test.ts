@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyContact, disclosureContact } from './disclosure.ts';
+import { ctx, release } from './testkit.ts';
+
+const manufacturer = { name: 'ACME', email: 'psirt@acme.example', url: 'https://acme.example', address: 'x' };
+
+function run(contact: string | undefined, m: typeof manufacturer | null = manufacturer) {
+  return disclosureContact.run(
+    ctx(
+      release({
+        product: { name: 'p', ...(m ? { manufacturer: m } : {}) },
+        ...(contact === undefined ? {} : { vulnerabilityHandling: { contact } }),
+      }),
+    ),
+  );
+}
+
+test('disclosure.contact passes for mailto and https reporting pages', () => {
+  const table: [string | undefined, RegExp][] = [
+    ['mailto:psirt@acme.example', /mailto:psirt@acme.example/],
+    ['MAILTO:psirt@acme.example?subject=vuln', /MAILTO/],
+    ['mailto:psirt%2Bcra@acme.example', /mailto/],
+    ['https://acme.example/security/report', /https:\/\/acme.example\/security\/report/],
+    ['https://acme.example/.well-known/security.txt', /security.txt/],
+    [undefined, /mailto:psirt@acme.example/], // falls back to the manufacturer email
+    ['  ', /mailto:psirt@acme.example/],
+  ];
+  for (const [contact, message] of table) {
+    const out = run(contact);
+    assert.equal(out.result, 'Pass', String(contact));
+    assert.equal(out.reason, 'Compliant');
+    assert.match(out.message, message);
+  }
+});
+
+test('disclosure.contact failure paths', () => {
+  const table: [string | undefined, typeof manufacturer | null, string, string][] = [
+    [undefined, null, 'NoVulnerabilityContact', '/spec/vulnerabilityHandling/contact'],
+    [undefined, { ...manufacturer, email: '' }, 'NoVulnerabilityContact', '/spec/vulnerabilityHandling/contact'],
+    [undefined, { ...manufacturer, email: 'not an email' }, 'InvalidContact', '/spec/product/manufacturer/email'],
+    ['https://acme.example', manufacturer, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['https://acme.example/', manufacturer, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['https://other.example/?q=1', manufacturer, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['https://acme.example/en/', { ...manufacturer, url: 'https://ACME.example/en' }, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['http://acme.example/security', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['psirt@acme.example', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['mailto:', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['mailto:a@b.example,c@d.example', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['mailto:%E0%A4%A', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['tel:+4930123', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['not a url', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+  ];
+  for (const [contact, m, reason, pointer] of table) {
+    const out = run(contact, m);
+    assert.equal(out.result, 'Fail', String(contact));
+    assert.equal(out.reason, reason, String(contact));
+    assert.equal(out.findings?.[0]?.pointer, pointer, String(contact));
+  }
+  assert.match(run('psirt@acme.example').message, /use mailto:psirt@acme.example/);
+  assert.match(run('https://acme.example/').message, /homepage/);
+});
+
+test('classifyContact reports the kind', () => {
+  assert.deepEqual(classifyContact('mailto:a@b.example'), { ok: true, kind: 'mailto' });
+  assert.deepEqual(classifyContact('https://b.example/cvd'), { ok: true, kind: 'https' });
+  assert.deepEqual(classifyContact('https://b.example/cvd', 'not a url'), { ok: true, kind: 'https' });
+});

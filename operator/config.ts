@@ -1,0 +1,106 @@
+/**
+ * Operator configuration: command-line flags, each with an environment variable fallback
+ * (the Helm chart sets the environment; a developer uses flags).
+ */
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export interface OperatorConfig {
+  /** ReleasePolicy used by releases without `spec.policyRef`. */
+  defaultPolicy: string;
+  /** Namespace holding the leader-election Lease. */
+  namespace: string;
+  leaderElection: boolean;
+  leaseName: string;
+  identity: string;
+  metricsHost: string;
+  metricsPort: number;
+  concurrency: number;
+  /** Watch only this namespace (default: all namespaces). */
+  watchNamespace?: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+function podNamespace(env: NodeJS.ProcessEnv): string {
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
+  try {
+    return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+  } catch {
+    return 'cra-gate';
+  }
+}
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`invalid ${name}: ${JSON.stringify(raw)} (an integer from ${min} to ${max})`);
+  }
+  return n;
+}
+
+function bool(name: string, raw: string | undefined, def: boolean): boolean {
+  if (raw === undefined || raw === '') return def;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new Error(`invalid ${name}: ${JSON.stringify(raw)} (true or false)`);
+}
+
+export const USAGE = `cra-gate operator
+
+Flags (environment variable in brackets):
+  --default-policy NAME     ReleasePolicy for releases without spec.policyRef [CRA_GATE_DEFAULT_POLICY] (cra-baseline)
+  --namespace NS            namespace of the leader-election Lease [POD_NAMESPACE] (the pod's, else cra-gate)
+  --leader-elect BOOL       run leader election [CRA_GATE_LEADER_ELECT] (true)
+  --lease-name NAME         Lease name [CRA_GATE_LEASE_NAME] (cra-gate-operator)
+  --identity ID             this replica's identity [POD_NAME] (hostname_pid)
+  --metrics-bind HOST:PORT  health and metrics endpoint [CRA_GATE_METRICS_BIND] (0.0.0.0:8080)
+  --concurrency N           reconciles in parallel [CRA_GATE_CONCURRENCY] (4)
+  --watch-namespace NS      watch one namespace only [CRA_GATE_WATCH_NAMESPACE] (all)
+  LOG_LEVEL                 pino level (info)
+`;
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'default-policy': { type: 'string' },
+      namespace: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'lease-name': { type: 'string' },
+      identity: { type: 'string' },
+      'metrics-bind': { type: 'string' },
+      concurrency: { type: 'string' },
+      'watch-namespace': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const bind = values['metrics-bind'] ?? env.CRA_GATE_METRICS_BIND ?? '0.0.0.0:8080';
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new Error(`invalid metrics bind address ${JSON.stringify(bind)} (HOST:PORT)`);
+  const watchNamespace = values['watch-namespace'] ?? env.CRA_GATE_WATCH_NAMESPACE;
+  return {
+    defaultPolicy: values['default-policy'] ?? env.CRA_GATE_DEFAULT_POLICY ?? 'cra-baseline',
+    namespace: values.namespace ?? podNamespace(env),
+    leaderElection: bool('leader-elect', values['leader-elect'] ?? env.CRA_GATE_LEADER_ELECT, true),
+    leaseName: values['lease-name'] ?? env.CRA_GATE_LEASE_NAME ?? 'cra-gate-operator',
+    identity: values.identity ?? env.POD_NAME ?? `${hostname()}_${process.pid}`,
+    metricsHost: m[1] || '0.0.0.0',
+    metricsPort: int('metrics port', m[2], 8080, 0, 65535),
+    concurrency: int('concurrency', values.concurrency ?? env.CRA_GATE_CONCURRENCY, 4, 1, 64),
+    ...(watchNamespace ? { watchNamespace } : {}),
+    leaseDurationMs: int('CRA_GATE_LEASE_DURATION_MS', env.CRA_GATE_LEASE_DURATION_MS, 15_000, 1000, 600_000),
+    renewDeadlineMs: int('CRA_GATE_RENEW_DEADLINE_MS', env.CRA_GATE_RENEW_DEADLINE_MS, 10_000, 500, 600_000),
+    retryPeriodMs: int('CRA_GATE_RETRY_PERIOD_MS', env.CRA_GATE_RETRY_PERIOD_MS, 2_000, 100, 60_000),
+  };
+}

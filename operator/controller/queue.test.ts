@@ -1,0 +1,313 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkQueue, isTerminalError, type QueueTimers, type WorkOutcome } from './queue.ts';
+
+/** A manual clock + timers: `advance(ms)` fires due timers in deadline order. */
+class FakeTime implements QueueTimers {
+  now = 0;
+  #seq = 0;
+  timers = new Map<number, { at: number; fn: () => void }>();
+  clock = (): number => this.now;
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.#seq;
+    this.timers.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  async advance(ms: number): Promise<void> {
+    const end = this.now + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.now = next[1].at;
+      next[1].fn();
+      await settle();
+    }
+    this.now = end;
+    await settle();
+  }
+}
+
+/** Lets queued microtasks and immediate promise chains run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+test('dedupes a key added many times while waiting', async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { runs.push(k); } });
+  for (let i = 0; i < 10; i++) q.add('a');
+  q.add('b');
+  q.add('a');
+  assert.equal(q.len(), 2);
+  await settle();
+  assert.deepEqual(runs, ['a', 'b']);
+  assert.equal(q.len(), 0);
+});
+
+test('never runs one key concurrently; an add during processing re-runs it exactly once', async () => {
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  const gates: Array<ReturnType<typeof deferred>> = [];
+  const q = new WorkQueue({
+    concurrency: 4,
+    handler: async () => {
+      active++; runs++; maxActive = Math.max(maxActive, active);
+      const d = deferred(); gates.push(d);
+      await d.promise;
+      active--;
+    },
+  });
+  q.add('k');
+  await settle();
+  assert.equal(q.inFlight(), 1);
+  q.add('k'); q.add('k'); q.add('k');
+  await settle();
+  assert.equal(runs, 1, 'not started again while in flight');
+  assert.equal(q.len(), 0, 'dirty keys are not in the waiting queue');
+  gates[0]!.resolve();
+  await settle();
+  assert.equal(runs, 2, 're-run once after the current run');
+  gates[1]!.resolve();
+  await settle();
+  assert.equal(runs, 2);
+  assert.equal(maxActive, 1);
+});
+
+test('bounds concurrency across keys', async () => {
+  let active = 0;
+  let maxActive = 0;
+  const gates: Array<ReturnType<typeof deferred>> = [];
+  const done: string[] = [];
+  const q = new WorkQueue({
+    concurrency: 3,
+    handler: async (k) => {
+      active++; maxActive = Math.max(maxActive, active);
+      const d = deferred(); gates.push(d);
+      await d.promise;
+      active--; done.push(k);
+    },
+  });
+  for (let i = 0; i < 10; i++) q.add(`k${i}`);
+  await settle();
+  assert.equal(q.inFlight(), 3);
+  assert.equal(q.len(), 7);
+  while (done.length < 10) {
+    const g = gates.shift();
+    assert.ok(g, 'a handler is waiting');
+    g.resolve();
+    await settle();
+  }
+  assert.equal(maxActive, 3);
+  assert.deepEqual(done, Array.from({ length: 10 }, (_, i) => `k${i}`), 'FIFO order');
+});
+
+test('retries a failing key with growing backoff and resets it on success', async () => {
+  const t = new FakeTime();
+  let calls = 0;
+  const callTimes: number[] = [];
+  const errors: Array<{ willRetry: boolean; retryInMs: number | undefined }> = [];
+  let retries = 0;
+  const q = new WorkQueue({
+    concurrency: 1,
+    backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
+    clock: t.clock, timers: t,
+    metrics: { retry: () => { retries++; } },
+    handler: async () => {
+      calls++; callTimes.push(t.now);
+      if (calls <= 3) throw new Error(`boom ${calls}`);
+    },
+    onError: (_k, _e, willRetry, retryInMs) => errors.push({ willRetry, retryInMs }),
+  });
+  q.add('x');
+  await settle();
+  assert.equal(calls, 1);
+  assert.equal(q.retries('x'), 1);
+  await t.advance(99);
+  assert.equal(calls, 1, 'not before the backoff delay');
+  await t.advance(1);
+  assert.equal(calls, 2);
+  await t.advance(200);
+  assert.equal(calls, 3);
+  await t.advance(400);
+  assert.equal(calls, 4);
+  assert.deepEqual(callTimes, [0, 100, 300, 700]);
+  assert.deepEqual(errors, [
+    { willRetry: true, retryInMs: 100 },
+    { willRetry: true, retryInMs: 200 },
+    { willRetry: true, retryInMs: 400 },
+  ]);
+  assert.equal(retries, 3);
+  assert.equal(q.retries('x'), 0, 'reset on success');
+  assert.equal(q.delayedCount(), 0);
+  // A later failure starts from the initial delay again.
+  calls = 0;
+  q.add('x');
+  await settle();
+  assert.equal(errors.at(-1)?.retryInMs, 100);
+});
+
+test('terminal errors (retryable === false) are not retried', async () => {
+  const t = new FakeTime();
+  let calls = 0;
+  const errors: Array<{ key: string; willRetry: boolean }> = [];
+  const outcomes: WorkOutcome[] = [];
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t,
+    handler: async () => {
+      calls++;
+      throw Object.assign(new Error('bad spec'), { code: 'InvalidSpec', retryable: false });
+    },
+    onError: (key, _e, willRetry) => errors.push({ key, willRetry }),
+    metrics: { workDuration: (_s, o) => outcomes.push(o) },
+  });
+  q.add('t');
+  await settle();
+  await t.advance(120_000);
+  assert.equal(calls, 1);
+  assert.deepEqual(errors, [{ key: 't', willRetry: false }]);
+  assert.deepEqual(outcomes, ['terminal']);
+  assert.equal(q.delayedCount(), 0);
+  assert.equal(isTerminalError({ retryable: false }), true);
+  assert.equal(isTerminalError({ retryable: true }), false);
+  assert.equal(isTerminalError(new Error('x')), false);
+  assert.equal(isTerminalError(null), false);
+});
+
+test('requeueAfterMs schedules one later run; the earliest timer wins', async () => {
+  const t = new FakeTime();
+  const runs: number[] = [];
+  let first = true;
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t,
+    handler: async () => {
+      runs.push(t.now);
+      if (first) { first = false; return { requeueAfterMs: 5000 }; }
+      return undefined;
+    },
+  });
+  q.add('r');
+  await settle();
+  assert.deepEqual(runs, [0]);
+  assert.equal(q.delayedCount(), 1);
+  q.addAfter('r', 10_000); // later: ignored
+  assert.equal(t.timers.size, 1);
+  q.addAfter('r', 2000); // earlier: replaces
+  assert.equal(t.timers.size, 1);
+  await t.advance(2000);
+  assert.deepEqual(runs, [0, 2000]);
+  await t.advance(20_000);
+  assert.deepEqual(runs, [0, 2000], 'the replaced 5 s timer and the ignored 10 s one never fire');
+  assert.equal(q.delayedCount(), 0);
+});
+
+test('default timers are unref()ed and fire', async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { runs.push(k); } });
+  q.addAfter('later', 20);
+  const deadline = Date.now() + 2000;
+  while (runs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(runs, ['later']);
+  // A long unref'ed timer must not keep the test process alive; shutdown clears it anyway.
+  q.addAfter('much-later', 3_600_000);
+  const res = await q.shutdown();
+  assert.deepEqual(res, { drained: true, inFlight: [] });
+});
+
+test('shutdown stops intake and waits for in-flight handlers', async () => {
+  const gate = deferred();
+  const runs: string[] = [];
+  const q = new WorkQueue({
+    concurrency: 1,
+    handler: async (k) => { runs.push(k); if (k === 'slow') await gate.promise; },
+  });
+  q.add('slow');
+  q.add('waiting');
+  await settle();
+  assert.equal(q.inFlight(), 1);
+  let resolved = false;
+  const p = q.shutdown({ drainTimeoutMs: 5000 }).then((r) => { resolved = true; return r; });
+  q.add('after-shutdown');
+  q.addAfter('after-shutdown-2', 1);
+  await settle();
+  assert.equal(resolved, false);
+  assert.equal(q.len(), 0);
+  gate.resolve();
+  assert.deepEqual(await p, { drained: true, inFlight: [] });
+  await settle();
+  assert.deepEqual(runs, ['slow'], 'waiting and later keys are dropped');
+});
+
+test('shutdown gives up after the drain timeout', async () => {
+  const t = new FakeTime();
+  const q = new WorkQueue({ concurrency: 1, clock: t.clock, timers: t, handler: () => new Promise(() => {}) });
+  q.add('stuck');
+  await settle();
+  const p = q.shutdown({ drainTimeoutMs: 1000 });
+  await t.advance(1000);
+  assert.deepEqual(await p, { drained: false, inFlight: ['stuck'] });
+});
+
+test('a failure during shutdown is not retried', async () => {
+  const gate = deferred();
+  const errors: boolean[] = [];
+  const q = new WorkQueue({
+    concurrency: 1,
+    handler: async () => { await gate.promise; throw new Error('late'); },
+    onError: (_k, _e, willRetry) => errors.push(willRetry),
+  });
+  q.add('k');
+  await settle();
+  const p = q.shutdown({ drainTimeoutMs: 5000 });
+  gate.resolve();
+  assert.equal((await p).drained, true);
+  assert.deepEqual(errors, [false]);
+  assert.equal(q.delayedCount(), 0);
+});
+
+test('metrics hooks see depth, adds and durations', async () => {
+  const t = new FakeTime();
+  const depths: number[] = [];
+  let adds = 0;
+  const durations: Array<[number, WorkOutcome]> = [];
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t,
+    handler: async (k) => { t.now += 250; if (k === 'b') return { requeueAfterMs: 10 }; return undefined; },
+    metrics: { depth: (n) => depths.push(n), add: () => { adds++; }, workDuration: (s, o) => durations.push([s, o]) },
+  });
+  q.add('a'); q.add('a'); q.add('b');
+  await settle();
+  assert.equal(adds, 3);
+  assert.deepEqual(depths, [1, 2, 1, 0]);
+  assert.deepEqual(durations, [[0.25, 'success'], [0.25, 'requeue']]);
+});
+
+test('a handler that throws synchronously is retried, and a throwing onError hook is contained', async () => {
+  const t = new FakeTime();
+  let calls = 0;
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t, backoff: { initialMs: 10, jitter: 0 },
+    handler: (() => { calls++; if (calls === 1) throw new Error('sync'); return Promise.resolve(); }) as (k: string) => Promise<void>,
+    onError: () => { throw new Error('hook broke'); },
+  });
+  q.add('s');
+  await settle();
+  await t.advance(10);
+  assert.equal(calls, 2);
+});
+
+test('rejects a bad concurrency', () => {
+  assert.throws(() => new WorkQueue({ concurrency: 0, handler: async () => {} }), RangeError);
+});

@@ -1,0 +1,295 @@
+/**
+ * A per-object work queue in the spirit of client-go's `workqueue` and kube-rs's controller runtime.
+ *
+ * Guarantees:
+ * - **Dedupe**: a key waiting in the queue is queued once, however often it is added.
+ * - **No concurrent runs of one key**: a key being processed is never handed to a second worker; if it is
+ *   added meanwhile it is marked dirty and re-run once after the current run finishes.
+ * - **Bounded concurrency**: at most `concurrency` handlers run at once.
+ * - **Retries**: a handler that throws is retried with per-key jittered exponential backoff, reset on
+ *   success; errors with `retryable === false` (the `CraGateError` shape) are terminal and not retried.
+ * - **Delayed adds**: `requeueAfterMs` results and {@link WorkQueue.addAfter} keep one timer per key, the
+ *   earliest wins; timers are `unref()`ed so they never keep the process alive.
+ * - **Graceful shutdown**: {@link WorkQueue.shutdown} stops intake and waits for in-flight handlers.
+ */
+import { Backoff } from '../kube/backoff.ts';
+
+/** What a handler may return: nothing, or a request to run the key again after a delay. */
+export type QueueResult = { requeueAfterMs?: number } | void;
+
+/** Outcome of one handler run, as reported to metrics hooks. */
+export type WorkOutcome = 'success' | 'requeue' | 'error' | 'terminal';
+
+/** Hooks through which the queue reports metrics (see `queueMetricsHooks` in `operator/metrics.ts`). */
+export interface QueueMetricsHooks {
+  /** Called with the current number of waiting keys whenever it changes. */
+  depth?(depth: number): void;
+  /** Called for each accepted add (including deduplicated ones, as client-go counts them). */
+  add?(key: string): void;
+  /** Called when a failed key is scheduled for a retry. */
+  retry?(key: string): void;
+  /** Called after each handler run with its duration in seconds. */
+  workDuration?(seconds: number, outcome: WorkOutcome): void;
+}
+
+/** Minimal timer API, injectable for tests. Handles must be accepted by `clearTimeout`. */
+export interface QueueTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of {@link WorkQueue}. */
+export interface WorkQueueOptions {
+  /** Maximum number of handlers running at once (>= 1). */
+  concurrency: number;
+  /** Processes one key. Throw to retry; throw an error with `retryable === false` to give up. */
+  handler: (key: string) => Promise<QueueResult>;
+  /** Per-key retry backoff (defaults: 800 ms .. 30 s, factor 2, jitter 0.2). */
+  backoff?: { initialMs?: number; maxMs?: number; factor?: number; jitter?: number; random?: () => number };
+  /** Metrics hooks. */
+  metrics?: QueueMetricsHooks;
+  /**
+   * Called when a handler throws. `willRetry` is false for terminal errors (`retryable === false`) and
+   * after shutdown; `retryInMs` is the scheduled delay when retrying.
+   */
+  onError?: (key: string, err: unknown, willRetry: boolean, retryInMs?: number) => void;
+  /** Monotonic clock in milliseconds (default `performance.now`). */
+  clock?: () => number;
+  /** Timer implementation (default: global timers, unref'ed). */
+  timers?: QueueTimers;
+}
+
+/** Result of {@link WorkQueue.shutdown}. */
+export interface ShutdownResult {
+  /** True when every in-flight handler finished before the drain timeout. */
+  drained: boolean;
+  /** Keys whose handlers were still running when shutdown resolved. */
+  inFlight: string[];
+}
+
+const defaultTimers: QueueTimers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(h) {
+    clearTimeout(h as NodeJS.Timeout);
+  },
+};
+
+/** True when `err` declares itself non-retryable (`err.retryable === false`). */
+export function isTerminalError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === false;
+}
+
+/** A deduplicating, per-key serialised, concurrency-bounded work queue with retries. */
+export class WorkQueue {
+  readonly #concurrency: number;
+  readonly #handler: (key: string) => Promise<QueueResult>;
+  readonly #backoffOpts: NonNullable<WorkQueueOptions['backoff']>;
+  readonly #metrics: QueueMetricsHooks;
+  readonly #onError: WorkQueueOptions['onError'];
+  readonly #clock: () => number;
+  readonly #timers: QueueTimers;
+
+  /** FIFO of waiting keys; `#queued` mirrors it for O(1) membership. */
+  #queue: string[] = [];
+  #queued = new Set<string>();
+  #processing = new Set<string>();
+  #dirty = new Set<string>();
+  #delayed = new Map<string, { at: number; handle: unknown }>();
+  #backoffs = new Map<string, Backoff>();
+  #pumpScheduled = false;
+  #shuttingDown = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(opts: WorkQueueOptions) {
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
+      throw new RangeError(`WorkQueue: concurrency must be a positive integer (got ${opts.concurrency})`);
+    }
+    this.#concurrency = opts.concurrency;
+    this.#handler = opts.handler;
+    this.#backoffOpts = opts.backoff ?? {};
+    this.#metrics = opts.metrics ?? {};
+    this.#onError = opts.onError;
+    this.#clock = opts.clock ?? (() => performance.now());
+    this.#timers = opts.timers ?? defaultTimers;
+  }
+
+  /** Number of keys waiting to be processed (not counting in-flight or delayed ones). */
+  len(): number {
+    return this.#queue.length;
+  }
+
+  /** Number of handlers currently running. */
+  inFlight(): number {
+    return this.#processing.size;
+  }
+
+  /** Number of keys with a pending delayed add (retry or requeue timer). */
+  delayedCount(): number {
+    return this.#delayed.size;
+  }
+
+  /** True once {@link shutdown} has been called. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Queues `key` for processing. Ignored after shutdown. A key already waiting is not queued twice; a key
+   * being processed is re-run once after its current run.
+   */
+  add(key: string): void {
+    if (this.#shuttingDown) return;
+    this.#metrics.add?.(key);
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#metrics.depth?.(this.#queue.length);
+    this.#schedulePump();
+  }
+
+  /**
+   * Adds `key` after `ms` milliseconds. One timer per key: if a timer is pending, the earlier deadline
+   * wins. `ms <= 0` adds at once.
+   */
+  addAfter(key: string, ms: number): void {
+    if (this.#shuttingDown) return;
+    if (!(ms > 0)) {
+      this.add(key);
+      return;
+    }
+    const at = this.#clock() + ms;
+    const existing = this.#delayed.get(key);
+    if (existing) {
+      if (existing.at <= at) return;
+      this.#timers.clearTimeout(existing.handle);
+    }
+    const handle = this.#timers.setTimeout(() => {
+      const cur = this.#delayed.get(key);
+      if (cur && cur.handle === handle) this.#delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.#delayed.set(key, { at, handle });
+  }
+
+  /** Drops the retry state of `key` (its next failure starts from the initial backoff). */
+  forget(key: string): void {
+    this.#backoffs.delete(key);
+  }
+
+  /** Number of consecutive failures recorded for `key` since its last success. */
+  retries(key: string): number {
+    return this.#backoffs.get(key)?.attempts ?? 0;
+  }
+
+  /**
+   * Stops intake (adds are ignored, pending delayed adds are cancelled, waiting keys are dropped) and
+   * resolves when in-flight handlers have finished or `drainTimeoutMs` (default 30 s) has passed.
+   */
+  shutdown(opts: { drainTimeoutMs?: number } = {}): Promise<ShutdownResult> {
+    this.#shuttingDown = true;
+    for (const { handle } of this.#delayed.values()) this.#timers.clearTimeout(handle);
+    this.#delayed.clear();
+    this.#queue = [];
+    this.#queued.clear();
+    this.#dirty.clear();
+    this.#metrics.depth?.(0);
+    if (this.#processing.size === 0) return Promise.resolve({ drained: true, inFlight: [] });
+    const drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+    return new Promise<ShutdownResult>((resolve) => {
+      let done = false;
+      const timer = this.#timers.setTimeout(() => {
+        if (done) return;
+        done = true;
+        resolve({ drained: false, inFlight: [...this.#processing] });
+      }, drainTimeoutMs);
+      this.#idleWaiters.push(() => {
+        if (done) return;
+        done = true;
+        this.#timers.clearTimeout(timer);
+        resolve({ drained: true, inFlight: [] });
+      });
+    });
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    // Deferred so that synchronous bursts of add() are deduplicated before any handler starts.
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (!this.#shuttingDown && this.#processing.size < this.#concurrency && this.#queue.length > 0) {
+      const key = this.#queue.shift() as string;
+      this.#queued.delete(key);
+      this.#metrics.depth?.(this.#queue.length);
+      this.#processing.add(key);
+      void this.#run(key);
+    }
+  }
+
+  async #run(key: string): Promise<void> {
+    const started = this.#clock();
+    let outcome: WorkOutcome;
+    try {
+      const result = await this.#handler(key);
+      this.#backoffs.delete(key);
+      const after = result && typeof result === 'object' ? result.requeueAfterMs : undefined;
+      if (typeof after === 'number' && Number.isFinite(after) && after >= 0) {
+        outcome = 'requeue';
+        this.addAfter(key, after);
+      } else {
+        outcome = 'success';
+      }
+    } catch (err) {
+      if (isTerminalError(err)) {
+        outcome = 'terminal';
+        this.#backoffs.delete(key);
+        this.#safeOnError(key, err, false);
+      } else {
+        outcome = 'error';
+        if (this.#shuttingDown) {
+          this.#safeOnError(key, err, false);
+        } else {
+          let b = this.#backoffs.get(key);
+          if (!b) {
+            b = new Backoff(this.#backoffOpts);
+            this.#backoffs.set(key, b);
+          }
+          const delay = b.next();
+          this.#metrics.retry?.(key);
+          this.#safeOnError(key, err, true, delay);
+          this.addAfter(key, delay);
+        }
+      }
+    }
+    this.#metrics.workDuration?.(Math.max(0, this.#clock() - started) / 1000, outcome);
+    this.#processing.delete(key);
+    if (this.#dirty.delete(key)) this.add(key);
+    if (this.#shuttingDown && this.#processing.size === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+    this.#schedulePump();
+  }
+
+  #safeOnError(key: string, err: unknown, willRetry: boolean, retryInMs?: number): void {
+    try {
+      this.#onError?.(key, err, willRetry, retryInMs);
+    } catch {
+      // A faulty hook must never break the queue.
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Reconcile one ProductRelease: level-triggered. It reads the latest cached object (never the event
+ * that queued it), evaluates it against its policy, and writes the status subresource, an Event when
+ * the verdict changes, and metrics. Returns when to look again.
+ */
+import type { Logger } from 'pino';
+import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
+import { PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
+import { evaluate, type Evaluation } from '../engine/evaluate.ts';
+import type { QueueResult } from './queue.ts';
+import { mergeConditions, rfc3339, type Condition, type ConditionInput } from '../kube/conditions.ts';
+import type { StatusWriter } from '../kube/status.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import type { Metrics } from '../metrics.ts';
+import { canonicalJson } from '../util/canonical.ts';
+
+export interface ReconcileDeps {
+  getRelease(key: string): ProductRelease | undefined;
+  getPolicy(name: string): ReleasePolicy | undefined;
+  status: StatusWriter;
+  events: EventRecorder;
+  metrics: Metrics;
+  log: Logger;
+  defaultPolicy: string;
+  now(): Date;
+  /** Called with the decision written for a key (undefined when the release is gone). */
+  onDecision?(key: string, decision: string | undefined): void;
+  /** A status that matches but is older than this is rewritten so `evaluatedAt` stays fresh. */
+  refreshStatusAfterMs?: number;
+}
+
+/** The longest we wait before looking at an approved release again when its policy names no interval. */
+const DEFAULT_REEVALUATE_MS = 6 * 3600_000;
+
+export async function reconcileRelease(deps: ReconcileDeps, key: string): Promise<QueueResult> {
+  const release = deps.getRelease(key);
+  if (!release?.metadata?.name) {
+    deps.onDecision?.(key, undefined);
+    return;
+  }
+  const log = deps.log.child({ release: key, generation: release.metadata.generation });
+  const policyName = release.spec.policyRef || deps.defaultPolicy;
+  const policy = deps.getPolicy(policyName);
+  const now = deps.now();
+
+  const started = performance.now();
+  const ev = evaluate({ release, policy, policyName, now });
+  deps.metrics.evaluationDuration.observe((performance.now() - started) / 1000);
+  for (const c of ev.checks) deps.metrics.checkResultsTotal.inc({ check: c.id, result: c.result });
+
+  const previous = release.status;
+  const status = buildStatus(release, ev, now);
+  if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000)) {
+    const written = await deps.status.patch(
+      {
+        plural: PRODUCT_RELEASE_PLURAL,
+        namespace: release.metadata.namespace,
+        name: release.metadata.name,
+        resourceVersion: release.metadata.resourceVersion,
+      },
+      status,
+    );
+    if (!written) {
+      deps.onDecision?.(key, undefined);
+      return;
+    }
+    log.info({ decision: ev.decision, reason: ev.reason, summary: ev.summary }, ev.message);
+  } else {
+    log.debug({ decision: ev.decision }, 'status current');
+  }
+  deps.onDecision?.(key, ev.decision);
+
+  if (verdictChanged(previous, ev)) {
+    deps.events.event(
+      {
+        apiVersion: release.apiVersion,
+        kind: release.kind,
+        name: release.metadata.name,
+        namespace: release.metadata.namespace ?? 'default',
+        uid: release.metadata.uid ?? '',
+        resourceVersion: release.metadata.resourceVersion,
+      },
+      {
+        type: ev.decision === 'Approved' ? 'Normal' : 'Warning',
+        reason: ev.decision === 'Pending' ? ev.reason : ev.decision,
+        action: 'Evaluate',
+        note: ev.message,
+      },
+    );
+  }
+  const requeue = Math.min(ev.requeueAfterMs ?? DEFAULT_REEVALUATE_MS, DEFAULT_REEVALUATE_MS * 4);
+  return { requeueAfterMs: Math.max(1000, requeue) };
+}
+
+export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date): ProductReleaseStatus {
+  const generation = release.metadata?.generation;
+  const evaluated: ConditionInput =
+    ev.decision === 'Pending'
+      ? { type: 'Evaluated', status: 'False', reason: ev.reason, message: ev.message }
+      : {
+          type: 'Evaluated',
+          status: 'True',
+          reason: 'Evaluated',
+          message: `evaluated against policy ${ev.policy?.name ?? '?'} (generation ${ev.policy?.generation ?? '?'})`,
+        };
+  const approved: ConditionInput = {
+    type: 'Approved',
+    status: ev.decision === 'Approved' ? 'True' : 'False',
+    reason: ev.reason,
+    message: ev.message,
+  };
+  const ready: ConditionInput = { ...approved, type: 'Ready' };
+  const conditions = mergeConditions(
+    (release.status?.conditions ?? []) as Condition[],
+    [evaluated, approved, ready],
+    generation,
+    now,
+  );
+  return {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    decision: ev.decision,
+    conditions,
+    checks: ev.checks,
+    summary: ev.summary,
+    policy: ev.policy ?? null,
+    evaluatedAt: rfc3339(now),
+  } as ProductReleaseStatus;
+}
+
+function comparable(s: ProductReleaseStatus | undefined): string {
+  if (!s) return '';
+  const { evaluatedAt: _e, ...rest } = s as ProductReleaseStatus & { evaluatedAt?: string };
+  return canonicalJson(rest);
+}
+
+/** Writes when anything but `evaluatedAt` differs, or when `evaluatedAt` has grown stale. */
+export function needsWrite(
+  previous: ProductReleaseStatus | undefined,
+  next: ProductReleaseStatus,
+  now: Date,
+  refreshAfterMs: number,
+): boolean {
+  if (comparable(previous) !== comparable(next)) return true;
+  const at = (previous as { evaluatedAt?: string } | undefined)?.evaluatedAt;
+  return !at || now.getTime() - Date.parse(at) >= refreshAfterMs;
+}
+
+function verdictChanged(previous: ProductReleaseStatus | undefined, ev: Evaluation): boolean {
+  if (!previous?.decision) return true;
+  if (previous.decision !== ev.decision) return true;
+  const prevApproved = previous.conditions?.find((c) => c.type === 'Approved');
+  return prevApproved?.message !== ev.message;
+}

@@ -1,0 +1,150 @@
+/**
+ * The one catalogue of stable codes used by cra-gate.
+ *
+ * Every entry's key IS its `reason`: a CamelCase word used verbatim as a Kubernetes condition reason, an
+ * Event reason and a Prometheus label value. The set is closed and small, so labels stay bounded; renaming a
+ * reason is an API change.
+ *
+ * - `kind: 'ok'`        — a passing outcome (check passed, all checks passed).
+ * - `kind: 'violation'` — a check found the release non-compliant; the release owner must act.
+ * - `kind: 'error'`     — something went wrong while evaluating; `retryable` says whether backing off and
+ *                          retrying can help (transient) or a human must change something (terminal).
+ *
+ * Style after fastify's coded errors: `craError('PolicyNotFound', 'no ReleasePolicy "x"')` builds a
+ * `CraGateError` carrying the code, the summary-derived defaults and the cause.
+ */
+
+export type ReasonKind = 'ok' | 'violation' | 'error';
+
+export interface ReasonEntry {
+  /** Short human explanation of the code (not the per-instance message). */
+  readonly summary: string;
+  readonly kind: ReasonKind;
+  /** Transient: retry with backoff. Terminal: retrying without a change cannot help. */
+  readonly retryable: boolean;
+}
+
+const ok = (summary: string): ReasonEntry => ({ summary, kind: 'ok', retryable: false });
+const violation = (summary: string): ReasonEntry => ({ summary, kind: 'violation', retryable: false });
+const terminal = (summary: string): ReasonEntry => ({ summary, kind: 'error', retryable: false });
+const transient = (summary: string): ReasonEntry => ({ summary, kind: 'error', retryable: true });
+
+export const reasons = {
+  // ---- passing outcomes -------------------------------------------------------------------------------
+  Compliant: ok('the check passed'),
+  AllChecksPassed: ok('no blocking check failed'),
+  NotApplicable: ok('the check does not apply to this release'),
+
+  // ---- decision-level --------------------------------------------------------------------------------
+  PolicyViolation: violation('one or more blocking checks failed'),
+  Evaluating: ok('evaluation in progress'),
+
+  // ---- operational errors ----------------------------------------------------------------------------
+  PolicyNotFound: terminal('the referenced ReleasePolicy does not exist (re-evaluated when it appears)'),
+  PolicyInvalid: terminal('the ReleasePolicy is malformed'),
+  UnknownCheck: terminal('the policy names a check id this operator does not know'),
+  InvalidCheckParams: terminal('the policy gives a check parameters it cannot use'),
+  CheckCrashed: terminal('a check threw instead of returning a result'),
+  EvidenceUnavailable: transient('evidence needed by a check could not be collected'),
+  InvalidSpec: terminal('the ProductRelease spec is malformed'),
+  ApiServerError: transient('the Kubernetes API server returned an error'),
+  Conflict: transient('the object changed concurrently (HTTP 409); re-read and retry'),
+  Internal: terminal('an unexpected internal error'),
+
+  // ---- cra.applicability -----------------------------------------------------------------------------
+  MissingPlacedOnMarket: violation('spec.placedOnMarket is not set'),
+  InvalidDate: violation('a date is not a real calendar date in the expected format'),
+
+  // ---- manufacturer.identity -------------------------------------------------------------------------
+  MissingManufacturerName: violation('the manufacturer name is missing'),
+  MissingPostalAddress: violation('the manufacturer postal address is missing'),
+  MissingContactChannel: violation('the manufacturer has neither an email nor a URL'),
+  IncompleteManufacturerIdentity: violation('several manufacturer identity fields are missing'),
+
+  // ---- update.channel --------------------------------------------------------------------------------
+  NoUpdateChannel: violation('no security update channel is declared'),
+  InsecureUpdateChannel: violation('the update channel is not an https URL'),
+  ManualUpdatesWithoutJustification: violation('automatic updates are off without a justification'),
+
+  // ---- update.support-period -------------------------------------------------------------------------
+  MissingSupportEnd: violation('spec.updates.supportEnd is not set'),
+  SupportPeriodTooShort: violation('the support period is shorter than required'),
+  MissingExpectedUseRationale: violation('a shorter expected use period needs a rationale'),
+
+  // ---- disclosure.contact ----------------------------------------------------------------------------
+  NoVulnerabilityContact: violation('no point of contact for vulnerability reports'),
+  InvalidContact: violation('the vulnerability contact is neither a valid mailto: nor an https: URL'),
+  ContactIsHomepage: violation('the vulnerability contact is a plain homepage'),
+} as const satisfies Record<string, ReasonEntry>;
+
+export type Reason = keyof typeof reasons;
+
+export function isReason(value: unknown): value is Reason {
+  return typeof value === 'string' && Object.hasOwn(reasons, value);
+}
+
+export function reasonEntry(reason: Reason): ReasonEntry {
+  return reasons[reason];
+}
+
+export interface CraGateErrorOptions {
+  cause?: unknown;
+  /** Small, non-secret structured context (field paths, ids). */
+  details?: Readonly<Record<string, unknown>>;
+  /** Override the catalogue's retryable flag (e.g. a 4xx vs 5xx from the API server). */
+  retryable?: boolean;
+}
+
+export class CraGateError extends Error {
+  readonly code: Reason;
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: Reason, message?: string, options: CraGateErrorOptions = {}) {
+    super(message ?? reasons[code].summary, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CraGateError';
+    this.code = code;
+    this.retryable = options.retryable ?? reasons[code].retryable;
+    this.details = options.details;
+  }
+
+  /** The condition/Event reason (same as `code`). */
+  get reason(): Reason {
+    return this.code;
+  }
+}
+
+/** Build a coded error: `craError('PolicyInvalid', 'spec.checks[1].id is empty')`. */
+export function craError(code: Reason, message?: string, options?: CraGateErrorOptions): CraGateError {
+  return new CraGateError(code, message, options);
+}
+
+export function isCraGateError(err: unknown): err is CraGateError {
+  return err instanceof CraGateError;
+}
+
+/** The reason to report for any thrown value: a CraGateError's code, otherwise `Internal`. */
+export function reasonOf(err: unknown): Reason {
+  return isCraGateError(err) ? err.code : 'Internal';
+}
+
+/** Whether retrying with backoff may help. Unknown errors are treated as transient (fail safe: retry, bounded). */
+export function isRetryable(err: unknown): boolean {
+  return isCraGateError(err) ? err.retryable : true;
+}
+
+/** A short one-line message for any thrown value (bounded length, no stack). */
+export function errorMessage(err: unknown, max = 200): string {
+  let text: string;
+  if (err instanceof Error) text = err.message || err.name;
+  else if (typeof err === 'string') text = err;
+  else {
+    try {
+      text = JSON.stringify(err) ?? String(err);
+    } catch {
+      text = String(err);
+    }
+  }
+  text = text.replace(/\s+/g, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,299 @@
+/**
+ * A ListWatch informer: a local cache of one resource kept current by a list followed by a watch.
+ *
+ * It survives what a long-running watch meets in practice:
+ *  - 410 Gone (the resourceVersion was compacted away): re-list and diff against the cache;
+ *  - errors and dropped connections: restart with jittered exponential backoff (0.8 s to 30 s);
+ *  - silent stalls: the watch request carries a server-side timeout, an inactivity watchdog aborts a
+ *    connection that stays silent past it, and a periodic re-list repairs anything missed.
+ * Handlers receive the object as cached; reconcilers must read the latest object from the cache,
+ * never act on the event payload alone.
+ */
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Backoff } from './backoff.ts';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+export type InformerHandler<T> = (event: InformerEvent, obj: T, old: T | undefined) => void;
+
+/** A page of a list call: the items and the list's resourceVersion / continue token. */
+export interface ListPage<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+export interface InformerOptions<T> {
+  kubeConfig: KubeConfig;
+  /** Human name for logs and metrics, e.g. `productreleases`. */
+  resource: string;
+  /** API path to watch, e.g. `/apis/cra-gate.dev/v1alpha1/productreleases`. */
+  watchPath: string;
+  /** Lists one page. */
+  list: (opts: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
+  log: Logger;
+  /** Re-list this often even when the watch looks healthy (default 10 min). */
+  relistIntervalMs?: number;
+  /** Server-side watch timeout (default 240 s, jittered); the connection is then renewed. */
+  watchTimeoutSeconds?: number;
+  /** Abort a watch connection that has been silent this long (default watchTimeout + 30 s). */
+  inactivityTimeoutMs?: number;
+  pageSize?: number;
+  onWatchRestart?: (reason: string) => void;
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns ? `${ns}/${name}` : name;
+}
+
+interface WatchStatus {
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+export class Informer<T extends KubernetesObject> {
+  private readonly opts: Required<Omit<InformerOptions<T>, 'onWatchRestart'>> & Pick<InformerOptions<T>, 'onWatchRestart'>;
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly backoff = new Backoff({ initialMs: 800, maxMs: 30_000, factor: 2, jitter: 0.2 });
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private stopped = false;
+  private synced = false;
+  private relistTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private firstSync: { resolve: () => void; promise: Promise<void> };
+  /** Incremented per watch connection; events of superseded connections are dropped. */
+  private generation = 0;
+
+  constructor(opts: InformerOptions<T>) {
+    const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 240;
+    this.opts = {
+      relistIntervalMs: 10 * 60_000,
+      watchTimeoutSeconds,
+      inactivityTimeoutMs: (watchTimeoutSeconds + 30) * 1000,
+      pageSize: 500,
+      ...opts,
+    };
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.firstSync = { resolve, promise };
+  }
+
+  on(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Starts list+watch; resolves after the first successful list. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    void this.relistAndWatch('start');
+    this.relistTimer = setInterval(() => {
+      void this.relistAndWatch('periodic-relist');
+    }, this.opts.relistIntervalMs);
+    this.relistTimer.unref();
+    return this.firstSync.promise;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.relistTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+    this.generation++;
+    this.abort?.abort();
+    this.abort = undefined;
+  }
+
+  private emit(event: InformerEvent, obj: T, old: T | undefined): void {
+    for (const h of this.handlers) {
+      try {
+        h(event, obj, old);
+      } catch (err) {
+        this.opts.log.error({ err, resource: this.opts.resource }, 'informer handler threw');
+      }
+    }
+  }
+
+  private async listAll(): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.opts.list({ limit: this.opts.pageSize, ...(continueToken ? { continueToken } : {}) });
+      items.push(...page.items);
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (continueToken && !this.stopped);
+    return { items, resourceVersion };
+  }
+
+  private relisting = false;
+
+  private async relistAndWatch(reason: string): Promise<void> {
+    if (this.stopped || this.relisting) return;
+    this.relisting = true;
+    clearTimeout(this.retryTimer);
+    this.generation++;
+    this.abort?.abort();
+    this.abort = undefined;
+    try {
+      const { items, resourceVersion } = await this.listAll();
+      if (this.stopped) return;
+      this.replace(items);
+      this.resourceVersion = resourceVersion;
+      if (reason !== 'start' && reason !== 'periodic-relist') this.opts.log.info({ resource: this.opts.resource, reason, count: items.length }, 're-listed');
+      if (!this.synced) {
+        this.synced = true;
+        this.firstSync.resolve();
+      }
+      this.relisting = false;
+      await this.watch();
+    } catch (err) {
+      this.relisting = false;
+      this.scheduleRetry('list-error', err, true);
+    }
+  }
+
+  /** Replaces the cache with a fresh list, emitting the differences. */
+  private replace(items: T[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.cache.set(key, obj);
+      if (!old) this.emit('add', obj, undefined);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
+    }
+    for (const [key, old] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.emit('delete', old, old);
+      }
+    }
+  }
+
+  private armWatchdog(gen: number): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      if (gen !== this.generation || this.stopped) return;
+      this.opts.log.warn({ resource: this.opts.resource }, 'watch silent past its deadline; restarting');
+      this.opts.onWatchRestart?.('stall');
+      this.generation++;
+      this.abort?.abort();
+      this.scheduleRetry('stall', undefined, false);
+    }, this.opts.inactivityTimeoutMs);
+    this.watchdog.unref();
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    const watch = new Watch(this.opts.kubeConfig);
+    // The library's own inactivity timer (30 s) would cut quiet but healthy watches; our watchdog owns that.
+    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.opts.inactivityTimeoutMs + 5_000;
+    const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
+    this.armWatchdog(gen);
+    const onEvent = (type: string, obj: unknown): void => {
+      if (gen !== this.generation) return;
+      this.armWatchdog(gen);
+      this.handleEvent(gen, type, obj);
+    };
+    const onDone = (err: unknown): void => {
+      if (gen !== this.generation || this.stopped) return;
+      clearTimeout(this.watchdog);
+      if (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 410) {
+          this.opts.onWatchRestart?.('gone');
+          void this.relistAndWatch('gone');
+          return;
+        }
+        this.scheduleRetry('watch-error', err, false);
+        return;
+      }
+      // Server closed the watch normally (timeoutSeconds): resume from the last resourceVersion.
+      this.backoff.reset();
+      void this.watch().catch((e: unknown) => this.scheduleRetry('watch-error', e, false));
+    };
+    try {
+      this.abort = await watch.watch(
+        this.opts.watchPath,
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        onEvent,
+        onDone,
+      );
+    } catch (err) {
+      onDone(err);
+    }
+  }
+
+  private handleEvent(gen: number, type: string, raw: unknown): void {
+    const obj = raw as T;
+    if (type === 'ERROR') {
+      const status = raw as WatchStatus;
+      this.generation++;
+      this.abort?.abort();
+      clearTimeout(this.watchdog);
+      if (status.code === 410) {
+        this.opts.log.info({ resource: this.opts.resource, message: status.message }, 'watch expired (410 Gone); re-listing');
+        this.opts.onWatchRestart?.('gone');
+        void this.relistAndWatch('gone');
+      } else {
+        this.scheduleRetry('watch-error-event', new Error(status.message ?? 'watch error'), false);
+      }
+      return;
+    }
+    if (gen !== this.generation) return;
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    this.backoff.reset();
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit('delete', obj, old);
+    } else if (type === 'ADDED' || type === 'MODIFIED') {
+      this.cache.set(key, obj);
+      this.emit(old ? 'update' : 'add', obj, old);
+    }
+  }
+
+  private scheduleRetry(reason: string, err: unknown, relist: boolean): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    const delay = this.backoff.next();
+    this.opts.onWatchRestart?.(reason);
+    this.opts.log.warn(
+      { resource: this.opts.resource, reason, delayMs: delay, err: err instanceof Error ? err.message : err },
+      'watch interrupted; retrying',
+    );
+    this.retryTimer = setTimeout(() => {
+      if (relist || !this.resourceVersion) void this.relistAndWatch(reason);
+      else void this.watch().catch((e: unknown) => this.scheduleRetry('watch-error', e, true));
+    }, delay);
+    this.retryTimer.unref();
+  }
+}

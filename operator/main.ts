@@ -1,0 +1,103 @@
+/**
+ * The cra-gate operator process: configuration → logger, metrics, health server → informers →
+ * leader election → reconcile. SIGTERM/SIGINT stop intake, drain in-flight reconciles, release the
+ * Lease and flush logs before exiting.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig, USAGE } from './config.ts';
+import { createLogger, flushLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { startServer } from './server.ts';
+import { EventRecorder } from './kube/events.ts';
+import { LeaderElector } from './kube/leader.ts';
+import { ReleaseController } from './controller/controller.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`cra-gate: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const log = createLogger();
+  const metrics = createMetrics();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const cluster = kubeConfig.getCurrentCluster();
+  log.info(
+    { server: cluster?.server, identity: config.identity, defaultPolicy: config.defaultPolicy, leaderElection: config.leaderElection },
+    'cra-gate operator starting',
+  );
+
+  const server = await startServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, log });
+  log.info({ port: server.port }, 'health and metrics endpoint listening');
+
+  const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity });
+  const controller = new ReleaseController({
+    kubeConfig,
+    log,
+    metrics,
+    events,
+    defaultPolicy: config.defaultPolicy,
+    concurrency: config.concurrency,
+    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+  });
+
+  let elector: LeaderElector | undefined;
+  let shuttingDown = false;
+  const shutdown = async (signal: string, code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down: stopping intake and draining reconciles');
+    const hardStop = setTimeout(() => process.exit(code || 1), 25_000);
+    hardStop.unref();
+    server.setReady(false);
+    await controller.stop(10_000);
+    if (elector) await elector.stop({ release: true });
+    await server.close();
+    log.info('stopped');
+    await flushLogger(log);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+
+  await controller.startInformers();
+  server.setReady(true);
+  log.info({ releases: controller.releases.size, policies: controller.policies.size }, 'caches synced');
+
+  if (!config.leaderElection) {
+    metrics.leader.set(1);
+    controller.startLeading();
+    return;
+  }
+  elector = new LeaderElector({
+    kubeConfig,
+    namespace: config.namespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    log,
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      log.info({ identity: config.identity }, 'became leader; reconciling');
+      controller.startLeading();
+    },
+    onStoppedLeading: () => {
+      metrics.leader.set(0);
+      if (shuttingDown) return;
+      // Never reconcile without the lease: exit and let the restart re-join the election.
+      log.error('lost leadership; exiting');
+      void shutdown('lost-lease', 1);
+    },
+  });
+  void elector.run();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cra-gate: fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
