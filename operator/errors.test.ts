@@ -12,7 +12,7 @@ import {
   reasons,
 } from './errors.ts';
 
-test('every reason is CamelCase, unique and at most 64 characters', () => {
+void test('every reason is CamelCase, unique and at most 64 characters', () => {
   const keys = Object.keys(reasons);
   assert.ok(keys.length >= 20);
   assert.equal(new Set(keys).size, keys.length);
@@ -23,7 +23,7 @@ test('every reason is CamelCase, unique and at most 64 characters', () => {
   }
 });
 
-test('every entry has a summary, a kind and a retryable flag', () => {
+void test('every entry has a summary, a kind and a retryable flag', () => {
   for (const [k, e] of Object.entries(reasons)) {
     assert.ok(e.summary.length > 0 && e.summary.length <= 120, k);
     assert.ok(['ok', 'violation', 'error'].includes(e.kind), k);
@@ -32,7 +32,7 @@ test('every entry has a summary, a kind and a retryable flag', () => {
   }
 });
 
-test('required codes exist with the expected retryability', () => {
+void test('required codes exist with the expected retryability', () => {
   const table: [string, boolean][] = [
     ['PolicyNotFound', false],
     ['PolicyInvalid', false],
@@ -52,7 +52,7 @@ test('required codes exist with the expected retryability', () => {
   assert.equal(isReason(42), false);
 });
 
-test('CraGateError carries code, message, retryable, cause and details', () => {
+void test('CraGateError carries code, message, retryable, cause and details', () => {
   const cause = new Error('socket hang up');
   const err = craError('ApiServerError', 'GET /apis failed', { cause, details: { status: 503 } });
   assert.ok(err instanceof CraGateError);
@@ -69,7 +69,7 @@ test('CraGateError carries code, message, retryable, cause and details', () => {
   assert.equal(isRetryable(err), true);
 });
 
-test('default message is the summary; retryable can be overridden', () => {
+void test('default message is the summary; retryable can be overridden', () => {
   const err = new CraGateError('ApiServerError', undefined, { retryable: false });
   assert.equal(err.message, reasons.ApiServerError.summary);
   assert.equal(err.retryable, false);
@@ -77,13 +77,13 @@ test('default message is the summary; retryable can be overridden', () => {
   assert.equal(craError('PolicyInvalid').retryable, false);
 });
 
-test('foreign errors: reason Internal, treated as retryable', () => {
+void test('foreign errors: reason Internal, treated as retryable', () => {
   assert.equal(reasonOf(new TypeError('x')), 'Internal');
   assert.equal(isCraGateError(new Error('x')), false);
   assert.equal(isRetryable(new Error('x')), true);
 });
 
-test('errorMessage is one bounded line for any thrown value', () => {
+void test('errorMessage is one bounded line for any thrown value', () => {
   assert.equal(errorMessage(new Error('a\n  b')), 'a b');
   assert.equal(errorMessage('boom'), 'boom');
   assert.equal(errorMessage({ a: 1 }), '{"a":1}');

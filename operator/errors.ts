@@ -37,6 +37,7 @@ export const reasons = {
 
   // ---- decision-level --------------------------------------------------------------------------------
   PolicyViolation: violation('one or more blocking checks failed'),
+  ChecksErrored: terminal('blocking checks could not complete (fail closed); see each check'),
   Evaluating: ok('evaluation in progress'),
 
   // ---- operational errors ----------------------------------------------------------------------------
@@ -75,6 +76,16 @@ export const reasons = {
   NoVulnerabilityContact: violation('no point of contact for vulnerability reports'),
   InvalidContact: violation('the vulnerability contact is neither a valid mailto: nor an https: URL'),
   ContactIsHomepage: violation('the vulnerability contact is a plain homepage'),
+
+  // ---- config.secure-defaults ------------------------------------------------------------------------
+  NoSecureDefaults: violation('the release declares no secure default configuration (spec.secureDefaults)'),
+  PodSecurityViolation: violation('shipped manifests violate the Pod Security Standards'),
+  DefaultCredentials: violation('shipped defaults contain default passwords, private keys or tokens'),
+  InsecureManifests: violation('shipped manifests are not hardened (filesystem, resources, tokens, RBAC, exposure)'),
+  InsecureSettings: violation('shipped settings or a configuration rule are violated (TLS, auth, debug, telemetry)'),
+  MalformedSecureDefaults: terminal('the shipped manifests or settings cannot be parsed'),
+  SecureDefaultsTooLarge: terminal('the shipped manifests or settings exceed the size limits'),
+  InvalidRule: terminal('a configuration rule document is invalid'),
 } as const satisfies Record<string, ReasonEntry>;
 
 export type Reason = keyof typeof reasons;

@@ -9,7 +9,7 @@ function capture(): { lines: () => Array<Record<string, unknown>>; dest: Writabl
   return { dest, lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-test('JSON lines with base name, label level and ISO time', async () => {
+void test('JSON lines with base name, label level and ISO time', async () => {
   const c = capture();
   const log = createLogger({ destination: c.dest, env: {} });
   log.info({ a: 1 }, 'hello');
@@ -24,14 +24,14 @@ test('JSON lines with base name, label level and ISO time', async () => {
   assert.match(String(l?.time), /^\d{4}-\d\d-\d\dT/);
 });
 
-test('level comes from LOG_LEVEL; invalid values fall back to info', () => {
+void test('level comes from LOG_LEVEL; invalid values fall back to info', () => {
   assert.equal(createLogger({ destination: capture().dest, env: { LOG_LEVEL: 'debug' } }).level, 'debug');
   assert.equal(createLogger({ destination: capture().dest, env: { LOG_LEVEL: 'LOUD' } }).level, 'info');
   assert.equal(resolveLevel(' WARN '), 'warn');
   assert.equal(resolveLevel(undefined), 'info');
 });
 
-test('secrets are redacted', async () => {
+void test('secrets are redacted', async () => {
   const c = capture();
   const log = createLogger({ destination: c.dest, env: {} });
   const secret = { kind: 'Secret', apiVersion: 'v1', metadata: { name: 's' }, data: { key: 'c2VjcmV0' }, stringData: { p: 'x' } };
@@ -48,12 +48,12 @@ test('secrets are redacted', async () => {
   assert.equal(secret.data.key, 'c2VjcmV0', 'input not mutated');
 });
 
-test('redactSecretObjects leaves other objects untouched', () => {
+void test('redactSecretObjects leaves other objects untouched', () => {
   const o = { a: { data: 1 }, b: [1] };
   assert.equal(redactSecretObjects(o), o);
 });
 
-test('reconcile child logger binds reconcileId, namespace and object', async () => {
+void test('reconcile child logger binds reconcileId, namespace and object', async () => {
   const c = capture();
   const log = createLogger({ destination: c.dest, env: {} });
   reconcileLogger(log, { namespace: 'acme', name: 'router-2.4.0', kind: 'ProductRelease' }).info('go');

@@ -17,7 +17,7 @@ const EXPECTED = [
   'cra_gate_watch_restarts_total',
 ];
 
-test('registers every metric in its own registry, with default process metrics', async () => {
+void test('registers every metric in its own registry, with default process metrics', async () => {
   const m = createMetrics();
   const names = (await m.registry.getMetricsAsJSON()).map((x) => x.name);
   for (const n of EXPECTED) assert.ok(names.includes(n), `missing ${n}`);
@@ -25,12 +25,12 @@ test('registers every metric in its own registry, with default process metrics',
   // Custom metrics follow the conventions.
   for (const n of names.filter((x) => x.startsWith('cra_gate_'))) {
     const meta = (await m.registry.getSingleMetric(n)?.get())!;
-    if (meta.type === 'counter') assert.match(n, /_total$/, n);
-    if (meta.type === 'histogram') assert.match(n, /_seconds$/, n);
+    if (String(meta.type) === 'counter') assert.match(n, /_total$/, n);
+    if (String(meta.type) === 'histogram') assert.match(n, /_seconds$/, n);
   }
 });
 
-test('several instances do not collide (no global registry)', async () => {
+void test('several instances do not collide (no global registry)', async () => {
   const a = createMetrics({ defaultMetrics: false });
   const b = createMetrics({ defaultMetrics: false });
   a.leader.set(1);
@@ -38,7 +38,7 @@ test('several instances do not collide (no global registry)', async () => {
   assert.match(await b.registry.metrics(), /^cra_gate_leader 0$/m);
 });
 
-test('exposition carries labels and values', async () => {
+void test('exposition carries labels and values', async () => {
   const m = createMetrics({ defaultMetrics: false });
   m.observeReconcile('success', 0.2);
   m.observeReconcile('error', 1.5, 'EvidenceUnavailable');
@@ -65,7 +65,7 @@ test('exposition carries labels and values', async () => {
   assert.match(text, /^# HELP cra_gate_leader .+$/m);
 });
 
-test('queue hooks feed the workqueue metrics', async () => {
+void test('queue hooks feed the workqueue metrics', async () => {
   const m = createMetrics({ defaultMetrics: false });
   const h = m.queueHooks();
   h.add?.('a'); h.add?.('b'); h.depth?.(2); h.retry?.('a'); h.workDuration?.(0.5, 'error');
@@ -76,7 +76,7 @@ test('queue hooks feed the workqueue metrics', async () => {
   assert.match(text, /^cra_gate_workqueue_work_duration_seconds_sum 0.5$/m);
 });
 
-test('default labels apply to every series', async () => {
+void test('default labels apply to every series', async () => {
   const m = createMetrics({ defaultMetrics: false, defaultLabels: { pod: 'cra-gate-0' } });
   assert.match(await m.registry.metrics(), /^cra_gate_leader\{pod="cra-gate-0"\} 0$/m);
 });

@@ -15,13 +15,13 @@ async function withServer(fn: (base: string, s: Awaited<ReturnType<typeof startS
   }
 }
 
-test('healthz answers 200 while alive', () => withServer(async (base) => {
+void test('healthz answers 200 while alive', () => withServer(async (base) => {
   const r = await fetch(`${base}/healthz`);
   assert.equal(r.status, 200);
   assert.equal(await r.text(), 'ok\n');
 }));
 
-test('readyz is 503 until setReady(true), and follows setReady(false)', () => withServer(async (base, s) => {
+void test('readyz is 503 until setReady(true), and follows setReady(false)', () => withServer(async (base, s) => {
   assert.equal((await fetch(`${base}/readyz`)).status, 503);
   s.setReady(true);
   assert.equal((await fetch(`${base}/readyz`)).status, 200);
@@ -30,14 +30,14 @@ test('readyz is 503 until setReady(true), and follows setReady(false)', () => wi
   assert.equal((await fetch(`${base}/readyz`)).status, 503);
 }));
 
-test('metrics exposes the registry with the Prometheus content type', () => withServer(async (base) => {
+void test('metrics exposes the registry with the Prometheus content type', () => withServer(async (base) => {
   const r = await fetch(`${base}/metrics`);
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   assert.match(await r.text(), /^cra_gate_leader 1$/m);
 }));
 
-test('unknown paths 404, other methods 405, HEAD has no body', () => withServer(async (base) => {
+void test('unknown paths 404, other methods 405, HEAD has no body', () => withServer(async (base) => {
   assert.equal((await fetch(`${base}/nope`)).status, 404);
   const p = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
   assert.equal(p.status, 405);
@@ -47,7 +47,7 @@ test('unknown paths 404, other methods 405, HEAD has no body', () => withServer(
   assert.equal(await h.text(), '');
 }));
 
-test('liveness checks can fail healthz', () => withServer(async (base, s) => {
+void test('liveness checks can fail healthz', () => withServer(async (base, s) => {
   let ok: boolean | string = true;
   s.addLivenessCheck('watch', () => ok);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
@@ -59,7 +59,7 @@ test('liveness checks can fail healthz', () => withServer(async (base, s) => {
   assert.match(await (await fetch(`${base}/healthz`)).text(), /watch: threw: oops/);
 }));
 
-test('a blocked event loop is reported by healthz', () => withServer(async (base) => {
+void test('a blocked event loop is reported by healthz', () => withServer(async (base) => {
   const end = Date.now() + 450;
   while (Date.now() < end) { /* block the loop */ }
   const r = await fetch(`${base}/healthz`);
@@ -68,14 +68,14 @@ test('a blocked event loop is reported by healthz', () => withServer(async (base
   assert.equal((await fetch(`${base}/healthz`)).status, 200, 'recovers once the loop runs again');
 }, { maxEventLoopStallMs: 200, heartbeatMs: 50 }));
 
-test('close is idempotent and frees the port', async () => {
+void test('close is idempotent and frees the port', async () => {
   const m = createMetrics({ defaultMetrics: false });
   const s = await startServer({ port: 0, host: '127.0.0.1', registry: m.registry });
   await Promise.all([s.close(), s.close()]);
   await assert.rejects(fetch(`http://127.0.0.1:${s.port}/healthz`));
 });
 
-test('listen errors reject', async () => {
+void test('listen errors reject', async () => {
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as { port: number }).port;

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { generateTypes, OUTPUT, CRD_DIR } from './gen-types.ts';
 
 void describe('gen-types', () => {
@@ -54,5 +55,33 @@ void describe('gen-types', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  void it('every field of every CRD has a description (kubectl explain teaches the API)', async () => {
+    const undocumented: string[] = [];
+    let fields = 0;
+    interface SchemaNode {
+      description?: unknown;
+      properties?: Record<string, SchemaNode>;
+      items?: SchemaNode;
+    }
+    const walk = (node: SchemaNode, where: string): void => {
+      for (const [name, prop] of Object.entries(node.properties ?? {})) {
+        fields++;
+        if (name !== 'metadata' && !(typeof prop.description === 'string' && prop.description.length >= 10)) {
+          undocumented.push(`${where}.${name}`);
+        }
+        walk(prop, `${where}.${name}`);
+      }
+      if (node.items) walk(node.items, `${where}[]`);
+    };
+    for (const f of (await readdir(CRD_DIR)).filter((n) => n.endsWith('.yaml'))) {
+      const crd = yaml.load(await readFile(path.join(CRD_DIR, f), 'utf8')) as {
+        spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: SchemaNode } }[] };
+      };
+      for (const v of crd.spec.versions) walk(v.schema.openAPIV3Schema, crd.spec.names.kind);
+    }
+    assert.ok(fields > 100, `only ${fields} fields`);
+    assert.deepEqual(undocumented, []);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { craApplicability } from './applicability.ts';
 import { ctx, release } from './testkit.ts';
 
-test('cra.applicability: table', () => {
+void test('cra.applicability: table', () => {
   const table: [string | undefined, string, string, RegExp][] = [
     ['2028-01-15', 'Pass', 'Compliant', /all CRA obligations apply/],
     ['2027-12-11', 'Pass', 'Compliant', /all CRA obligations apply/],
@@ -24,7 +24,7 @@ test('cra.applicability: table', () => {
   }
 });
 
-test('cra.applicability: metadata', () => {
+void test('cra.applicability: metadata', () => {
   assert.deepEqual(craApplicability.cra, ['Art. 69', 'Art. 71']);
   assert.equal(craApplicability.inForceFrom, '2026-09-11');
 });

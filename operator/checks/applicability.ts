@@ -31,7 +31,7 @@ export const craApplicability: CheckDefinition = {
         findings: [{ pointer, message: 'not a calendar date' }],
       });
     }
-    return pass(applicabilityMessage(raw as string, placed));
+    return pass(applicabilityMessage(raw, placed));
   },
 };
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addMonths, daysInMonth, formatDay, parseDay, parseEndExclusive, wholeMonthsBetween } from './dates.ts';
 
-test('parseDay accepts real calendar dates only', () => {
+void test('parseDay accepts real calendar dates only', () => {
   const table: [unknown, string | undefined][] = [
     ['2028-01-15', '2028-01-15'],
     ['2028-02-29', '2028-02-29'], // leap year
@@ -27,7 +27,7 @@ test('parseDay accepts real calendar dates only', () => {
   }
 });
 
-test('parseEndExclusive: YYYY-MM is the end of that month, YYYY-MM-DD the end of that day', () => {
+void test('parseEndExclusive: YYYY-MM is the end of that month, YYYY-MM-DD the end of that day', () => {
   const table: [string, string | undefined][] = [
     ['2033-01', '2033-02-01'],
     ['2033-12', '2034-01-01'],
@@ -47,7 +47,7 @@ test('parseEndExclusive: YYYY-MM is the end of that month, YYYY-MM-DD the end of
   }
 });
 
-test('addMonths clamps to month end', () => {
+void test('addMonths clamps to month end', () => {
   const table: [string, number, string][] = [
     ['2028-01-31', 1, '2028-02-29'],
     ['2027-01-31', 1, '2027-02-28'],
@@ -60,7 +60,7 @@ test('addMonths clamps to month end', () => {
   for (const [start, n, expected] of table) assert.equal(formatDay(addMonths(parseDay(start)!, n)), expected);
 });
 
-test('wholeMonthsBetween counts complete calendar months', () => {
+void test('wholeMonthsBetween counts complete calendar months', () => {
   const table: [string, string, number][] = [
     ['2028-01-15', '2033-01-15', 60],
     ['2028-01-15', '2033-01-14', 59],
@@ -75,7 +75,7 @@ test('wholeMonthsBetween counts complete calendar months', () => {
   for (const [a, b, expected] of table) assert.equal(wholeMonthsBetween(parseDay(a)!, parseDay(b)!), expected, `${a}..${b}`);
 });
 
-test('daysInMonth', () => {
+void test('daysInMonth', () => {
   assert.equal(daysInMonth(2028, 2), 29);
   assert.equal(daysInMonth(2027, 2), 28);
   assert.equal(daysInMonth(2027, 12), 31);

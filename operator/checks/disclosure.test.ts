@@ -16,7 +16,7 @@ function run(contact: string | undefined, m: typeof manufacturer | null = manufa
   );
 }
 
-test('disclosure.contact passes for mailto and https reporting pages', () => {
+void test('disclosure.contact passes for mailto and https reporting pages', () => {
   const table: [string | undefined, RegExp][] = [
     ['mailto:psirt@acme.example', /mailto:psirt@acme.example/],
     ['MAILTO:psirt@acme.example?subject=vuln', /MAILTO/],
@@ -34,7 +34,7 @@ test('disclosure.contact passes for mailto and https reporting pages', () => {
   }
 });
 
-test('disclosure.contact failure paths', () => {
+void test('disclosure.contact failure paths', () => {
   const table: [string | undefined, typeof manufacturer | null, string, string][] = [
     [undefined, null, 'NoVulnerabilityContact', '/spec/vulnerabilityHandling/contact'],
     [undefined, { ...manufacturer, email: '' }, 'NoVulnerabilityContact', '/spec/vulnerabilityHandling/contact'],
@@ -61,7 +61,7 @@ test('disclosure.contact failure paths', () => {
   assert.match(run('https://acme.example/').message, /homepage/);
 });
 
-test('classifyContact reports the kind', () => {
+void test('classifyContact reports the kind', () => {
   assert.deepEqual(classifyContact('mailto:a@b.example'), { ok: true, kind: 'mailto' });
   assert.deepEqual(classifyContact('https://b.example/cvd'), { ok: true, kind: 'https' });
   assert.deepEqual(classifyContact('https://b.example/cvd', 'not a url'), { ok: true, kind: 'https' });

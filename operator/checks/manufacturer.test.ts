@@ -15,7 +15,7 @@ function run(m: Manufacturer | undefined) {
   return manufacturerIdentity.run(ctx(release({ product: { name: 'acme-router', ...(m ? { manufacturer: m } : {}) } })));
 }
 
-test('manufacturer.identity passes with name, address and email or url', () => {
+void test('manufacturer.identity passes with name, address and email or url', () => {
   for (const m of [full, { ...full, url: undefined }, { ...full, email: undefined }, { ...full, email: 'not-an-email' }]) {
     const out = run(m);
     assert.equal(out.result, 'Pass', JSON.stringify(m));
@@ -24,7 +24,7 @@ test('manufacturer.identity passes with name, address and email or url', () => {
   }
 });
 
-test('manufacturer.identity: each missing field has its reason and pointer', () => {
+void test('manufacturer.identity: each missing field has its reason and pointer', () => {
   const table: [Manufacturer, string, string[], RegExp][] = [
     [{ ...full, name: undefined }, 'MissingManufacturerName', ['/spec/product/manufacturer/name'], /name is missing/],
     [{ ...full, name: '   ' }, 'MissingManufacturerName', ['/spec/product/manufacturer/name'], /name/],
@@ -48,13 +48,13 @@ test('manufacturer.identity: each missing field has its reason and pointer', () 
   }
 });
 
-test('manufacturer.identity: no manufacturer at all lists three findings', () => {
+void test('manufacturer.identity: no manufacturer at all lists three findings', () => {
   const out = run(undefined);
   assert.equal(out.reason, 'IncompleteManufacturerIdentity');
   assert.equal(out.findings?.length, 3);
 });
 
-test('isEmailAddress', () => {
+void test('isEmailAddress', () => {
   for (const ok of ['a@b.co', 'psirt+cra@acme.example', 'first.last@sub.acme.example']) assert.ok(isEmailAddress(ok), ok);
   for (const bad of ['', 'a@b', '@b.co', 'a@', 'a b@c.de', 'a@b.co,c@d.de', `${'x'.repeat(250)}@b.co`]) assert.ok(!isEmailAddress(bad), bad);
 });

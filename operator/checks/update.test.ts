@@ -7,7 +7,7 @@ import type { ProductReleaseSpec } from './api.ts';
 type Updates = NonNullable<ProductReleaseSpec['updates']>;
 const channel = 'https://updates.acme.example/router/stable.json';
 
-test('update.channel passes', () => {
+void test('update.channel passes', () => {
   const table: [Updates, RegExp][] = [
     [{ channel, automatic: true }, /automatic updates/],
     [{ channel, automatic: false, manualJustification: 'air-gapped OT installs; operators apply signed bundles' }, /manual \(justified\)/],
@@ -21,7 +21,7 @@ test('update.channel passes', () => {
   }
 });
 
-test('update.channel failure paths', () => {
+void test('update.channel failure paths', () => {
   const table: [Updates | undefined, string, string[], RegExp][] = [
     [undefined, 'NoUpdateChannel', ['/spec/updates/channel', '/spec/updates/automatic'], /no update channel declared; automatic is not set/],
     [{ automatic: true }, 'NoUpdateChannel', ['/spec/updates/channel'], /no update channel/],
@@ -44,7 +44,16 @@ test('update.channel failure paths', () => {
   }
 });
 
-test('channelProblem', () => {
+void test('update.channel: probe param', () => {
+  const rel = release({ updates: { channel, automatic: true } });
+  assert.equal(updateChannel.run(ctx(rel, { probe: false })).result, 'Pass');
+  const probed = updateChannel.run(ctx(rel, { probe: true }));
+  assert.equal(probed.result, 'Error');
+  assert.equal(probed.reason, 'EvidenceUnavailable');
+  assert.equal(updateChannel.run(ctx(rel, { probe: 'yes' })).reason, 'InvalidCheckParams');
+});
+
+void test('channelProblem', () => {
   assert.equal(channelProblem('https://a.example/x.json'), undefined);
   assert.equal(channelProblem('HTTPS://A.EXAMPLE/'), undefined);
   assert.match(channelProblem('x'.repeat(500))!, /…/);
@@ -56,7 +65,7 @@ function support(placedOnMarket: string | undefined, updates: Updates, params: R
   return updateSupportPeriod.run(ctx(release(spec), params));
 }
 
-test('update.support-period: month boundaries, YYYY-MM vs YYYY-MM-DD, leap years', () => {
+void test('update.support-period: month boundaries, YYYY-MM vs YYYY-MM-DD, leap years', () => {
   const table: [string, string, string, RegExp][] = [
     // YYYY-MM runs to the end of the month
     ['2028-01-15', '2033-01', 'Pass', /support 60 months \(2028-01-15 to end of 2033-01\)/],
@@ -86,7 +95,7 @@ test('update.support-period: month boundaries, YYYY-MM vs YYYY-MM-DD, leap years
   }
 });
 
-test('update.support-period: missing and invalid dates fail', () => {
+void test('update.support-period: missing and invalid dates fail', () => {
   const table: [string | undefined, Updates, string, string][] = [
     [undefined, { supportEnd: '2033-01' }, 'MissingPlacedOnMarket', '/spec/placedOnMarket'],
     ['2028-13-01', { supportEnd: '2033-01' }, 'InvalidDate', '/spec/placedOnMarket'],
@@ -104,7 +113,7 @@ test('update.support-period: missing and invalid dates fail', () => {
   assert.match(support('2028-01-15', { supportEnd: '2027-12' }).message, /before placedOnMarket/);
 });
 
-test('update.support-period: expected use period', () => {
+void test('update.support-period: expected use period', () => {
   const table: [Updates, string, string, RegExp][] = [
     // shorter expected use with rationale, covered
     [{ supportEnd: '2031-01', expectedUsePeriod: { months: 36, rationale: 'trade-fair demo unit' } }, 'Pass', 'Compliant', /36 months .* expected use period of 36 months/],
@@ -129,7 +138,7 @@ test('update.support-period: expected use period', () => {
   }
 });
 
-test('update.support-period: minimumMonths param', () => {
+void test('update.support-period: minimumMonths param', () => {
   assert.equal(support('2028-01-15', { supportEnd: '2033-01' }, { minimumMonths: 84 }).reason, 'SupportPeriodTooShort');
   assert.match(support('2028-01-15', { supportEnd: '2033-01' }, { minimumMonths: 84 }).message, /84-month minimum/);
   assert.equal(support('2028-01-15', { supportEnd: '2035-01' }, { minimumMonths: 84 }).result, 'Pass');
@@ -140,7 +149,7 @@ test('update.support-period: minimumMonths param', () => {
   }
 });
 
-test('goodRelease passes both update checks', () => {
+void test('goodRelease passes both update checks', () => {
   assert.equal(updateChannel.run(ctx(goodRelease())).result, 'Pass');
   assert.equal(updateSupportPeriod.run(ctx(goodRelease())).result, 'Pass');
 });

@@ -21,7 +21,16 @@ export const updateChannel: CheckDefinition = {
   passRule: 'an https: channel without embedded credentials; automatic: true, or false with a manualJustification',
   fix: 'Set spec.updates.channel to an https: URL and spec.updates.automatic: true (or false plus manualJustification).',
   inForceFrom: '2027-12-11',
+  params: ['probe'],
   run(ctx: CheckContext): CheckOutcome {
+    const probe = ctx.params.probe;
+    if (probe !== undefined && typeof probe !== 'boolean') {
+      return errorOutcome('InvalidCheckParams', 'params.probe must be true or false');
+    }
+    if (probe === true) {
+      // Fail closed: probing needs HTTPS evidence collected by the operator, which this version does not gather.
+      return errorOutcome('EvidenceUnavailable', 'params.probe: true, but no probe evidence of the update channel was collected');
+    }
     const u = ctx.release.spec.updates ?? {};
     const problems: { reason: Reason; finding: Finding }[] = [];
     const channel = typeof u.channel === 'string' ? u.channel.trim() : '';

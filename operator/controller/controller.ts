@@ -21,6 +21,7 @@ import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from './queue.ts';
 import { reconcileRelease } from './reconcile.ts';
 import { StatusWriter } from '../kube/status.ts';
+import { clusterSources } from '../evidence/cluster.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
@@ -84,6 +85,7 @@ export class ReleaseController {
     });
 
     const status = new StatusWriter(opts.kubeConfig);
+    const sources = clusterSources(opts.kubeConfig);
     const trackingStatus = {
       patch: async (target: Parameters<StatusWriter['patch']>[0], body: unknown) => {
         const ok = await status.patch(target, body);
@@ -102,6 +104,7 @@ export class ReleaseController {
             {
               getRelease: (k) => this.releases.get(k),
               getPolicy: (n) => this.policies.get(n),
+              sources,
               status: trackingStatus,
               events: opts.events,
               metrics,

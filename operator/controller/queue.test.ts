@@ -44,9 +44,9 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: 
   return { promise, resolve, reject };
 }
 
-test('dedupes a key added many times while waiting', async () => {
+void test('dedupes a key added many times while waiting', async () => {
   const runs: string[] = [];
-  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { runs.push(k); } });
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
   for (let i = 0; i < 10; i++) q.add('a');
   q.add('b');
   q.add('a');
@@ -56,7 +56,7 @@ test('dedupes a key added many times while waiting', async () => {
   assert.equal(q.len(), 0);
 });
 
-test('never runs one key concurrently; an add during processing re-runs it exactly once', async () => {
+void test('never runs one key concurrently; an add during processing re-runs it exactly once', async () => {
   let active = 0;
   let maxActive = 0;
   let runs = 0;
@@ -64,6 +64,7 @@ test('never runs one key concurrently; an add during processing re-runs it exact
   const q = new WorkQueue({
     concurrency: 4,
     handler: async () => {
+      await Promise.resolve();
       active++; runs++; maxActive = Math.max(maxActive, active);
       const d = deferred(); gates.push(d);
       await d.promise;
@@ -86,7 +87,7 @@ test('never runs one key concurrently; an add during processing re-runs it exact
   assert.equal(maxActive, 1);
 });
 
-test('bounds concurrency across keys', async () => {
+void test('bounds concurrency across keys', async () => {
   let active = 0;
   let maxActive = 0;
   const gates: Array<ReturnType<typeof deferred>> = [];
@@ -114,7 +115,7 @@ test('bounds concurrency across keys', async () => {
   assert.deepEqual(done, Array.from({ length: 10 }, (_, i) => `k${i}`), 'FIFO order');
 });
 
-test('retries a failing key with growing backoff and resets it on success', async () => {
+void test('retries a failing key with growing backoff and resets it on success', async () => {
   const t = new FakeTime();
   let calls = 0;
   const callTimes: number[] = [];
@@ -126,6 +127,7 @@ test('retries a failing key with growing backoff and resets it on success', asyn
     clock: t.clock, timers: t,
     metrics: { retry: () => { retries++; } },
     handler: async () => {
+      await Promise.resolve();
       calls++; callTimes.push(t.now);
       if (calls <= 3) throw new Error(`boom ${calls}`);
     },
@@ -159,7 +161,7 @@ test('retries a failing key with growing backoff and resets it on success', asyn
   assert.equal(errors.at(-1)?.retryInMs, 100);
 });
 
-test('terminal errors (retryable === false) are not retried', async () => {
+void test('terminal errors (retryable === false) are not retried', async () => {
   const t = new FakeTime();
   let calls = 0;
   const errors: Array<{ key: string; willRetry: boolean }> = [];
@@ -167,6 +169,7 @@ test('terminal errors (retryable === false) are not retried', async () => {
   const q = new WorkQueue({
     concurrency: 1, clock: t.clock, timers: t,
     handler: async () => {
+      await Promise.resolve();
       calls++;
       throw Object.assign(new Error('bad spec'), { code: 'InvalidSpec', retryable: false });
     },
@@ -186,13 +189,14 @@ test('terminal errors (retryable === false) are not retried', async () => {
   assert.equal(isTerminalError(null), false);
 });
 
-test('requeueAfterMs schedules one later run; the earliest timer wins', async () => {
+void test('requeueAfterMs schedules one later run; the earliest timer wins', async () => {
   const t = new FakeTime();
   const runs: number[] = [];
   let first = true;
   const q = new WorkQueue({
     concurrency: 1, clock: t.clock, timers: t,
     handler: async () => {
+      await Promise.resolve();
       runs.push(t.now);
       if (first) { first = false; return { requeueAfterMs: 5000 }; }
       return undefined;
@@ -213,9 +217,9 @@ test('requeueAfterMs schedules one later run; the earliest timer wins', async ()
   assert.equal(q.delayedCount(), 0);
 });
 
-test('default timers are unref()ed and fire', async () => {
+void test('default timers are unref()ed and fire', async () => {
   const runs: string[] = [];
-  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { runs.push(k); } });
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
   q.addAfter('later', 20);
   const deadline = Date.now() + 2000;
   while (runs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -226,7 +230,7 @@ test('default timers are unref()ed and fire', async () => {
   assert.deepEqual(res, { drained: true, inFlight: [] });
 });
 
-test('shutdown stops intake and waits for in-flight handlers', async () => {
+void test('shutdown stops intake and waits for in-flight handlers', async () => {
   const gate = deferred();
   const runs: string[] = [];
   const q = new WorkQueue({
@@ -250,7 +254,7 @@ test('shutdown stops intake and waits for in-flight handlers', async () => {
   assert.deepEqual(runs, ['slow'], 'waiting and later keys are dropped');
 });
 
-test('shutdown gives up after the drain timeout', async () => {
+void test('shutdown gives up after the drain timeout', async () => {
   const t = new FakeTime();
   const q = new WorkQueue({ concurrency: 1, clock: t.clock, timers: t, handler: () => new Promise(() => {}) });
   q.add('stuck');
@@ -260,7 +264,7 @@ test('shutdown gives up after the drain timeout', async () => {
   assert.deepEqual(await p, { drained: false, inFlight: ['stuck'] });
 });
 
-test('a failure during shutdown is not retried', async () => {
+void test('a failure during shutdown is not retried', async () => {
   const gate = deferred();
   const errors: boolean[] = [];
   const q = new WorkQueue({
@@ -277,14 +281,14 @@ test('a failure during shutdown is not retried', async () => {
   assert.equal(q.delayedCount(), 0);
 });
 
-test('metrics hooks see depth, adds and durations', async () => {
+void test('metrics hooks see depth, adds and durations', async () => {
   const t = new FakeTime();
   const depths: number[] = [];
   let adds = 0;
   const durations: Array<[number, WorkOutcome]> = [];
   const q = new WorkQueue({
     concurrency: 1, clock: t.clock, timers: t,
-    handler: async (k) => { t.now += 250; if (k === 'b') return { requeueAfterMs: 10 }; return undefined; },
+    handler: async (k) => { await Promise.resolve(); t.now += 250; if (k === 'b') return { requeueAfterMs: 10 }; return undefined; },
     metrics: { depth: (n) => depths.push(n), add: () => { adds++; }, workDuration: (s, o) => durations.push([s, o]) },
   });
   q.add('a'); q.add('a'); q.add('b');
@@ -294,12 +298,12 @@ test('metrics hooks see depth, adds and durations', async () => {
   assert.deepEqual(durations, [[0.25, 'success'], [0.25, 'requeue']]);
 });
 
-test('a handler that throws synchronously is retried, and a throwing onError hook is contained', async () => {
+void test('a handler that throws synchronously is retried, and a throwing onError hook is contained', async () => {
   const t = new FakeTime();
   let calls = 0;
   const q = new WorkQueue({
     concurrency: 1, clock: t.clock, timers: t, backoff: { initialMs: 10, jitter: 0 },
-    handler: (() => { calls++; if (calls === 1) throw new Error('sync'); return Promise.resolve(); }) as (k: string) => Promise<void>,
+    handler: () => { calls++; if (calls === 1) throw new Error('sync'); return Promise.resolve(); },
     onError: () => { throw new Error('hook broke'); },
   });
   q.add('s');
@@ -308,6 +312,6 @@ test('a handler that throws synchronously is retried, and a throwing onError hoo
   assert.equal(calls, 2);
 });
 
-test('rejects a bad concurrency', () => {
+void test('rejects a bad concurrency', () => {
   assert.throws(() => new WorkQueue({ concurrency: 0, handler: async () => {} }), RangeError);
 });

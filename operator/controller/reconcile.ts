@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
 import { PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
+import { collectEvidence, type EvidenceSources } from '../evidence/collect.ts';
 import type { QueueResult } from './queue.ts';
 import { mergeConditions, rfc3339, type Condition, type ConditionInput } from '../kube/conditions.ts';
 import type { StatusWriter } from '../kube/status.ts';
@@ -17,6 +18,7 @@ import { canonicalJson } from '../util/canonical.ts';
 export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
   getPolicy(name: string): ReleasePolicy | undefined;
+  sources: EvidenceSources;
   status: StatusWriter;
   events: EventRecorder;
   metrics: Metrics;
@@ -31,6 +33,8 @@ export interface ReconcileDeps {
 
 /** The longest we wait before looking at an approved release again when its policy names no interval. */
 const DEFAULT_REEVALUATE_MS = 6 * 3600_000;
+/** How soon a release whose evidence failed transiently is looked at again. */
+const RETRY_EVIDENCE_MS = 30_000;
 
 export async function reconcileRelease(deps: ReconcileDeps, key: string): Promise<QueueResult> {
   const release = deps.getRelease(key);
@@ -43,8 +47,9 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   const policy = deps.getPolicy(policyName);
   const now = deps.now();
 
+  const evidence = await collectEvidence({ release, policy, sources: deps.sources, now });
   const started = performance.now();
-  const ev = evaluate({ release, policy, policyName, now });
+  const ev = evaluate({ release, policy, policyName, now, evidence });
   deps.metrics.evaluationDuration.observe((performance.now() - started) / 1000);
   for (const c of ev.checks) deps.metrics.checkResultsTotal.inc({ check: c.id, result: c.result });
 
@@ -88,7 +93,10 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
       },
     );
   }
-  const requeue = Math.min(ev.requeueAfterMs ?? DEFAULT_REEVALUATE_MS, DEFAULT_REEVALUATE_MS * 4);
+  let requeue = Math.min(ev.requeueAfterMs ?? DEFAULT_REEVALUATE_MS, DEFAULT_REEVALUATE_MS * 4);
+  // Evidence that could not be collected (a transient error) is retried soon; the status already says
+  // Blocked/Pending with the reason, so nothing is approved meanwhile.
+  if (ev.retryable) requeue = Math.min(requeue, RETRY_EVIDENCE_MS);
   return { requeueAfterMs: Math.max(1000, requeue) };
 }
 

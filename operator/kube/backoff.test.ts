@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backoff } from './backoff.ts';
 
-test('grows exponentially without jitter and caps at maxMs', () => {
+void test('grows exponentially without jitter and caps at maxMs', () => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
   assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 200, 400, 800, 1000, 1000]);
   assert.equal(b.attempts, 6);
 });
 
-test('reset starts over', () => {
+void test('reset starts over', () => {
   const b = new Backoff({ initialMs: 50, maxMs: 10_000, jitter: 0 });
   b.next(); b.next(); b.next();
   b.reset();
@@ -16,7 +16,7 @@ test('reset starts over', () => {
   assert.equal(b.next(), 50);
 });
 
-test('jitter stays within bounds and never exceeds maxMs', () => {
+void test('jitter stays within bounds and never exceeds maxMs', () => {
   const b = new Backoff({ initialMs: 800, maxMs: 30_000, factor: 2, jitter: 0.2 });
   for (let round = 0; round < 50; round++) {
     b.reset();
@@ -29,20 +29,20 @@ test('jitter stays within bounds and never exceeds maxMs', () => {
   }
 });
 
-test('extreme random values hit the jitter edges', () => {
+void test('extreme random values hit the jitter edges', () => {
   const lo = new Backoff({ initialMs: 1000, maxMs: 5000, jitter: 0.5, random: () => 0 });
   assert.equal(lo.next(), 500);
   const hi = new Backoff({ initialMs: 1000, maxMs: 5000, jitter: 0.5, random: () => 0.999999 });
   assert.equal(hi.next(), 1500);
 });
 
-test('huge attempt counts do not overflow', () => {
+void test('huge attempt counts do not overflow', () => {
   const b = new Backoff({ initialMs: 1, maxMs: 100, jitter: 0 });
   for (let i = 0; i < 5000; i++) b.next();
   assert.equal(b.next(), 100);
 });
 
-test('rejects invalid options', () => {
+void test('rejects invalid options', () => {
   assert.throws(() => new Backoff({ initialMs: 0 }), RangeError);
   assert.throws(() => new Backoff({ initialMs: 10, maxMs: 5 }), RangeError);
   assert.throws(() => new Backoff({ jitter: 1 }), RangeError);

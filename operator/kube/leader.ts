@@ -42,7 +42,10 @@ export interface LeaderElectorOptions {
   onStoppedLeading?: (reason: StopReason) => void;
   /** Called when the observed leader changes (including to this identity). */
   onNewLeader?: (identity: string) => void;
-  /** Local monotonic-ish clock in ms (default `Date.now`); injectable for tests. */
+  /**
+   * Local monotonic clock in ms used to judge expiry and the renew deadline (default `performance.now`).
+   * Timestamps written into the Lease use the wall clock; they are informational only.
+   */
   now?: () => number;
 }
 
@@ -72,7 +75,7 @@ function errMessage(err: unknown): string {
 
 function fingerprint(lease: V1Lease): string {
   const s = lease.spec ?? {};
-  const t = (d: unknown): string => (d instanceof Date ? d.toISOString() : String(d ?? ''));
+  const t = (d: unknown): string => (d instanceof Date ? d.toISOString() : typeof d === 'string' ? d : '');
   return JSON.stringify([s.holderIdentity ?? '', s.leaseDurationSeconds ?? 0, t(s.acquireTime), t(s.renewTime), s.leaseTransitions ?? 0]);
 }
 
@@ -107,7 +110,7 @@ export class LeaderElector {
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? Math.min(this.renewDeadlineMs / 2, 5_000);
     this.#log = opts.log?.child({ component: 'leader-election', lease: `${opts.namespace}/${opts.name}` });
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? (() => performance.now());
     if (!opts.identity) throw new Error('LeaderElector: identity is required');
     if (this.leaseDurationMs < 1000) throw new RangeError('LeaderElector: leaseDurationMs must be >= 1000 (whole seconds on the wire)');
     if (!(this.leaseDurationMs > this.renewDeadlineMs)) throw new RangeError('LeaderElector: leaseDurationMs must be greater than renewDeadlineMs');
@@ -147,16 +150,23 @@ export class LeaderElector {
     this.#stopping = true;
     this.#abort.abort();
     await this.#running?.catch(() => undefined);
-    const wasLeader = this.#leader;
-    if (wasLeader && release) await this.#release();
+    // Release when leading, and also when the lease was acquired just as stop() was called, or leadership
+    // was given up after failed renewals but the Lease may still name us (#release checks the holder).
+    if (release && (this.#leader || this.#lastLeader === this.identity)) await this.#release();
     this.#setNotLeader('stopped');
   }
 
   async #loop(): Promise<void> {
     // Acquire.
     this.#log?.info({ identity: this.identity }, 'attempting to acquire leader lease');
+    // Validity is counted from the start of the successful attempt (conservative: the write happened later).
+    let lastRenew = 0;
     while (!this.#stopping) {
-      if (await this.#tryAcquireOrRenew()) break;
+      const attemptStart = this.#now();
+      if (await this.#tryAcquireOrRenew()) {
+        lastRenew = attemptStart;
+        break;
+      }
       await this.#sleep(this.#jittered(this.retryPeriodMs));
     }
     if (this.#stopping) return;
@@ -165,15 +175,15 @@ export class LeaderElector {
     this.#safe(() => this.#opts.onStartedLeading?.());
 
     // Renew.
-    let lastRenew = this.#now();
     while (!this.#stopping) {
       await this.#sleep(this.retryPeriodMs);
       if (this.#stopping) return;
-      const remaining = this.renewDeadlineMs - (this.#now() - lastRenew);
+      const attemptStart = this.#now();
+      const remaining = this.renewDeadlineMs - (attemptStart - lastRenew);
       const ok = remaining > 0 && (await this.#tryAcquireOrRenew(Math.max(1, Math.min(this.requestTimeoutMs, remaining))));
       if (this.#stopping) return;
       if (ok) {
-        lastRenew = this.#now();
+        lastRenew = attemptStart;
         continue;
       }
       const holder = this.#lastLeader;
@@ -202,7 +212,7 @@ export class LeaderElector {
   /** One acquire-or-renew attempt, as client-go's tryAcquireOrRenew. Never throws. */
   async #tryAcquireOrRenew(timeoutMs = this.requestTimeoutMs): Promise<boolean> {
     const now = this.#now();
-    const nowTime = new V1MicroTime(now);
+    const nowTime = new V1MicroTime(Date.now());
     const durationSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
     let lease: V1Lease;
     try {
@@ -248,7 +258,7 @@ export class LeaderElector {
         holderIdentity: this.identity,
         leaseDurationSeconds: durationSeconds,
         renewTime: nowTime,
-        acquireTime: mine && spec.acquireTime ? new V1MicroTime(new Date(spec.acquireTime as unknown as string).getTime()) : nowTime,
+        acquireTime: mine && spec.acquireTime ? new V1MicroTime(new Date(spec.acquireTime).getTime()) : nowTime,
         leaseTransitions: mine ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
       },
     };
@@ -283,7 +293,7 @@ export class LeaderElector {
       try {
         const lease = await this.#bounded('read lease', this.requestTimeoutMs, this.#api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
         if ((lease.spec?.holderIdentity ?? '') !== this.identity) return; // not ours any more
-        const now = new V1MicroTime(this.#now());
+        const now = new V1MicroTime(Date.now());
         const body: V1Lease = {
           ...lease,
           spec: { leaseDurationSeconds: 1, leaseTransitions: lease.spec?.leaseTransitions ?? 0, acquireTime: now, renewTime: now },

@@ -8,7 +8,7 @@
 // pipe closes it kills the children it was told about).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -47,7 +47,14 @@ export interface ControlPlane {
   /** SIGSTOP / SIGCONT the kube-apiserver process (connections hang instead of failing). */
   pauseApiServer(): void;
   resumeApiServer(): void;
-  /** Compacts etcd to its current revision (physically); returns that revision. */
+  /**
+   * Compacts etcd to its current revision (physically); returns that revision. Afterwards requests that need
+   * etcd history older than it get 410 Gone: exact-resourceVersion lists, continue tokens, uncached watches.
+   * Note: kube-apiserver serves watches from its watch cache, whose window begins at the apiserver's (re)start
+   * (and slides as events accumulate), so compaction alone does not expire a watch that the cache can still
+   * serve. For a dependable watch 410, restartApiServer(): a watch from any resourceVersion older than the
+   * restart then gets an ERROR event with a 410 Status ("too old resource version").
+   */
   compactEtcd(): Promise<number>;
   /** Writes a kubeconfig with a client certificate for `user` in `groups`; returns its path. */
   userKubeconfig(user: string, groups: string[]): Promise<string>;
@@ -135,11 +142,16 @@ let watchdog: ChildProcess | undefined;
 
 function watchdogSend(line: string): void {
   if (!watchdog) {
-    const script =
-      "trap '' INT TERM HUP; set --; " +
-      'while read -r op p; do case "$op" in add) set -- "$@" "$p";; ' +
-      'del) n=""; for x in "$@"; do [ "$x" = "$p" ] || n="$n $x"; done; set -- $n;; esac; done; ' +
-      '[ $# -gt 0 ] && kill -KILL "$@" 2>/dev/null; exit 0';
+    // Protocol, one line each: `add <pid>` / `del <pid>` (children to kill), `dir <path>` / `undir <path>`
+    // (temp dirs to remove). On EOF (we exited or were killed) it kills the pids, then removes the dirs.
+    const script = [
+      "trap '' INT TERM HUP; P=''; D=''",
+      'rmw() { n=""; for x in $1; do [ "$x" = "$2" ] || n="$n $x"; done; echo "$n"; }',
+      'while read -r op a; do case "$op" in add) P="$P $a";; del) P=$(rmw "$P" "$a");; dir) D="$D $a";; undir) D=$(rmw "$D" "$a");; esac; done',
+      '[ -n "$P" ] && kill -KILL $P 2>/dev/null',
+      '[ -n "$D" ] && { sleep 1; rm -rf $D; }',
+      'exit 0',
+    ].join('\n');
     watchdog = spawn('sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'] });
     watchdog.on('error', () => {});
     watchdog.stdin?.on('error', () => {});
@@ -232,7 +244,35 @@ function tail(file: string, n = 30): string {
 // ---------------------------------------------------------------------------------------------------------
 // tools, ports, certificates
 
+/** True when etcd, kube-apiserver and kubectl exist in toolsBin() stamped with the versions in versions.env. */
+function toolsCurrent(): boolean {
+  try {
+    const env = readFileSync(path.join(repoRoot, 'test', 'tools', 'versions.env'), 'utf8');
+    const version = (k: string) => new RegExp(`^${k}=(\\S+)`, 'm').exec(env)?.[1];
+    const recipe = version('TOOLS_RECIPE') ?? '1';
+    const want: Record<string, string | undefined> = {
+      etcd: version('ETCD_VERSION'),
+      'kube-apiserver': version('KUBERNETES_VERSION'),
+      kubectl: version('KUBERNETES_VERSION'),
+    };
+    // Same stamp as build.sh writes: "<version> recipe=<TOOLS_RECIPE>".
+    return Object.entries(want).every(([tool, v]) => {
+      const file = path.join(toolsBin(), tool);
+      if (!v || !existsSync(file)) return false;
+      return readFileSync(path.join(toolsBin(), `.${tool}.version`), 'utf8').trim() === `${v} recipe=${recipe}`;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the tools unless they are current. CRA_GATE_SKIP_TOOLS_BUILD=1 uses whatever toolsBin() holds
+ * (for images with prebuilt tools).
+ */
 async function ensureTools(log: (l: string) => void): Promise<void> {
+  if (process.env.CRA_GATE_SKIP_TOOLS_BUILD === '1' || toolsCurrent()) return;
+  log('building etcd, kube-apiserver and kubectl from the Go module proxy (once per version; minutes on a cold cache)');
   const script = path.join(repoRoot, 'test', 'tools', 'build.sh');
   const res = await run('bash', [script, 'all'], { onStderrLine: log });
   if (res.code !== 0) {
@@ -382,6 +422,9 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
 
   const dir = opts.dir ? path.resolve(opts.dir) : await mkdtemp(path.join(os.tmpdir(), 'cra-gate-cp-'));
   await mkdir(dir, { recursive: true });
+  // A temp dir of ours is removed by the watchdog if this process dies without stop().
+  const watchDir = !opts.dir && !/\s/.test(dir) && !process.env.CRA_GATE_KEEP_CONTROLPLANE;
+  if (watchDir) watchdogSend(`dir ${dir}`);
   const pkiDir = path.join(dir, 'pki');
   const kubeconfigPath = path.join(dir, 'kubeconfig');
 
@@ -636,6 +679,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         const t = Date.now();
         await stopAll();
         if (!process.env.CRA_GATE_KEEP_CONTROLPLANE) await rm(dir, { recursive: true, force: true });
+        if (watchDir) watchdogSend(`undir ${dir}`);
         log(`control plane stopped in ${Date.now() - t} ms`);
       },
     };
@@ -643,6 +687,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   } catch (err) {
     await stopAll();
     if (!opts.dir && !process.env.CRA_GATE_KEEP_CONTROLPLANE) await rm(dir, { recursive: true, force: true });
+    if (watchDir) watchdogSend(`undir ${dir}`);
     throw err;
   }
 }

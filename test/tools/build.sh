@@ -17,9 +17,10 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
-stamp_ok() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(<"$bin/.$1.version")" == "$2" ]]; }
-
-version_of() { if [[ $1 == etcd ]]; then echo "$ETCD_VERSION"; else echo "$KUBERNETES_VERSION"; fi; }
+# A binary is current when its stamp file holds "<version> recipe=<TOOLS_RECIPE>" (test/harness/controlplane.ts
+# checks the same stamp to skip running this script).
+stamp() { echo "$1 recipe=${TOOLS_RECIPE:-1}"; }
+stamp_ok() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(<"$bin/.$1.version")" == "$(stamp "$2")" ]]; }
 
 # Runs a long command, printing a heartbeat line every 30 s so a first run never looks stuck.
 with_heartbeat() {
@@ -76,13 +77,19 @@ build_kube() {
     (cd "$work" && go mod edit "${edits[@]}" && go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION" && go mod tidy >&2)
     touch "$work/.prepared"
   fi
+  # Version information as Kubernetes' own hack/lib/version.sh sets it (kubectl version, /version, helm's kubeVersion).
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  local ldflags="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
   for c in "${todo[@]}"; do
     log "kubernetes $KUBERNETES_VERSION: building $c (a cold build takes several minutes on 2 cores)"
     local t0=$SECONDS
     rm -f "$bin/.$c.version"
-    (cd "$work" && with_heartbeat "$c" go build -trimpath -ldflags=-s -o "$bin/.$c.tmp" "k8s.io/kubernetes/cmd/$c")
+    (cd "$work" && with_heartbeat "$c" go build -trimpath -ldflags="-s $ldflags" -o "$bin/.$c.tmp" "k8s.io/kubernetes/cmd/$c")
     mv -f "$bin/.$c.tmp" "$bin/$c"
-    echo "$KUBERNETES_VERSION" >"$bin/.$c.version"
+    stamp "$KUBERNETES_VERSION" >"$bin/.$c.version"
     log "kubernetes: $c built in $((SECONDS - t0))s"
   done
 }
@@ -106,7 +113,7 @@ build_etcd() {
   rm -f "$bin/.etcd.version"
   (cd "$work" && with_heartbeat etcd go build -trimpath -ldflags=-s -o "$bin/.etcd.tmp" .)
   mv -f "$bin/.etcd.tmp" "$bin/etcd"
-  echo "$ETCD_VERSION" >"$bin/.etcd.version"
+  stamp "$ETCD_VERSION" >"$bin/.etcd.version"
   log "etcd: built in $((SECONDS - t0))s"
 }
 

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildRegistry, checkRegistry, listChecks } from './index.ts';
+import { CHECK_ID_PATTERN } from '../api/types.ts';
+import { parseDay } from './dates.ts';
+import { isReason } from '../errors.ts';
+import { ctx, goodRelease } from './testkit.ts';
+import type { ProductRelease } from './api.ts';
+
+void test('registry holds the first-wave checks with complete metadata', () => {
+  assert.deepEqual(
+    listChecks().map((c) => c.id),
+    ['cra.applicability', 'disclosure.contact', 'manufacturer.identity', 'update.channel', 'update.support-period'],
+  );
+  for (const c of listChecks()) {
+    assert.match(c.id, CHECK_ID_PATTERN);
+    assert.equal(checkRegistry.get(c.id), c);
+    assert.ok(c.title && c.reads && c.passRule && c.fix, c.id);
+    assert.ok(c.cra.length > 0, c.id);
+    assert.ok(parseDay(c.inForceFrom), c.id);
+  }
+});
+
+void test('buildRegistry rejects duplicate ids', () => {
+  const c = checkRegistry.get('update.channel')!;
+  assert.throws(() => buildRegistry([c, c]), /duplicate check id update.channel/);
+});
+
+void test('every check passes the reference release', () => {
+  for (const c of listChecks()) {
+    const out = c.run(ctx(goodRelease()));
+    assert.equal(out.result, 'Pass', `${c.id}: ${out.message}`);
+    assert.equal(out.reason, 'Compliant');
+  }
+});
+
+void test('property: checks never throw and always return a catalogue reason, whatever the spec holds', () => {
+  const garbage = fc.oneof(fc.anything(), fc.string(), fc.constant(undefined));
+  const specArb = fc.record(
+    {
+      product: fc.oneof(garbage, fc.record({ name: garbage, manufacturer: fc.oneof(garbage, fc.dictionary(fc.constantFrom('name', 'email', 'url', 'address'), garbage)) })),
+      placedOnMarket: garbage,
+      updates: fc.oneof(
+        garbage,
+        fc.record({ channel: garbage, automatic: garbage, manualJustification: garbage, supportEnd: garbage, expectedUsePeriod: fc.oneof(garbage, fc.record({ months: garbage, rationale: garbage })) }, { requiredKeys: [] }),
+      ),
+      vulnerabilityHandling: fc.oneof(garbage, fc.record({ contact: garbage }, { requiredKeys: [] })),
+    },
+    { requiredKeys: [] },
+  );
+  fc.assert(
+    fc.property(specArb, (spec) => {
+      const rel = { ...goodRelease(), spec } as unknown as ProductRelease;
+      for (const c of listChecks()) {
+        const out = c.run(ctx(rel));
+        assert.ok(['Pass', 'Fail', 'Error', 'Skipped'].includes(out.result));
+        assert.ok(isReason(out.reason));
+        assert.equal(typeof out.message, 'string');
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

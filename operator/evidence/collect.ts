@@ -1,0 +1,44 @@
+/**
+ * Evidence collection: everything a check needs that takes IO is gathered here, before the pure
+ * checks run. Each evidence family (SBOMs, shipped defaults, …) is a collector that reads through
+ * `EvidenceSources` — the operator backs them with the API server, the offline CLI with files — and
+ * contributes fields to `Evidence`. A collector never throws: failures become `evidence.errors`, and the
+ * checks that needed the evidence report Error (fail closed).
+ */
+import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
+import type { Evidence, EvidenceError } from '../checks/types.ts';
+import { errorMessage, reasonOf } from '../errors.ts';
+
+/** Where evidence comes from. All reads are bounded by the implementation (size, time). */
+export interface EvidenceSources {
+  /** The data of a ConfigMap, or undefined when it does not exist. */
+  readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+export interface CollectContext {
+  release: ProductRelease;
+  policy: ReleasePolicy | undefined;
+  sources: EvidenceSources;
+  now: Date;
+}
+
+/** A collector returns the evidence fields it contributes (and any errors it hit). */
+export type Collector = (ctx: CollectContext) => Promise<Partial<Record<keyof Evidence, unknown>> & { errors?: EvidenceError[] }>;
+
+/** Collectors run in order; each evidence family registers here. */
+export const collectors: Collector[] = [];
+
+export async function collectEvidence(ctx: CollectContext, list: readonly Collector[] = collectors): Promise<Evidence> {
+  const errors: EvidenceError[] = [];
+  const out: Record<string, unknown> = {};
+  for (const collect of list) {
+    try {
+      const { errors: errs, ...fields } = await collect(ctx);
+      Object.assign(out, fields);
+      if (errs) errors.push(...errs);
+    } catch (err) {
+      errors.push({ source: collect.name || 'collector', reason: reasonOf(err) === 'Internal' ? 'EvidenceUnavailable' : reasonOf(err), message: errorMessage(err) });
+    }
+  }
+  return { ...out, ...(errors.length ? { errors } : {}) } as Evidence;
+}

@@ -1,0 +1,33 @@
+/**
+ * The `sboms` evidence field: one entry per SBOM document found for an artifact of the release. Filled by the
+ * `spec.sboms[]` collector (../evidence/sbom.ts); the registry/OCI collector adds SBOMs found next to images
+ * (attestations, referrers) to the same field with its own `source`.
+ */
+import type { Reason } from '../errors.ts';
+import type { SbomAnalysis } from './analyze.ts';
+
+export interface SbomEvidence {
+  /** `spec.artifacts[].name` this SBOM describes. */
+  readonly artifact: string;
+  /** Human description of where it came from: `ConfigMap acme/fw-sbom key bom.json`, `https://…`, `OCI referrer …`. */
+  readonly source: string;
+  /** Where it is declared in the ProductRelease, e.g. `/spec/sboms/1` (absent for registry-discovered SBOMs). */
+  readonly specPointer?: string;
+  /** The analysis, or why the document could not be obtained (fetch/read failure: transient or refused). */
+  readonly analysis: SbomAnalysis | SbomUnavailable;
+}
+
+/** The document could not be read at all (as opposed to read but unusable). */
+export interface SbomUnavailable {
+  readonly ok: false;
+  readonly unavailable: true;
+  readonly reason: Reason;
+  readonly message: string;
+}
+
+declare module '../checks/types.ts' {
+  interface Evidence {
+    /** SBOM documents per artifact (spec.sboms[], and registry-discovered ones). Absent: not collected. */
+    readonly sboms?: readonly SbomEvidence[];
+  }
+}

@@ -1,0 +1,622 @@
+/**
+ * A format-neutral model of an SBOM, extracted from CycloneDX JSON, SPDX 2.x JSON or SPDX 3 JSON-LD, holding
+ * exactly what the checks need, each item with the RFC 6901 pointer of where it sits in the document.
+ * Plain data (structured-clone safe) so it can cross a worker-thread boundary. All walks are iterative or
+ * bounded by the depth limit enforced before parsing.
+ */
+import type { DetectedSbom, SbomFormat } from './parse.ts';
+
+export interface Contact {
+  readonly emails: readonly string[];
+  readonly urls: readonly string[];
+}
+
+export interface SbomHash {
+  /** Normalised: `sha512`, `sha256`, `sha1`, … */
+  readonly alg: string;
+  /** Lowercase hex. */
+  readonly content: string;
+  /** `distribution`: on the deployable form (CycloneDX externalReferences[type=distribution]; SPDX distribution artifact). */
+  readonly where: 'distribution' | 'component';
+  readonly pointer: string;
+}
+
+export interface SbomLicence {
+  /** An SPDX expression or id as written, when the entry names one. */
+  readonly expression?: string;
+  /** A free-text licence name (CycloneDX license.name) — not an SPDX identifier. */
+  readonly name?: string;
+  /** Licence text only, no identifier. */
+  readonly textOnly?: boolean;
+  /** CycloneDX 1.6 `acknowledgement` (`declared` | `concluded`); SPDX: concluded/declared by field. */
+  readonly acknowledgement?: string;
+  readonly pointer: string;
+}
+
+export interface SbomComponent {
+  readonly pointer: string;
+  readonly ref?: string;
+  readonly primary: boolean;
+  readonly type?: string;
+  readonly name?: string;
+  readonly version?: string;
+  readonly group?: string;
+  readonly purl?: string;
+  readonly cpe?: string;
+  /** Other unique identifiers besides purl/cpe (swid, SPDX external identifiers). */
+  readonly otherIds: number;
+  readonly creator: Contact;
+  /** Supplier name (NTIA "supplier"). */
+  readonly supplier?: string;
+  /** Values of the BSI taxonomy properties (or their SPDX 3 mapping), as found; more than one is a finding. */
+  readonly filename: readonly string[];
+  readonly executable: readonly string[];
+  readonly archive: readonly string[];
+  readonly structured: readonly string[];
+  readonly hashes: readonly SbomHash[];
+  readonly licences: readonly SbomLicence[];
+  readonly scope?: string;
+  /** Refers to another BOM (CycloneDX externalReferences[type=bom]); §3.2.5 referenced component. */
+  readonly referencesBom: boolean;
+  /** Number of nested (contained) components. */
+  readonly nested: number;
+}
+
+export interface SbomDependency {
+  readonly ref: string;
+  readonly dependsOn: readonly string[];
+  readonly pointer: string;
+}
+
+export interface SbomComposition {
+  /** `complete` | `incomplete` | `unknown` | … (CycloneDX aggregate; SPDX 3 completeness). */
+  readonly aggregate: string;
+  readonly refs: readonly string[];
+  readonly pointer: string;
+}
+
+export interface SbomModel {
+  readonly format: SbomFormat;
+  readonly specVersion: string;
+  readonly creator: Contact;
+  readonly creatorPointer: string;
+  /** Names of SBOM authors (NTIA "author of SBOM data"): authors, manufacturer, tools, SPDX creators. */
+  readonly authors: readonly string[];
+  readonly timestamp?: string;
+  readonly timestampPointer: string;
+  /** The SBOM's URI (CycloneDX serialNumber, SPDX documentNamespace / SpdxDocument id). */
+  readonly uri?: string;
+  /** Components; the primary component (when declared) comes first with `primary: true`. */
+  readonly components: readonly SbomComponent[];
+  readonly dependencies: readonly SbomDependency[];
+  /** Whether the format records dependency completeness at all (SPDX 2 does not). */
+  readonly completenessExpressible: boolean;
+  readonly compositions: readonly SbomComposition[];
+  /** Refs that identify more than one component: ref -> pointers. */
+  readonly duplicateRefs: readonly { ref: string; pointers: readonly string[] }[];
+  /** Vulnerability data inside the SBOM (TR §8.1.14): pointer and count. */
+  readonly vulnerabilities: { readonly count: number; readonly pointer: string };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const seg = (s: string | number): string => String(s).replaceAll('~', '~0').replaceAll('/', '~1');
+
+export function normaliseAlg(alg: string): string {
+  return alg.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^sha3/, 'sha3-');
+}
+
+function emailOf(v: unknown): string | undefined {
+  const s = str(v);
+  return s && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s.trim()) ? s.trim() : undefined;
+}
+function urlOf(v: unknown): string | undefined {
+  const s = str(v);
+  if (!s) return undefined;
+  try {
+    const u = new URL(s.trim());
+    return u.protocol === 'https:' || u.protocol === 'http:' ? s.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- CycloneDX ------------------------------------------------------------------------------------------
+
+/** CycloneDX organizationalEntity (manufacturer / supplier / manufacture): url[] and contact[].email. */
+function cdxEntityContact(entity: unknown, into: { emails: string[]; urls: string[] }): void {
+  if (!isObj(entity)) return;
+  for (const u of arr(entity.url)) {
+    const x = urlOf(u);
+    if (x) into.urls.push(x);
+  }
+  for (const c of arr(entity.contact)) {
+    if (isObj(c)) {
+      const e = emailOf(c.email);
+      if (e) into.emails.push(e);
+    }
+  }
+}
+
+function cdxComponent(c: Record<string, unknown>, pointer: string, primary: boolean, legacyCreator: boolean): SbomComponent {
+  const creator = { emails: [] as string[], urls: [] as string[] };
+  cdxEntityContact(c.manufacturer, creator);
+  if (legacyCreator) {
+    // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept authors / supplier contacts there.
+    for (const a of arr(c.authors)) {
+      if (isObj(a)) {
+        const e = emailOf(a.email);
+        if (e) creator.emails.push(e);
+      }
+    }
+    cdxEntityContact(c.supplier, creator);
+  }
+  const props: Record<string, string[]> = {};
+  for (const p of arr(c.properties)) {
+    if (isObj(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
+  }
+  const hashes: SbomHash[] = [];
+  arr(c.hashes).forEach((h, i) => {
+    if (isObj(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
+      hashes.push({ alg: normaliseAlg(h.alg), content: h.content.toLowerCase(), where: 'component', pointer: `${pointer}/hashes/${i}` });
+    }
+  });
+  let referencesBom = false;
+  let otherIds = 0;
+  arr(c.externalReferences).forEach((r, i) => {
+    if (!isObj(r)) return;
+    if (r.type === 'bom') referencesBom = true;
+    if (r.type === 'distribution' || r.type === 'distribution-intake') {
+      arr(r.hashes).forEach((h, j) => {
+        if (isObj(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
+          hashes.push({
+            alg: normaliseAlg(h.alg),
+            content: h.content.toLowerCase(),
+            where: 'distribution',
+            pointer: `${pointer}/externalReferences/${i}/hashes/${j}`,
+          });
+        }
+      });
+    }
+  });
+  if (isObj(c.swid)) otherIds++;
+  if (Array.isArray(c.omniborId)) otherIds += c.omniborId.length;
+  if (Array.isArray(c.swhid)) otherIds += c.swhid.length;
+  const licences: SbomLicence[] = [];
+  arr(c.licenses).forEach((l, i) => {
+    if (!isObj(l)) return;
+    const lp = `${pointer}/licenses/${i}`;
+    if (typeof l.expression === 'string') {
+      licences.push({ expression: l.expression, ...(str(l.acknowledgement) ? { acknowledgement: l.acknowledgement as string } : {}), pointer: `${lp}/expression` });
+    } else if (isObj(l.license)) {
+      const lic = l.license;
+      const ack = str(lic.acknowledgement) ?? str(l.acknowledgement);
+      const base = ack ? { acknowledgement: ack } : {};
+      if (typeof lic.id === 'string') licences.push({ expression: lic.id, ...base, pointer: `${lp}/license/id` });
+      else if (typeof lic.name === 'string') licences.push({ name: lic.name, ...base, pointer: `${lp}/license/name` });
+      else licences.push({ textOnly: true, ...base, pointer: `${lp}/license` });
+    }
+  });
+  const supplier = isObj(c.supplier) ? str(c.supplier.name) : undefined;
+  return {
+    pointer,
+    ...(str(c['bom-ref']) ? { ref: c['bom-ref'] as string } : {}),
+    primary,
+    ...(str(c.type) ? { type: c.type as string } : {}),
+    ...(str(c.name) ? { name: c.name as string } : {}),
+    ...(str(c.version) ? { version: c.version as string } : {}),
+    ...(str(c.group) ? { group: c.group as string } : {}),
+    ...(str(c.purl) ? { purl: c.purl as string } : {}),
+    ...(str(c.cpe) ? { cpe: c.cpe as string } : {}),
+    otherIds,
+    creator,
+    ...(supplier ? { supplier } : {}),
+    filename: props['bsi:component:filename'] ?? [],
+    executable: props['bsi:component:executable'] ?? [],
+    archive: props['bsi:component:archive'] ?? [],
+    structured: props['bsi:component:structured'] ?? [],
+    hashes,
+    licences,
+    ...(str(c.scope) ? { scope: c.scope as string } : {}),
+    referencesBom,
+    nested: arr(c.components).length,
+  };
+}
+
+function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
+  const d = det.doc;
+  const legacy = det.specVersion !== '1.6' && det.specVersion !== '1.7';
+  const meta = isObj(d.metadata) ? d.metadata : {};
+  const creator = { emails: [] as string[], urls: [] as string[] };
+  cdxEntityContact(meta.manufacturer, creator);
+  if (legacy) {
+    cdxEntityContact(meta.manufacture, creator);
+    cdxEntityContact(meta.supplier, creator);
+    for (const a of arr(meta.authors)) if (isObj(a) && emailOf(a.email)) creator.emails.push(emailOf(a.email)!);
+  }
+  const authors: string[] = [];
+  for (const a of arr(meta.authors)) if (isObj(a) && str(a.name ?? a.email)) authors.push(String(a.name ?? a.email));
+  if (isObj(meta.manufacturer) && str(meta.manufacturer.name)) authors.push(meta.manufacturer.name as string);
+  if (isObj(meta.manufacture) && str(meta.manufacture.name)) authors.push(meta.manufacture.name as string);
+  const tools = meta.tools;
+  const toolList = Array.isArray(tools) ? tools : isObj(tools) ? arr(tools.components) : [];
+  for (const t of toolList) if (isObj(t) && str(t.name)) authors.push(`tool: ${t.name as string}`);
+
+  const components: SbomComponent[] = [];
+  if (isObj(meta.component)) components.push(cdxComponent(meta.component, '/metadata/component', true, legacy));
+  // Iterative walk over components[] and nested components[] (metadata.component's nested ones too).
+  const stack: { list: unknown[]; pointer: string }[] = [];
+  if (isObj(meta.component) && Array.isArray(meta.component.components)) stack.push({ list: meta.component.components, pointer: '/metadata/component/components' });
+  if (Array.isArray(d.components)) stack.push({ list: d.components, pointer: '/components' });
+  const ordered: { c: Record<string, unknown>; pointer: string }[] = [];
+  while (stack.length > 0) {
+    const { list, pointer } = stack.pop()!;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i];
+      if (!isObj(c)) continue;
+      ordered.push({ c, pointer: `${pointer}/${i}` });
+      if (ordered.length + components.length > maxComponents) {
+        throw new RangeError(`more than ${maxComponents} components`);
+      }
+      if (Array.isArray(c.components)) stack.push({ list: c.components, pointer: `${pointer}/${i}/components` });
+    }
+  }
+  ordered.sort((a, b) => comparePointers(a.pointer, b.pointer));
+  for (const { c, pointer } of ordered) components.push(cdxComponent(c, pointer, false, legacy));
+
+  const dependencies: SbomDependency[] = [];
+  arr(d.dependencies).forEach((dep, i) => {
+    if (isObj(dep) && typeof dep.ref === 'string') {
+      dependencies.push({ ref: dep.ref, dependsOn: arr(dep.dependsOn).filter((x): x is string => typeof x === 'string'), pointer: `/dependencies/${i}` });
+    }
+  });
+  const compositions: SbomComposition[] = [];
+  arr(d.compositions).forEach((c, i) => {
+    if (!isObj(c)) return;
+    const refs = [...arr(c.assemblies), ...arr(c.dependencies)].filter((x): x is string => typeof x === 'string');
+    compositions.push({ aggregate: String(c.aggregate ?? ''), refs, pointer: `/compositions/${i}` });
+  });
+  const vulns = arr(d.vulnerabilities).length;
+  return {
+    format: 'CycloneDX',
+    specVersion: det.specVersion,
+    creator,
+    creatorPointer: '/metadata/manufacturer',
+    authors,
+    ...(str(meta.timestamp) ? { timestamp: meta.timestamp as string } : {}),
+    timestampPointer: '/metadata/timestamp',
+    ...(str(d.serialNumber) ? { uri: d.serialNumber as string } : {}),
+    components,
+    dependencies,
+    completenessExpressible: true,
+    compositions,
+    duplicateRefs: duplicates(components),
+    vulnerabilities: { count: vulns, pointer: '/vulnerabilities' },
+  };
+}
+
+function comparePointers(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i]!;
+    const y = pb[i]!;
+    if (x === y) continue;
+    const nx = Number(x);
+    const ny = Number(y);
+    if (Number.isInteger(nx) && Number.isInteger(ny)) return nx - ny;
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+function duplicates(components: readonly SbomComponent[]): { ref: string; pointers: string[] }[] {
+  const byRef = new Map<string, string[]>();
+  for (const c of components) if (c.ref !== undefined) {
+    const l = byRef.get(c.ref);
+    if (l) l.push(c.pointer);
+    else byRef.set(c.ref, [c.pointer]);
+  }
+  return [...byRef].filter(([, p]) => p.length > 1).map(([ref, pointers]) => ({ ref, pointers }));
+}
+
+// ---- SPDX 2.x -------------------------------------------------------------------------------------------
+
+/** "Organization: ACME (psirt@acme.example)" -> name + email. */
+function spdx2Agent(v: unknown): { name?: string; email?: string } {
+  const s = str(v);
+  if (!s) return {};
+  const m = /^(?:Person|Organization|Tool):\s*([^(]*?)\s*(?:\(([^)]*)\))?\s*$/.exec(s);
+  if (!m) return {};
+  const email = emailOf(m[2]);
+  return { ...(m[1] ? { name: m[1] } : {}), ...(email ? { email } : {}) };
+}
+
+function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
+  const d = det.doc;
+  const ci = isObj(d.creationInfo) ? d.creationInfo : {};
+  const creator = { emails: [] as string[], urls: [] as string[] };
+  const authors: string[] = [];
+  for (const c of arr(ci.creators)) {
+    const a = spdx2Agent(c);
+    if (typeof c === 'string' && !c.startsWith('Tool:') && a.email) creator.emails.push(a.email);
+    if (a.name) authors.push(a.name);
+  }
+  const describes = new Set(arr(d.documentDescribes).filter((x): x is string => typeof x === 'string'));
+  const rels = arr(d.relationships);
+  for (const r of rels) {
+    if (isObj(r) && r.relationshipType === 'DESCRIBES' && r.spdxElementId === d.SPDXID && typeof r.relatedSpdxElement === 'string') describes.add(r.relatedSpdxElement);
+  }
+  const packages = arr(d.packages);
+  if (packages.length > maxComponents) throw new RangeError(`more than ${maxComponents} packages`);
+  const components: SbomComponent[] = [];
+  packages.forEach((p, i) => {
+    if (!isObj(p)) return;
+    const pointer = `/packages/${i}`;
+    const hashes: SbomHash[] = [];
+    arr(p.checksums).forEach((h, j) => {
+      if (isObj(h) && typeof h.algorithm === 'string' && typeof h.checksumValue === 'string') {
+        hashes.push({ alg: normaliseAlg(h.algorithm), content: h.checksumValue.toLowerCase(), where: 'distribution', pointer: `${pointer}/checksums/${j}` });
+      }
+    });
+    const licences: SbomLicence[] = [];
+    for (const [field, ack] of [['licenseConcluded', 'concluded'], ['licenseDeclared', 'declared']] as const) {
+      const v = str(p[field]);
+      if (v && v !== 'NOASSERTION' && v !== 'NONE') licences.push({ expression: v, acknowledgement: ack, pointer: `${pointer}/${field}` });
+    }
+    let purl: string | undefined;
+    let cpe: string | undefined;
+    let otherIds = 0;
+    for (const r of arr(p.externalRefs)) {
+      if (!isObj(r)) continue;
+      if (r.referenceType === 'purl') purl ??= str(r.referenceLocator);
+      else if (r.referenceType === 'cpe23Type' || r.referenceType === 'cpe22Type') cpe ??= str(r.referenceLocator);
+      else if (r.referenceCategory === 'PERSISTENT-ID' || r.referenceCategory === 'PERSISTENT_ID') otherIds++;
+    }
+    const originator = spdx2Agent(p.originator);
+    const supplierA = spdx2Agent(p.supplier);
+    const creatorC = { emails: originator.email ? [originator.email] : [], urls: [] as string[] };
+    const home = urlOf(p.homepage);
+    if (home && creatorC.emails.length === 0 && originator.name) creatorC.urls.push(home);
+    const id = str(p.SPDXID);
+    components.push({
+      pointer,
+      ...(id ? { ref: id } : {}),
+      primary: id !== undefined && describes.has(id),
+      ...(str(p.primaryPackagePurpose) ? { type: (p.primaryPackagePurpose as string).toLowerCase() } : {}),
+      ...(str(p.name) ? { name: p.name as string } : {}),
+      ...(str(p.versionInfo) ? { version: p.versionInfo as string } : {}),
+      ...(purl ? { purl } : {}),
+      ...(cpe ? { cpe } : {}),
+      otherIds,
+      creator: creatorC,
+      ...(supplierA.name ? { supplier: supplierA.name } : {}),
+      filename: str(p.packageFileName) ? [p.packageFileName as string] : [],
+      executable: [],
+      archive: [],
+      structured: [],
+      hashes,
+      licences,
+      referencesBom: false,
+      nested: 0,
+    });
+  });
+  components.sort((a, b) => Number(b.primary) - Number(a.primary));
+  // Relationships -> dependencies (A DEPENDS_ON/CONTAINS B; B DEPENDENCY_OF/CONTAINED_BY A).
+  const deps = new Map<string, { dependsOn: string[]; pointer: string }>();
+  const add = (from: string, to: string, pointer: string) => {
+    let e = deps.get(from);
+    if (!e) deps.set(from, (e = { dependsOn: [], pointer }));
+    if (to !== 'NONE' && to !== 'NOASSERTION') e.dependsOn.push(to);
+  };
+  rels.forEach((r, i) => {
+    if (!isObj(r) || typeof r.spdxElementId !== 'string' || typeof r.relatedSpdxElement !== 'string') return;
+    const pointer = `/relationships/${i}`;
+    switch (r.relationshipType) {
+      case 'DEPENDS_ON':
+      case 'CONTAINS':
+      case 'STATIC_LINK':
+      case 'DYNAMIC_LINK':
+        add(r.spdxElementId, r.relatedSpdxElement, pointer);
+        break;
+      case 'DEPENDENCY_OF':
+      case 'CONTAINED_BY':
+      case 'RUNTIME_DEPENDENCY_OF':
+        add(r.relatedSpdxElement, r.spdxElementId, pointer);
+        break;
+    }
+  });
+  return {
+    format: 'SPDX',
+    specVersion: det.specVersion,
+    creator,
+    creatorPointer: '/creationInfo/creators',
+    authors,
+    ...(str(ci.created) ? { timestamp: ci.created as string } : {}),
+    timestampPointer: '/creationInfo/created',
+    ...(str(d.documentNamespace) ? { uri: d.documentNamespace as string } : {}),
+    components,
+    dependencies: [...deps].map(([ref, e]) => ({ ref, dependsOn: e.dependsOn, pointer: e.pointer })),
+    completenessExpressible: false,
+    compositions: [],
+    duplicateRefs: duplicates(components),
+    vulnerabilities: { count: 0, pointer: '/' },
+  };
+}
+
+// ---- SPDX 3 JSON-LD -------------------------------------------------------------------------------------
+
+function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
+  const graph = arr(det.doc['@graph']);
+  if (graph.length > maxComponents * 4) throw new RangeError(`more than ${maxComponents * 4} SPDX elements`);
+  const byId = new Map<string, { el: Record<string, unknown>; pointer: string }>();
+  graph.forEach((el, i) => {
+    if (!isObj(el)) return;
+    const id = str(el.spdxId) ?? str(el['@id']);
+    if (id) byId.set(id, { el, pointer: `/@graph/${i}` });
+  });
+  const agentContact = (ids: unknown): { contact: Contact; names: string[] } => {
+    const emails: string[] = [];
+    const urls: string[] = [];
+    const names: string[] = [];
+    for (const id of arr(ids)) {
+      const a = typeof id === 'string' ? byId.get(id)?.el : isObj(id) ? id : undefined;
+      if (!a) continue;
+      if (str(a.name)) names.push(a.name as string);
+      for (const x of arr(a.externalIdentifier)) {
+        if (!isObj(x)) continue;
+        if (x.externalIdentifierType === 'email' && emailOf(x.identifier)) emails.push(emailOf(x.identifier)!);
+        else if ((x.externalIdentifierType === 'urlScheme' || x.externalIdentifierType === 'other') && urlOf(x.identifier)) urls.push(urlOf(x.identifier)!);
+      }
+    }
+    return { contact: { emails, urls }, names };
+  };
+  // Creation info (shared blank node or inline).
+  let ciEl: Record<string, unknown> | undefined;
+  let ciPointer = '/@graph';
+  for (const [, v] of byId) if (v.el.type === 'CreationInfo') {
+    ciEl = v.el;
+    ciPointer = v.pointer;
+    break;
+  }
+  const rels: { el: Record<string, unknown>; pointer: string }[] = [];
+  const pkgs: { el: Record<string, unknown>; pointer: string }[] = [];
+  let sbomEl: Record<string, unknown> | undefined;
+  let vulnCount = 0;
+  let vulnPointer = '/@graph';
+  graph.forEach((el, i) => {
+    if (!isObj(el)) return;
+    const t = el.type;
+    const pointer = `/@graph/${i}`;
+    if (t === 'Relationship' || t === 'LifecycleScopedRelationship') rels.push({ el, pointer });
+    else if (t === 'software_Package') pkgs.push({ el, pointer });
+    else if (t === 'software_Sbom' || (t === 'SpdxDocument' && !sbomEl)) sbomEl = el;
+    else if (typeof t === 'string' && (t === 'security_Vulnerability' || t.startsWith('security_Vex') || t.startsWith('security_Cvss') || t.startsWith('security_Epss') || t.startsWith('security_Exploit'))) {
+      if (vulnCount++ === 0) vulnPointer = pointer;
+    }
+    if (!ciEl && isObj(el.creationInfo)) {
+      ciEl = el.creationInfo;
+      ciPointer = `${pointer}/creationInfo`;
+    }
+  });
+  if (pkgs.length > maxComponents) throw new RangeError(`more than ${maxComponents} packages`);
+  const roots = new Set(arr(sbomEl?.rootElement).filter((x): x is string => typeof x === 'string'));
+  const outgoing = new Map<string, { type: string; to: string[]; completeness?: string; pointer: string }[]>();
+  for (const r of rels) {
+    const from = str(r.el.from);
+    if (!from) continue;
+    const l = outgoing.get(from) ?? [];
+    l.push({
+      type: String(r.el.relationshipType ?? ''),
+      to: arr(r.el.to).filter((x): x is string => typeof x === 'string'),
+      ...(str(r.el.completeness) ? { completeness: r.el.completeness as string } : {}),
+      pointer: r.pointer,
+    });
+    outgoing.set(from, l);
+  }
+  const licenceOf = (id: string): string | undefined => {
+    const e = byId.get(id)?.el;
+    return e ? (str(e.simplelicensing_licenseExpression) ?? str(e.spdxId)) : undefined;
+  };
+  const creationCreators = agentContact(ciEl?.createdBy);
+  const components: SbomComponent[] = [];
+  const dependencies: SbomDependency[] = [];
+  const compositions: SbomComposition[] = [];
+  for (const { el, pointer } of pkgs) {
+    const id = str(el.spdxId) ?? str(el['@id']);
+    const out = id ? (outgoing.get(id) ?? []) : [];
+    const hashes: SbomHash[] = [];
+    const filename: string[] = [];
+    const purposes = new Set<string>();
+    let hasDistArtifact = false;
+    const licences: SbomLicence[] = [];
+    const dependsOn: string[] = [];
+    for (const r of out) {
+      if (r.type === 'hasDistributionArtifact') {
+        for (const to of r.to) {
+          const f = byId.get(to);
+          if (!f) continue;
+          hasDistArtifact = true;
+          if (str(f.el.name)) filename.push(f.el.name as string);
+          for (const p of arr(f.el.software_additionalPurpose)) if (typeof p === 'string') purposes.add(p);
+          if (typeof f.el.software_primaryPurpose === 'string') purposes.add(f.el.software_primaryPurpose);
+          arr(f.el.verifiedUsing).forEach((h, j) => {
+            if (isObj(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
+              hashes.push({ alg: normaliseAlg(h.algorithm), content: h.hashValue.toLowerCase(), where: 'distribution', pointer: `${f.pointer}/verifiedUsing/${j}` });
+            }
+          });
+        }
+      } else if (r.type === 'hasConcludedLicense' || r.type === 'hasDeclaredLicense') {
+        for (const to of r.to) {
+          const e = licenceOf(to);
+          if (e) licences.push({ expression: e, acknowledgement: r.type === 'hasConcludedLicense' ? 'concluded' : 'declared', pointer: byId.get(to)?.pointer ?? r.pointer });
+        }
+      } else if (r.type === 'dependsOn' || r.type === 'contains') {
+        dependsOn.push(...r.to);
+        if (r.completeness && id) compositions.push({ aggregate: r.completeness, refs: [id], pointer: `${r.pointer}/completeness` });
+      }
+    }
+    arr(el.verifiedUsing).forEach((h, j) => {
+      if (isObj(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
+        hashes.push({ alg: normaliseAlg(h.algorithm), content: h.hashValue.toLowerCase(), where: 'component', pointer: `${pointer}/verifiedUsing/${j}` });
+      }
+    });
+    let cpe: string | undefined;
+    let otherIds = 0;
+    for (const x of arr(el.externalIdentifier)) {
+      if (!isObj(x)) continue;
+      if ((x.externalIdentifierType === 'cpe23' || x.externalIdentifierType === 'cpe22') && str(x.identifier)) cpe ??= x.identifier as string;
+      else if (x.externalIdentifierType === 'packageUrl' && str(x.identifier)) otherIds++;
+      else otherIds++;
+    }
+    const creator = agentContact(el.originatedBy);
+    const supplier = agentContact(isObj(el.suppliedBy) || typeof el.suppliedBy === 'string' ? [el.suppliedBy] : el.suppliedBy);
+    if (id && (out.length > 0 || roots.has(id))) dependencies.push({ ref: id, dependsOn, pointer });
+    components.push({
+      pointer,
+      ...(id ? { ref: id } : {}),
+      primary: id !== undefined && roots.has(id),
+      ...(str(el.software_primaryPurpose) ? { type: el.software_primaryPurpose as string } : {}),
+      ...(str(el.name) ? { name: el.name as string } : {}),
+      ...(str(el.software_packageVersion) ? { version: el.software_packageVersion as string } : {}),
+      ...(str(el.software_packageUrl) ? { purl: el.software_packageUrl as string } : {}),
+      ...(cpe ? { cpe } : {}),
+      otherIds,
+      creator: creator.contact,
+      ...(supplier.names[0] ? { supplier: supplier.names[0] } : {}),
+      filename,
+      executable: hasDistArtifact ? [purposes.has('executable') ? 'executable' : 'non-executable'] : [],
+      archive: hasDistArtifact ? [purposes.has('archive') ? 'archive' : 'no archive'] : [],
+      structured: purposes.has('container') ? ['structured'] : purposes.has('firmware') ? ['unstructured'] : [],
+      hashes,
+      licences,
+      referencesBom: false,
+      nested: 0,
+    });
+  }
+  components.sort((a, b) => Number(b.primary) - Number(a.primary));
+  return {
+    format: 'SPDX',
+    specVersion: det.specVersion,
+    creator: creationCreators.contact,
+    creatorPointer: `${ciPointer}/createdBy`,
+    authors: creationCreators.names,
+    ...(str(ciEl?.created) ? { timestamp: ciEl!.created as string } : {}),
+    timestampPointer: `${ciPointer}/created`,
+    ...(str(sbomEl?.spdxId) ? { uri: sbomEl!.spdxId as string } : {}),
+    components,
+    dependencies,
+    completenessExpressible: true,
+    compositions,
+    duplicateRefs: [],
+    vulnerabilities: { count: vulnCount, pointer: vulnPointer },
+  };
+}
+
+/** Build the model. Throws RangeError past `maxComponents`. */
+export function buildModel(det: DetectedSbom, maxComponents: number): SbomModel {
+  if (det.format === 'CycloneDX') return cycloneDx(det, maxComponents);
+  if (det.specVersion.startsWith('2.')) return spdx2(det, maxComponents);
+  return spdx3(det, maxComponents);
+}

@@ -1,0 +1,152 @@
+/**
+ * Turning SBOM bytes into a JSON value, with bounded cost: a size limit, a nesting-depth limit checked on the
+ * raw text before JSON.parse (so no later recursive walk can overflow the stack), and format detection
+ * (CycloneDX JSON, SPDX 2.x JSON, SPDX 3 JSON-LD; CycloneDX/SPDX XML and tag-value are recognised and
+ * reported as unsupported).
+ */
+
+export type SbomFormat = 'CycloneDX' | 'SPDX';
+
+export interface SbomLimits {
+  /** Maximum document size in bytes. */
+  readonly maxBytes: number;
+  /** Maximum JSON nesting depth (objects + arrays). */
+  readonly maxDepth: number;
+  /** Maximum number of components/packages/elements. */
+  readonly maxComponents: number;
+}
+
+export const DEFAULT_LIMITS: SbomLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 128, maxComponents: 500_000 };
+
+/** Why a document could not be used at all (reported as Error / exit code 2). */
+export type SbomInputProblem = 'SbomTooLarge' | 'SbomUnparseable' | 'SbomFormatUnsupported';
+
+export class SbomInputError extends Error {
+  readonly reason: SbomInputProblem;
+  constructor(reason: SbomInputProblem, message: string) {
+    super(message);
+    this.name = 'SbomInputError';
+    this.reason = reason;
+  }
+}
+
+export interface DetectedSbom {
+  readonly format: SbomFormat;
+  /** `1.6` for CycloneDX, `2.3` / `3.0.1` for SPDX. */
+  readonly specVersion: string;
+  readonly doc: Record<string, unknown>;
+}
+
+/**
+ * Maximum nesting depth of a JSON text, scanning outside strings only. Stops early (returns > limit) as soon
+ * as the limit is exceeded. O(n), no allocation.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped char
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+function firstSignificant(text: string): string {
+  const m = /^[\s\uFEFF]*(\S)/.exec(text.slice(0, 4096));
+  return m?.[1] ?? '';
+}
+
+/** Decode, check limits, parse and detect the format. Throws SbomInputError. */
+export function parseSbomText(bytes: Uint8Array | string, limits: SbomLimits = DEFAULT_LIMITS): DetectedSbom {
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  if (size > limits.maxBytes) {
+    throw new SbomInputError('SbomTooLarge', `document is ${size} bytes, above the limit of ${limits.maxBytes} bytes`);
+  }
+  if (size === 0) throw new SbomInputError('SbomUnparseable', 'document is empty');
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SbomInputError('SbomUnparseable', 'document is not valid UTF-8');
+  }
+  const first = firstSignificant(text);
+  if (first === '<') {
+    const head = text.slice(0, 2048);
+    const what = /cyclonedx\.org\/schema\/bom/i.test(head)
+      ? 'CycloneDX XML'
+      : /spdx/i.test(head)
+        ? 'SPDX RDF/XML'
+        : 'XML';
+    throw new SbomInputError(
+      'SbomFormatUnsupported',
+      `${what} is not supported: provide the SBOM as CycloneDX JSON (1.4–1.7), SPDX 2.2/2.3 JSON or SPDX 3.0.1 JSON-LD`,
+    );
+  }
+  if (/^SPDXVersion:/m.test(text.slice(0, 4096))) {
+    throw new SbomInputError('SbomFormatUnsupported', 'SPDX tag-value is not supported: provide SPDX JSON');
+  }
+  if (first !== '{') {
+    throw new SbomInputError('SbomUnparseable', 'document is not a JSON object');
+  }
+  if (jsonDepthExceeds(text, limits.maxDepth)) {
+    throw new SbomInputError('SbomUnparseable', `JSON nesting is deeper than ${limits.maxDepth} levels`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new SbomInputError('SbomUnparseable', `invalid JSON: ${msg.slice(0, 160)}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new SbomInputError('SbomUnparseable', 'document is not a JSON object');
+  }
+  return detectFormat(doc as Record<string, unknown>);
+}
+
+export function detectFormat(doc: Record<string, unknown>): DetectedSbom {
+  if (doc.bomFormat === 'CycloneDX') {
+    const v = doc.specVersion;
+    if (typeof v !== 'string' || !/^1\.\d+$/.test(v)) {
+      throw new SbomInputError('SbomFormatUnsupported', `CycloneDX document has no usable specVersion (${JSON.stringify(v)?.slice(0, 40)})`);
+    }
+    return { format: 'CycloneDX', specVersion: v, doc };
+  }
+  if (typeof doc.spdxVersion === 'string') {
+    const m = /^SPDX-(\d+\.\d+(?:\.\d+)?)$/.exec(doc.spdxVersion);
+    if (!m) throw new SbomInputError('SbomFormatUnsupported', `unrecognised spdxVersion ${JSON.stringify(doc.spdxVersion).slice(0, 40)}`);
+    return { format: 'SPDX', specVersion: m[1]!, doc };
+  }
+  const ctx = doc['@context'];
+  const ctxText = typeof ctx === 'string' ? ctx : Array.isArray(ctx) ? ctx.filter((c) => typeof c === 'string').join(' ') : '';
+  const m3 = /spdx\.org\/rdf\/(3\.\d+(?:\.\d+)?)\//.exec(ctxText);
+  if (m3) return { format: 'SPDX', specVersion: m3[1]!, doc };
+  if (doc.bomFormat !== undefined) {
+    throw new SbomInputError('SbomFormatUnsupported', `unknown bomFormat ${JSON.stringify(doc.bomFormat).slice(0, 40)}`);
+  }
+  throw new SbomInputError(
+    'SbomFormatUnsupported',
+    'not a recognised SBOM: expected CycloneDX JSON (bomFormat), SPDX 2 JSON (spdxVersion) or SPDX 3 JSON-LD (@context)',
+  );
+}
+
+/** Compare dotted versions numerically: -1, 0, 1. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,381 @@
+/**
+ * The SBOM rules, pure functions of the model (and the profile). Each rule returns grouped findings: one per
+ * kind of problem, with a count, the pointer of the first instance and the first few instance pointers, so a
+ * 50k-component SBOM yields a handful of findings, not 50k.
+ */
+import parseSpdx from 'spdx-expression-parse';
+import type { Reason } from '../errors.ts';
+import type { SbomAnalysisOk } from './analyze.ts';
+import type { SbomComponent, SbomModel } from './model.ts';
+import { compareVersions } from './parse.ts';
+
+export type SbomProfile = 'bsi-2.1' | 'bsi-2.0' | 'ntia';
+export const PROFILES: readonly SbomProfile[] = ['bsi-2.1', 'bsi-2.0', 'ntia'];
+
+export function isProfile(v: unknown): v is SbomProfile {
+  return typeof v === 'string' && (PROFILES as readonly string[]).includes(v);
+}
+
+export interface RuleFinding {
+  readonly reason: Reason;
+  /** RFC 6901 pointer into the SBOM: the first instance. */
+  readonly pointer: string;
+  /** How many instances. */
+  readonly count: number;
+  /** First instances' pointers (at most `maxPointers`). */
+  readonly pointers: readonly string[];
+  readonly message: string;
+}
+
+/** Collects instances per reason+what and groups them. */
+export class FindingCollector {
+  readonly #groups = new Map<string, { reason: Reason; what: string; count: number; pointers: string[] }>();
+  readonly #maxPointers: number;
+  constructor(maxPointers = 5) {
+    this.#maxPointers = maxPointers;
+  }
+  add(reason: Reason, what: string, pointer: string): void {
+    const key = `${reason}\u0000${what}`;
+    let g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, (g = { reason, what, count: 0, pointers: [] }));
+    g.count++;
+    if (g.pointers.length < this.#maxPointers) g.pointers.push(pointer);
+  }
+  /** `total` (e.g. the number of components) turns messages into "n of total …". */
+  findings(total?: Readonly<Record<string, number>>): RuleFinding[] {
+    return [...this.#groups.values()].map((g) => {
+      const of = total?.[g.what] !== undefined && g.count > 1 ? ` of ${total[g.what]}` : '';
+      const examples = g.pointers.slice(0, 3).join(', ') + (g.count > 3 ? ', …' : '');
+      const message = g.count === 1 ? `${g.what} (${g.pointers[0]})` : `${g.count}${of} ${g.what} (first: ${examples})`;
+      return { reason: g.reason, pointer: g.pointers[0] ?? '', count: g.count, pointers: g.pointers, message };
+    });
+  }
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function hasContact(c: SbomComponent['creator']): boolean {
+  return c.emails.length > 0 || c.urls.length > 0;
+}
+
+// ---- sbom.format-valid --------------------------------------------------------------------------------
+
+const MINIMUMS: Record<SbomProfile, { cdx: string; spdx: string; label: string }> = {
+  'bsi-2.1': { cdx: '1.6', spdx: '3.0.1', label: 'BSI TR-03183-2 v2.1.0 (§4)' },
+  'bsi-2.0': { cdx: '1.5', spdx: '2.2.1', label: 'BSI TR-03183-2 v2.0.0' },
+  ntia: { cdx: '1.4', spdx: '2.2', label: 'the NTIA minimum elements profile' },
+};
+
+export function ruleFormatValid(a: SbomAnalysisOk, profile: SbomProfile): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  const min = MINIMUMS[profile];
+  const need = a.format === 'CycloneDX' ? min.cdx : min.spdx;
+  if (compareVersions(a.specVersion, need) < 0) {
+    const ptr = a.format === 'CycloneDX' ? '/specVersion' : a.specVersion.startsWith('2.') ? '/spdxVersion' : '/@context';
+    out.push({
+      reason: 'SbomFormatTooOld',
+      pointer: ptr,
+      count: 1,
+      pointers: [ptr],
+      message: `${a.format} ${a.specVersion} is older than ${a.format} ${need}, the minimum of ${min.label}`,
+    });
+  }
+  if (!a.schema.valid) {
+    const first = a.schema.problems.slice(0, 3).map((p) => `${p.pointer || '/'}: ${p.message}`).join('; ');
+    out.push({
+      reason: 'SbomSchemaInvalid',
+      pointer: a.schema.problems[0]?.pointer ?? '',
+      count: a.schema.errorCount,
+      pointers: a.schema.problems.map((p) => p.pointer),
+      message: `invalid against ${a.schema.schemaName}: ${a.schema.errorCount} problem(s) (first: ${first})`,
+    });
+  }
+  return out;
+}
+
+// ---- component classification (TR §3.2) -----------------------------------------------------------------
+
+export type ComponentKind = 'full' | 'logical' | 'identified' | 'referenced';
+
+export function componentKind(c: SbomComponent, dependsOnCount: number): ComponentKind {
+  if (c.referencesBom) return 'referenced';
+  if (c.scope === 'excluded') return 'identified';
+  const fileLevel = c.filename.length + c.hashes.length + c.executable.length + c.archive.length + c.structured.length;
+  if (fileLevel === 0 && (c.nested > 0 || dependsOnCount > 0)) return 'logical';
+  return 'full';
+}
+
+function depIndex(m: SbomModel): Map<string, { dependsOn: readonly string[]; pointer: string }> {
+  const map = new Map<string, { dependsOn: readonly string[]; pointer: string }>();
+  for (const d of m.dependencies) {
+    const prev = map.get(d.ref);
+    map.set(d.ref, prev ? { dependsOn: [...prev.dependsOn, ...d.dependsOn], pointer: prev.pointer } : d);
+  }
+  return map;
+}
+
+function completenessIndex(m: SbomModel): Set<string> {
+  const s = new Set<string>();
+  for (const c of m.compositions) if (c.aggregate !== '' && c.aggregate !== 'not_specified') for (const r of c.refs) s.add(r);
+  return s;
+}
+
+function label(c: SbomComponent): string {
+  return c.primary ? 'the primary component' : 'components';
+}
+
+// ---- sbom.bsi-tr-03183-fields ------------------------------------------------------------------------------
+
+const ALLOWED = {
+  executable: ['executable', 'non-executable'],
+  archive: ['archive', 'no archive'],
+  structured: ['structured', 'unstructured'],
+} as const;
+
+export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxPointers = 5): RuleFinding[] {
+  const f = new FindingCollector(maxPointers);
+  if (!hasContact(m.creator)) f.add('MissingSbomCreator', 'SBOM creator has neither an email address nor a URL', m.creatorPointer);
+  if (!m.timestamp) f.add('MissingSbomTimestamp', 'SBOM timestamp is missing', m.timestampPointer);
+  else if (!RFC3339.test(m.timestamp)) f.add('MissingSbomTimestamp', `SBOM timestamp is not an RFC 3339 date-time`, m.timestampPointer);
+
+  const deps = depIndex(m);
+  const complete = completenessIndex(m);
+  const strictLicence = profile === 'bsi-2.1' && !(m.format === 'CycloneDX' && compareVersions(m.specVersion, '1.6') < 0);
+  for (const c of m.components) {
+    const d = c.ref !== undefined ? deps.get(c.ref) : undefined;
+    const kind = componentKind(c, d?.dependsOn.length ?? 0);
+    const L = label(c);
+    if (!hasContact(c.creator)) f.add('MissingComponentCreator', `${L} lack a creator email or URL`, c.pointer);
+    if (!c.name) f.add('MissingComponentName', `${L} lack a name`, c.pointer);
+    if (!c.version) f.add('MissingComponentVersion', `${L} lack a version`, c.pointer);
+    if (kind === 'referenced' || kind === 'identified') continue;
+    // Logical and full components: dependencies (with completeness) and distribution licences.
+    if (c.ref === undefined) f.add('MissingComponentDependencies', `${L} have no identifier (bom-ref/SPDXID), so no dependencies can be stated`, c.pointer);
+    else if (!d && c.nested === 0) f.add('MissingComponentDependencies', `${L} have no dependencies entry (declare an empty one when there are none)`, c.pointer);
+    else if (m.completenessExpressible && !complete.has(c.ref)) {
+      f.add('DependencyCompletenessUnstated', `${L} have no stated completeness of their dependencies (compositions)`, c.pointer);
+    } else if (!m.completenessExpressible) {
+      f.add('DependencyCompletenessUnstated', `${L}: SPDX ${m.specVersion} cannot state dependency completeness`, c.pointer);
+    }
+    const distribution = strictLicence ? c.licences.filter((l) => l.acknowledgement === 'concluded') : c.licences;
+    if (distribution.length === 0) {
+      f.add(
+        'MissingDistributionLicence',
+        strictLicence ? `${L} lack a distribution licence (a licence with acknowledgement "concluded")` : `${L} lack a distribution licence`,
+        c.pointer,
+      );
+    }
+    if (kind === 'logical') continue;
+    if (c.filename.length === 0) f.add('MissingComponentFilename', `${L} lack a filename (bsi:component:filename)`, c.pointer);
+    else if (c.filename.length > 1) f.add('InvalidBsiProperty', `${L} have bsi:component:filename more than once`, c.pointer);
+    if (!c.hashes.some((h) => h.alg === 'sha512' && /^[0-9a-f]{128}$/.test(h.content))) {
+      f.add('MissingDeployableHash', `${L} lack a SHA-512 deployable hash`, c.pointer);
+    }
+    for (const key of ['executable', 'archive', 'structured'] as const) {
+      const values = c[key];
+      const reason: Reason = key === 'executable' ? 'MissingExecutableProperty' : key === 'archive' ? 'MissingArchiveProperty' : 'MissingStructuredProperty';
+      if (values.length === 0) f.add(reason, `${L} lack bsi:component:${key}`, c.pointer);
+      else if (values.length > 1) f.add('InvalidBsiProperty', `${L} have bsi:component:${key} more than once`, c.pointer);
+      else if (!(ALLOWED[key] as readonly string[]).includes(values[0]!)) {
+        f.add('InvalidBsiProperty', `${L} have bsi:component:${key} not one of ${ALLOWED[key].map((v) => `"${v}"`).join(', ')}`, c.pointer);
+      }
+    }
+  }
+  const n = m.components.length;
+  return f.findings(Object.fromEntries(FIELD_MESSAGES.map((w) => [w, n])));
+}
+
+// Messages that are per-component get "n of N" in the summary.
+const FIELD_MESSAGES: string[] = [];
+for (const L of ['components']) {
+  FIELD_MESSAGES.push(
+    `${L} lack a creator email or URL`,
+    `${L} lack a name`,
+    `${L} lack a version`,
+    `${L} lack a filename (bsi:component:filename)`,
+    `${L} lack a SHA-512 deployable hash`,
+    `${L} lack bsi:component:executable`,
+    `${L} lack bsi:component:archive`,
+    `${L} lack bsi:component:structured`,
+    `${L} lack a distribution licence`,
+    `${L} lack a distribution licence (a licence with acknowledgement "concluded")`,
+    `${L} have no stated completeness of their dependencies (compositions)`,
+    `${L} lack a supplier name`,
+    `${L} lack a unique identifier (purl, CPE, SWID or other)`,
+  );
+}
+
+/** NTIA minimum elements (2021): supplier, component name, version, other unique identifiers, dependency relationship, author of SBOM data, timestamp. */
+export function ruleNtia(m: SbomModel, maxPointers = 5): RuleFinding[] {
+  const f = new FindingCollector(maxPointers);
+  if (m.authors.length === 0) f.add('MissingSbomAuthor', 'SBOM has no author of SBOM data', m.creatorPointer);
+  if (!m.timestamp) f.add('MissingSbomTimestamp', 'SBOM timestamp is missing', m.timestampPointer);
+  for (const c of m.components) {
+    const L = label(c);
+    if (!c.supplier && !hasContact(c.creator)) f.add('MissingSupplier', `${L} lack a supplier name`, c.pointer);
+    if (!c.name) f.add('MissingComponentName', `${L} lack a name`, c.pointer);
+    if (!c.version) f.add('MissingComponentVersion', `${L} lack a version`, c.pointer);
+    if (!c.purl && !c.cpe && c.otherIds === 0) f.add('MissingUniqueIdentifier', `${L} lack a unique identifier (purl, CPE, SWID or other)`, c.pointer);
+  }
+  const primary = m.components.find((c) => c.primary);
+  if (!primary) f.add('NoPrimaryComponent', 'SBOM declares no primary component, so no dependency relationship', '');
+  else if (primary.ref === undefined || (!m.dependencies.some((d) => d.ref === primary.ref) && primary.nested === 0)) {
+    f.add('MissingTopLevelDependencies', 'the primary component has no dependency relationship', primary.pointer);
+  }
+  const n = m.components.length;
+  return f.findings(Object.fromEntries(FIELD_MESSAGES.map((w) => [w, n])));
+}
+
+// ---- sbom.top-level-deps ----------------------------------------------------------------------------------
+
+export function ruleTopLevelDeps(m: SbomModel): RuleFinding[] {
+  const primary = m.components.find((c) => c.primary);
+  if (!primary) return [one('NoPrimaryComponent', m.format === 'CycloneDX' ? '/metadata/component' : '', 'SBOM declares no primary component')];
+  const deps = primary.ref !== undefined ? depIndex(m).get(primary.ref) : undefined;
+  if ((deps?.dependsOn.length ?? 0) > 0 || primary.nested > 0) return [];
+  if (deps && primary.ref !== undefined && m.compositions.some((c) => c.aggregate === 'complete' && c.refs.includes(primary.ref!))) {
+    return []; // declared: no dependencies, and that list is complete
+  }
+  return [
+    one(
+      'MissingTopLevelDependencies',
+      deps?.pointer ?? primary.pointer,
+      deps ? 'the primary component declares no direct dependencies and does not state that this is complete' : 'the primary component has no dependencies entry',
+    ),
+  ];
+}
+
+function one(reason: Reason, pointer: string, message: string): RuleFinding {
+  return { reason, pointer, count: 1, pointers: [pointer], message };
+}
+
+// ---- sbom.complete ----------------------------------------------------------------------------------------
+
+function parentPointer(p: string): string | undefined {
+  const m = /^(.*)\/components\/\d+$/.exec(p);
+  if (!m) return undefined;
+  return m[1] === '' ? undefined : m[1];
+}
+
+export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
+  const f = new FindingCollector(maxPointers);
+  const refs = new Set<string>();
+  for (const c of m.components) if (c.ref !== undefined) refs.add(c.ref);
+  for (const d of m.duplicateRefs) for (const p of d.pointers.slice(1)) f.add('DuplicateBomRef', `identifiers are used by more than one component`, p);
+  const isExternal = (r: string) => r.startsWith('DocumentRef-') || r.startsWith('urn:cdx:') || r === 'NONE' || r === 'NOASSERTION';
+  for (const d of m.dependencies) {
+    if (!refs.has(d.ref) && !isExternal(d.ref)) f.add('DanglingReference', 'dependency entries refer to undefined components', `${d.pointer}${m.format === 'CycloneDX' ? '/ref' : ''}`);
+    d.dependsOn.forEach((r, i) => {
+      if (!refs.has(r) && !isExternal(r)) f.add('DanglingReference', 'dependency entries refer to undefined components', m.format === 'CycloneDX' ? `${d.pointer}/dependsOn/${i}` : d.pointer);
+    });
+  }
+  for (const c of m.compositions) for (const r of c.refs) if (!refs.has(r) && !isExternal(r)) f.add('DanglingReference', 'compositions refer to undefined components', c.pointer);
+
+  const primary = m.components.find((c) => c.primary);
+  if (!primary) {
+    f.add('NoPrimaryComponent', 'SBOM declares no primary component', m.format === 'CycloneDX' ? '/metadata/component' : '');
+    return f.findings();
+  }
+  // Reachability from the primary component: dependsOn edges plus nesting (a parent contains its children).
+  const byPointer = new Map<string, SbomComponent>();
+  for (const c of m.components) byPointer.set(c.pointer, c);
+  const childrenOf = new Map<string, string[]>();
+  for (const c of m.components) {
+    const parent = parentPointer(c.pointer);
+    if (parent === undefined) continue;
+    const l = childrenOf.get(parent) ?? [];
+    l.push(c.pointer);
+    childrenOf.set(parent, l);
+  }
+  const refToPointers = new Map<string, string[]>();
+  for (const c of m.components) if (c.ref !== undefined) (refToPointers.get(c.ref) ?? refToPointers.set(c.ref, []).get(c.ref)!).push(c.pointer);
+  const deps = depIndex(m);
+  const seen = new Set<string>([primary.pointer]);
+  const queue: string[] = [primary.pointer];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const c = byPointer.get(queue[qi]!)!;
+    const next: string[] = [...(childrenOf.get(c.pointer) ?? [])];
+    if (c.ref !== undefined) for (const r of deps.get(c.ref)?.dependsOn ?? []) next.push(...(refToPointers.get(r) ?? []));
+    for (const p of next) if (!seen.has(p)) {
+      seen.add(p);
+      queue.push(p);
+    }
+  }
+  for (const c of m.components) if (!seen.has(c.pointer)) f.add('UnreachableComponent', 'components are not reachable from the primary component', c.pointer);
+
+  const complete = completenessIndex(m);
+  if (!m.completenessExpressible) {
+    f.add('CompletenessNotStated', `SPDX ${m.specVersion} cannot state completeness; use CycloneDX 1.6+ or SPDX 3.0.1`, '');
+  } else if (primary.ref === undefined || !complete.has(primary.ref)) {
+    f.add('CompletenessNotStated', 'the completeness of the primary component\'s dependencies is not stated (compositions)', m.format === 'CycloneDX' ? '/compositions' : primary.pointer);
+  }
+  return f.findings({ 'components are not reachable from the primary component': m.components.length });
+}
+
+// ---- sbom.licence-ids -------------------------------------------------------------------------------------
+
+export function isValidLicenceExpression(expr: string): boolean {
+  if (expr.length > 2000) return false;
+  try {
+    parseSpdx(expr);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function ruleLicenceIds(m: SbomModel, maxPointers = 5): RuleFinding[] {
+  const f = new FindingCollector(maxPointers);
+  const cache = new Map<string, boolean>();
+  for (const c of m.components) {
+    for (const l of c.licences) {
+      if (l.expression !== undefined) {
+        let ok = cache.get(l.expression);
+        if (ok === undefined) cache.set(l.expression, (ok = isValidLicenceExpression(l.expression)));
+        if (!ok) f.add('InvalidLicenceExpression', 'licences are not SPDX identifiers or expressions (or LicenseRef-)', l.pointer);
+      } else if (l.name !== undefined) {
+        f.add('NonSpdxLicence', 'licences are given by free-text name, not an SPDX identifier or LicenseRef-', l.pointer);
+      } else if (l.textOnly) {
+        f.add('NonSpdxLicence', 'licences are given as text only, without an SPDX identifier', l.pointer);
+      }
+    }
+  }
+  return f.findings();
+}
+
+// ---- sbom.no-vuln-data ------------------------------------------------------------------------------------
+
+export function ruleNoVulnData(m: SbomModel): RuleFinding[] {
+  if (m.vulnerabilities.count === 0) return [];
+  return [
+    {
+      reason: 'VulnerabilityDataInSbom',
+      pointer: m.vulnerabilities.pointer,
+      count: m.vulnerabilities.count,
+      pointers: [m.vulnerabilities.pointer],
+      message: `the SBOM carries ${m.vulnerabilities.count} vulnerability record(s); TR-03183-2 §8.1.14: distribute them as CSAF/VEX instead`,
+    },
+  ];
+}
+
+// ---- sbom.per-version -------------------------------------------------------------------------------------
+
+export function normaliseVersion(v: string): string {
+  return v.trim().replace(/^v(?=\d)/i, '');
+}
+
+export function rulePerVersion(m: SbomModel, releaseVersion: string | undefined): RuleFinding[] {
+  const primary = m.components.find((c) => c.primary);
+  if (!primary) return [one('NoPrimaryComponent', m.format === 'CycloneDX' ? '/metadata/component' : '', 'SBOM declares no primary component, so its version is unknown')];
+  if (!primary.version) return [one('SbomVersionMismatch', `${primary.pointer}/version`, 'the primary component has no version')];
+  if (releaseVersion === undefined || normaliseVersion(primary.version) !== normaliseVersion(releaseVersion)) {
+    return [
+      one(
+        'SbomVersionMismatch',
+        m.format === 'CycloneDX' ? `${primary.pointer}/version` : primary.pointer,
+        `the SBOM describes version ${JSON.stringify(primary.version)}, the release is ${JSON.stringify(releaseVersion ?? '')}`,
+      ),
+    ];
+  }
+  return [];
+}
