@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });
 
-  let elector: LeaderElector | undefined;
+  const leadership: { elector?: LeaderElector } = {};
   let shuttingDown = false;
   const shutdown = async (signal: string, code: number): Promise<void> => {
     if (shuttingDown) return;
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     hardStop.unref();
     server.setReady(false);
     await controller.stop(10_000);
-    if (elector) await elector.stop({ release: true });
+    if (leadership.elector) await leadership.elector.stop({ release: true });
     await server.close();
     log.info('stopped');
     await flushLogger(log);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     controller.startLeading();
     return;
   }
-  elector = new LeaderElector({
+  const elector = new LeaderElector({
     kubeConfig,
     namespace: config.namespace,
     name: config.leaseName,
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
       void shutdown('lost-lease', 1);
     },
   });
+  leadership.elector = elector;
   void elector.run();
 }
 

@@ -9,7 +9,7 @@ import { PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
 import { collectEvidence, type EvidenceSources } from '../evidence/collect.ts';
 import type { QueueResult } from './queue.ts';
-import { mergeConditions, rfc3339, type Condition, type ConditionInput } from '../kube/conditions.ts';
+import { mergeConditions, rfc3339, type ConditionInput } from '../kube/conditions.ts';
 import type { StatusWriter } from '../kube/status.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
@@ -119,7 +119,7 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
   };
   const ready: ConditionInput = { ...approved, type: 'Ready' };
   const conditions = mergeConditions(
-    (release.status?.conditions ?? []) as Condition[],
+    (release.status?.conditions ?? []),
     [evaluated, approved, ready],
     generation,
     now,
@@ -149,7 +149,7 @@ export function needsWrite(
   refreshAfterMs: number,
 ): boolean {
   if (comparable(previous) !== comparable(next)) return true;
-  const at = (previous as { evaluatedAt?: string } | undefined)?.evaluatedAt;
+  const at = (previous)?.evaluatedAt;
   return !at || now.getTime() - Date.parse(at) >= refreshAfterMs;
 }
 

@@ -40,5 +40,5 @@ export async function collectEvidence(ctx: CollectContext, list: readonly Collec
       errors.push({ source: collect.name || 'collector', reason: reasonOf(err) === 'Internal' ? 'EvidenceUnavailable' : reasonOf(err), message: errorMessage(err) });
     }
   }
-  return { ...out, ...(errors.length ? { errors } : {}) } as Evidence;
+  return { ...out, ...(errors.length ? { errors } : {}) };
 }

@@ -25,7 +25,7 @@ export interface SbomAnalysisFailed {
   readonly ok: false;
   readonly digest: string;
   readonly sizeBytes: number;
-  readonly reason: SbomInputProblem;
+  readonly reason: SbomInputProblem | 'SbomDigestMismatch';
   readonly message: string;
 }
 

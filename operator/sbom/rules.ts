@@ -35,6 +35,7 @@ export class FindingCollector {
     this.#maxPointers = maxPointers;
   }
   add(reason: Reason, what: string, pointer: string): void {
+    if (what.startsWith('the primary component ')) what = what.replace(/^the primary component (lack|have) /, (_m, v: string) => `the primary component ${v === 'lack' ? 'lacks' : 'has'} `);
     const key = `${reason}\u0000${what}`;
     let g = this.#groups.get(key);
     if (!g) this.#groups.set(key, (g = { reason, what, count: 0, pointers: [] }));
@@ -101,7 +102,9 @@ export function componentKind(c: SbomComponent, dependsOnCount: number): Compone
   if (c.referencesBom) return 'referenced';
   if (c.scope === 'excluded') return 'identified';
   const fileLevel = c.filename.length + c.hashes.length + c.executable.length + c.archive.length + c.structured.length;
-  if (fileLevel === 0 && (c.nested > 0 || dependsOnCount > 0)) return 'logical';
+  // A logical component combines the components it contains (nested) and is not itself a file (§3.2.2).
+  void dependsOnCount;
+  if (fileLevel === 0 && c.nested > 0) return 'logical';
   return 'full';
 }
 

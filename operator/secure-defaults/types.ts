@@ -65,3 +65,10 @@ export interface SecureDefaultsFinding {
   /** CRA references. */
   readonly cra: readonly string[];
 }
+
+declare module '../checks/types.ts' {
+  interface Evidence {
+    /** Shipped manifests and settings (spec.secureDefaults) and configuration rules, for config.secure-defaults. */
+    readonly secureDefaults?: SecureDefaultsEvidence;
+  }
+}

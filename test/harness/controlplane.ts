@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
-import { waitFor } from './wait.ts';
+import { StopWaiting, waitFor } from './wait.ts';
 
 export interface ControlPlane {
   /** Admin kubeconfig file (client certificate CN cra-gate-admin, O system:masters; CA embedded). */
@@ -692,7 +692,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   }
 }
 
-class ExitedError extends Error {
+class ExitedError extends StopWaiting {
   constructor(p: Proc) {
     super(`${p.name} exited (code ${String(p.child.exitCode)}, signal ${String(p.child.signalCode)})`);
   }

@@ -55,7 +55,7 @@ export function startOperator(opts: OperatorOptions): OperatorProcess {
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -69,7 +69,7 @@ export function startOperator(opts: OperatorOptions): OperatorProcess {
       if (logs.length > 20_000) logs.splice(0, 10_000);
     }
   });
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8000);
   });
   live.add(proc);
@@ -79,7 +79,7 @@ export function startOperator(opts: OperatorOptions): OperatorProcess {
       resolve(code);
     }),
   );
-  if (process.env.CRA_GATE_TEST_VERBOSE) proc.stdout!.pipe(process.stderr);
+  if (process.env.CRA_GATE_TEST_VERBOSE) proc.stdout.pipe(process.stderr);
 
   let portValue: number | undefined;
   const port = async (): Promise<number> => {

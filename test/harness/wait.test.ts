@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor } from './wait.ts';
+import { StopWaiting, waitFor } from './wait.ts';
 
 void test('returns the first value that is not undefined or false', async () => {
   let n = 0;
@@ -32,4 +32,13 @@ void test('a hanging attempt cannot stretch the bound', async () => {
     /waiting for a hanging call/,
   );
   assert.ok(Date.now() - t0 < 1_000, `took ${Date.now() - t0} ms`);
+});
+
+void test('StopWaiting ends the wait at once', async () => {
+  const t0 = Date.now();
+  await assert.rejects(
+    waitFor('the process', () => Promise.reject(new StopWaiting('it exited')), { timeoutMs: 5_000 }),
+    (err: Error) => err instanceof StopWaiting && /gave up waiting for the process: it exited/.test(err.message),
+  );
+  assert.ok(Date.now() - t0 < 1_000);
 });

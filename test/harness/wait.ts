@@ -12,6 +12,9 @@ export interface WaitOptions {
 
 const NOT_YET = Symbol('not-yet');
 
+/** Throw this from a waitFor callback to give up at once (e.g. the awaited process exited). */
+export class StopWaiting extends Error {}
+
 function describe(v: unknown): string {
   if (v instanceof Error) return v.message;
   return inspect(v, { depth: 3, breakLength: Infinity, maxStringLength: 500 });
@@ -19,7 +22,8 @@ function describe(v: unknown): string {
 
 /**
  * Polls `fn` until it resolves to something other than `undefined` or `false`, and returns that value.
- * A thrown error counts as "not yet" (and is reported if the wait times out).
+ * A thrown error counts as "not yet" (and is reported if the wait times out), except StopWaiting, which
+ * ends the wait at once with a message naming `what`.
  */
 export async function waitFor<T>(
   what: string,
@@ -49,6 +53,9 @@ export async function waitFor<T>(
         last = { kind: 'value', v };
       }
     } catch (err) {
+      if (err instanceof StopWaiting) {
+        throw new StopWaiting(`gave up waiting for ${what}: ${err.message}`, { cause: err });
+      }
       last = { kind: 'error', v: err };
     } finally {
       clearTimeout(timer);

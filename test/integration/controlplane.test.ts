@@ -1,6 +1,8 @@
 // The real control plane the integration tests and the demo run against: etcd + kube-apiserver processes.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.ts';
@@ -138,5 +140,36 @@ void describe('control plane harness', () => {
     }
     const r = await plane().kubectl(['get', 'ns', 'default', '-o', 'name', '--request-timeout=10s']);
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+void describe('control plane start failures', () => {
+  void it('throws with the last lines of the failing process output, and leaves nothing behind', async () => {
+    const fake = await mkdtemp(path.join(os.tmpdir(), 'cra-gate-fake-tools-'));
+    await mkdir(path.join(fake, 'bin'));
+    await writeFile(path.join(fake, 'bin', 'etcd'), '#!/bin/sh\necho "fake etcd: cannot open the data dir" >&2\nexit 3\n', { mode: 0o755 });
+    const saved = { cache: process.env.CRA_GATE_TOOLS_CACHE, skip: process.env.CRA_GATE_SKIP_TOOLS_BUILD };
+    process.env.CRA_GATE_TOOLS_CACHE = fake;
+    process.env.CRA_GATE_SKIP_TOOLS_BUILD = '1';
+    const lines: string[] = [];
+    try {
+      const t0 = Date.now();
+      await assert.rejects(startControlPlane({ log: (l) => lines.push(l) }), (err: Error) => {
+        assert.match(err.message, /etcd did not become ready: gave up waiting for etcd \/health: etcd exited \(code 3/);
+        assert.match(err.message, /fake etcd: cannot open the data dir/);
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 20_000, 'fails fast when the process exits');
+      const dirLine = lines.find((l) => l.startsWith('certificates ready'));
+      const dir = /\((\/[^)]+)\)/.exec(dirLine ?? '')?.[1];
+      assert.ok(dir, `the temp dir is logged: ${lines.join(' | ')}`);
+      await assert.rejects(stat(dir), /ENOENT/, 'the temp dir is removed');
+    } finally {
+      if (saved.cache === undefined) delete process.env.CRA_GATE_TOOLS_CACHE;
+      else process.env.CRA_GATE_TOOLS_CACHE = saved.cache;
+      if (saved.skip === undefined) delete process.env.CRA_GATE_SKIP_TOOLS_BUILD;
+      else process.env.CRA_GATE_SKIP_TOOLS_BUILD = saved.skip;
+      await rm(fake, { recursive: true, force: true });
+    }
   });
 });

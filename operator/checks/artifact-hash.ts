@@ -1,0 +1,80 @@
+/**
+ * artifact.hash-matches-sbom — BSI TR-03183-2 §5.2.2 (hash of the deployable component): the digest the
+ * release declares for each artifact (spec.artifacts[].digest, or the image's @sha256:) equals the hash the
+ * artifact's SBOM gives its primary component. Missing data on either side is a Fail, never a Pass.
+ */
+import type { Reason } from '../errors.ts';
+import type { SbomAnalysisOk } from '../sbom/analyze.ts';
+import { artifactDigest, digests, primaryHashes } from './sbom.ts';
+import { errorOutcome, fail, pass } from './types.ts';
+import type { CheckDefinition, Finding } from './types.ts';
+
+export const artifactHashMatchesSbom: CheckDefinition = {
+  id: 'artifact.hash-matches-sbom',
+  title: 'The artifact digest equals the hash in its SBOM',
+  cra: ['Annex I Part I(2)(f)', 'Annex I Part II(1)'],
+  standards: ['BSI TR-03183-2 §5.2.2'],
+  reads: 'spec.artifacts[].digest / image digest, the SBOM\'s primary component hashes',
+  passRule: 'for every artifact, each SBOM describing it gives its primary component a hash of the same algorithm equal to the artifact\'s digest',
+  fix: 'Declare the artifact digest (sha512: preferred) and generate the SBOM from the shipped bytes so its primary component carries the same hash.',
+  inForceFrom: '2027-12-11',
+  run(ctx) {
+    const artifacts = ctx.release.spec.artifacts ?? [];
+    if (artifacts.length === 0) {
+      return fail('ArtifactHashUnavailable', 'the release declares no artifacts to compare', { findings: [{ pointer: '/spec/artifacts', message: 'no artifacts' }] });
+    }
+    const list = ctx.evidence.sboms;
+    if (list === undefined && (ctx.release.spec.sboms ?? []).length > 0) return errorOutcome('EvidenceUnavailable', 'SBOM evidence was not collected');
+    const problems: { reason: Reason; f: Finding }[] = [];
+    let compared = 0;
+    for (const [i, a] of artifacts.entries()) {
+      const pointer = `/spec/artifacts/${i}`;
+      const d = artifactDigest(a);
+      if (!d) {
+        problems.push({ reason: 'ArtifactHashUnavailable', f: { pointer: `${pointer}/digest`, message: `artifact ${a.name} declares no digest` } });
+        continue;
+      }
+      const mine = (list ?? []).filter((e) => e.artifact === a.name);
+      const unavailable = mine.find((e) => !e.analysis.ok && 'unavailable' in e.analysis);
+      if (unavailable) {
+        const u = unavailable.analysis as { reason: Reason; message: string };
+        return { result: 'Error', reason: u.reason, message: `SBOM of ${a.name} (${unavailable.source}) could not be read: ${u.message}`.slice(0, 300) };
+      }
+      const usable = mine.filter((e) => e.analysis.ok);
+      if (usable.length === 0) {
+        problems.push({ reason: 'ArtifactHashUnavailable', f: { pointer, message: `artifact ${a.name} has no usable SBOM to compare its digest with` } });
+        continue;
+      }
+      for (const e of usable) {
+        const model = (e.analysis as SbomAnalysisOk).model;
+        const primary = model.components.find((c) => c.primary);
+        if (!primary) {
+          problems.push({ reason: 'ArtifactHashUnavailable', f: { pointer, message: `artifact ${a.name}: the SBOM (${e.source}) has no primary component` } });
+          continue;
+        }
+        const same = primaryHashes(primary).filter((h) => h.alg === d.alg);
+        if (same.length === 0) {
+          problems.push({
+            reason: 'ArtifactHashUnavailable',
+            f: { pointer: primary.pointer, message: `artifact ${a.name}: the SBOM's primary component carries no ${d.alg} hash to compare with ${d.alg}:${d.hex.slice(0, 12)}…` },
+          });
+          continue;
+        }
+        compared++;
+        const bad = same.find((h) => h.hex !== d.hex);
+        if (bad) {
+          problems.push({
+            reason: 'ArtifactHashMismatch',
+            f: { pointer: bad.pointer, message: `artifact ${a.name}: digest ${d.alg}:${d.hex.slice(0, 12)}… differs from the SBOM's ${bad.alg}:${bad.hex.slice(0, 12)}…` },
+          });
+        }
+      }
+    }
+    const evidence = list ? digests(list) : undefined;
+    if (problems.length === 0) return pass(`${compared} artifact digest(s) equal the SBOM hashes`, evidence ? { evidence } : {});
+    const mismatch = problems.find((p) => p.reason === 'ArtifactHashMismatch');
+    const head = mismatch ?? problems[0]!;
+    const msg = [head.f.message, ...problems.filter((p) => p !== head).slice(0, 2).map((p) => p.f.message)].join('; ') + (problems.length > 3 ? `; +${problems.length - 3} more` : '');
+    return fail(head.reason, msg.slice(0, 300), { findings: problems.map((p) => ({ ...p.f, count: 1 })), ...(evidence ? { evidence } : {}) });
+  },
+};

@@ -1,0 +1,236 @@
+/**
+ * The `cra-gate` command line: `evaluate`, `explain`, `checks`, and `sbom check` (operator/cli/sbom.ts, loaded
+ * lazily). `run(argv, io)` returns the exit code; it never calls process.exit, so tests run it in-process too.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { checkRegistry } from '../checks/index.ts';
+import type { Collector } from '../evidence/collect.ts';
+import { renderChecksList, renderExplain, suggest } from './catalogue.ts';
+import { evaluateInputs, exitCodeFor, type ReleaseOutcome } from './evaluate.ts';
+import { EXIT, useColour, type CliIO } from './io.ts';
+import { InputError, loadInputs } from './load.ts';
+import { progress } from './progress.ts';
+import { toolVersion } from './report/common.ts';
+import { renderJson } from './report/json.ts';
+import { renderJunit } from './report/junit.ts';
+import { renderMarkdown } from './report/markdown.ts';
+import { renderSarif } from './report/sarif.ts';
+import { renderText } from './report/text.ts';
+
+export const FORMATS = ['text', 'json', 'junit', 'sarif', 'markdown'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const USAGE = `cra-gate — the EU Cyber Resilience Act release gate
+
+Usage:
+  cra-gate evaluate <file>... [--policy <file>]... [--output text|json|junit|sarif|markdown] [--offline]
+  cra-gate explain <check-id>
+  cra-gate checks
+  cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]
+  cra-gate --version | --help
+
+evaluate options:
+  -p, --policy FILE          file with ReleasePolicies (several allowed; each release's spec.policyRef picks its own)
+  -c, --configmap FILE       file with ConfigMaps the releases refer to (any input file may also hold them)
+  -o, --output FORMAT        text (default), json (status shape), junit, sarif (2.1.0), markdown
+      --report FORMAT=FILE   also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=cra.sarif
+      --offline              do not fetch network evidence (registries, HTTPS); checks needing it report Error
+  -n, --namespace NS         namespace for releases and ConfigMaps without one (default "default")
+      --default-policy NAME  ReleasePolicy for releases without spec.policyRef (default "cra-baseline")
+      --now RFC3339          evaluate as of this time instead of the clock (reproducible runs)
+
+Exit codes (evaluate):
+  0  every release Approved
+  1  some release Blocked by a failing check
+  2  unusable input (unreadable, malformed or invalid manifest, no release, bad usage), or a verdict that is
+     not final: a release is Pending (its policy is missing or invalid) or a blocking check ended in Error
+     (e.g. evidence unavailable, or not fetched with --offline)
+`;
+
+export interface RunOptions {
+  /** Evidence collectors (default: the operator's registered collectors). */
+  collectors?: readonly Collector[];
+}
+
+function fail(io: CliIO, message: string): number {
+  io.stderr.write(`cra-gate: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  return EXIT.unusable;
+}
+
+export async function run(argv: readonly string[], io: CliIO, opts: RunOptions = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'evaluate':
+        return await runEvaluate(rest, io, opts);
+      case 'explain':
+        return runExplain(rest, io);
+      case 'checks':
+        return runChecks(rest, io);
+      case 'sbom':
+        return await runSbom(rest, io);
+      case '--version':
+      case 'version':
+        io.stdout.write(`${toolVersion()}\n`);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        (command === undefined ? io.stderr : io.stdout).write(USAGE);
+        return command === undefined ? EXIT.unusable : 0;
+      default:
+        return fail(io, `unknown command "${command}" (try: evaluate, explain, checks, sbom check; --help for usage)`);
+    }
+  } catch (err) {
+    if (err instanceof InputError) return fail(io, err.message);
+    return fail(io, `internal error: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+function parse(args: readonly string[], options: ParseArgsOptionsConfig): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new InputError(`${(err as Error).message.replace(/\.$/, '')} (--help for usage)`);
+  }
+}
+
+function runChecks(args: readonly string[], io: CliIO): number {
+  const { values } = parse(args, { output: { type: 'string', short: 'o' } });
+  if (values.output === 'json') {
+    const list = [...checkRegistry.values()]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map(({ id, title, cra, standards, reads, passRule, fix, inForceFrom, inForceBasis, params }) => ({ id, title, cra, standards, reads, passRule, fix, inForceFrom, inForceBasis: inForceBasis ?? 'placedOnMarket', params: params ?? [] }));
+    io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+  } else if (values.output === undefined || values.output === 'text') {
+    io.stdout.write(renderChecksList());
+  } else {
+    throw new InputError(`--output must be text or json for checks, not "${String(values.output)}"`);
+  }
+  return 0;
+}
+
+function runExplain(args: readonly string[], io: CliIO): number {
+  const { positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new InputError('explain takes exactly one check id, e.g. cra-gate explain update.support-period');
+  const id = positionals[0]!;
+  const def = checkRegistry.get(id);
+  if (!def) {
+    const near = suggest(id);
+    throw new InputError(`unknown check id "${id}"${near.length ? `; did you mean ${near.join(', ')}?` : ''} (cra-gate checks lists them all)`);
+  }
+  io.stdout.write(renderExplain(def));
+  return 0;
+}
+
+async function runSbom(args: readonly string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'check') throw new InputError('usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]');
+  let mod: { runSbomCheck?: (argv: string[], io: CliIO) => Promise<number> };
+  try {
+    mod = (await import(new URL('./sbom.ts', import.meta.url).href)) as typeof mod;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new InputError('sbom check is not available in this build');
+    throw err;
+  }
+  if (typeof mod.runSbomCheck !== 'function') throw new InputError('sbom check is not available in this build');
+  return mod.runSbomCheck([...rest], io);
+}
+
+function render(format: Format, outcomes: readonly ReleaseOutcome[], exitCode: number, now: Date, colour: boolean): string {
+  switch (format) {
+    case 'json':
+      return renderJson(outcomes, { exitCode });
+    case 'junit':
+      return renderJunit(outcomes, { now });
+    case 'sarif':
+      return renderSarif(outcomes, { exitCode, now });
+    case 'markdown':
+      return renderMarkdown(outcomes, { exitCode });
+    case 'text':
+      return renderText(outcomes, { colour, exitCode });
+  }
+}
+
+function isFormat(s: unknown): s is Format {
+  return typeof s === 'string' && (FORMATS as readonly string[]).includes(s);
+}
+
+async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions): Promise<number> {
+  const { values, positionals } = parse(args, {
+    policy: { type: 'string', short: 'p', multiple: true },
+    configmap: { type: 'string', short: 'c', multiple: true },
+    output: { type: 'string', short: 'o' },
+    report: { type: 'string', multiple: true },
+    offline: { type: 'boolean' },
+    namespace: { type: 'string', short: 'n' },
+    'default-policy': { type: 'string' },
+    now: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const format = (values.output as string | undefined) ?? 'text';
+  if (!isFormat(format)) throw new InputError(`--output must be one of ${FORMATS.join(', ')}, not "${format}"`);
+  const reports: { format: Format; file: string }[] = [];
+  for (const r of (values.report as string[] | undefined) ?? []) {
+    const eq = r.indexOf('=');
+    const f = r.slice(0, eq);
+    if (eq <= 0 || !isFormat(f) || eq === r.length - 1) throw new InputError(`--report takes FORMAT=FILE with FORMAT one of ${FORMATS.join(', ')}, not "${r}"`);
+    reports.push({ format: f, file: path.resolve(io.cwd, r.slice(eq + 1)) });
+  }
+  let now = new Date();
+  if (values.now !== undefined) {
+    const s = String(values.now);
+    if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) || Number.isNaN(Date.parse(s))) {
+      throw new InputError(`--now must be an RFC 3339 time or a date (e.g. 2028-01-15T12:00:00Z), not "${s}"`);
+    }
+    now = new Date(s);
+  }
+  const releaseFiles = positionals;
+  if (releaseFiles.length === 0) throw new InputError('evaluate needs at least one file with a ProductRelease (--help for usage)');
+  const files = [...releaseFiles, ...((values.policy as string[] | undefined) ?? []), ...((values.configmap as string[] | undefined) ?? [])];
+  const inputs = loadInputs(files, { namespace: (values.namespace as string | undefined) ?? 'default', cwd: io.cwd });
+  if (inputs.releases.length === 0) throw new InputError(`no ProductRelease in ${releaseFiles.join(', ')}`);
+  for (const ig of inputs.ignored) io.stderr.write(`cra-gate: note: ignoring ${ig} (evaluate reads ProductRelease, ReleasePolicy and ConfigMap)\n`);
+
+  const defaultPolicy = (values['default-policy'] as string | undefined) ?? 'cra-baseline';
+  for (const r of inputs.releases) {
+    const name = r.object.spec.policyRef || defaultPolicy;
+    if (!inputs.policies.has(name)) {
+      io.stderr.write(
+        `cra-gate: ${r.source.file}:${r.source.line}: ReleasePolicy "${name}" (used by ProductRelease ${r.object.metadata.namespace}/${r.object.metadata.name}) is not in the given files; pass it with --policy FILE\n`,
+      );
+    }
+  }
+
+  const spinner = progress(io.stderr);
+  const offline = values.offline === true;
+  let outcomes: ReleaseOutcome[];
+  try {
+    outcomes = await evaluateInputs(inputs, {
+      now,
+      offline,
+      defaultPolicy,
+      ...(opts.collectors ? { collectors: opts.collectors } : {}),
+      onCollect: (release, phase) => (phase === 'start' ? spinner.start(`collecting evidence for ${release}${offline ? ' (offline)' : ''}`) : spinner.stop()),
+    });
+  } finally {
+    spinner.stop();
+  }
+  const exitCode = exitCodeFor(outcomes);
+  io.stdout.write(render(format, outcomes, exitCode, now, useColour(io.stdout, io.env)));
+  for (const r of reports) {
+    try {
+      writeFileSync(r.file, render(r.format, outcomes, exitCode, now, false));
+    } catch (err) {
+      throw new InputError(`cannot write report ${path.relative(io.cwd, r.file) || r.file}: ${(err as Error).message}`);
+    }
+  }
+  return exitCode;
+}

@@ -1,0 +1,29 @@
+/**
+ * Evidence sources for the CLI: ConfigMaps come from the manifests given as files (exactly what the operator
+ * reads from the API server: `data`, missing ⇒ undefined). Network evidence (registries, HTTPS) goes through
+ * the same sources as in the operator, unless `--offline`: then every network read fails with
+ * EvidenceUnavailable "not fetched (--offline)", and the checks that need it report Error (fail closed).
+ */
+import { CraGateError } from '../errors.ts';
+import type { EvidenceSources } from '../evidence/collect.ts';
+
+export interface CliSourceOptions {
+  /** `namespace/name` → data. */
+  readonly configMaps: ReadonlyMap<string, Record<string, string>>;
+  readonly offline: boolean;
+}
+
+/** The error a network read gets with `--offline`. */
+export function offlineError(what: string): CraGateError {
+  return new CraGateError('EvidenceUnavailable', `${what} not fetched (--offline)`);
+}
+
+export function cliSources(opts: CliSourceOptions): EvidenceSources & { readonly offline: boolean } {
+  return {
+    offline: opts.offline,
+    readConfigMap(namespace, name) {
+      const data = opts.configMaps.get(`${namespace}/${name}`);
+      return Promise.resolve(data === undefined ? undefined : { ...data });
+    },
+  };
+}

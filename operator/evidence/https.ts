@@ -1,0 +1,213 @@
+/**
+ * The one HTTPS fetcher for evidence, behind an SSRF guard.
+ *
+ * - https only (http only with `allowHttp`, for tests/labs).
+ * - Every host is resolved and every address checked; loopback, link-local (incl. 169.254.169.254), private,
+ *   CGNAT, documentation, multicast and other special ranges are refused unless the host (or host:port) is in
+ *   `allowHosts`. The connection uses exactly the address that was checked (custom `lookup`), so DNS
+ *   rebinding between check and connect is not possible.
+ * - Redirects are followed manually, bounded, and every hop is checked again.
+ * - Size limit while streaming (aborts past it); one total timeout for all hops; optional CA bundle.
+ */
+import { createHash } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP } from 'node:net';
+import { craError } from '../errors.ts';
+
+export interface FetchOptions {
+  /** Max response body bytes (default 64 MiB). */
+  readonly maxBytes?: number;
+  /** Total time for all hops (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Max redirects (default 5). */
+  readonly maxRedirects?: number;
+  /** `host` or `host:port` entries allowed even when they resolve to special addresses. */
+  readonly allowHosts?: readonly string[];
+  /** Extra CA certificates (PEM) trusted in addition to the system store. */
+  readonly ca?: string | readonly string[];
+  /** Permit http:// (never by default). */
+  readonly allowHttp?: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface FetchResult {
+  readonly bytes: Buffer;
+  /** hex */
+  readonly sha256: string;
+  readonly finalUrl: string;
+  readonly status: number;
+  readonly contentType?: string;
+}
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
+  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) blocked.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) blocked.addSubnet(net, prefix, 'ipv6');
+
+/** Whether an IP address is in a special-purpose range (not publicly routable). */
+export function isSpecialAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return blocked.check(address, 'ipv4');
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped) return blocked.check(mapped[1]!, 'ipv4');
+    if (/^::ffff:/i.test(address)) return true;
+    return blocked.check(address, 'ipv6');
+  }
+  return true;
+}
+
+function hostAllowed(url: URL, allowHosts: readonly string[]): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allowHosts.some((h) => {
+    const e = h.trim().toLowerCase();
+    if (e === '') return false;
+    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(e);
+    if (!m) return false;
+    return m[1] === host && (m[2] === undefined || m[2] === port);
+  });
+}
+
+/** Throws UrlNotAllowed when the URL itself (scheme, credentials, literal address) is refused. */
+export function checkUrl(raw: string, opts: Pick<FetchOptions, 'allowHosts' | 'allowHttp'> = {}): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw craError('UrlNotAllowed', `not a URL: ${raw.slice(0, 80)}`);
+  }
+  if (url.protocol !== 'https:' && !(opts.allowHttp && url.protocol === 'http:')) {
+    throw craError('UrlNotAllowed', `${url.protocol} URLs are not allowed (https only): ${url.origin}`);
+  }
+  if (url.username || url.password) throw craError('UrlNotAllowed', 'URLs with credentials are not allowed');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && isSpecialAddress(host) && !hostAllowed(url, opts.allowHosts ?? [])) {
+    throw craError('UrlNotAllowed', `address ${host} is loopback, private, link-local or otherwise special and not allow-listed`);
+  }
+  return url;
+}
+
+type LookupCb = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+function guardedLookup(url: URL, allowHosts: readonly string[]) {
+  const allowed = hostAllowed(url, allowHosts);
+  return (hostname: string, options: { all?: boolean }, cb: LookupCb): void => {
+    dnsLookup(hostname, { all: true }, (err, addresses) => {
+      if (err) return cb(err, '');
+      const list = addresses;
+      if (list.length === 0) return cb(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+      if (!allowed) {
+        const bad = list.find((a) => isSpecialAddress(a.address));
+        if (bad) {
+          return cb(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a special address that is not allow-listed`), { code: 'ESSRF' }), '');
+        }
+      }
+      if (options.all) return cb(null, list);
+      cb(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
+
+/** CRA_GATE_HTTP_ALLOW_HOSTS (comma-separated host[:port]) and CRA_GATE_HTTP_CA_FILE. */
+export function fetchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<FetchOptions, 'allowHosts' | 'ca'> {
+  const allowHosts = (env.CRA_GATE_HTTP_ALLOW_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const caFile = env.CRA_GATE_HTTP_CA_FILE;
+  return { allowHosts, ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}) };
+}
+
+function once(url: URL, opts: FetchOptions, signal: AbortSignal, maxBytes: number): Promise<{ res: IncomingMessage; body?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const isHttps = url.protocol === 'https:';
+    const req = (isHttps ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'GET',
+        signal,
+        lookup: guardedLookup(url, opts.allowHosts ?? []) as never,
+        headers: { 'user-agent': 'cra-gate', accept: 'application/json, */*;q=0.5', ...opts.headers },
+        ...(isHttps && opts.ca ? { ca: typeof opts.ca === 'string' ? opts.ca : [...opts.ca] } : {}),
+        agent: false,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          res.resume();
+          return resolve({ res });
+        }
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          res.destroy();
+          return reject(craError('FetchFailed', `response of ${declared} bytes exceeds the limit of ${maxBytes} bytes`, { retryable: false, details: { tooLarge: true } }));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) {
+            res.destroy();
+            reject(craError('FetchFailed', `response exceeds the limit of ${maxBytes} bytes`, { retryable: false, details: { tooLarge: true } }));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ res, body: Buffer.concat(chunks, size) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Fetch a URL through the SSRF guard. Throws CraGateError (UrlNotAllowed, FetchFailed). */
+export async function fetchBytes(rawUrl: string, opts: FetchOptions = {}): Promise<FetchResult> {
+  const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+  const maxRedirects = opts.maxRedirects ?? 5;
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  let url = checkUrl(rawUrl, opts);
+  for (let hop = 0; hop <= maxRedirects; hop++) {
+    let r: { res: IncomingMessage; body?: Buffer };
+    try {
+      r = await once(url, opts, signal, maxBytes);
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'ESSRF') throw craError('UrlNotAllowed', err.message);
+      if (err instanceof Error && err.name === 'CraGateError') throw err;
+      const msg = signal.aborted && timeout.aborted ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : err instanceof Error ? err.message : String(err);
+      throw craError('FetchFailed', `${url.origin}${url.pathname}: ${msg}`.slice(0, 240), { cause: err });
+    }
+    const status = r.res.statusCode ?? 0;
+    if (status >= 300 && status < 400) {
+      const loc = r.res.headers.location;
+      if (!loc) throw craError('FetchFailed', `HTTP ${status} without Location from ${url.origin}`);
+      url = checkUrl(new URL(loc, url).toString(), opts);
+      continue;
+    }
+    if (status < 200 || status >= 300) {
+      throw craError('FetchFailed', `HTTP ${status} from ${url.origin}${url.pathname}`.slice(0, 240), { retryable: status >= 500 || status === 429 || status === 408 });
+    }
+    const bytes = r.body ?? Buffer.alloc(0);
+    const ct = r.res.headers['content-type'];
+    return {
+      bytes,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      finalUrl: url.toString(),
+      status,
+      ...(ct ? { contentType: ct } : {}),
+    };
+  }
+  throw craError('FetchFailed', `more than ${maxRedirects} redirects`, { retryable: false });
+}

@@ -1,0 +1,206 @@
+/**
+ * Evidence collector for `spec.sboms[]`: reads each SBOM (ConfigMap key through EvidenceSources, or an
+ * https URL through the SSRF-guarded fetcher), checks the declared digest, and analyses it (parse, schema,
+ * model). Documents above `workerThresholdBytes` are analysed in a worker thread with its own heap limit and
+ * a timeout, at most `maxWorkers` at a time, so one huge SBOM neither blocks the event loop nor exhausts the
+ * operator's memory. Analyses are cached by the bytes' SHA-256 (bounded LRU).
+ */
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
+import { analyzeSbom, sha256Hex } from '../sbom/analyze.ts';
+import type { SbomAnalysis } from '../sbom/analyze.ts';
+import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
+import { DEFAULT_LIMITS } from '../sbom/parse.ts';
+import type { SbomLimits } from '../sbom/parse.ts';
+import type { Collector, CollectContext } from './collect.ts';
+import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import type { FetchOptions, FetchResult } from './https.ts';
+
+export interface SbomCollectorOptions {
+  readonly limits?: SbomLimits;
+  /** Analyse in a worker thread above this size (default 512 KiB). */
+  readonly workerThresholdBytes?: number;
+  readonly maxWorkers?: number;
+  /** Worker heap limit (default 1536 MiB). */
+  readonly workerHeapMb?: number;
+  readonly workerTimeoutMs?: number;
+  /** How URLs are fetched (default: fetchBytes with CRA_GATE_HTTP_* from the environment). */
+  readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  readonly fetchOptions?: FetchOptions;
+  readonly cacheEntries?: number;
+}
+
+// ---- worker pool (a semaphore over short-lived workers) -------------------------------------------------
+
+let running = 0;
+const waiting: (() => void)[] = [];
+async function acquire(max: number): Promise<void> {
+  if (running < max) {
+    running++;
+    return;
+  }
+  await new Promise<void>((r) => waiting.push(r));
+}
+function release(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running--;
+}
+
+const WORKER_URL = new URL('../sbom/worker.ts', import.meta.url);
+
+export async function analyzeInWorker(
+  bytes: Uint8Array,
+  limits: SbomLimits = DEFAULT_LIMITS,
+  opts: { heapMb?: number; timeoutMs?: number; maxWorkers?: number } = {},
+): Promise<SbomAnalysis> {
+  await acquire(opts.maxWorkers ?? 2);
+  try {
+    return await new Promise<SbomAnalysis>((resolve) => {
+      const digest = `sha256:${sha256Hex(bytes)}`;
+      const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
+      const copy = new Uint8Array(bytes); // a private copy we can transfer
+      const w = new Worker(WORKER_URL, {
+        workerData: { bytes: copy, limits },
+        transferList: [copy.buffer],
+        resourceLimits: { maxOldGenerationSizeMb: opts.heapMb ?? 1536, stackSizeMb: 8 },
+        stdout: false,
+        stderr: false,
+      });
+      let settled = false;
+      const done = (a: SbomAnalysis) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        void w.terminate();
+        resolve(a);
+      };
+      const timer = setTimeout(() => done(failed('SbomTooLarge', `analysis took longer than ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
+      w.once('message', (a: SbomAnalysis) => done(a));
+      w.once('error', (err) => {
+        const oom = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as { code?: string }).code ?? ''} ${err.message}`);
+        done(failed(oom ? 'SbomTooLarge' : 'SbomUnparseable', oom ? 'analysis exceeded the memory limit' : `analysis failed: ${errorMessage(err, 160)}`));
+      });
+      w.once('exit', (code) => done(failed('SbomUnparseable', `analysis worker exited with code ${code}`)));
+    });
+  } finally {
+    release();
+  }
+}
+
+// ---- collector ------------------------------------------------------------------------------------------
+
+function unavailable(reason: SbomUnavailable['reason'], message: string): SbomUnavailable {
+  return { ok: false, unavailable: true, reason, message };
+}
+
+function digestMatches(bytes: Uint8Array, declared: string): boolean | undefined {
+  const m = /^(sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(declared);
+  if (!m) return undefined;
+  return createHash(m[1]!).update(bytes).digest('hex') === m[2]!.toLowerCase();
+}
+
+export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const threshold = options.workerThresholdBytes ?? 512 * 1024;
+  const cache = new Map<string, SbomAnalysis>();
+  const cacheMax = options.cacheEntries ?? 8;
+
+  const analyse = async (bytes: Uint8Array): Promise<SbomAnalysis> => {
+    const key = sha256Hex(bytes);
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
+    }
+    const a =
+      bytes.byteLength > limits.maxBytes
+        ? analyzeSbom(bytes, limits) // rejected on size before any parsing
+        : bytes.byteLength > threshold
+          ? await analyzeInWorker(bytes, limits, {
+              ...(options.workerHeapMb ? { heapMb: options.workerHeapMb } : {}),
+              ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
+              ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
+            })
+          : analyzeSbom(bytes, limits);
+    cache.set(key, a);
+    while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
+    return a;
+  };
+
+  return async function sbomCollector(ctx: CollectContext) {
+    const spec = ctx.release.spec;
+    const ns = ctx.release.metadata?.namespace ?? 'default';
+    const entries = spec.sboms ?? [];
+    const out: SbomEvidence[] = [];
+    for (const [i, s] of entries.entries()) {
+      const specPointer = `/spec/sboms/${i}`;
+      let bytes: Uint8Array;
+      let source: string;
+      try {
+        if (s.configMapRef) {
+          source = `ConfigMap ${ns}/${s.configMapRef.name} key ${s.configMapRef.key}`;
+          const data = await ctx.sources.readConfigMap(ns, s.configMapRef.name);
+          if (!data) {
+            out.push({ artifact: s.artifact, source, specPointer, analysis: unavailable('EvidenceUnavailable', `ConfigMap ${ns}/${s.configMapRef.name} not found`) });
+            continue;
+          }
+          const text = data[s.configMapRef.key];
+          if (text === undefined) {
+            out.push({ artifact: s.artifact, source, specPointer, analysis: unavailable('EvidenceUnavailable', `ConfigMap ${ns}/${s.configMapRef.name} has no key ${s.configMapRef.key}`) });
+            continue;
+          }
+          bytes = Buffer.from(text, 'utf8');
+        } else if (s.url) {
+          source = s.url;
+          const fetchOpts: FetchOptions = { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions };
+          const r = await (options.fetch ?? fetchBytes)(s.url, fetchOpts);
+          bytes = r.bytes;
+        } else {
+          out.push({ artifact: s.artifact, source: specPointer, specPointer, analysis: unavailable('InvalidSpec', 'sboms entry has neither url nor configMapRef') });
+          continue;
+        }
+      } catch (err) {
+        const tooLarge = isCraGateError(err) && err.details?.tooLarge === true;
+        const src = s.url ?? s.configMapRef?.name ?? specPointer;
+        if (tooLarge) {
+          out.push({
+            artifact: s.artifact,
+            source: src,
+            specPointer,
+            analysis: { ok: false, digest: 'sha256:unknown', sizeBytes: limits.maxBytes + 1, reason: 'SbomTooLarge', message: errorMessage(err) },
+          });
+        } else {
+          const reason = reasonOf(err);
+          out.push({ artifact: s.artifact, source: src, specPointer, analysis: unavailable(reason === 'Internal' ? 'EvidenceUnavailable' : reason, errorMessage(err)) });
+        }
+        continue;
+      }
+      if (s.digest) {
+        const ok = digestMatches(bytes, s.digest);
+        if (ok !== true) {
+          out.push({
+            artifact: s.artifact,
+            source,
+            specPointer,
+            analysis: {
+              ok: false,
+              digest: `sha256:${sha256Hex(bytes)}`,
+              sizeBytes: bytes.byteLength,
+              reason: 'SbomDigestMismatch',
+              message: ok === undefined ? `unusable digest ${s.digest.slice(0, 20)}` : `the document read does not have digest ${s.digest.slice(0, 20)}…`,
+            },
+          });
+          continue;
+        }
+      }
+      out.push({ artifact: s.artifact, source, specPointer, analysis: await analyse(bytes) });
+    }
+    return { sboms: out };
+  };
+}
+
+/** The collector registered in ./collect.ts. */
+export const collectSboms: Collector = makeSbomCollector();
