@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     if (kubeconfig) {
       step(`using the configured cluster (${kubeconfig})`);
     } else {
-      step('no cluster configured: starting an embedded control plane (etcd + kube-apiserver; the first run builds them, ~10 min)');
+      step('no cluster configured: starting an embedded control plane (etcd + kube-apiserver; the first run builds them from source, about 8 minutes on 2 cores)');
       const t0 = Date.now();
       cp = await startControlPlane({ log: (l) => console.log(`    ${l}`) });
       kubeconfig = cp.kubeconfigPath;
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     }
     const blocked = releases.filter((r) => r.status?.decision === 'Blocked').length;
     const approved = releases.filter((r) => r.status?.decision === 'Approved').length;
-    console.log(`\n${approved} approved, ${blocked} blocked. Details: kubectl describe productrelease -n acme <name>`);
+    console.log(`\n${approved} approved, ${blocked} blocked.${flags.keep ? '' : ' Run `npm run demo -- --keep` to explore with kubectl (describe, events, metrics).'}`);
     if (flags.keep) {
       console.log(`\nStill running. KUBECONFIG=${kubeconfig}  — press Ctrl-C to stop.`);
       await new Promise(() => undefined);

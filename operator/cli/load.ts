@@ -86,8 +86,11 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
   const configMapSources = new Map<string, Source>();
   const ignored: string[] = [];
 
+  const seen = new Set<string>();
   for (const given of files) {
     const file = path.resolve(cwd, given);
+    if (seen.has(file)) continue; // the same file named twice (e.g. also as --policy) is read once
+    seen.add(file);
     const shown = path.relative(cwd, file) || given;
     let text: string;
     try {
@@ -105,7 +108,7 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
       docs = parseYamlStream(text);
     } catch (err) {
       const line = err instanceof YamlSyntaxError && err.line ? `:${err.line}` : '';
-      throw new InputError(`${shown}${line}: not valid YAML: ${(err as Error).message.replace(/\s+/g, ' ')}`);
+      throw new InputError(`${shown}${line}: not valid YAML: ${(err instanceof YamlSyntaxError && err.line ? err.message.replace(/ \(line \d+\)$/, '') : (err as Error).message).replace(/\s+/g, ' ')}`);
     }
     if (docs.length === 0) throw new InputError(`${shown}: no manifests in file`);
 

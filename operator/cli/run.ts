@@ -108,7 +108,7 @@ function runChecks(args: readonly string[], io: CliIO): number {
   } else if (values.output === undefined || values.output === 'text') {
     io.stdout.write(renderChecksList());
   } else {
-    throw new InputError(`--output must be text or json for checks, not "${String(values.output)}"`);
+    throw new InputError(`--output must be text or json for checks, not "${values.output as string}"`);
   }
   return 0;
 }
@@ -186,7 +186,7 @@ async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions)
   }
   let now = new Date();
   if (values.now !== undefined) {
-    const s = String(values.now);
+    const s = values.now as string;
     if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) || Number.isNaN(Date.parse(s))) {
       throw new InputError(`--now must be an RFC 3339 time or a date (e.g. 2028-01-15T12:00:00Z), not "${s}"`);
     }

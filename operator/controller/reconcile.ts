@@ -14,6 +14,7 @@ import type { StatusWriter } from '../kube/status.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { canonicalJson } from '../util/canonical.ts';
+import { reconcileLogger } from '../log.ts';
 
 export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
@@ -42,7 +43,11 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
     deps.onDecision?.(key, undefined);
     return;
   }
-  const log = deps.log.child({ release: key, generation: release.metadata.generation });
+  const log = reconcileLogger(deps.log, {
+    kind: 'ProductRelease',
+    ...(release.metadata.namespace ? { namespace: release.metadata.namespace } : {}),
+    name: release.metadata.name,
+  }).child({ generation: release.metadata.generation });
   const policyName = release.spec.policyRef || deps.defaultPolicy;
   const policy = deps.getPolicy(policyName);
   const now = deps.now();

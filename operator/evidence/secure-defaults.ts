@@ -113,7 +113,7 @@ function toError(source: string, err: unknown): EvidenceError {
 function policyEntry(ctx: CollectContext): { params: Record<string, unknown> } | undefined {
   if (!ctx.policy) return { params: {} };
   const entry = ctx.policy.spec.checks.find((c) => c.id === CHECK_ID && c.enforcement !== 'Off');
-  return entry ? { params: (entry.params ?? {}) as Record<string, unknown> } : undefined;
+  return entry ? { params: (entry.params ?? {}) } : undefined;
 }
 
 export async function collectSecureDefaults(ctx: CollectContext, opts: SecureDefaultsCollectOptions = {}): Promise<{ secureDefaults?: SecureDefaultsEvidence; errors?: EvidenceError[] }> {

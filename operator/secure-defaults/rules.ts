@@ -81,7 +81,7 @@ const ruleDocumentSchema = {
   },
 } as const;
 
-const metaAjv = new Ajv({ allErrors: true, strict: true });
+const metaAjv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
 const validateRuleDocument = metaAjv.compile(ruleDocumentSchema);
 
 /** Compiled validators by schema text; a fresh Ajv when the cache is full (bounded memory). */
@@ -97,7 +97,7 @@ function newSchemaAjv(): Ajv {
 
 function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   const { $id: _id, $schema, ...rest } = schema;
-  if ($schema !== undefined && !/json-schema\.org\/draft-07\/schema#?$/.test(String($schema))) {
+  if ($schema !== undefined && (typeof $schema !== 'string' || !/json-schema\.org\/draft-07\/schema#?$/.test($schema))) {
     throw new Error(`only JSON Schema draft-07 is supported ($schema ${JSON.stringify($schema)})`);
   }
   const key = JSON.stringify(rest);

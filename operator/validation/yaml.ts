@@ -66,7 +66,7 @@ export function parseYamlStream(text: string, filename?: string): YamlDocument[]
     } catch (err) {
       const e = err as yaml.YAMLException & { mark?: { line: number } };
       const line = e.mark ? c.start + e.mark.line + 1 : undefined;
-      throw new YamlSyntaxError(`${e.reason ?? e.message}${line ? ` (line ${line})` : ''}`, line);
+      throw new YamlSyntaxError(line ? `${e.reason ?? e.message} (line ${line})` : (e.reason ?? e.message), line);
     }
     if (doc === null || doc === undefined) continue;
     const first = c.lines.findIndex((l) => /^\s*[^\s#]/.test(l));
