@@ -118,6 +118,18 @@ export const reasons = {
   UrlNotAllowed: terminal('the URL is refused by the SSRF guard (scheme, or a private/loopback/link-local address not allow-listed)'),
   FetchFailed: transient('an HTTPS fetch of evidence failed (network, TLS, HTTP status, timeout)'),
 
+  // ---- OCI registries and signature.valid ------------------------------------------------------------
+  RegistryUnavailable: transient('the OCI registry could not be reached or answered with an error (network, TLS, 5xx, 429, timeout)'),
+  RegistryAuthFailed: terminal('the OCI registry refused the credentials (401/403) or the token flow failed'),
+  RegistryContentInvalid: terminal('registry content is unusable: digest mismatch, over the size limit, or malformed'),
+  ImageNotFound: terminal('the image (manifest) does not exist in the registry'),
+  SignatureMissing: violation('an artifact carries no signature'),
+  SignatureInvalid: violation('a signature does not verify (tampered payload or signature, wrong signed digest)'),
+  UntrustedSigner: violation('the artifact is signed, but by a key or identity the policy does not trust'),
+  SignedDigestMismatch: violation('a valid signature covers a different digest than the artifact'),
+  NoTrustedSigners: terminal('the policy names no trusted keys or keyless identities (spec.signing)'),
+  SigningConfigInvalid: terminal('a trusted key, the trusted root or a pull secret cannot be read or parsed'),
+
   // ---- config.secure-defaults ------------------------------------------------------------------------
   NoSecureDefaults: violation('the release declares no secure default configuration (spec.secureDefaults)'),
   PodSecurityViolation: violation('shipped manifests violate the Pod Security Standards'),
@@ -127,6 +139,22 @@ export const reasons = {
   MalformedSecureDefaults: terminal('the shipped manifests or settings cannot be parsed'),
   SecureDefaultsTooLarge: terminal('the shipped manifests or settings exceed the size limits'),
   InvalidRule: terminal('a configuration rule document is invalid'),
+
+  // ---- vuln.*, vex.valid, disclosure.security-txt / cvd-policy, waivers, Art. 14 ----------------------
+  KnownVulnerability: violation('components have known vulnerabilities that no VEX statement resolves'),
+  KnownExploitedVulnerability: violation('components have actively exploited (CISA KEV) vulnerabilities that no VEX statement resolves'),
+  NewlyExploitedVulnerability: violation('an approved release is now affected by a newly known-exploited vulnerability (CRA Art. 14 clock started)'),
+  NoVulnerabilityFeed: terminal('the policy configures no vulnerability feed of the kind this check needs'),
+  FeedInvalid: terminal('a vulnerability feed is malformed or unreadable (the previous good feed stays in use when there is one)'),
+  VexInvalid: violation('the VEX document is malformed, or a status lacks the justification, impact or action statement it requires'),
+  NoSecurityTxt: violation('no security.txt URL is declared (spec.vulnerabilityHandling.securityTxt)'),
+  SecurityTxtInvalid: violation('the security.txt violates RFC 9116 (Contact, exactly one Expires, Policy)'),
+  SecurityTxtExpired: violation('the security.txt has expired'),
+  NoDisclosurePolicy: violation('no coordinated vulnerability disclosure policy URL is declared'),
+  DisclosurePolicyUnreachable: violation('the disclosure policy URL does not resolve to a document'),
+  UpdateChannelUnreachable: violation('the update channel does not serve a document over HTTPS'),
+  UpdateChannelVersionMissing: violation('the update channel document does not list this release version'),
+  WaiverExpiringSoon: ok('a waiver covering this release expires soon'),
 } as const satisfies Record<string, ReasonEntry>;
 
 export type Reason = keyof typeof reasons;

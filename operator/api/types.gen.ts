@@ -302,6 +302,36 @@ export type CheckOutcome = 'Pass' | 'Fail' | 'Error' | 'Waived' | 'Skipped';
 export type Enforcement = 'Block' | 'Warn';
 
 /**
+ * One waiver applied to this check.
+ */
+export interface AppliedWaiver {
+  /**
+   * Why the finding is accepted until the expiry.
+   */
+  justification: string;
+  /**
+   * Tracking ticket of the exception.
+   */
+  ticket: string;
+  /**
+   * Who approved the waiver.
+   */
+  approvedBy: string;
+  /**
+   * Last day (YYYY-MM-DD, UTC) the waiver applies.
+   */
+  expires: string;
+  /**
+   * The vulnerability id the waiver is limited to, if any.
+   */
+  vulnerability?: string;
+  /**
+   * The package URL the waiver is limited to, if any.
+   */
+  purl?: string;
+}
+
+/**
  * The result of one check.
  */
 export interface CheckResult {
@@ -335,6 +365,48 @@ export interface CheckResult {
    * What the check looked at, e.g. the digest of the SBOM read or the URL fetched.
    */
   evidence?: string;
+  /**
+   * For a Waived result: the ReleasePolicy waivers that cover the failure (who approved it, why, the ticket, and when it expires).
+   *
+   * @maxItems 16
+   *
+   * Items: One waiver applied to this check.
+   */
+  waivers?: AppliedWaiver[];
+}
+
+/**
+ * One actively exploited vulnerability and its Art. 14 deadlines.
+ */
+export interface ExploitedVulnerability {
+  /**
+   * The CVE id listed in the KEV catalogue, e.g. "CVE-2021-44228".
+   */
+  vulnerability: string;
+  /**
+   * The advisories (OSV ids) that matched.
+   *
+   * @maxItems 16
+   */
+  advisories?: string[];
+  /**
+   * Package URLs of the affected components (first few).
+   *
+   * @maxItems 16
+   */
+  components?: string[];
+  /**
+   * When cra-gate first saw this vulnerability affect the release (kept across evaluations).
+   */
+  knownSince: string;
+  /**
+   * knownSince + 24 h, the Art. 14(2)(a) early warning deadline.
+   */
+  earlyWarningDue: string;
+  /**
+   * knownSince + 72 h, the Art. 14(2)(b) vulnerability notification deadline.
+   */
+  notificationDue: string;
 }
 
 /**
@@ -409,6 +481,14 @@ export interface ProductReleaseStatus {
    * Items: The result of one check.
    */
   checks?: CheckResult[];
+  /**
+   * Actively exploited vulnerabilities (CISA KEV) affecting this release, with the CRA Art. 14 reporting clock: when the operator first saw each one affect the release, the 24 h early warning and the 72 h vulnerability notification deadlines.
+   *
+   * @maxItems 64
+   *
+   * Items: One actively exploited vulnerability and its Art. 14 deadlines.
+   */
+  exploited?: ExploitedVulnerability[];
   /**
    * Number of checks by outcome.
    */

@@ -3,6 +3,9 @@ import { craApplicability } from './applicability.ts';
 import { disclosureContact } from './disclosure.ts';
 import { manufacturerIdentity } from './manufacturer.ts';
 import { updateChannel, updateSupportPeriod } from './update.ts';
+import { sbomChecks } from './sbom.ts';
+import { artifactHashMatchesSbom } from './artifact-hash.ts';
+import { configSecureDefaults } from './config.ts';
 import type { CheckDefinition } from './types.ts';
 
 export type { CheckContext, CheckDefinition, CheckOutcome, CheckResult, Evidence, Finding } from './types.ts';
@@ -13,6 +16,9 @@ const all: readonly CheckDefinition[] = [
   updateChannel,
   updateSupportPeriod,
   disclosureContact,
+  ...sbomChecks,
+  artifactHashMatchesSbom,
+  configSecureDefaults,
 ];
 
 export function buildRegistry(checks: readonly CheckDefinition[]): ReadonlyMap<string, CheckDefinition> {

@@ -56,12 +56,26 @@ export async function evaluateInputs(inputs: Inputs, opts: EvaluateOptions): Pro
       release: loaded,
       policyName,
       evaluation,
-      status: buildStatus(release, evaluation, opts.now),
+      status: storedForm(buildStatus(release, evaluation, opts.now)),
       evidenceErrors: evidence.errors ?? [],
       findings: evaluation.findings,
     });
   }
   return out;
+}
+
+/**
+ * The status as the API server stores it: null-valued fields of a non-nullable schema are dropped on write
+ * (the CRDs declare nothing nullable), e.g. `policy: null` for a Pending release.
+ */
+export function storedForm<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => storedForm(v)) as T;
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = storedForm(v);
+    return out as T;
+  }
+  return value;
 }
 
 /** Why a release's verdict cannot be trusted as final, or undefined when it can. */

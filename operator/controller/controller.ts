@@ -20,6 +20,10 @@ import {
 import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from './queue.ts';
 import { reconcileRelease } from './reconcile.ts';
+import { reconcilePolicyStatus } from './policy-status.ts';
+
+/** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
+const POLICY_KEY_PREFIX = 'policy:';
 import { StatusWriter } from '../kube/status.ts';
 import { clusterSources } from '../evidence/cluster.ts';
 import type { EventRecorder } from '../kube/events.ts';
@@ -99,6 +103,11 @@ export class ReleaseController {
       concurrency: opts.concurrency,
       handler: async (key) => {
         const started = performance.now();
+        if (key.startsWith(POLICY_KEY_PREFIX)) {
+          const policy = this.policies.get(key.slice(POLICY_KEY_PREFIX.length));
+          if (policy) await reconcilePolicyStatus(policy, trackingStatus, (opts.now ?? (() => new Date()))());
+          return;
+        }
         try {
           const res = await reconcileRelease(
             {
@@ -139,9 +148,14 @@ export class ReleaseController {
       }
       if (event === 'add' || shouldReconcile(obj, old, this.written.get(key))) this.enqueue(key);
     });
-    this.policies.on((_event, policy) => {
+    this.policies.on((event, policy, old) => {
       const name = policy.metadata?.name;
       if (!name) return;
+      const specChanged = event !== 'update' || policy.metadata?.generation !== old?.metadata?.generation;
+      if (event !== 'delete' && (specChanged || canonicalJson(policy.status ?? {}) !== this.written.get(name))) {
+        this.enqueue(POLICY_KEY_PREFIX + name);
+      }
+      if (!specChanged) return; // a status-only change of the policy does not change any verdict
       for (const rel of this.releases.list()) {
         if ((rel.spec?.policyRef || opts.defaultPolicy) === name) this.enqueue(objectKey(rel));
       }
@@ -156,6 +170,7 @@ export class ReleaseController {
   /** Begins reconciling (called when this replica becomes the leader). */
   startLeading(): void {
     this.leading = true;
+    for (const p of this.policies.list()) if (p.metadata?.name) this.queue.add(POLICY_KEY_PREFIX + p.metadata.name);
     for (const rel of this.releases.list()) this.queue.add(objectKey(rel));
   }
 

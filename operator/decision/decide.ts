@@ -14,6 +14,8 @@ import type { Reason } from '../errors.ts';
 import { effectiveEnforcement } from '../policy/enforcement.ts';
 import type { PolicyCheckEntry, ProductRelease, StatusCheck, StatusSummary } from '../checks/api.ts';
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from '../checks/types.ts';
+import type { Waiver } from '../api/types.ts';
+import { appliedWaiver, decideWaiver, waivedMessage } from '../policy/waivers.ts';
 
 /** Upper bound on one check message in the status (the status object must stay small). */
 export const MAX_MESSAGE_CHARS = 300;
@@ -32,6 +34,8 @@ export interface AssessInput {
   readonly release: ProductRelease;
   readonly now: Date;
   readonly evidence: Evidence;
+  /** The policy's waivers (a covered Fail becomes Waived; see ../policy/waivers.ts). */
+  readonly waivers?: readonly Waiver[];
 }
 
 /** Run a check, turning a throw or a malformed outcome into result Error, reason CheckCrashed. */
@@ -90,18 +94,21 @@ export function assessEntry(input: AssessInput): Assessment | undefined {
     ? { result: 'Error', reason: 'InvalidCheckParams', message: problem }
     : runCheckSafely(check, { release, params, now, evidence });
 
+  const waiver = decideWaiver(outcome, check.id, release.metadata?.labels ?? {}, input.waivers, now);
   const notes = outcome.result === 'Fail' || outcome.result === 'Error' ? eff.note : undefined;
+  const message = notes ? `${outcome.message} (${notes})` : outcome.message;
   const status: StatusCheck = {
     id: check.id,
-    result: outcome.result,
+    result: waiver.waived ? 'Waived' : outcome.result,
     enforcement: eff.enforcement,
     reason: outcome.reason,
-    message: bounded(notes ? `${outcome.message} (${notes})` : outcome.message),
+    message: bounded(waiver.waived ? waivedMessage(message, waiver.used) : message),
     cra: [...check.cra],
   };
+  if (waiver.waived) status.waivers = waiver.used.map(appliedWaiver);
   if (outcome.evidence !== undefined) status.evidence = outcome.evidence;
 
-  const times = [eff.nextChangeAt, outcome.changesAt].filter((d): d is Date => d instanceof Date && d > now);
+  const times = [eff.nextChangeAt, outcome.changesAt, waiver.changesAt].filter((d): d is Date => d instanceof Date && d > now);
   const changesAt = times.length > 0 ? new Date(Math.min(...times.map((d) => d.getTime()))) : undefined;
   return {
     status,

@@ -8,6 +8,8 @@
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { Evidence, EvidenceError } from '../checks/types.ts';
 import { errorMessage, reasonOf } from '../errors.ts';
+import { collectSboms } from './sbom.ts';
+import { collectSecureDefaults } from './secure-defaults.ts';
 
 /** Where evidence comes from. All reads are bounded by the implementation (size, time). */
 export interface EvidenceSources {
@@ -26,7 +28,7 @@ export interface CollectContext {
 export type Collector = (ctx: CollectContext) => Promise<Partial<Record<keyof Evidence, unknown>> & { errors?: EvidenceError[] }>;
 
 /** Collectors run in order; each evidence family registers here. */
-export const collectors: Collector[] = [];
+export const collectors: Collector[] = [collectSboms, collectSecureDefaults];
 
 export async function collectEvidence(ctx: CollectContext, list: readonly Collector[] = collectors): Promise<Evidence> {
   const errors: EvidenceError[] = [];

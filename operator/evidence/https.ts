@@ -102,7 +102,8 @@ export function checkUrl(raw: string, opts: Pick<FetchOptions, 'allowHosts' | 'a
 
 type LookupCb = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-function guardedLookup(url: URL, allowHosts: readonly string[]) {
+/** The SSRF guard as a `lookup` for node:http(s)/net: refuses special addresses unless the host is allow-listed. */
+export function guardedLookup(url: URL, allowHosts: readonly string[]) {
   const allowed = hostAllowed(url, allowHosts);
   return (hostname: string, options: { all?: boolean }, cb: LookupCb): void => {
     dnsLookup(hostname, { all: true }, (err, addresses) => {

@@ -62,6 +62,9 @@ const URL_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:([^\s@/]+)@/i;
 /** Key names that hold secrets: the last word of the key (camelCase, snake_case, kebab-case, dotted). */
 const SECRET_KEY = /(?:^|_)(password|passwd|passphrase|pwd|pass|secret|token|apikey|api_key|access_key|secret_key|private_key|client_secret|credential|credentials|auth_token|bearer)$/;
 
+/** Keys that name non-secret connection parameters (a Secret often carries them next to the password). */
+const NON_SECRET_KEY = /(?:^|_)(user|username|user_name|login|host|hostname|port|url|uri|endpoint|database|db|name|namespace|region|email|ca|ca_crt|tls_crt|crt|cert|certificate)$/;
+
 /** `adminPassword` → `admin_password`, `DB-PASS` → `db_pass`. */
 function normalizeKey(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[-.\s]+/g, '_').toLowerCase();
@@ -123,7 +126,7 @@ export function classifyValue(key: string, value: string, options: ScanOptions):
   const url = URL_PASSWORD.exec(value);
   if (url && !isPlaceholder(url[1] ?? '')) return { rule: 'credentials.url-password', what: 'a URL with an embedded password' };
   const secretKey = isSecretKey(key);
-  if (secretKey || options.allSecret) {
+  if (secretKey || (options.allSecret && !NON_SECRET_KEY.test(normalizeKey(key)))) {
     if (isPlaceholder(value)) return undefined;
     if (DEFAULT_PASSWORDS.has(value.trim().toLowerCase())) return { rule: 'credentials.default-password', what: 'a well-known default password' };
     if (secretKey) return { rule: 'credentials.hardcoded-secret', what: 'a hard-coded secret value' };

@@ -155,6 +155,17 @@ describe('operator on a real control plane', () => {
     const c = r.status?.checks?.find((x) => x.id === 'sbom.presnt');
     assert.equal(c?.result, 'Error');
     assert.equal(c?.reason, 'UnknownCheck');
+    // The policy itself says why it is not usable.
+    const ready = await waitFor('typo-policy to report Ready=False', async () => {
+      const p = JSON.parse(await cluster.kubectl(['get', 'rpol', 'typo-policy', '-o', 'json'])) as { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[] } };
+      const cond = p.status?.conditions?.find((x) => x.type === 'Ready');
+      return cond && p.status?.observedGeneration === p.metadata.generation ? cond : undefined;
+    });
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'UnknownCheck');
+    assert.match(ready.message, /spec\.checks\[1\]\.id: unknown check "sbom\.presnt"/);
+    const baseline = JSON.parse(await cluster.kubectl(['get', 'rpol', 'cra-baseline', '-o', 'json'])) as { status?: { conditions?: { type: string; status: string }[] } };
+    assert.equal(baseline.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'True');
   });
 
   it('repairs a forged status: writing Approved by hand does not stick', async () => {

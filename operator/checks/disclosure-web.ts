@@ -1,0 +1,107 @@
+/**
+ * disclosure.security-txt — Annex I Part II(5), RFC 9116: the declared security.txt is fetched over HTTPS and
+ * has a Contact, exactly one Expires in the future, and a Policy. Its expiry is a `changesAt`.
+ *
+ * disclosure.cvd-policy — Annex I Part II(5): the coordinated vulnerability disclosure policy URL resolves
+ * (HTTPS, 2xx after bounded redirects, through the SSRF guard).
+ *
+ * `updateChannelProbe()` — the `update.channel` probe (params.probe: true): the channel is reachable over
+ * HTTPS and serves a document listing this release's version.
+ *
+ * HTTP 4xx is a violation (the document is not there); network failures are Error (retried), and the SSRF
+ * guard's refusal is Error UrlNotAllowed (fail closed).
+ */
+import { errorOutcome, fail, pass } from './types.ts';
+import type { CheckContext, CheckDefinition, CheckOutcome } from './types.ts';
+import type { FetchedDocument } from '../disclosure/evidence.ts';
+import { parseSecurityTxt } from '../disclosure/securitytxt.ts';
+import type { Reason } from '../errors.ts';
+
+function fetchProblem(doc: FetchedDocument | undefined, what: string, notFound: Reason): CheckOutcome | undefined {
+  if (!doc) return errorOutcome('EvidenceUnavailable', `${what} was not fetched`);
+  if (doc.ok) return undefined;
+  const e = doc.error ?? { reason: 'FetchFailed' as Reason, message: 'unknown failure' };
+  if (e.httpStatus !== undefined && e.httpStatus >= 400 && e.httpStatus < 500) {
+    return fail(notFound, `${what} ${doc.url}: HTTP ${e.httpStatus}`, { evidence: doc.url });
+  }
+  return errorOutcome(e.reason, `${what} ${doc.url}: ${e.message}`);
+}
+
+export const disclosureSecurityTxt: CheckDefinition = {
+  id: 'disclosure.security-txt',
+  title: 'security.txt published (RFC 9116)',
+  cra: ['Annex I Part II(5)', 'Annex I Part II(6)'],
+  standards: ['RFC 9116'],
+  reads: 'spec.vulnerabilityHandling.securityTxt, fetched over HTTPS',
+  passRule: 'served over HTTPS; at least one Contact; exactly one Expires, in the future; at least one Policy',
+  fix: 'Publish /.well-known/security.txt with Contact, Policy and one Expires date within the next year, and declare its URL.',
+  inForceFrom: '2027-12-11',
+  run(ctx) {
+    const url = ctx.release.spec.vulnerabilityHandling?.securityTxt;
+    if (!url) return fail('NoSecurityTxt', 'spec.vulnerabilityHandling.securityTxt is not set', { findings: [{ pointer: '/spec/vulnerabilityHandling/securityTxt', message: 'missing' }] });
+    const doc = ctx.evidence.disclosure?.securityTxt;
+    const problem = fetchProblem(doc, 'security.txt', 'SecurityTxtInvalid');
+    if (problem) return problem;
+    const r = parseSecurityTxt(doc!.text ?? '', ctx.now);
+    const evidence = doc!.digest ? `${doc!.url} ${doc!.digest}` : doc!.url;
+    if (r.problems.length > 0) {
+      return fail('SecurityTxtInvalid', `security.txt: ${r.problems.slice(0, 3).join('; ')}`, {
+        evidence,
+        findings: r.problems.map((p) => ({ pointer: '/spec/vulnerabilityHandling/securityTxt', message: p })),
+      });
+    }
+    if (r.expired) return fail('SecurityTxtExpired', `security.txt expired at ${r.expires!.toISOString()}`, { evidence });
+    return pass(`security.txt valid until ${r.expires!.toISOString()}: ${r.contact.length} contact(s), policy ${r.policy[0]}`, {
+      evidence,
+      changesAt: r.expires!,
+    });
+  },
+};
+
+export const disclosureCvdPolicy: CheckDefinition = {
+  id: 'disclosure.cvd-policy',
+  title: 'Coordinated vulnerability disclosure policy resolves',
+  cra: ['Annex I Part II(5)'],
+  standards: ['ISO/IEC 29147'],
+  reads: 'spec.vulnerabilityHandling.disclosurePolicy, fetched over HTTPS',
+  passRule: 'the https: URL returns a document (2xx after at most 5 redirects, none to a private address)',
+  fix: 'Publish the coordinated vulnerability disclosure policy at a public https: URL and declare it.',
+  inForceFrom: '2027-12-11',
+  run(ctx) {
+    const url = ctx.release.spec.vulnerabilityHandling?.disclosurePolicy;
+    if (!url) return fail('NoDisclosurePolicy', 'spec.vulnerabilityHandling.disclosurePolicy is not set', { findings: [{ pointer: '/spec/vulnerabilityHandling/disclosurePolicy', message: 'missing' }] });
+    const doc = ctx.evidence.disclosure?.disclosurePolicy;
+    const problem = fetchProblem(doc, 'disclosure policy', 'DisclosurePolicyUnreachable');
+    if (problem) return problem;
+    return pass(`disclosure policy resolves (${doc!.finalUrl ?? url}, HTTP ${doc!.status ?? 200})`, { evidence: doc!.digest ? `${url} ${doc!.digest}` : url });
+  },
+};
+
+/** Whether a channel document lists `version`: a JSON string value equal to it, or the version as a token in text. */
+export function documentListsVersion(text: string, version: string): boolean {
+  try {
+    const stack: unknown[] = [JSON.parse(text)];
+    let guard = 0;
+    while (stack.length > 0 && guard++ < 1_000_000) {
+      const v = stack.pop();
+      if (typeof v === 'string' && (v === version || v === `v${version}`)) return true;
+      if (Array.isArray(v)) stack.push(...v);
+      else if (typeof v === 'object' && v !== null) stack.push(...Object.values(v));
+    }
+    return false;
+  } catch {
+    const esc = version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(^|[^0-9A-Za-z.])v?${esc}($|[^0-9A-Za-z])`).test(text);
+  }
+}
+
+/** The update-channel probe outcome (for `update.channel` with params.probe: true); undefined when it passes. */
+export function updateChannelProbe(ctx: CheckContext): CheckOutcome | undefined {
+  const doc = ctx.evidence.disclosure?.updateChannel;
+  const problem = fetchProblem(doc, 'update channel', 'UpdateChannelUnreachable');
+  if (problem) return problem;
+  if (!documentListsVersion(doc!.text ?? '', ctx.release.spec.version)) {
+    return fail('UpdateChannelVersionMissing', `update channel ${doc!.url} does not list version ${ctx.release.spec.version}`, { evidence: doc!.url });
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runSbomCheck } from './sbom.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const handmade = join(root, 'test', 'fixtures', 'sbom', 'handmade');
+
+interface Expected {
+  profile?: string;
+  exit: number;
+  error?: string;
+  findings: { check: string; reason: string; pointer: string; count: number }[];
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runSbomCheck(args, { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: (s: string) => ((err += s), true) } as never });
+  return { code, out, err };
+}
+
+const key = (f: { check: string; reason: string; pointer: string; count: number }) => `${f.check}|${f.reason}|${f.pointer}|${f.count}`;
+
+for (const name of readdirSync(handmade).filter((n) => !n.endsWith('.expected.json') && !n.endsWith('.ts')).sort()) {
+  const expFile = join(handmade, name.replace(/\.(json|xml)$/, '.expected.json'));
+  if (!existsSync(expFile)) continue;
+  const exp = JSON.parse(readFileSync(expFile, 'utf8')) as Expected;
+  test(`fixture ${name}: exit ${exp.exit}, ${exp.findings.length} finding(s)`, async () => {
+    const r = await run(['check', join(handmade, name), '--output', 'json', ...(exp.profile ? ['--profile', exp.profile] : [])]);
+    assert.equal(r.code, exp.exit, r.out + r.err);
+    const doc = JSON.parse(r.out) as { findings?: Expected['findings']; error?: { reason: string } };
+    if (exp.error) assert.equal(doc.error?.reason, exp.error);
+    assert.deepEqual((doc.findings ?? []).map(key).sort(), exp.findings.map(key).sort());
+    for (const f of doc.findings ?? []) assert.ok(f.pointer.startsWith('/'), `finding pointer ${f.pointer}`);
+  });
+}
+
+test('text output names each check and the verdict', async () => {
+  const ok = await run(['check', join(handmade, 'compliant.cdx.json')]);
+  assert.equal(ok.code, 0);
+  assert.match(ok.out, /PASS {2}sbom\.bsi-tr-03183-fields/);
+  assert.match(ok.out, /compliant\n$/);
+  const bad = await run(['check', join(handmade, 'missing-hash.cdx.json')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /FAIL {2}sbom\.bsi-tr-03183-fields\n\s+MissingDeployableHash: components lack a SHA-512 deployable hash \(\/components\/0\)/);
+});
+
+test('usage errors exit 2', async () => {
+  assert.equal((await run([])).code, 2);
+  assert.equal((await run(['check', join(handmade, 'compliant.cdx.json'), '--profile', 'bsi-9'])).code, 2);
+  assert.equal((await run(['check', join(handmade, 'compliant.cdx.json'), '--output', 'yaml'])).code, 2);
+  assert.equal((await run(['check', join(handmade, 'does-not-exist.json')])).code, 2);
+  assert.equal((await run(['--help'])).code, 0);
+});
+
+test('real generator output (cyclonedx-npm on this project) is valid CycloneDX 1.6 and reports TR gaps', async () => {
+  const r = await run(['check', join(root, 'test', 'fixtures', 'sbom', 'generated', 'cra-gate.cdx.json'), '--output', 'json']);
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.out) as { format: string; specVersion: string; schema: { valid: boolean }; checks: { id: string; result: string }[]; findings: Expected['findings'] };
+  assert.equal(doc.format, 'CycloneDX');
+  assert.equal(doc.specVersion, '1.6');
+  assert.equal(doc.schema.valid, true);
+  assert.equal(doc.checks.find((c) => c.id === 'sbom.format-valid')?.result, 'Pass');
+  assert.equal(doc.checks.find((c) => c.id === 'sbom.licence-ids')?.result, 'Pass');
+  // cyclonedx-npm writes no bsi:component:* properties: the TR check must say so.
+  assert.ok(doc.findings.some((f) => f.reason === 'MissingExecutableProperty'));
+});
+
+test('the cra-gate bin dispatches `sbom check` (child process)', { skip: !/runSbomCheck/.test(readFileSync(join(root, 'operator', 'cli', 'main.ts'), 'utf8')) && 'main.ts does not dispatch to runSbomCheck yet' }, async () => {
+  const node = join(root, 'node_modules', '.bin', 'node');
+  const main = join(root, 'operator', 'cli', 'main.ts');
+  const exec = promisify(execFile);
+  const ok = await exec(node, [main, 'sbom', 'check', join(handmade, 'compliant.cdx.json'), '--output', 'json'], { timeout: 60_000 });
+  assert.equal((JSON.parse(ok.stdout) as { compliant: boolean }).compliant, true);
+  await assert.rejects(exec(node, [main, 'sbom', 'check', join(handmade, 'truncated.cdx.json')], { timeout: 60_000 }), (e: { code?: number }) => e.code === 2);
+});

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProductRelease } from '../api/types.ts';
+import type { Evaluation } from '../engine/evaluate.ts';
+import { buildStatus, needsWrite } from './reconcile.ts';
+import { shouldReconcile } from './controller.ts';
+import { canonicalJson } from '../util/canonical.ts';
+
+const release = (generation: number, status?: ProductRelease['status']): ProductRelease => ({
+  apiVersion: 'cra-gate.dev/v1alpha1',
+  kind: 'ProductRelease',
+  metadata: { name: 'r', namespace: 'ns', generation, labels: { a: '1' } },
+  spec: { product: { name: 'p' }, version: '1.0.0' },
+  ...(status ? { status } : {}),
+});
+
+function evaluation(decision: Evaluation['decision'], message = 'm'): Evaluation {
+  return {
+    decision,
+    reason: decision === 'Approved' ? 'AllChecksPassed' : decision === 'Blocked' ? 'PolicyViolation' : 'PolicyNotFound',
+    message,
+    checks: [],
+    summary: { passed: 0, failed: 0, warned: 0, waived: 0, errored: 0, skipped: 0 },
+    ...(decision === 'Pending' ? {} : { policy: { name: 'cra-baseline', generation: 1 } }),
+  } as unknown as Evaluation;
+}
+
+test('Approved condition is True exactly when the decision is Approved', () => {
+  for (const d of ['Approved', 'Blocked', 'Pending'] as const) {
+    const st = buildStatus(release(2), evaluation(d), new Date('2027-01-01T00:00:00Z'));
+    const approved = st.conditions?.find((c) => c.type === 'Approved');
+    assert.equal(approved?.status, d === 'Approved' ? 'True' : 'False');
+    assert.equal(approved?.observedGeneration, 2);
+    assert.equal(st.observedGeneration, 2);
+    assert.equal(st.conditions?.find((c) => c.type === 'Evaluated')?.status, d === 'Pending' ? 'False' : 'True');
+  }
+});
+
+test('lastTransitionTime moves only when a condition status changes', () => {
+  const t1 = new Date('2027-01-01T00:00:00Z');
+  const t2 = new Date('2027-01-02T00:00:00Z');
+  const first = buildStatus(release(1), evaluation('Blocked', 'a'), t1);
+  const same = buildStatus(release(2, first), evaluation('Blocked', 'b'), t2);
+  assert.equal(same.conditions?.find((c) => c.type === 'Approved')?.lastTransitionTime, '2027-01-01T00:00:00Z');
+  const flipped = buildStatus(release(3, same), evaluation('Approved'), t2);
+  assert.equal(flipped.conditions?.find((c) => c.type === 'Approved')?.lastTransitionTime, '2027-01-02T00:00:00Z');
+});
+
+test('needsWrite ignores evaluatedAt until it is stale, and ignores key order', () => {
+  const now = new Date('2027-01-01T00:10:00Z');
+  const st = buildStatus(release(1), evaluation('Approved'), new Date('2027-01-01T00:00:00Z'));
+  const next = buildStatus(release(1, st), evaluation('Approved'), now);
+  const reordered = Object.fromEntries(Object.entries(st).reverse()) as typeof st;
+  assert.equal(needsWrite(reordered, next, now, 3600_000), false);
+  assert.equal(needsWrite(st, next, now, 5 * 60_000), true, 'stale evaluatedAt is refreshed');
+  assert.equal(needsWrite(st, buildStatus(release(1, st), evaluation('Blocked'), now), now, 3600_000), true);
+  assert.equal(needsWrite(undefined, next, now, 3600_000), true);
+});
+
+test('predicate: spec edits, label edits and foreign status writes reconcile; our own writes do not', () => {
+  const st = buildStatus(release(1), evaluation('Approved'), new Date());
+  const ours = canonicalJson(st);
+  const old = release(1, st);
+  assert.equal(shouldReconcile(release(2, st), old, undefined), true, 'generation changed');
+  const relabelled = { ...release(1, st), metadata: { ...release(1, st).metadata, labels: { a: '2' } } };
+  assert.equal(shouldReconcile(relabelled, old, undefined), true, 'labels changed');
+  const forged = release(1, { ...st, decision: 'Approved', summary: { ...st.summary, failed: 0 }, checks: [], conditions: [] });
+  assert.equal(shouldReconcile(forged, old, ours), true, 'status differs from what we wrote');
+  assert.equal(shouldReconcile(release(1, st), old, ours), false, 'our own status write does not re-trigger');
+  assert.equal(shouldReconcile(release(1, { ...st, observedGeneration: 0 }), old, undefined), true, 'status of an older generation');
+});

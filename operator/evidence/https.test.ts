@@ -1,0 +1,106 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkUrl, fetchBytes, isSpecialAddress } from './https.ts';
+import { isCraGateError } from '../errors.ts';
+
+let server: Server;
+let base: string;
+let ca: string;
+let host: string;
+const dir = mkdtempSync(join(tmpdir(), 'cra-https-'));
+const body = Buffer.from('{"bomFormat":"CycloneDX"}');
+
+before(async () => {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore', timeout: 30_000 });
+  ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
+    const u = new URL(req.url ?? '/', 'https://x');
+    if (u.pathname === '/sbom.json') return res.end(body);
+    if (u.pathname === '/big') {
+      res.writeHead(200); // no content-length: streamed
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let n = 0;
+      const write = () => {
+        while (n++ < 64) if (!res.write(chunk)) return res.once('drain', write);
+        res.end();
+      };
+      return write();
+    }
+    if (u.pathname === '/to-metadata') return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    if (u.pathname === '/to-metadata-https') return res.writeHead(302, { location: 'https://169.254.169.254/latest/meta-data/' }).end();
+    if (u.pathname === '/to-sbom') return res.writeHead(301, { location: '/sbom.json' }).end();
+    if (u.pathname === '/loop') return res.writeHead(302, { location: '/loop' }).end();
+    if (u.pathname === '/slow') return void setTimeout(() => res.end('late'), 5_000).unref();
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  host = `127.0.0.1:${port}`;
+  base = `https://${host}`;
+});
+
+after(() => {
+  server.closeAllConnections();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const reason = (code: string) => (e: unknown) => isCraGateError(e) && e.code === code;
+
+test('fetches over https from an allow-listed loopback host with a custom CA: bytes, sha256, final URL', async () => {
+  const r = await fetchBytes(`${base}/to-sbom`, { allowHosts: [host], ca });
+  assert.deepEqual(r.bytes, body);
+  assert.equal(r.sha256, createHash('sha256').update(body).digest('hex'));
+  assert.equal(r.finalUrl, `${base}/sbom.json`);
+});
+
+test('loopback/private addresses are refused without allow-listing', async () => {
+  await assert.rejects(fetchBytes(`${base}/sbom.json`, { ca }), reason('UrlNotAllowed'));
+  await assert.rejects(fetchBytes('https://10.1.2.3/x', {}), reason('UrlNotAllowed'));
+  await assert.rejects(fetchBytes('https://[::1]/x', {}), reason('UrlNotAllowed'));
+  // allow-listing is per host:port
+  await assert.rejects(fetchBytes(`${base}/sbom.json`, { ca, allowHosts: ['127.0.0.1:1'] }), reason('UrlNotAllowed'));
+});
+
+test('a host name resolving to loopback is refused (checked at connect time)', async () => {
+  const port = host.split(':')[1];
+  await assert.rejects(fetchBytes(`https://localhost:${port}/sbom.json`, { ca }), reason('UrlNotAllowed'));
+});
+
+test('a redirect to 169.254.169.254 is refused, over http and https', async () => {
+  await assert.rejects(fetchBytes(`${base}/to-metadata`, { allowHosts: [host], ca }), reason('UrlNotAllowed'));
+  await assert.rejects(fetchBytes(`${base}/to-metadata-https`, { allowHosts: [host], ca }), reason('UrlNotAllowed'));
+});
+
+test('http is refused by default; credentials in URLs are refused', () => {
+  assert.throws(() => checkUrl('http://example.com/x'), reason('UrlNotAllowed'));
+  assert.throws(() => checkUrl('https://u:p@example.com/x'), reason('UrlNotAllowed'));
+  assert.throws(() => checkUrl('file:///etc/passwd'), reason('UrlNotAllowed'));
+});
+
+test('size limit aborts the stream; redirect loops and slow servers are bounded', async () => {
+  await assert.rejects(fetchBytes(`${base}/big`, { allowHosts: [host], ca, maxBytes: 100_000 }), (e) => isCraGateError(e) && e.code === 'FetchFailed' && e.details?.tooLarge === true);
+  await assert.rejects(fetchBytes(`${base}/loop`, { allowHosts: [host], ca, maxRedirects: 3 }), reason('FetchFailed'));
+  await assert.rejects(fetchBytes(`${base}/slow`, { allowHosts: [host], ca, timeoutMs: 300 }), reason('FetchFailed'));
+  await assert.rejects(fetchBytes(`${base}/nope`, { allowHosts: [host], ca }), reason('FetchFailed'));
+});
+
+test('TLS is verified: without the CA the fetch fails', async () => {
+  await assert.rejects(fetchBytes(`${base}/sbom.json`, { allowHosts: [host] }), reason('FetchFailed'));
+});
+
+test('special address classification', () => {
+  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1']) {
+    assert.equal(isSpecialAddress(a), true, a);
+  }
+  for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) assert.equal(isSpecialAddress(a), false, a);
+});

@@ -1,0 +1,215 @@
+/**
+ * Signature verification through Sigstore's own libraries — no hand-rolled crypto:
+ *
+ * - Sigstore bundles v0.1–v0.3 (`@sigstore/bundle` parses and validates them, `@sigstore/verify`'s Verifier
+ *   checks them): with a public key (cosign `--key`), or keyless (Fulcio-style certificate chaining to a CA of
+ *   the policy's trusted root, transparency-log inclusion proven against the root's log keys, SCTs when the
+ *   root lists CT logs), then the signer identity is matched against the policy here.
+ * - cosign's legacy formats: a simple-signing payload signed with a key (`.sig` tags) is checked with
+ *   `@sigstore/core`'s crypto; a DSSE envelope (`.att` tags) is wrapped in a v0.3 bundle and checked by the
+ *   Verifier like any other.
+ *
+ * What was signed (the image digest in the payload, the in-toto subject) is checked by the caller: a valid
+ * signature over another digest is not a signature of this artifact.
+ */
+import type { KeyObject } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
+import { bundleFromJSON } from '@sigstore/bundle';
+import type { Bundle } from '@sigstore/bundle';
+import { crypto as score } from '@sigstore/core';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import type { Signer } from '@sigstore/verify';
+import { craError, errorMessage } from '../errors.ts';
+
+export interface TrustedKey {
+  /** Where it came from, e.g. `Secret cra-gate/acme-cosign-pub key cosign.pub`. */
+  readonly source: string;
+  readonly key: KeyObject;
+  /** SHA-256 of the SPKI DER, hex (a stable short name for the key: the first 12 characters). */
+  readonly fingerprint: string;
+}
+
+export interface KeylessIdentity {
+  readonly issuer: string;
+  readonly subject?: string;
+  readonly subjectRegExp?: string;
+}
+
+export interface TrustPolicy {
+  readonly keys: readonly TrustedKey[];
+  readonly keyless: readonly KeylessIdentity[];
+  /** Sigstore TrustedRoot (CAs, transparency logs, CT logs, TSAs) for keyless; required when keyless is used. */
+  readonly trustedRoot?: TrustedRoot;
+}
+
+export type Verdict =
+  | { readonly ok: true; readonly signer: string; readonly kind: 'key' | 'keyless' }
+  | { readonly ok: false; readonly reason: 'SignatureInvalid' | 'UntrustedSigner'; readonly signer: string; readonly message: string };
+
+/** Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA). Throws SigningConfigInvalid. */
+export function parsePublicKey(pem: string, source: string): TrustedKey {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (err) {
+    throw craError('SigningConfigInvalid', `${source} is not a PEM public key: ${errorMessage(err, 80)}`);
+  }
+  const t = key.asymmetricKeyType;
+  if (t !== 'ec' && t !== 'ed25519' && t !== 'rsa') throw craError('SigningConfigInvalid', `${source}: unsupported key type ${t}`);
+  const der = key.export({ type: 'spki', format: 'der' });
+  return { source, key, fingerprint: createHash('sha256').update(der).digest('hex') };
+}
+
+/** Parses a Sigstore TrustedRoot JSON document. Throws SigningConfigInvalid. */
+export function parseTrustedRoot(json: string, source: string): TrustedRoot {
+  try {
+    const doc = JSON.parse(json) as { mediaType?: unknown };
+    if (typeof doc.mediaType !== 'string' || !doc.mediaType.startsWith('application/vnd.dev.sigstore.trustedroot')) {
+      throw new Error(`mediaType is ${JSON.stringify(doc.mediaType)}, not a Sigstore trusted root`);
+    }
+    const root = TrustedRoot.fromJSON(doc);
+    toTrustMaterial(root); // validates the keys and certificates it carries
+    return root;
+  } catch (err) {
+    throw craError('SigningConfigInvalid', `${source}: invalid Sigstore trusted root: ${errorMessage(err, 120)}`);
+  }
+}
+
+function keyName(k: TrustedKey): string {
+  return `key ${k.fingerprint.slice(0, 12)} (${k.source})`;
+}
+
+/** The hash a key type signs with in cosign's simple signing (Ed25519 signs the message itself). */
+function hashFor(key: KeyObject): string | undefined {
+  return key.asymmetricKeyType === 'ed25519' ? undefined : 'sha256';
+}
+
+/**
+ * cosign's legacy key-based signature: `signature` (raw bytes) over the simple-signing `payload`. Returns
+ * the trusted key that verifies it, or a failure naming why.
+ */
+export function verifyPayloadSignature(payload: Buffer, signature: Buffer, policy: TrustPolicy): Verdict {
+  for (const k of policy.keys) {
+    if (score.verify(payload, k.key, signature, hashFor(k.key))) return { ok: true, signer: keyName(k), kind: 'key' };
+  }
+  return {
+    ok: false,
+    reason: 'UntrustedSigner',
+    signer: 'an unknown key',
+    message: policy.keys.length === 0 ? 'the policy trusts no keys' : `the signature verifies under none of the ${policy.keys.length} trusted key(s) (signed by another key, or altered)`,
+  };
+}
+
+const EMPTY_ROOT = TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
+
+/** Parses a serialized bundle (v0.1–v0.3). Throws RegistryContentInvalid when it is not one. */
+export function parseBundle(json: unknown, what: string): Bundle {
+  try {
+    return bundleFromJSON(json);
+  } catch (err) {
+    throw craError('RegistryContentInvalid', `${what} is not a valid Sigstore bundle: ${errorMessage(err, 120)}`);
+  }
+}
+
+function identityOf(signer: Signer): { subject: string; issuer: string } {
+  return { subject: signer.identity?.subjectAlternativeName ?? '', issuer: signer.identity?.extensions?.issuer ?? '' };
+}
+
+function identityMatches(id: { subject: string; issuer: string }, want: KeylessIdentity): boolean {
+  if (id.issuer !== want.issuer) return false;
+  if (want.subject !== undefined) return id.subject === want.subject;
+  if (want.subjectRegExp !== undefined) {
+    try {
+      return new RegExp(want.subjectRegExp, 'u').test(id.subject);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/**
+ * Verifies a Sigstore bundle. `data` is the signed artifact for message signatures (ignored for DSSE, whose
+ * payload is inside the envelope). Key bundles are tried against every trusted key; certificate bundles are
+ * verified against the trusted root (chain, transparency-log inclusion, SCTs when the root has CT logs) and
+ * the certificate identity is matched against the policy.
+ */
+export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: TrustPolicy): Verdict {
+  const vm = bundle.verificationMaterial.content;
+  if (vm.$case === 'publicKey') {
+    const hint = vm.publicKey.hint ?? '';
+    let last = '';
+    for (const k of policy.keys) {
+      const material = toTrustMaterial(policy.trustedRoot ?? EMPTY_ROOT, () => ({ publicKey: k.key, validFor: () => true }));
+      // Key-based cosign signatures made with --tlog-upload=false carry no log entry; entries present are verified.
+      const tlogs = bundle.verificationMaterial.tlogEntries.length;
+      const verifier = new Verifier(material, { tlogThreshold: Math.min(tlogs, 1), ctlogThreshold: 0, timestampThreshold: 0 });
+      try {
+        verifier.verify(toSignedEntity(bundle, data));
+        return { ok: true, signer: keyName(k), kind: 'key' };
+      } catch (err) {
+        last = errorMessage(err, 160);
+      }
+    }
+    return {
+      ok: false,
+      reason: 'UntrustedSigner',
+      signer: hint ? `key hint ${hint.slice(0, 24)}` : 'an unknown key',
+      message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${last ? ` (${last})` : ''}`,
+    };
+  }
+  // Keyless: a certificate.
+  if (!policy.trustedRoot) {
+    return { ok: false, reason: 'UntrustedSigner', signer: 'a certificate', message: 'keyless signature, but the policy has no trusted root (spec.signing.trustedRoot)' };
+  }
+  const material = toTrustMaterial(policy.trustedRoot);
+  const verifier = new Verifier(material, {
+    tlogThreshold: 1,
+    ctlogThreshold: policy.trustedRoot.ctlogs.length > 0 ? 1 : 0,
+    timestampThreshold: 1,
+  });
+  let signer: Signer;
+  try {
+    signer = verifier.verify(toSignedEntity(bundle, data));
+  } catch (err) {
+    return { ok: false, reason: 'SignatureInvalid', signer: 'a certificate', message: errorMessage(err, 200) };
+  }
+  const id = identityOf(signer);
+  const who = `${id.subject || '(no subject)'} from ${id.issuer || '(no issuer)'}`;
+  if (policy.keyless.some((w) => identityMatches(id, w))) return { ok: true, signer: who, kind: 'keyless' };
+  return { ok: false, reason: 'UntrustedSigner', signer: who, message: 'the certificate identity or issuer matches no keyless identity of the policy' };
+}
+
+/** A DSSE envelope as cosign stores it in `.att` layers (JSON: payloadType, payload, signatures[{keyid, sig}]). */
+export function verifyDsseEnvelope(envelopeJson: unknown, policy: TrustPolicy, what: string): Verdict {
+  const e = envelopeJson as { payloadType?: unknown; payload?: unknown; signatures?: { keyid?: unknown; sig?: unknown }[] };
+  if (typeof e?.payloadType !== 'string' || typeof e.payload !== 'string' || !Array.isArray(e.signatures) || e.signatures.length === 0) {
+    return { ok: false, reason: 'SignatureInvalid', signer: 'unknown', message: `${what} is not a signed DSSE envelope` };
+  }
+  let last: Verdict | undefined;
+  for (const s of e.signatures.slice(0, 8)) {
+    if (typeof s?.sig !== 'string') continue;
+    const bundle = parseBundle(
+      {
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        verificationMaterial: { publicKey: { hint: typeof s.keyid === 'string' ? s.keyid : '' }, tlogEntries: [] },
+        dsseEnvelope: { payloadType: e.payloadType, payload: e.payload, signatures: [{ keyid: typeof s.keyid === 'string' ? s.keyid : '', sig: s.sig }] },
+      },
+      what,
+    );
+    last = verifyBundle(bundle, undefined, policy);
+    if (last.ok) return last;
+  }
+  return last ?? { ok: false, reason: 'SignatureInvalid', signer: 'unknown', message: `${what} has no usable signature` };
+}
+
+/** The payload of a DSSE envelope or of a bundle's DSSE content. */
+export function dssePayload(bundleOrEnvelope: Bundle | { payload?: unknown; payloadType?: unknown }): { payloadType: string; payload: Buffer } | undefined {
+  if ('content' in bundleOrEnvelope) {
+    const c = (bundleOrEnvelope as Bundle).content;
+    return c.$case === 'dsseEnvelope' ? { payloadType: c.dsseEnvelope.payloadType, payload: Buffer.from(c.dsseEnvelope.payload) } : undefined;
+  }
+  const e = bundleOrEnvelope as { payload?: unknown; payloadType?: unknown };
+  return typeof e.payload === 'string' && typeof e.payloadType === 'string' ? { payloadType: e.payloadType, payload: Buffer.from(e.payload, 'base64') } : undefined;
+}

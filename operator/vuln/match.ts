@@ -1,0 +1,136 @@
+/**
+ * The OSV index (records by package key) and matching of SBOM components against it, per the OSV
+ * evaluation rules: explicit `versions`, then `ranges` (SEMVER, ECOSYSTEM for npm, PyPI, Maven, Go,
+ * Debian). GIT ranges are skipped with a note; a range that cannot be ordered (unknown ecosystem, a
+ * version that does not parse) makes the match "uncertain" — reported and failing, never silently dropped.
+ */
+import type { OsvAffected, OsvRange, OsvRecord } from './osv.ts';
+import { keyForOsvPackage, packageIdFromPurl } from './purl.ts';
+import { comparatorFor, VersionError } from './version.ts';
+import type { Comparator } from './version.ts';
+
+interface IndexEntry {
+  readonly record: OsvRecord;
+  readonly affected: OsvAffected;
+}
+
+export interface AdvisoryHit {
+  readonly record: OsvRecord;
+  /** Why it could not be decided (the component may or may not be affected). */
+  readonly uncertain?: string;
+  readonly notes: readonly string[];
+}
+
+export class OsvIndex {
+  private readonly byKey = new Map<string, IndexEntry[]>();
+  readonly recordCount: number;
+  /** Affected entries with no purl mapping (ecosystem unknown to cra-gate). */
+  readonly unmapped: number;
+
+  constructor(records: Iterable<OsvRecord>) {
+    let count = 0;
+    let unmapped = 0;
+    for (const record of records) {
+      count++;
+      if (record.withdrawn) continue;
+      for (const affected of record.affected) {
+        const key = keyForOsvPackage(affected.ecosystem, affected.name, affected.purl);
+        if (!key) {
+          unmapped++;
+          continue;
+        }
+        let list = this.byKey.get(key);
+        if (!list) this.byKey.set(key, (list = []));
+        list.push({ record, affected });
+      }
+    }
+    this.recordCount = count;
+    this.unmapped = unmapped;
+  }
+
+  get packageCount(): number {
+    return this.byKey.size;
+  }
+
+  /** Advisories affecting the package `purl` at its version (from the purl, or `version`). */
+  match(purl: string, version?: string): AdvisoryHit[] {
+    const id = packageIdFromPurl(purl);
+    if (!id) return [];
+    const entries = this.byKey.get(id.key);
+    if (!entries) return [];
+    const v = version ?? id.version;
+    const hits = new Map<string, AdvisoryHit>();
+    for (const e of entries) {
+      const r = v === undefined ? { affected: true, uncertain: 'the component has no version', notes: [] } : isAffected(v, e.affected);
+      if (!r.affected) continue;
+      const prev = hits.get(e.record.id);
+      // A certain hit wins over an uncertain one for the same advisory.
+      if (!prev || (prev.uncertain && !r.uncertain)) {
+        hits.set(e.record.id, { record: e.record, ...(r.uncertain ? { uncertain: r.uncertain } : {}), notes: r.notes });
+      }
+    }
+    return [...hits.values()];
+  }
+}
+
+interface RangeVerdict {
+  readonly affected: boolean;
+  readonly uncertain?: string;
+  readonly notes: string[];
+}
+
+function stripV(eco: string, v: string): string {
+  return eco === 'Go' ? v.replace(/^v/, '') : v;
+}
+
+/** Whether version `v` is in the affected entry (OSV spec evaluation). */
+export function isAffected(v: string, a: OsvAffected): RangeVerdict {
+  const notes: string[] = [];
+  if (a.versions.includes(v) || (a.ecosystem === 'Go' && a.versions.includes(stripV('Go', v)))) return { affected: true, notes };
+  let uncertain: string | undefined;
+  for (const range of a.ranges) {
+    if (range.type === 'GIT') {
+      notes.push('GIT range skipped (commit ranges need the repository)');
+      continue;
+    }
+    const cmp = comparatorFor(range.type, a.ecosystem);
+    if (!cmp) {
+      uncertain ??= `${range.type} ranges of ecosystem ${a.ecosystem} cannot be ordered by cra-gate`;
+      continue;
+    }
+    try {
+      if (inRange(stripV(a.ecosystem, v), range, cmp)) return { affected: true, notes };
+    } catch (err) {
+      if (!(err instanceof VersionError)) throw err;
+      uncertain ??= err.message;
+    }
+  }
+  return uncertain ? { affected: true, uncertain, notes } : { affected: false, notes };
+}
+
+function eventVersion(e: { introduced?: string; fixed?: string; last_affected?: string; limit?: string }): string {
+  return (e.introduced ?? e.fixed ?? e.last_affected ?? e.limit)!;
+}
+
+export function inRange(v: string, range: OsvRange, cmp: Comparator): boolean {
+  const norm = (x: string) => (range.type === 'SEMVER' ? x.replace(/^v/, '') : x);
+  const events = [...range.events].sort((x, y) => {
+    const a = norm(eventVersion(x));
+    const b = norm(eventVersion(y));
+    if (a === '0' || b === '0') return a === b ? 0 : a === '0' ? -1 : 1;
+    return cmp(a, b);
+  });
+  let affected = false;
+  for (const e of events) {
+    if (e.introduced !== undefined) {
+      if (e.introduced === '0' || cmp(v, norm(e.introduced)) >= 0) affected = true;
+    } else if (e.fixed !== undefined) {
+      if (cmp(v, norm(e.fixed)) >= 0) affected = false;
+    } else if (e.last_affected !== undefined) {
+      if (cmp(v, norm(e.last_affected)) > 0) affected = false;
+    } else if (e.limit !== undefined && e.limit !== '*') {
+      if (cmp(v, norm(e.limit)) >= 0) return false;
+    }
+  }
+  return affected;
+}

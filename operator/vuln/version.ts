@@ -1,0 +1,350 @@
+/**
+ * Version ordering per ecosystem, for OSV range evaluation. Each comparator returns <0, 0, >0, or throws
+ * VersionError when a version cannot be parsed in that scheme (the caller reports the match as uncertain:
+ * fail closed, never a silent "not affected").
+ *
+ *  - SEMVER (OSV range type), npm, Go (leading "v", "+incompatible"): Semantic Versioning 2.0.0 precedence.
+ *  - PyPI: PEP 440 (epoch, release, pre/post/dev, local).
+ *  - Maven: Maven's ComparableVersion (items split on ".", "-" and digit/letter transitions; qualifiers
+ *    alpha < beta < milestone < rc/cr < snapshot < "" (ga, final, release) < sp; unknown qualifiers after).
+ *  - Debian: dpkg's algorithm (epoch:upstream-revision, "~" sorts before everything, letters before others).
+ */
+
+export class VersionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VersionError';
+  }
+}
+
+export type Comparator = (a: string, b: string) => number;
+
+// ---- SemVer 2.0.0 -------------------------------------------------------------------------------------
+
+interface SemVer {
+  readonly nums: [bigint, bigint, bigint];
+  readonly pre: readonly (string | bigint)[];
+}
+
+const SEMVER_RE =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+export function parseSemver(v: string): SemVer {
+  const m = SEMVER_RE.exec(v.trim());
+  if (!m) throw new VersionError(`"${v.slice(0, 60)}" is not a semantic version`);
+  const pre = m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? BigInt(p) : p)) : [];
+  return { nums: [BigInt(m[1]!), BigInt(m[2]!), BigInt(m[3]!)], pre };
+}
+
+function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const compareSemver: Comparator = (a, b) => {
+  const x = parseSemver(a);
+  const y = parseSemver(b);
+  for (let i = 0; i < 3; i++) {
+    const c = cmpBig(x.nums[i]!, y.nums[i]!);
+    if (c !== 0) return c;
+  }
+  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length === 0 ? 0 : x.pre.length === 0 ? 1 : -1;
+  const n = Math.min(x.pre.length, y.pre.length);
+  for (let i = 0; i < n; i++) {
+    const p = x.pre[i]!;
+    const q = y.pre[i]!;
+    if (typeof p === 'bigint' && typeof q === 'bigint') {
+      const c = cmpBig(p, q);
+      if (c !== 0) return c;
+    } else if (typeof p === 'bigint') return -1;
+    else if (typeof q === 'bigint') return 1;
+    else {
+      const c = cmpStr(p, q);
+      if (c !== 0) return c;
+    }
+  }
+  return x.pre.length - y.pre.length;
+};
+
+/** Go module versions: semver with a leading "v"; "+incompatible" is build metadata (ignored). */
+export const compareGo: Comparator = (a, b) => compareSemver(a.replace(/^v/, ''), b.replace(/^v/, ''));
+
+// ---- PEP 440 ------------------------------------------------------------------------------------------
+
+const PEP440_RE =
+  /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?(dev)[-_.]?(\d*))?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
+
+type Pep440Key = [number, bigint[], [number, bigint], [number, bigint], [number, bigint], (string | bigint)[]];
+
+function pep440Key(v: string): Pep440Key {
+  const m = PEP440_RE.exec(v.trim().toLowerCase());
+  if (!m) throw new VersionError(`"${v.slice(0, 60)}" is not a PEP 440 version`);
+  const epoch = m[1] ? Number(m[1]) : 0;
+  const release = m[2]!.split('.').map((s) => BigInt(s));
+  while (release.length > 1 && release[release.length - 1] === 0n) release.pop();
+  const preKind = m[3] ? ({ a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 } as Record<string, number>)[m[3]]! : undefined;
+  const postNum = m[5] ?? (m[6] !== undefined ? m[7] || '0' : undefined);
+  const devNum = m[8] !== undefined ? m[9] || '0' : undefined;
+  const NEG = -Infinity;
+  const POS = Infinity;
+  // pre: a dev release without pre/post sorts before any pre release of the same release.
+  let pre: [number, bigint];
+  if (preKind !== undefined) pre = [preKind, BigInt(m[4] || '0')];
+  else if (postNum === undefined && devNum !== undefined) pre = [NEG, 0n];
+  else pre = [POS, 0n];
+  const post: [number, bigint] = postNum !== undefined ? [1, BigInt(postNum)] : [NEG, 0n];
+  const dev: [number, bigint] = devNum !== undefined ? [0, BigInt(devNum)] : [POS, 0n];
+  const local = m[10] ? m[10].split(/[-_.]/).map((s) => (/^\d+$/.test(s) ? BigInt(s) : s)) : [];
+  return [epoch, release, pre, post, dev, local];
+}
+
+function cmpPair(a: [number, bigint], b: [number, bigint]): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  return cmpBig(a[1], b[1]);
+}
+
+export const comparePep440: Comparator = (a, b) => {
+  const x = pep440Key(a);
+  const y = pep440Key(b);
+  if (x[0] !== y[0]) return x[0] - y[0];
+  const n = Math.max(x[1].length, y[1].length);
+  for (let i = 0; i < n; i++) {
+    const c = cmpBig(x[1][i] ?? 0n, y[1][i] ?? 0n);
+    if (c !== 0) return c;
+  }
+  for (const i of [2, 3, 4] as const) {
+    const c = cmpPair(x[i], y[i]);
+    if (c !== 0) return c;
+  }
+  // local versions: a version with a local segment sorts after the same version without one
+  const l = x[5];
+  const r = y[5];
+  for (let i = 0; i < Math.min(l.length, r.length); i++) {
+    const p = l[i]!;
+    const q = r[i]!;
+    if (typeof p === 'bigint' && typeof q === 'bigint') {
+      const c = cmpBig(p, q);
+      if (c !== 0) return c;
+    } else if (typeof p === 'bigint') return 1;
+    else if (typeof q === 'bigint') return -1;
+    else {
+      const c = cmpStr(p, q);
+      if (c !== 0) return c;
+    }
+  }
+  return l.length - r.length;
+};
+
+// ---- Maven ComparableVersion --------------------------------------------------------------------------
+
+type MvnItem = { t: 'int'; v: bigint } | { t: 'str'; v: string } | { t: 'list'; v: MvnItem[] };
+
+const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
+const ALIASES: Record<string, string> = { ga: '', final: '', release: '', cr: 'rc' };
+
+function qualifierKey(q: string): string {
+  const i = QUALIFIERS.indexOf(q);
+  return i >= 0 ? String(i) : `${QUALIFIERS.length}-${q}`;
+}
+
+function strItem(s: string, followedByDigit: boolean): MvnItem {
+  let v = s;
+  if (followedByDigit && v.length === 1) v = ({ a: 'alpha', b: 'beta', m: 'milestone' } as Record<string, string>)[v] ?? v;
+  v = ALIASES[v] ?? v;
+  return { t: 'str', v };
+}
+
+function isNull(item: MvnItem): boolean {
+  if (item.t === 'int') return item.v === 0n;
+  if (item.t === 'str') return qualifierKey(item.v) === qualifierKey('');
+  return item.v.length === 0;
+}
+
+function normalizeList(list: MvnItem[]): void {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const last = list[i]!;
+    if (isNull(last)) list.splice(i, 1);
+    else if (last.t !== 'list') break;
+  }
+}
+
+function parseMaven(version: string): MvnItem {
+  const v = version.trim().toLowerCase();
+  const root: MvnItem[] = [];
+  let list = root;
+  const stack: MvnItem[][] = [root];
+  let isDigit = false;
+  let start = 0;
+  const push = (tok: string, nextIsDigit: boolean) => {
+    if (isDigit) list.push({ t: 'int', v: BigInt(tok.replace(/^0+(?=\d)/, '')) });
+    else list.push(strItem(tok, nextIsDigit));
+  };
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '.') {
+      if (i === start) list.push({ t: 'int', v: 0n });
+      else push(v.slice(start, i), false);
+      start = i + 1;
+    } else if (c === '-') {
+      if (i === start) list.push({ t: 'int', v: 0n });
+      else push(v.slice(start, i), false);
+      start = i + 1;
+      const sub: MvnItem[] = [];
+      list.push({ t: 'list', v: sub });
+      list = sub;
+      stack.push(sub);
+    } else if (c >= '0' && c <= '9') {
+      if (!isDigit && i > start) {
+        list.push(strItem(v.slice(start, i), true));
+        start = i;
+        const sub: MvnItem[] = [];
+        list.push({ t: 'list', v: sub });
+        list = sub;
+        stack.push(sub);
+      }
+      isDigit = true;
+    } else {
+      if (isDigit && i > start) {
+        push(v.slice(start, i), false);
+        start = i;
+        const sub: MvnItem[] = [];
+        list.push({ t: 'list', v: sub });
+        list = sub;
+        stack.push(sub);
+      }
+      isDigit = false;
+    }
+  }
+  if (v.length > start) push(v.slice(start), false);
+  for (let i = stack.length - 1; i >= 0; i--) normalizeList(stack[i]!);
+  return { t: 'list', v: root };
+}
+
+function cmpMvn(a: MvnItem | undefined, b: MvnItem | undefined): number {
+  if (a === undefined && b === undefined) return 0;
+  if (a === undefined) return -cmpMvn(b, undefined);
+  if (b === undefined) {
+    if (a.t === 'int') return a.v === 0n ? 0 : 1;
+    if (a.t === 'str') return cmpStr(qualifierKey(a.v), qualifierKey(''));
+    if (a.v.length === 0) return 0;
+    return cmpMvn(a.v[0], undefined);
+  }
+  if (a.t === 'int') {
+    if (b.t === 'int') return cmpBig(a.v, b.v);
+    return 1; // int > string, int > list
+  }
+  if (a.t === 'str') {
+    if (b.t === 'int') return -1;
+    if (b.t === 'str') return cmpStr(qualifierKey(a.v), qualifierKey(b.v));
+    return -1; // string < list
+  }
+  if (b.t === 'int') return -1;
+  if (b.t === 'str') return 1;
+  const n = Math.max(a.v.length, b.v.length);
+  for (let i = 0; i < n; i++) {
+    const l = a.v[i];
+    const r = b.v[i];
+    const c = l === undefined ? -cmpMvn(r, undefined) : cmpMvn(l, r);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+export const compareMaven: Comparator = (a, b) => {
+  if (a.trim() === '' || b.trim() === '') throw new VersionError('empty Maven version');
+  return cmpMvn(parseMaven(a), parseMaven(b));
+};
+
+// ---- Debian (dpkg) -------------------------------------------------------------------------------------
+
+function debOrder(c: string | undefined): number {
+  if (c === undefined) return 0;
+  if (c === '~') return -1;
+  if (/[A-Za-z]/.test(c)) return c.charCodeAt(0);
+  return c.charCodeAt(0) + 256;
+}
+
+function verrevcmp(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let firstDiff = 0;
+    while ((i < a.length && !/\d/.test(a[i]!)) || (j < b.length && !/\d/.test(b[j]!))) {
+      const ac = i < a.length && !/\d/.test(a[i]!) ? a[i] : undefined;
+      const bc = j < b.length && !/\d/.test(b[j]!) ? b[j] : undefined;
+      const d = debOrder(ac) - debOrder(bc);
+      if (d !== 0) return d;
+      i++;
+      j++;
+    }
+    while (a[i] === '0') i++;
+    while (b[j] === '0') j++;
+    while (i < a.length && /\d/.test(a[i]!) && j < b.length && /\d/.test(b[j]!)) {
+      if (!firstDiff) firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
+      i++;
+      j++;
+    }
+    if (i < a.length && /\d/.test(a[i]!)) return 1;
+    if (j < b.length && /\d/.test(b[j]!)) return -1;
+    if (firstDiff) return firstDiff;
+  }
+  return 0;
+}
+
+function parseDeb(v: string): [number, string, string] {
+  const s = v.trim();
+  if (s === '' || /\s/.test(s)) throw new VersionError(`"${v.slice(0, 60)}" is not a Debian version`);
+  let epoch = 0;
+  let rest = s;
+  const colon = s.indexOf(':');
+  if (colon >= 0) {
+    const e = s.slice(0, colon);
+    if (!/^\d+$/.test(e)) throw new VersionError(`"${v.slice(0, 60)}" has a bad Debian epoch`);
+    epoch = Number(e);
+    rest = s.slice(colon + 1);
+  }
+  const dash = rest.lastIndexOf('-');
+  const upstream = dash >= 0 ? rest.slice(0, dash) : rest;
+  const revision = dash >= 0 ? rest.slice(dash + 1) : '';
+  if (!/^\d/.test(upstream) || !/^[A-Za-z0-9.+~:-]+$/.test(upstream)) throw new VersionError(`"${v.slice(0, 60)}" is not a Debian version`);
+  return [epoch, upstream, revision];
+}
+
+export const compareDebian: Comparator = (a, b) => {
+  const x = parseDeb(a);
+  const y = parseDeb(b);
+  if (x[0] !== y[0]) return x[0] - y[0];
+  const c = verrevcmp(x[1], y[1]);
+  if (c !== 0) return c;
+  return verrevcmp(x[2], y[2]);
+};
+
+// ---- dispatch -----------------------------------------------------------------------------------------
+
+/**
+ * The comparator for an OSV range: `SEMVER` ranges always use SemVer; `ECOSYSTEM` ranges use the
+ * ecosystem's scheme, or undefined when this version of cra-gate cannot order that ecosystem correctly.
+ */
+export function comparatorFor(rangeType: string, ecosystem: string): Comparator | undefined {
+  if (rangeType === 'SEMVER') return (a, b) => compareSemver(a.replace(/^v/, ''), b.replace(/^v/, ''));
+  if (rangeType !== 'ECOSYSTEM') return undefined;
+  const eco = ecosystem.split(':')[0]!;
+  switch (eco) {
+    case 'npm':
+      return compareSemver;
+    case 'Go':
+      return compareGo;
+    case 'PyPI':
+      return comparePep440;
+    case 'Maven':
+      return compareMaven;
+    case 'Debian':
+    case 'Ubuntu':
+      return compareDebian;
+    default:
+      return undefined;
+  }
+}

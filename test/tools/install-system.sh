@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the chart/image/Prometheus tests need: docker.io (dockerd, for testcontainers)
+# and prometheus (prometheus + promtool). Idempotent and quiet: a package whose binary is present is skipped,
+# so a warm machine runs this in milliseconds without touching apt. Needs root (or sudo) only when something
+# is missing. dockerd itself is started by the test harness (test/harness/docker.ts), not here.
+#
+#   bash test/tools/install-system.sh
+set -euo pipefail
+log() { printf '[system] %s\n' "$*" >&2; }
+
+want=()
+command -v dockerd >/dev/null 2>&1 || want+=(docker.io)
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || want+=(prometheus)
+
+if ((${#want[@]} == 0)); then
+  log "docker.io and prometheus present"
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null 2>&1 || { log "need root to apt-get install ${want[*]}"; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+log "installing ${want[*]} (apt-get; about a minute)"
+t0=$SECONDS
+"${sudo[@]}" apt-get update -qq >/dev/null
+# --no-install-recommends keeps docker.io from pulling in extras; policy-rc.d-free containers may print
+# "invoke-rc.d: could not determine current runlevel" which is harmless: nothing is started as a service.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+log "installed ${want[*]} in $((SECONDS - t0))s"
