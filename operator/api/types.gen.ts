@@ -61,6 +61,16 @@ export interface Artifact {
 }
 
 /**
+ * A Secret in the release's namespace.
+ */
+export interface LocalSecretRef {
+  /**
+   * Name of the Secret.
+   */
+  name: string;
+}
+
+/**
  * A key of a ConfigMap in the release's namespace that holds the SBOM document.
  */
 export interface ConfigMapKeyRef {
@@ -229,6 +239,14 @@ export interface ProductReleaseSpec {
    * Items: One shipped artifact; exactly one of image or url.
    */
   artifacts?: Artifact[];
+  /**
+   * kubernetes.io/dockerconfigjson Secrets in the release's namespace with credentials for the registries holding spec.artifacts[].image, their signatures and attestations.
+   *
+   * @maxItems 16
+   *
+   * Items: A Secret in the release's namespace.
+   */
+  imagePullSecrets?: LocalSecretRef[];
   /**
    * Additional SBOM sources (CRA Annex I Part II(1), Annex VII(2)(b); BSI TR-03183-2). Images may carry their SBOM as an attestation or OCI referrer instead; downloadable artifacts need one here.
    *
@@ -579,6 +597,70 @@ export interface KeylessIdentity {
 }
 
 /**
+ * A key of a ConfigMap in a given namespace.
+ */
+export interface NamespacedKeyRef {
+  /**
+   * Namespace of the object.
+   */
+  namespace: string;
+  /**
+   * Name of the object.
+   */
+  name: string;
+  /**
+   * Key in the object's data, e.g. "trusted_root.json".
+   */
+  key: string;
+}
+
+/**
+ * A key of a Secret in a given namespace.
+ */
+export interface NamespacedSecretKeyRef {
+  /**
+   * Namespace of the object.
+   */
+  namespace: string;
+  /**
+   * Name of the object.
+   */
+  name: string;
+  /**
+   * Key in the object's data, e.g. "trusted_root.json".
+   */
+  key: string;
+}
+
+/**
+ * The Sigstore trusted root (TrustedRoot JSON, as "cosign trusted-root create" or Sigstore's TUF repository publish it: certificate authorities, transparency logs, CT logs, timestamp authorities) that keyless signatures are verified against, read from a ConfigMap or Secret so that no network is needed. Required when keyless identities are listed; also used for the transparency-log entries of key-based bundles.
+ */
+export interface TrustedRootSource {
+  /**
+   * A key of a ConfigMap in a given namespace.
+   */
+  configMapRef?: NamespacedKeyRef;
+  /**
+   * A key of a Secret in a given namespace.
+   */
+  secretRef?: NamespacedSecretKeyRef;
+}
+
+/**
+ * A dockerconfigjson Secret in a given namespace.
+ */
+export interface PullSecretRef {
+  /**
+   * Namespace of the Secret.
+   */
+  namespace: string;
+  /**
+   * Name of the Secret.
+   */
+  name: string;
+}
+
+/**
  * Trusted signers for "signature.valid" (Annex I Part I(2)(f) integrity, Part II(7) secure distribution of updates): cosign public keys and/or Sigstore keyless identities. An artifact passes when it carries a valid signature from any of them.
  */
 export interface Signing {
@@ -598,6 +680,18 @@ export interface Signing {
    * Items: An OIDC issuer and the certificate subject it vouches for; exactly one of subject or subjectRegExp.
    */
   keyless?: KeylessIdentity[];
+  /**
+   * The Sigstore trusted root (TrustedRoot JSON, as "cosign trusted-root create" or Sigstore's TUF repository publish it: certificate authorities, transparency logs, CT logs, timestamp authorities) that keyless signatures are verified against, read from a ConfigMap or Secret so that no network is needed. Required when keyless identities are listed; also used for the transparency-log entries of key-based bundles.
+   */
+  trustedRoot?: TrustedRootSource;
+  /**
+   * kubernetes.io/dockerconfigjson Secrets with credentials for the registries that hold the artifacts, their signatures and attestations (used together with the release's own spec.imagePullSecrets).
+   *
+   * @maxItems 16
+   *
+   * Items: A dockerconfigjson Secret in a given namespace.
+   */
+  pullSecrets?: PullSecretRef[];
 }
 
 /**

@@ -114,7 +114,7 @@ describe('config.secure-defaults', () => {
       kind: 'ReleasePolicy',
       metadata: { name: 'p', generation: 1 },
       spec: { checks: [{ id: 'config.secure-defaults', enforcement: 'Block' as const }] },
-    };
+    } as unknown as Parameters<typeof evaluate>[0]['policy'];
     const e = evaluate({ release: declared, policy, policyName: 'p', now: new Date('2028-02-01T00:00:00Z'), evidence: evidenceFor('insecure') });
     assert.equal(e.decision, 'Blocked');
     assert.equal(e.checks[0]?.reason, 'DefaultCredentials');

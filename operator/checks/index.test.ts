@@ -8,11 +8,13 @@ import { isReason } from '../errors.ts';
 import { ctx, goodRelease } from './testkit.ts';
 import type { ProductRelease } from './api.ts';
 
+/** The checks that read only the release spec: the reference release must pass each of them. */
+const SPEC_ONLY = ['cra.applicability', 'disclosure.contact', 'manufacturer.identity', 'update.channel', 'update.support-period'];
+
 void test('registry holds the first-wave checks with complete metadata', () => {
-  assert.deepEqual(
-    listChecks().map((c) => c.id),
-    ['cra.applicability', 'disclosure.contact', 'manufacturer.identity', 'update.channel', 'update.support-period'],
-  );
+  const ids = listChecks().map((c) => c.id);
+  for (const id of SPEC_ONLY) assert.ok(ids.includes(id), `${id} is registered`);
+  assert.deepEqual(ids, [...ids].sort(), 'listChecks() is sorted by id');
   for (const c of listChecks()) {
     assert.match(c.id, CHECK_ID_PATTERN);
     assert.equal(checkRegistry.get(c.id), c);
@@ -27,8 +29,8 @@ void test('buildRegistry rejects duplicate ids', () => {
   assert.throws(() => buildRegistry([c, c]), /duplicate check id update.channel/);
 });
 
-void test('every check passes the reference release', () => {
-  for (const c of listChecks()) {
+void test('every spec-only check passes the reference release', () => {
+  for (const c of listChecks().filter((x) => SPEC_ONLY.includes(x.id))) {
     const out = c.run(ctx(goodRelease()));
     assert.equal(out.result, 'Pass', `${c.id}: ${out.message}`);
     assert.equal(out.reason, 'Compliant');

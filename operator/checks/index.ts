@@ -6,6 +6,9 @@ import { updateChannel, updateSupportPeriod } from './update.ts';
 import { sbomChecks } from './sbom.ts';
 import { artifactHashMatchesSbom } from './artifact-hash.ts';
 import { configSecureDefaults } from './config.ts';
+import { signatureValid } from './signature.ts';
+import { vexValid, vulnNoKnownExploitable, vulnNoKnownExploited } from './vuln.ts';
+import { disclosureCvdPolicy, disclosureSecurityTxt } from './disclosure-web.ts';
 import type { CheckDefinition } from './types.ts';
 
 export type { CheckContext, CheckDefinition, CheckOutcome, CheckResult, Evidence, Finding } from './types.ts';
@@ -19,6 +22,12 @@ const all: readonly CheckDefinition[] = [
   ...sbomChecks,
   artifactHashMatchesSbom,
   configSecureDefaults,
+  signatureValid,
+  vulnNoKnownExploitable,
+  vulnNoKnownExploited,
+  vexValid,
+  disclosureSecurityTxt,
+  disclosureCvdPolicy,
 ];
 
 export function buildRegistry(checks: readonly CheckDefinition[]): ReadonlyMap<string, CheckDefinition> {

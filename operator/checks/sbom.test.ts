@@ -93,7 +93,7 @@ test('artifact.hash-matches-sbom: mismatch, missing algorithm, missing digest', 
 test('collector: ConfigMap source, declared digest, missing ConfigMap; worker for large documents', async () => {
   const compliant = read('compliant.cdx.json').toString('utf8');
   const maps: Record<string, Record<string, string>> = { 'acme/fw-sbom': { 'bom.json': compliant } };
-  const sources = { readConfigMap: async (ns: string, name: string) => maps[`${ns}/${name}`] };
+  const sources = { readConfigMap: (ns: string, name: string) => Promise.resolve(maps[`${ns}/${name}`]) };
   const collector = makeSbomCollector({ workerThresholdBytes: 1 }); // force the worker path
   const e = await collectEvidence({ release: rel(), policy: undefined, sources, now: new Date() }, [collector]);
   assert.equal(e.sboms?.length, 1);

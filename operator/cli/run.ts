@@ -211,6 +211,10 @@ async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions)
 
   const spinner = progress(io.stderr);
   const offline = values.offline === true;
+  // Every network read (HTTPS and registries) passes operator/evidence/https.ts checkUrl, which refuses it
+  // with EvidenceUnavailable "not fetched (--offline)" while this is set.
+  const previousOffline = process.env.CRA_GATE_OFFLINE;
+  if (offline) process.env.CRA_GATE_OFFLINE = '1';
   let outcomes: ReleaseOutcome[];
   try {
     outcomes = await evaluateInputs(inputs, {
@@ -222,6 +226,10 @@ async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions)
     });
   } finally {
     spinner.stop();
+    if (offline) {
+      if (previousOffline === undefined) delete process.env.CRA_GATE_OFFLINE;
+      else process.env.CRA_GATE_OFFLINE = previousOffline;
+    }
   }
   const exitCode = exitCodeFor(outcomes);
   io.stdout.write(render(format, outcomes, exitCode, now, useColour(io.stdout, io.env)));

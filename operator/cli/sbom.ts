@@ -19,7 +19,7 @@ import {
   ruleNtia,
   ruleTopLevelDeps,
 } from '../sbom/rules.ts';
-import type { RuleFinding, SbomProfile } from '../sbom/rules.ts';
+import type { RuleFinding } from '../sbom/rules.ts';
 
 export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]
 
@@ -97,7 +97,7 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     { id: 'sbom.format-valid', findings: ruleFormatValid(a, profile) },
     {
       id: 'sbom.bsi-tr-03183-fields',
-      findings: profile === 'ntia' ? ruleNtia(a.model, CLI_MAX_POINTERS) : ruleBsiFields(a.model, profile as Exclude<SbomProfile, 'ntia'>, CLI_MAX_POINTERS),
+      findings: profile === 'ntia' ? ruleNtia(a.model, CLI_MAX_POINTERS) : ruleBsiFields(a.model, profile, CLI_MAX_POINTERS),
     },
     { id: 'sbom.top-level-deps', findings: ruleTopLevelDeps(a.model) },
     { id: 'sbom.complete', findings: ruleComplete(a.model, CLI_MAX_POINTERS) },

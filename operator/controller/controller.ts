@@ -30,6 +30,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
+import { FeedRefresher } from '../vuln/refresher.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -49,6 +50,8 @@ export class ReleaseController {
   readonly releases: Informer<ProductRelease>;
   readonly policies: Informer<ReleasePolicy>;
   readonly queue: WorkQueue;
+  /** Feed refresh loop + waiver warnings (issue 5), started with leadership. */
+  private feedRefresher: FeedRefresher | undefined;
   private readonly opts: ControllerOptions;
   private readonly decisions = new Map<string, string>();
   private readonly counts = new Map<string, number>();
@@ -172,6 +175,17 @@ export class ReleaseController {
     this.leading = true;
     for (const p of this.policies.list()) if (p.metadata?.name) this.queue.add(POLICY_KEY_PREFIX + p.metadata.name);
     for (const rel of this.releases.list()) this.queue.add(objectKey(rel));
+    this.feedRefresher ??= new FeedRefresher({
+      listPolicies: () => this.policies.list(),
+      listReleases: () => this.releases.list(),
+      defaultPolicy: this.opts.defaultPolicy,
+      sources: clusterSources(this.opts.kubeConfig),
+      enqueue: (k) => this.enqueue(k),
+      log: this.opts.log,
+      events: this.opts.events,
+      registry: this.opts.metrics.registry,
+    });
+    this.feedRefresher.start();
   }
 
   isLeading(): boolean {
@@ -180,6 +194,7 @@ export class ReleaseController {
 
   async stop(drainTimeoutMs = 10_000): Promise<void> {
     this.leading = false;
+    await this.feedRefresher?.stop();
     this.releases.stop();
     this.policies.stop();
     await this.queue.shutdown({ drainTimeoutMs });

@@ -92,7 +92,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
       },
       {
         type: ev.decision === 'Approved' ? 'Normal' : 'Warning',
-        reason: ev.decision === 'Pending' ? ev.reason : ev.decision,
+        reason: ev.decision === 'Pending' || ev.reason === 'NewlyExploitedVulnerability' ? ev.reason : ev.decision,
         action: 'Evaluate',
         note: ev.message,
       },
@@ -137,6 +137,7 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
     summary: ev.summary,
     policy: ev.policy ?? null,
     evaluatedAt: rfc3339(now),
+    ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
   } as ProductReleaseStatus;
 }
 

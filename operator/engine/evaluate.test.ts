@@ -129,11 +129,11 @@ void test('Off entries are not listed; Warn failures never block', () => {
 });
 
 void test('unknown check id ⇒ Blocked with UnknownCheck', () => {
-  const e = evaluate({ release: goodRelease(), policy: policy([{ id: 'update.channel' }, { id: 'sbom.present', enforcement: 'Warn' }]), policyName: 'p', now });
+  const e = evaluate({ release: goodRelease(), policy: policy([{ id: 'update.channel' }, { id: 'sbom.not-a-check', enforcement: 'Warn' }]), policyName: 'p', now });
   assert.equal(e.decision, 'Blocked');
   assert.equal(e.reason, 'ChecksErrored');
   assert.equal(e.checks[1]!.reason, 'UnknownCheck');
-  assert.equal(e.message, '1 blocking check errored: sbom.present');
+  assert.equal(e.message, '1 blocking check errored: sbom.not-a-check');
 });
 
 void test('a crashing check ⇒ Blocked, CheckCrashed, message includes the error', () => {

@@ -10,6 +10,8 @@ import type { ProductRelease, ReleasePolicy, StatusCheck, StatusSummary } from '
 import { assessEntry, decide } from '../decision/decide.ts';
 import { tryParseDuration } from '../policy/duration.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
+import type { ExploitedVulnerability } from '../api/types.ts';
+import { exploitedClock, newlyExploitedReason } from '../vuln/art14.ts';
 
 /** Periodic re-evaluation is never more frequent than this, whatever the policy says (no polling). */
 export const MIN_REEVALUATE_MS = 60_000;
@@ -40,6 +42,8 @@ export interface Evaluation {
   readonly requeueAfterMs?: number;
   /** A blocking check errored for a transient reason (e.g. EvidenceUnavailable): retry with backoff. */
   readonly retryable: boolean;
+  /** Art. 14 clock: actively exploited vulnerabilities affecting the release (status.exploited). */
+  readonly exploited?: ExploitedVulnerability[];
   /** Findings per check id (for `describe`-style output and the CLI; not written to status). */
   readonly findings: Readonly<Record<string, readonly Finding[]>>;
 }
@@ -94,7 +98,7 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
   const findings: Record<string, readonly Finding[]> = {};
   let nextChange: number | undefined;
   for (const entry of policy.spec.checks) {
-    const a = assessEntry({ entry, registry, release, now, evidence });
+    const a = assessEntry({ entry, registry, release, now, evidence, ...(policy.spec.waivers ? { waivers: policy.spec.waivers } : {}) });
     if (!a) continue;
     checks.push(a.status);
     if (a.findings) findings[a.status.id] = a.findings;
@@ -102,6 +106,8 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
   }
 
   const d = decide(checks);
+  const exploited = exploitedClock(evidence, release.status, now);
+  const reason = newlyExploitedReason(d.decision, d.reason, checks, release.status);
   const waits: number[] = [];
   if (nextChange !== undefined) waits.push(Math.max(1_000, nextChange - now.getTime()));
   const every = tryParseDuration(policy.spec.reevaluateEvery);
@@ -110,9 +116,10 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
 
   return {
     decision: d.decision,
-    reason: d.reason,
+    reason,
     message: d.message,
     checks,
+    ...(exploited ? { exploited } : {}),
     summary: d.summary,
     policy: policyRef,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),

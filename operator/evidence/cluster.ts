@@ -16,5 +16,15 @@ export function clusterSources(kubeConfig: KubeConfig): EvidenceSources {
         throw new CraGateError('EvidenceUnavailable', `reading ConfigMap ${namespace}/${name} failed${code ? ` (HTTP ${code})` : ''}`, { cause: err });
       }
     },
+    async readSecret(namespace, name) {
+      try {
+        const secret = await core.readNamespacedSecret({ namespace, name });
+        return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        const code = err instanceof ApiException ? err.code : undefined;
+        throw new CraGateError('EvidenceUnavailable', `reading Secret ${namespace}/${name} failed${code ? ` (HTTP ${code})` : ''}`, { cause: err });
+      }
+    },
   };
 }

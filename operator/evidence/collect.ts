@@ -10,11 +10,16 @@ import type { Evidence, EvidenceError } from '../checks/types.ts';
 import { errorMessage, reasonOf } from '../errors.ts';
 import { collectSboms } from './sbom.ts';
 import { collectSecureDefaults } from './secure-defaults.ts';
+import { collectVulnFeeds } from './vuln.ts';
+import { collectDisclosure } from './disclosure.ts';
+import { collectSignatures } from './signatures.ts';
 
 /** Where evidence comes from. All reads are bounded by the implementation (size, time). */
 export interface EvidenceSources {
   /** The data of a ConfigMap, or undefined when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /** The decoded data of a Secret, or undefined when it does not exist (signing keys, trusted roots, pull secrets). */
+  readSecret?(namespace: string, name: string): Promise<Record<string, string> | undefined>;
 }
 
 export interface CollectContext {
@@ -28,7 +33,7 @@ export interface CollectContext {
 export type Collector = (ctx: CollectContext) => Promise<Partial<Record<keyof Evidence, unknown>> & { errors?: EvidenceError[] }>;
 
 /** Collectors run in order; each evidence family registers here. */
-export const collectors: Collector[] = [collectSboms, collectSecureDefaults];
+export const collectors: Collector[] = [collectSboms, collectSecureDefaults, collectVulnFeeds, collectDisclosure, collectSignatures];
 
 export async function collectEvidence(ctx: CollectContext, list: readonly Collector[] = collectors): Promise<Evidence> {
   const errors: EvidenceError[] = [];
@@ -36,7 +41,8 @@ export async function collectEvidence(ctx: CollectContext, list: readonly Collec
   for (const collect of list) {
     try {
       const { errors: errs, ...fields } = await collect(ctx);
-      Object.assign(out, fields);
+      // Array fields several collectors contribute to (e.g. `sboms` from spec.sboms[] and from registries) are concatenated.
+      for (const [k, v] of Object.entries(fields)) out[k] = Array.isArray(out[k]) && Array.isArray(v) ? [...(out[k] as unknown[]), ...v] : v;
       if (errs) errors.push(...errs);
     } catch (err) {
       errors.push({ source: collect.name || 'collector', reason: reasonOf(err) === 'Internal' ? 'EvidenceUnavailable' : reasonOf(err), message: errorMessage(err) });

@@ -83,6 +83,8 @@ function hostAllowed(url: URL, allowHosts: readonly string[]): boolean {
 
 /** Throws UrlNotAllowed when the URL itself (scheme, credentials, literal address) is refused. */
 export function checkUrl(raw: string, opts: Pick<FetchOptions, 'allowHosts' | 'allowHttp'> = {}): URL {
+  // `cra-gate evaluate --offline` (operator/cli): no network evidence at all; checks needing it report Error.
+  if (process.env.CRA_GATE_OFFLINE === '1') throw craError('EvidenceUnavailable', `${raw.slice(0, 120)} not fetched (--offline)`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -137,7 +139,7 @@ function once(url: URL, opts: FetchOptions, signal: AbortSignal, maxBytes: numbe
       {
         method: 'GET',
         signal,
-        lookup: guardedLookup(url, opts.allowHosts ?? []) as never,
+        lookup: guardedLookup(url, opts.allowHosts ?? []),
         headers: { 'user-agent': 'cra-gate', accept: 'application/json, */*;q=0.5', ...opts.headers },
         ...(isHttps && opts.ca ? { ca: typeof opts.ca === 'string' ? opts.ca : [...opts.ca] } : {}),
         agent: false,

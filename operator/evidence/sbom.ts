@@ -78,7 +78,7 @@ export async function analyzeInWorker(
       };
       const timer = setTimeout(() => done(failed('SbomTooLarge', `analysis took longer than ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
       w.once('message', (a: SbomAnalysis) => done(a));
-      w.once('error', (err) => {
+      w.once('error', (err: Error) => {
         const oom = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as { code?: string }).code ?? ''} ${err.message}`);
         done(failed(oom ? 'SbomTooLarge' : 'SbomUnparseable', oom ? 'analysis exceeded the memory limit' : `analysis failed: ${errorMessage(err, 160)}`));
       });

@@ -275,7 +275,7 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
   arr(d.compositions).forEach((c, i) => {
     if (!isObj(c)) return;
     const refs = [...arr(c.assemblies), ...arr(c.dependencies)].filter((x): x is string => typeof x === 'string');
-    compositions.push({ aggregate: String(c.aggregate ?? ''), refs, pointer: `/compositions/${i}` });
+    compositions.push({ aggregate: typeof c.aggregate === 'string' ? c.aggregate : '', refs, pointer: `/compositions/${i}` });
   });
   const vulns = arr(d.vulnerabilities).length;
   return {
@@ -508,7 +508,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     if (!from) continue;
     const l = outgoing.get(from) ?? [];
     l.push({
-      type: String(r.el.relationshipType ?? ''),
+      type: typeof r.el.relationshipType === 'string' ? r.el.relationshipType : '',
       to: arr(r.el.to).filter((x): x is string => typeof x === 'string'),
       ...(str(r.el.completeness) ? { completeness: r.el.completeness as string } : {}),
       pointer: r.pointer,

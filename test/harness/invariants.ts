@@ -12,6 +12,13 @@
  * It survives apiserver restarts/stalls by re-listing with a short bounded pause between attempts, and stops
  * by itself on stop(). Also: Event counting per release (events.k8s.io) and settle-waiting helpers.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { CustomObjectsApi, EventsV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION, PRODUCT_RELEASE_PLURAL, type ProductRelease } from '../../operator/api/types.ts';
 import { waitFor } from './wait.ts';
@@ -239,4 +246,102 @@ export async function eventsPerRelease(kc: KubeConfig, namespace: string): Promi
     cont = list.metadata?._continue || undefined;
   } while (cont && ++pages < 100);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A local HTTPS evidence server (127.0.0.1, self-signed certificate made with the openssl CLI) whose answers
+// can be changed during a test: a document, an HTTP error, a delay, or the whole server down and up again on
+// the same port.
+
+export interface Route {
+  status?: number;
+  body?: string | Buffer;
+  /** Delay before answering (bounded by the server's close()). */
+  delayMs?: number;
+  headers?: Record<string, string>;
+  /** Answer with this handler instead (full control: slow drip, hang, reset). */
+  handler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+}
+
+export interface EvidenceServer {
+  port: number;
+  /** host:port for CRA_GATE_HTTP_ALLOW_HOSTS */
+  hostPort: string;
+  /** PEM file to trust (CRA_GATE_HTTP_CA_FILE). */
+  caFile: string;
+  url(path: string): string;
+  route(path: string, r: Route): void;
+  /** Requests served per path. */
+  hits: Map<string, number>;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Makes (once per dir) a self-signed certificate for 127.0.0.1 / localhost; returns { cert, key } paths. */
+export async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = path.join(dir, 'evidence.crt');
+  const key = path.join(dir, 'evidence.key');
+  if (existsSync(cert) && existsSync(key)) return { cert, key };
+  await mkdir(dir, { recursive: true });
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE'],
+  { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert, key };
+}
+
+export async function startEvidenceServer(dir: string): Promise<EvidenceServer> {
+  const { cert, key } = await selfSignedCert(dir);
+  const routes = new Map<string, Route>();
+  const hits = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+    const p = (req.url ?? '/').split('?')[0]!;
+    hits.set(p, (hits.get(p) ?? 0) + 1);
+    const r = routes.get(p) ?? { status: 404, body: 'not found' };
+    const answer = (): void => {
+      if (r.handler) return r.handler(req, res);
+      res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers });
+      res.end(r.body ?? '');
+    };
+    if (r.delayMs) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) answer();
+      }, r.delayMs);
+      timers.add(t);
+    } else answer();
+  });
+  const listen = (port: number) => new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+  const port = await listen(0);
+  const closeNow = async (): Promise<void> => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return {
+    port,
+    hostPort: `127.0.0.1:${port}`,
+    caFile: cert,
+    url: (p) => `https://127.0.0.1:${port}${p}`,
+    route: (p, r) => void routes.set(p, r),
+    hits,
+    down: async () => {
+      if (server.listening) await closeNow();
+    },
+    up: async () => {
+      if (!server.listening) await listen(port);
+    },
+    close: async () => {
+      if (server.listening) await closeNow();
+    },
+  };
 }

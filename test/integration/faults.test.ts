@@ -13,12 +13,16 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, compliantRelease, baselinePolicy, type Cluster } from '../harness/fixture.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
-import { StatusRecorder, eventsPerRelease, type Decision } from '../harness/invariants.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StatusRecorder, eventsPerRelease, startEvidenceServer, type Decision, type EvidenceServer } from '../harness/invariants.ts';
+import { repoRoot } from '../harness/fixture.ts';
 import { waitFor } from '../harness/wait.ts';
 import type { ProductRelease } from '../../operator/api/types.ts';
 
 /** The fixtures' rule: a release with `updates.automatic: false` fails update.channel (Block) ⇒ Blocked. */
-function expectedDecision(r: ProductRelease): Decision {
+function expectedDecision(r: ProductRelease): Decision | undefined {
+  if (r.metadata.labels?.evidence) return undefined; // evidence-fault releases: checked by their own test
   return r.spec.updates?.automatic === false ? 'Blocked' : 'Approved';
 }
 
@@ -240,6 +244,82 @@ describe('fault injection', () => {
       assert.equal(await follower.metric('cra_gate_leader'), 1);
     } finally {
       await Promise.all(replicas.map((o) => o.stop()));
+    }
+  });
+  it('evidence servers down, answering 500 and slow: never approved meanwhile, approved once they recover, others not delayed', async () => {
+    const dir = path.join(cluster.cp.dir, 'evidence');
+    const bom = readFileSync(path.join(repoRoot, 'test/fixtures/sbom/handmade/compliant.cdx.json'));
+    const servers: EvidenceServer[] = [await startEvidenceServer(dir), await startEvidenceServer(dir)];
+    const [main, flaky] = servers as [EvidenceServer, EvidenceServer];
+    try {
+      main.route('/bom-500.json', { status: 500, body: '{"error":"internal"}' });
+      main.route('/bom-slow.json', { body: bom, delayMs: 6_000 });
+      flaky.route('/bom.json', { body: bom });
+      await flaky.down();
+      const pol = baselinePolicy('sbom-policy') as { spec: { checks: { id: string; enforcement: string }[] } };
+      pol.spec.checks.push({ id: 'sbom.present', enforcement: 'Block' }, { id: 'sbom.format-valid', enforcement: 'Block' });
+      await cluster.apply(pol);
+      await op.stop();
+      op = await newOperator('op-evidence', {
+        env: { LOG_LEVEL: 'info', CRA_GATE_HTTP_ALLOW_HOSTS: `${main.hostPort},${flaky.hostPort}`, CRA_GATE_HTTP_CA_FILE: main.caFile },
+      });
+      const ns = await cluster.namespace('f-evidence');
+      const withSbom = (name: string, url: string): ProductRelease =>
+        compliantRelease(ns, name, {
+          metadata: { labels: { product: 'acme-router', evidence: 'yes' } },
+          spec: {
+            policyRef: 'sbom-policy',
+            artifacts: [{ name: 'acme-router', url: 'https://downloads.acme.example/fw.bin', digest: `sha512:${'a'.repeat(128)}` }],
+            sboms: [{ artifact: 'acme-router', url }],
+          },
+        });
+      // More slow releases than the operator has workers (4), to see whether slow evidence starves others.
+      const failing = [
+        ...[0, 1].map((i) => withSbom(`ev-500-${i}`, main.url('/bom-500.json'))),
+        ...[0, 1].map((i) => withSbom(`ev-down-${i}`, flaky.url('/bom.json'))),
+      ];
+      const slow = [0, 1, 2, 3, 4, 5].map((i) => withSbom(`ev-slow-${i}`, main.url('/bom-slow.json')));
+      const plain = burst(ns, 'plain', 6);
+      await applyAll([...failing, ...slow]);
+      const plainAt = Date.now();
+      await applyAll(plain);
+      await rec.waitSettled(plain.map(keyOf), 60_000, 'plain releases while evidence is slow or failing');
+      const plainMs = Date.now() - plainAt;
+      console.log(`# plain releases decided ${plainMs} ms after creation while 6 slow (6 s) and 4 failing evidence fetches were in progress`);
+
+      // Failing evidence: Blocked with an actionable reason, never Approved.
+      const failingKeys = failing.map(keyOf);
+      await waitFor('releases with failing evidence to be Blocked with a reason', () => {
+        const bad = failingKeys.filter((k) => {
+          const s = rec.latest.get(k)?.status;
+          const c = s?.checks?.find((x) => x.id === 'sbom.present');
+          return !(s?.decision === 'Blocked' && c?.result === 'Error' && /FetchFailed|EvidenceUnavailable/.test(c.reason ?? ""));
+        });
+        if (bad.length) throw new Error(`not yet: ${bad.join(', ')}`);
+        return Promise.resolve(true);
+      }, { timeoutMs: 60_000, intervalMs: 250 });
+      const sample = rec.latest.get(failingKeys[2]!)?.status?.checks?.find((x) => x.id === 'sbom.present');
+      console.log(`# evidence server down: ${sample?.reason}: ${sample?.message}`);
+      const recoveredAt = Date.now();
+      main.route('/bom-500.json', { body: bom });
+      await flaky.up();
+      // Transient evidence errors are retried (30 s): all recover without any change to the releases.
+      await waitFor('releases to be Approved once their evidence servers recover', () => {
+        const bad = [...failingKeys, ...slow.map(keyOf)].filter((k) => rec.latest.get(k)?.status?.decision !== 'Approved');
+        if (bad.length) throw new Error(`not yet: ${bad.join(', ')}`);
+        return Promise.resolve(true);
+      }, { timeoutMs: 90_000, intervalMs: 500 });
+      console.log(`# recovered ${Date.now() - recoveredAt} ms after the servers came back`);
+      const early = rec.transitions.filter((t) => failingKeys.includes(t.key) && t.decision === 'Approved' && t.at < recoveredAt);
+      assert.deepEqual(early, [], 'never Approved while its evidence could not be read');
+      assert.deepEqual(rec.violations(), []);
+      const events = await eventsPerRelease(cluster.cp.kubeConfig(), ns);
+      for (const k of failingKeys) {
+        const e = events.get(k.split('/')[1]!)?.objects ?? 0;
+        assert.ok(e <= rec.decisionHistory(k).length + 2, `${k}: ${e} Events (storm while retrying?)`);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
     }
   });
 });

@@ -196,10 +196,9 @@ describe('config.secure-defaults on a real kube-apiserver', () => {
       const r = await waitForDecision(cluster, ns, 'gone-1-0-0', (x) => x.status?.decision === 'Blocked' || x.status?.decision === 'Pending');
       const c = r.status?.checks?.find((x) => x.id === 'config.secure-defaults');
       assert.notEqual(r.status?.decision, 'Approved');
-      if (c) {
-        assert.equal(c.result, 'Error');
-        assert.match(c.message, /does-not-exist not found/);
-      }
+      assert.ok(c, 'the check is listed');
+      assert.equal(c.result, 'Error');
+      assert.match(c.message ?? '', /does-not-exist not found/);
     });
   });
 });

@@ -1,0 +1,223 @@
+/**
+ * Vulnerability feeds (OSV, CISA KEV) from ConfigMaps or HTTPS URLs, shared by every release whose policy
+ * names them. The store keeps the last GOOD content of each feed: a refresh that fails (network, malformed
+ * data, digest mismatch) records the error and keeps the previous content in use. URLs are fetched through
+ * the SSRF guard with If-None-Match / If-Modified-Since when the previous response gave an ETag /
+ * Last-Modified. `refresh()` reports whether the content changed (by SHA-256), which the operator uses to
+ * re-evaluate the releases of the policies using the feed (../vuln/refresher.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { ReleasePolicy, VulnerabilityFeed } from '../api/types.ts';
+import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
+import type { Reason } from '../errors.ts';
+import { FeedFormatError } from '../vuln/errors.ts';
+import type { FeedState } from '../vuln/evidence.ts';
+import { parseKev } from '../vuln/kev.ts';
+import type { KevCatalogue } from '../vuln/kev.ts';
+import { OsvIndex } from '../vuln/match.ts';
+import { parseOsvFeed } from '../vuln/osv.ts';
+import type { OsvRecord } from '../vuln/osv.ts';
+import type { EvidenceSources } from './collect.ts';
+import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import type { FetchOptions, FetchResult } from './https.ts';
+
+export type FeedKind = 'osv' | 'kev';
+
+export interface FeedRef {
+  readonly kind: FeedKind;
+  readonly url?: string;
+  readonly digest?: string;
+  readonly configMapRef?: { readonly namespace: string; readonly name: string; readonly key?: string };
+}
+
+export function feedRefs(policy: ReleasePolicy | undefined): FeedRef[] {
+  return (policy?.spec.vulnerabilityFeeds ?? []).flatMap((f: VulnerabilityFeed): FeedRef[] => {
+    if (f.osv) return [{ kind: 'osv', ...f.osv }];
+    if (f.kev) return [{ kind: 'kev', ...f.kev }];
+    return [];
+  });
+}
+
+export function feedKey(f: FeedRef): string {
+  if (f.configMapRef) return `${f.kind}:ConfigMap ${f.configMapRef.namespace}/${f.configMapRef.name}${f.configMapRef.key ? `/${f.configMapRef.key}` : ''}`;
+  return `${f.kind}:${f.url ?? '?'}`;
+}
+
+export function feedSourceName(f: FeedRef): string {
+  return feedKey(f).slice(f.kind.length + 1);
+}
+
+interface Entry {
+  state: FeedState;
+  osv?: OsvRecord[];
+  kev?: KevCatalogue;
+  etag?: string;
+  lastModified?: string;
+  checkedAt: number;
+}
+
+export interface FeedStoreOptions {
+  /** Content older than this is re-read on use (default: CRA_GATE_FEED_REFRESH_SECONDS or 3600 s). */
+  readonly maxAgeMs?: number;
+  readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  readonly fetchOptions?: FetchOptions;
+  /** Max bytes of one feed download (default 512 MiB). */
+  readonly maxBytes?: number;
+  readonly now?: () => number;
+}
+
+export interface RefreshResult {
+  readonly key: string;
+  readonly changed: boolean;
+  readonly state: FeedState;
+}
+
+function sha256(b: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+function digestOk(bytes: Uint8Array, declared: string): boolean {
+  const m = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(declared);
+  return m !== null && createHash(m[1]!).update(bytes).digest('hex') === m[2];
+}
+
+export function defaultRefreshMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env.CRA_GATE_FEED_REFRESH_SECONDS);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 3600_000;
+}
+
+export class FeedStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<RefreshResult>>();
+  private readonly indexes = new Map<string, OsvIndex>();
+  private readonly opts: FeedStoreOptions;
+
+  constructor(opts: FeedStoreOptions = {}) {
+    this.opts = opts;
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  state(ref: FeedRef): FeedState | undefined {
+    return this.entries.get(feedKey(ref))?.state;
+  }
+
+  /** Feed content for evaluation: loads it when never loaded or older than maxAge (concurrent callers share one load). */
+  async get(ref: FeedRef, sources: EvidenceSources): Promise<{ state: FeedState; osv?: OsvRecord[]; kev?: KevCatalogue }> {
+    const key = feedKey(ref);
+    const e = this.entries.get(key);
+    const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
+    if (!e || this.now() - e.checkedAt >= maxAge) await this.refresh(ref, sources);
+    const cur = this.entries.get(key)!;
+    return { state: cur.state, ...(cur.osv ? { osv: cur.osv } : {}), ...(cur.kev ? { kev: cur.kev } : {}) };
+  }
+
+  /** Re-read one feed; `changed` when the content in use changed. Never throws. */
+  refresh(ref: FeedRef, sources: EvidenceSources): Promise<RefreshResult> {
+    const key = feedKey(ref);
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = this.doRefresh(ref, key, sources).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  /** The OSV index over several feeds' records (cached by their digests). */
+  index(parts: readonly { state: FeedState; osv?: OsvRecord[] }[]): OsvIndex {
+    const id = parts.map((p) => p.state.digest ?? '-').join('+');
+    let idx = this.indexes.get(id);
+    if (!idx) {
+      idx = new OsvIndex(parts.flatMap((p) => p.osv ?? []));
+      this.indexes.set(id, idx);
+      while (this.indexes.size > 8) this.indexes.delete(this.indexes.keys().next().value!);
+    }
+    return idx;
+  }
+
+  private async read(ref: FeedRef, prev: Entry | undefined, sources: EvidenceSources): Promise<{ docs: { name: string; bytes: Uint8Array }[]; notModified?: boolean; etag?: string; lastModified?: string }> {
+    if (ref.configMapRef) {
+      const { namespace, name, key } = ref.configMapRef;
+      const data = await sources.readConfigMap(namespace, name);
+      if (!data) throw new FeedFormatError(`ConfigMap ${namespace}/${name} not found`);
+      const keys = key ? [key] : Object.keys(data).sort();
+      if (key && data[key] === undefined) throw new FeedFormatError(`ConfigMap ${namespace}/${name} has no key ${key}`);
+      if (keys.length === 0) throw new FeedFormatError(`ConfigMap ${namespace}/${name} is empty`);
+      return { docs: keys.map((k) => ({ name: `ConfigMap ${namespace}/${name} key ${k}`, bytes: Buffer.from(data[k]!, 'utf8') })) };
+    }
+    if (!ref.url) throw new FeedFormatError('feed has neither url nor configMapRef');
+    const headers: Record<string, string> = {};
+    if (prev?.etag) headers['if-none-match'] = prev.etag;
+    if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
+    const base: FetchOptions = this.opts.fetchOptions ?? fetchOptionsFromEnv();
+    const opts: FetchOptions = { maxBytes: this.opts.maxBytes ?? 512 * 1024 * 1024, timeoutMs: 120_000, ...base, headers: { ...base.headers, ...headers } };
+    let r: FetchResult;
+    try {
+      r = await (this.opts.fetch ?? fetchBytes)(ref.url, opts);
+    } catch (err) {
+      // The shared fetcher reports a 304 as a redirect without Location; with a validator sent it means "unchanged".
+      if (prev?.state.digest && Object.keys(headers).length > 0 && /HTTP 304\b/.test(errorMessage(err))) return { docs: [], notModified: true };
+      throw err;
+    }
+    if (r.status === 304) return { docs: [], notModified: true };
+    const h = (r as FetchResult & { headers?: Readonly<Record<string, string | undefined>> }).headers;
+    if (ref.digest && !digestOk(r.bytes, ref.digest)) throw new FeedFormatError(`${ref.url}: content does not have the declared digest ${ref.digest.slice(0, 20)}…`);
+    return {
+      docs: [{ name: ref.url, bytes: r.bytes }],
+      ...(h?.etag ? { etag: h.etag } : {}),
+      ...(h?.['last-modified'] ? { lastModified: h['last-modified'] } : {}),
+    };
+  }
+
+  private async doRefresh(ref: FeedRef, key: string, sources: EvidenceSources): Promise<RefreshResult> {
+    const prev = this.entries.get(key);
+    const source = feedSourceName(ref);
+    const now = this.now();
+    try {
+      const got = await this.read(ref, prev, sources);
+      if (got.notModified && prev) {
+        prev.checkedAt = now;
+        const { error: _e, ...rest } = prev.state;
+        prev.state = rest;
+        return { key, changed: false, state: prev.state };
+      }
+      const digest = sha256(Buffer.concat(got.docs.map((d) => Buffer.from(d.bytes))));
+      if (prev && prev.state.digest === digest) {
+        prev.checkedAt = now;
+        const { error: _e, ...rest } = prev.state;
+        prev.state = rest;
+        return { key, changed: false, state: prev.state };
+      }
+      const entry: Entry = { state: { kind: ref.kind, source, digest, records: 0, loadedAt: new Date(now).toISOString() }, checkedAt: now };
+      if (got.etag) entry.etag = got.etag;
+      if (got.lastModified) entry.lastModified = got.lastModified;
+      if (ref.kind === 'osv') {
+        entry.osv = got.docs.flatMap((d) => parseOsvFeed(d.bytes, d.name));
+        entry.state = { ...entry.state, records: entry.osv.length };
+      } else {
+        const cats = got.docs.map((d) => parseKev(d.bytes, d.name));
+        const entries = new Map(cats.flatMap((c) => [...c.entries]));
+        entry.kev = { catalogVersion: cats.map((c) => c.catalogVersion).join('+'), entries };
+        entry.state = { ...entry.state, records: entries.size };
+      }
+      this.entries.set(key, entry);
+      return { key, changed: true, state: entry.state };
+    } catch (err) {
+      const reason: Reason = err instanceof FeedFormatError ? 'FeedInvalid' : isCraGateError(err) ? reasonOf(err) : 'FeedInvalid';
+      const error = { reason, message: errorMessage(err, 240) };
+      if (prev) {
+        prev.checkedAt = now;
+        prev.state = { ...prev.state, error };
+        return { key, changed: false, state: prev.state };
+      }
+      const state: FeedState = { kind: ref.kind, source, records: 0, error };
+      // Remember the failure briefly so a broken feed is not re-read by every reconcile.
+      this.entries.set(key, { state, checkedAt: now - Math.max(0, (this.opts.maxAgeMs ?? defaultRefreshMs()) - 30_000) });
+      return { key, changed: false, state };
+    }
+  }
+}
+
+/** The operator's shared feed store. */
+export const feedStore = new FeedStore();

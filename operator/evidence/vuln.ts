@@ -1,0 +1,75 @@
+/**
+ * Evidence collector for the vulnerability checks: the policy's OSV and KEV feeds (from the shared
+ * FeedStore: last good content, refreshed when stale) and the release's VEX document (ConfigMap key or an
+ * https URL through the SSRF guard). Runs only when the policy uses a vulnerability or VEX check.
+ */
+import { errorMessage, reasonOf } from '../errors.ts';
+import type { Reason } from '../errors.ts';
+import { parseVex } from '../vex/parse.ts';
+import type { VexDocument } from '../vex/parse.ts';
+import type { VexState, VulnFeedsEvidence } from '../vuln/evidence.ts';
+import { FeedFormatError } from '../vuln/errors.ts';
+import type { Collector, CollectContext } from './collect.ts';
+import { FeedStore, feedRefs, feedStore } from './feeds.ts';
+import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import type { FetchOptions, FetchResult } from './https.ts';
+
+const CHECKS = new Set(['vuln.no-known-exploitable', 'vuln.no-known-exploited', 'vex.valid']);
+const MAX_VEX_BYTES = 32 * 1024 * 1024;
+
+export interface VulnCollectorOptions {
+  readonly store?: FeedStore;
+  readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  readonly fetchOptions?: FetchOptions;
+}
+
+async function readVex(ctx: CollectContext, opts: VulnCollectorOptions): Promise<{ state: VexState; doc?: VexDocument }> {
+  const vex = ctx.release.spec.vulnerabilityHandling?.vex;
+  const ns = ctx.release.metadata?.namespace ?? 'default';
+  const source = vex?.url ?? (vex?.configMapRef ? `ConfigMap ${ns}/${vex.configMapRef.name}${vex.configMapRef.key ? ` key ${vex.configMapRef.key}` : ''}` : 'vex');
+  const failed = (reason: Reason, message: string) => ({ state: { source, statements: 0, problems: [], error: { reason, message } } });
+  try {
+    let text: string;
+    if (vex?.configMapRef) {
+      const data = await ctx.sources.readConfigMap(ns, vex.configMapRef.name);
+      if (!data) return failed('EvidenceUnavailable', `ConfigMap ${ns}/${vex.configMapRef.name} not found`);
+      const key = vex.configMapRef.key ?? Object.keys(data).sort()[0];
+      if (key === undefined || data[key] === undefined) return failed('EvidenceUnavailable', `ConfigMap ${ns}/${vex.configMapRef.name} has no key ${key ?? ''}`);
+      text = data[key];
+    } else if (vex?.url) {
+      const r = await (opts.fetch ?? fetchBytes)(vex.url, { maxBytes: MAX_VEX_BYTES, ...(opts.fetchOptions ?? fetchOptionsFromEnv()) });
+      text = r.bytes.toString('utf8');
+    } else return failed('InvalidSpec', 'vex has neither url nor configMapRef');
+    const doc = parseVex(text, source);
+    return { state: { source, format: doc.format, statements: doc.statements.length, problems: doc.problems }, doc };
+  } catch (err) {
+    const reason: Reason = err instanceof FeedFormatError ? 'FeedInvalid' : reasonOf(err) === 'Internal' ? 'EvidenceUnavailable' : reasonOf(err);
+    return failed(reason, errorMessage(err, 240));
+  }
+}
+
+export function makeVulnCollector(opts: VulnCollectorOptions = {}): Collector {
+  const store = opts.store ?? feedStore;
+  return async function vulnCollector(ctx: CollectContext) {
+    if (!ctx.policy?.spec.checks.some((c) => CHECKS.has(c.id) && c.enforcement !== 'Off')) return {};
+    const loaded = await Promise.all(feedRefs(ctx.policy).map((ref) => store.get(ref, ctx.sources)));
+    const osv = loaded.filter((l) => l.state.kind === 'osv');
+    const vex: VexState[] = [];
+    const docs: { source: string; doc: VexDocument }[] = [];
+    if (ctx.release.spec.vulnerabilityHandling?.vex) {
+      const v = await readVex(ctx, opts);
+      vex.push(v.state);
+      if (v.doc) docs.push({ source: v.state.source, doc: v.doc });
+    }
+    const vulnFeeds: VulnFeedsEvidence = {
+      feeds: loaded.map((l) => l.state),
+      index: store.index(osv),
+      kev: loaded.flatMap((l) => (l.kev ? [l.kev] : [])),
+      vex,
+      vexSet: { documents: docs },
+    };
+    return { vulnFeeds };
+  };
+}
+
+export const collectVulnFeeds: Collector = makeVulnCollector();
