@@ -472,6 +472,42 @@ export interface PolicyReference {
 }
 
 /**
+ * One DSSE signature.
+ */
+export interface DsseSignature {
+  /**
+   * SHA-256 of the signing key's SubjectPublicKeyInfo (hex).
+   */
+  keyid?: string;
+  /**
+   * The signature, base64-encoded.
+   */
+  sig: string;
+}
+
+/**
+ * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, evidence digest and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
+ */
+export interface DecisionAttestation {
+  /**
+   * DSSE payload type, application/vnd.cra-gate.decision+json.
+   */
+  payloadType: string;
+  /**
+   * The decision statement (canonical JSON), base64-encoded.
+   */
+  payload: string;
+  /**
+   * DSSE signatures over the pre-authentication encoding of payloadType and payload.
+   *
+   * @maxItems 4
+   *
+   * Items: One DSSE signature.
+   */
+  signatures: DsseSignature[];
+}
+
+/**
  * The release gate's verdict, written only by the cra-gate operator.
  */
 export interface ProductReleaseStatus {
@@ -519,6 +555,10 @@ export interface ProductReleaseStatus {
    * When the release was last evaluated.
    */
   evaluatedAt?: string;
+  /**
+   * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, evidence digest and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
+   */
+  attestation?: DecisionAttestation;
 }
 
 /**
@@ -820,6 +860,36 @@ export interface Waiver {
 }
 
 /**
+ * How the admission webhook treats workloads. Read from the operator's default policy (--default-policy) for every namespace the webhook is sent; the namespace label cra-gate.dev/admission (enforce | warn | audit) chooses the mode.
+ */
+export interface AdmissionSettings {
+  /**
+   * In enforce namespaces also deny images that no Approved ProductRelease covers (default false: only images of releases that are not Approved are denied). The namespace label cra-gate.dev/admission-strict ("true" or "false") overrides it.
+   */
+  strict?: boolean;
+  /**
+   * Require every image to be pinned by digest (name@sha256:...); tags are then never resolved through the registry and a tag-only image is treated as a violation.
+   */
+  requireDigest?: boolean;
+  /**
+   * Namespaces whose workloads are always admitted (kube-system is always exempt).
+   *
+   * @maxItems 256
+   *
+   * Items: A namespace name.
+   */
+  exemptNamespaces?: string[];
+  /**
+   * Service accounts whose workloads (spec.serviceAccountName) or requests are always admitted, as "namespace/name" (a "*" name matches every service account of the namespace).
+   *
+   * @maxItems 256
+   *
+   * Items: A service account as namespace/name.
+   */
+  exemptServiceAccounts?: string[];
+}
+
+/**
  * The checks, trust roots, feeds and waivers of this policy.
  */
 export interface ReleasePolicySpec {
@@ -856,6 +926,10 @@ export interface ReleasePolicySpec {
    * How often approved releases are re-evaluated even when nothing they depend on changed (e.g. to pick up expiring waivers and support periods): a duration such as "6h", "30m" or "1h30m"; at least 1m. Default 6h.
    */
   reevaluateEvery?: string;
+  /**
+   * How the admission webhook treats workloads. Read from the operator's default policy (--default-policy) for every namespace the webhook is sent; the namespace label cra-gate.dev/admission (enforce | warn | audit) chooses the mode.
+   */
+  admission?: AdmissionSettings;
 }
 
 /**

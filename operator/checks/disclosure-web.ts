@@ -85,8 +85,8 @@ export function documentListsVersion(text: string, version: string): boolean {
     while (stack.length > 0 && guard++ < 1_000_000) {
       const v = stack.pop();
       if (typeof v === 'string' && (v === version || v === `v${version}`)) return true;
-      if (Array.isArray(v)) stack.push(...v);
-      else if (typeof v === 'object' && v !== null) stack.push(...Object.values(v));
+      if (Array.isArray(v)) stack.push(...(v as unknown[]));
+      else if (typeof v === 'object' && v !== null) stack.push(...Object.values(v as Record<string, unknown>));
     }
     return false;
   } catch {

@@ -88,6 +88,13 @@ void describe('cra-gate evaluate: exit codes for every outcome', () => {
     assert.ok(list.items.every((i) => i.evidenceErrors?.[0]?.reason === 'EvidenceUnavailable' && /--offline/.test(i.evidenceErrors[0].message)));
   });
 
+  void it('2 when --offline keeps a blocking check from its network evidence (real collectors)', async () => {
+    const r = await cli(['evaluate', fx('offline.yaml'), '--offline', '--now', NOW]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /ERROR disclosure\.security-txt\s+EvidenceUnavailable: .*not fetched \(--offline\)/);
+    assert.equal(process.env.CRA_GATE_OFFLINE, undefined, 'the offline switch does not leak out of the run');
+  });
+
   void it('2 for bad usage', async () => {
     assert.equal((await cli(['evaluate'])).code, 2);
     assert.equal((await cli(['evaluate', fx('releases.yaml'), '--output', 'xml'])).code, 2);

@@ -31,6 +31,7 @@ import type { Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { FeedRefresher } from '../vuln/refresher.ts';
+import type { DecisionKey } from '../attestation/decision.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -44,6 +45,8 @@ export interface ControllerOptions {
   now?: () => Date;
   relistIntervalMs?: number;
   watchTimeoutSeconds?: number;
+  /** Decision signing key (issue 9); when absent, decisions are written unsigned (the webhook trusts none). */
+  signingKey?: () => DecisionKey | undefined;
 }
 
 export class ReleaseController {
@@ -124,6 +127,7 @@ export class ReleaseController {
               defaultPolicy: opts.defaultPolicy,
               now: opts.now ?? (() => new Date()),
               onDecision: (k, d) => this.setDecision(k, d),
+              ...(opts.signingKey ? { signingKey: opts.signingKey } : {}),
             },
             key,
           );

@@ -15,6 +15,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { reconcileLogger } from '../log.ts';
+import { signDecision, type DecisionKey } from '../attestation/decision.ts';
 
 export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
@@ -30,6 +31,8 @@ export interface ReconcileDeps {
   onDecision?(key: string, decision: string | undefined): void;
   /** A status that matches but is older than this is rewritten so `evaluatedAt` stays fresh. */
   refreshStatusAfterMs?: number;
+  /** The decision signing key (issue 9): every written decision carries a DSSE envelope signed with it. */
+  signingKey?(): DecisionKey | undefined;
 }
 
 /** The longest we wait before looking at an approved release again when its policy names no interval. */
@@ -59,7 +62,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   for (const c of ev.checks) deps.metrics.checkResultsTotal.inc({ check: c.id, result: c.result });
 
   const previous = release.status;
-  const status = buildStatus(release, ev, now);
+  const status = buildStatus(release, ev, now, deps.signingKey?.());
   if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000)) {
     const written = await deps.status.patch(
       {
@@ -105,7 +108,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   return { requeueAfterMs: Math.max(1000, requeue) };
 }
 
-export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date): ProductReleaseStatus {
+export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date, signingKey?: DecisionKey): ProductReleaseStatus {
   const generation = release.metadata?.generation;
   const evaluated: ConditionInput =
     ev.decision === 'Pending'
@@ -129,7 +132,7 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
     generation,
     now,
   );
-  return {
+  const status = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     decision: ev.decision,
     conditions,
@@ -139,6 +142,10 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
     evaluatedAt: rfc3339(now),
     ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
   } as ProductReleaseStatus;
+  // The signed decision (issue 9): Ed25519 is deterministic and the statement holds no time, so an unchanged
+  // decision signs to the same envelope and does not by itself cause a status write; a new key does.
+  if (signingKey) status.attestation = signDecision(signingKey, release, status);
+  return status;
 }
 
 function comparable(s: ProductReleaseStatus | undefined): string {

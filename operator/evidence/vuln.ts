@@ -10,7 +10,8 @@ import type { VexDocument } from '../vex/parse.ts';
 import type { VexState, VulnFeedsEvidence } from '../vuln/evidence.ts';
 import { FeedFormatError } from '../vuln/errors.ts';
 import type { Collector, CollectContext } from './collect.ts';
-import { FeedStore, feedRefs, feedStore } from './feeds.ts';
+import { feedRefs, feedStore } from './feeds.ts';
+import type { FeedStore } from './feeds.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
 

@@ -16,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { Bundle } from '@sigstore/bundle';
-import { crypto as score } from '@sigstore/core';
+import { crypto as score, X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import type { Signer } from '@sigstore/verify';
@@ -112,6 +112,20 @@ export function parseBundle(json: unknown, what: string): Bundle {
   }
 }
 
+/** The identity a bundle's certificate claims, before verification (for messages only). */
+function claimedIdentity(bundle: Bundle): string {
+  const vm = bundle.verificationMaterial.content;
+  const raw = vm.$case === 'certificate' ? vm.certificate.rawBytes : vm.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+  if (!raw) return 'a certificate';
+  try {
+    const cert = X509Certificate.parse(Buffer.from(raw));
+    const issuer = cert.extension('1.3.6.1.4.1.57264.1.8')?.valueObj.subs?.[0]?.value.toString('utf8') ?? cert.extension('1.3.6.1.4.1.57264.1.1')?.value.toString('ascii');
+    return `certificate ${cert.subjectAltName ?? '(no SAN)'} from ${issuer ?? '(no issuer)'} (unverified)`;
+  } catch {
+    return 'an unparseable certificate';
+  }
+}
+
 function identityOf(signer: Signer): { subject: string; issuer: string } {
   return { subject: signer.identity?.subjectAlternativeName ?? '', issuer: signer.identity?.extensions?.issuer ?? '' };
 }
@@ -159,9 +173,10 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
       message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${last ? ` (${last})` : ''}`,
     };
   }
-  // Keyless: a certificate.
+  // Keyless: a certificate. Name the identity it claims (unverified) for messages.
+  const claimed = claimedIdentity(bundle);
   if (!policy.trustedRoot) {
-    return { ok: false, reason: 'UntrustedSigner', signer: 'a certificate', message: 'keyless signature, but the policy has no trusted root (spec.signing.trustedRoot)' };
+    return { ok: false, reason: 'UntrustedSigner', signer: claimed, message: 'keyless signature, but the policy has no trusted root (spec.signing.trustedRoot)' };
   }
   const material = toTrustMaterial(policy.trustedRoot);
   const verifier = new Verifier(material, {
@@ -173,7 +188,8 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
   try {
     signer = verifier.verify(toSignedEntity(bundle, data));
   } catch (err) {
-    return { ok: false, reason: 'SignatureInvalid', signer: 'a certificate', message: errorMessage(err, 200) };
+    const cause = (err as { cause?: unknown }).cause;
+    return { ok: false, reason: 'SignatureInvalid', signer: claimed, message: `${errorMessage(err, 160)}${cause ? ` (${errorMessage(cause, 120)})` : ''}` };
   }
   const id = identityOf(signer);
   const who = `${id.subject || '(no subject)'} from ${id.issuer || '(no issuer)'}`;

@@ -44,7 +44,7 @@ export function parseKev(bytes: Uint8Array | string, name = 'KEV catalogue'): Ke
     if (!isObj(v)) throw new FeedFormatError(`${at}: must be an object`);
     if (typeof v.cveID !== 'string' || !CVE_RE.test(v.cveID)) throw new FeedFormatError(`${at}/cveID: a CVE id is required`);
     if (typeof v.dateAdded !== 'string' || !DAY_RE.test(v.dateAdded)) throw new FeedFormatError(`${at}/dateAdded: a YYYY-MM-DD date is required`);
-    const s = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+    const s = (k: string): string | undefined => { const x = v[k]; return typeof x === 'string' ? x : undefined; };
     entries.set(v.cveID.toUpperCase(), {
       cveID: v.cveID.toUpperCase(),
       vendorProject: s('vendorProject') ?? '',

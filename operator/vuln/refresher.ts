@@ -18,7 +18,8 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { EvidenceSources } from '../evidence/collect.ts';
-import { FeedStore, feedKey, feedRefs, feedStore } from '../evidence/feeds.ts';
+import { feedKey, feedRefs, feedStore } from '../evidence/feeds.ts';
+import type { FeedStore } from '../evidence/feeds.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { waiverEnd } from '../policy/waivers.ts';
 
@@ -64,7 +65,7 @@ export class FeedRefresher {
     if (this.timer) return;
     const loop = () => {
       this.timer = setTimeout(() => {
-        this.running = this.tick().finally(() => {
+        this.running = this.tick().then(() => undefined, () => undefined).finally(() => {
           this.running = undefined;
           if (this.timer) loop();
         });

@@ -283,6 +283,19 @@ export class Pusher {
     return { body: r.body, contentType: String(r.headers['content-type']) };
   }
 
+  /** Deletes a manifest (by tag: resolved to its digest first); true when something was deleted. */
+  async deleteManifest(repo: string, reference: string): Promise<boolean> {
+    let digest = reference;
+    if (!reference.startsWith('sha256:')) {
+      const h = await this.#req(repo, 'HEAD', `/v2/${repo}/manifests/${reference}`, { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' });
+      if (h.status === 404) return false;
+      digest = String(h.headers['docker-content-digest']);
+    }
+    const r = await this.#req(repo, 'DELETE', `/v2/${repo}/manifests/${digest}`);
+    if (r.status !== 202 && r.status !== 404) throw new Error(`manifest delete ${repo}@${digest}: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
+    return r.status === 202;
+  }
+
   async getBlob(repo: string, digest: string): Promise<Buffer> {
     const r = await this.#req(repo, 'GET', `/v2/${repo}/blobs/${digest}`);
     if (r.status !== 200) throw new Error(`blob get: HTTP ${r.status}`);

@@ -31,23 +31,21 @@ with_heartbeat() {
   return "$rc"
 }
 
-lock_taken=0
+# One lock per tool: registry and cosign may build concurrently (separate invocations), each only once.
 take_lock() {
-  ((lock_taken)) && return
   command -v go >/dev/null || { log "go is not on PATH; install Go >= 1.25 to build registry and cosign"; exit 1; }
-  exec 7>"$cache/.registry-tools.lock"
+  exec 7>"$cache/.registry-tools-$1.lock"
   if ! flock -n 7; then
-    log "another registry-tools build is running; waiting for it"
+    log "another $1 build is running; waiting for it"
     flock 7
   fi
-  lock_taken=1
 }
 
 # go_install NAME PACKAGE VERSION [ldflags]
 go_install() {
   local name=$1 pkg=$2 version=$3 ldflags=${4:-}
   if stamp_ok "$name" "$version"; then log "$name $version cached"; return; fi
-  take_lock
+  take_lock "$name"
   if stamp_ok "$name" "$version"; then log "$name $version cached"; return; fi
   log "$name $version: go install $pkg (a cold build takes several minutes on 2 cores)"
   local t0=$SECONDS tmp="$cache/gobin-$name"
@@ -57,6 +55,7 @@ go_install() {
   rm -rf "$tmp"
   echo "$version" >"$bin/.$name.version"
   log "$name: built in $((SECONDS - t0))s"
+  exec 7>&-
 }
 
 build_registry() { go_install registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION"; }
@@ -68,7 +67,12 @@ build_cosign() {
 what=("${@:-all}")
 for w in "${what[@]}"; do
   case "$w" in
-    all) build_registry; build_cosign ;;
+    all)
+      # Both at once (each go build is niced); a cold run takes the time of the longer one.
+      build_registry & r=$!
+      build_cosign & c=$!
+      rc=0; wait "$r" || rc=$?; wait "$c" || rc=$?
+      ((rc == 0)) || exit "$rc" ;;
     registry) build_registry ;;
     cosign) build_cosign ;;
     *) echo "unknown tool: $w (want: all registry cosign)" >&2; exit 2 ;;

@@ -27,7 +27,7 @@ export function renderMarkdown(outcomes: readonly ReleaseOutcome[], opts: { exit
     out.push('');
     const s = ev.summary;
     out.push(
-      `Policy \`${o.policyName}\` · ${s.passed} passed · ${s.failed} failed · ${s.warned} warned · ${s.waived} waived · ${s.skipped} skipped · \`${mdEscape(o.release.source.file)}:${o.release.source.line}\``,
+      `Policy \`${o.policyName}\` · ${s.passed} passed · ${s.failed} failed · ${s.warned} warned · ${s.waived} waived · ${s.skipped} skipped · \`${o.release.source.file.replaceAll("`", "")}:${o.release.source.line}\``,
     );
     out.push('');
     out.push(`**${ev.reason}**: ${mdEscape(ev.message)}`);

@@ -1,0 +1,74 @@
+/**
+ * The decision signing key: Ed25519, generated once into a Secret in the operator namespace
+ * (`cra-gate-decision-key`, keys `private.pem` (PKCS#8) and `public.pem` (SPKI)). Every replica reads the same
+ * Secret; when two start at once, the second create gets 409 and reads the winner's key.
+ *
+ * Rotation: add the old key's `public.pem` as `previous-public.pem` (kept for verification) and replace the
+ * private/public pair; the leader re-signs every release on its next reconcile (a decision that does not verify
+ * with the current key is rewritten).
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { craError } from '../errors.ts';
+import { decisionKey, type DecisionKey } from './decision.ts';
+
+export const DEFAULT_DECISION_KEY_SECRET = 'cra-gate-decision-key';
+
+export interface DecisionKeys {
+  /** The current key (with its private half). */
+  signing: DecisionKey;
+  /** Keys a decision may verify with: the current one first, then previous ones. */
+  verifying: DecisionKey[];
+}
+
+function b64(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64');
+}
+
+export function keysFromSecret(secret: V1Secret): DecisionKeys {
+  const data = secret.data ?? {};
+  const priv = data['private.pem'];
+  if (!priv) throw craError('Internal', `Secret ${secret.metadata?.name ?? '?'} has no private.pem`);
+  const signing = decisionKey(createPrivateKey(Buffer.from(priv, 'base64').toString('utf8')));
+  const verifying = [signing];
+  const prev = data['previous-public.pem'];
+  if (prev) verifying.push(decisionKey(undefined, createPublicKey(Buffer.from(prev, 'base64').toString('utf8'))));
+  return { signing, verifying };
+}
+
+export function newKeySecret(namespace: string, name: string): V1Secret {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'cra-gate', 'cra-gate.dev/purpose': 'decision-signing' } },
+    type: 'Opaque',
+    data: {
+      'private.pem': b64(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+      'public.pem': b64(publicKey.export({ type: 'spki', format: 'pem' }) as string),
+    },
+  };
+}
+
+/** Reads the key Secret, creating it (once, race-safe) when it does not exist. */
+export async function loadOrCreateDecisionKeys(kubeConfig: KubeConfig, namespace: string, name = DEFAULT_DECISION_KEY_SECRET): Promise<DecisionKeys> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return keysFromSecret(await api.readNamespacedSecret({ namespace, name }));
+    } catch (err) {
+      if (!(err instanceof ApiException) || err.code !== 404) throw wrap(err, `reading Secret ${namespace}/${name}`);
+    }
+    try {
+      return keysFromSecret(await api.createNamespacedSecret({ namespace, body: newKeySecret(namespace, name) }));
+    } catch (err) {
+      if (!(err instanceof ApiException) || err.code !== 409) throw wrap(err, `creating Secret ${namespace}/${name}`);
+    }
+  }
+  throw craError('ApiServerError', `Secret ${namespace}/${name}: could not read or create it`);
+}
+
+function wrap(err: unknown, what: string): Error {
+  const code = err instanceof ApiException ? `HTTP ${err.code}` : (err as Error).message;
+  return craError('ApiServerError', `${what}: ${code}`, { cause: err });
+}

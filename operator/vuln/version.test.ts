@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compareDebian, compareGo, compareMaven, comparePep440, compareSemver, comparatorFor, VersionError } from './version.ts';
+import type { Comparator } from './version.ts';
+
+function ascending(cmp: Comparator, list: string[]): void {
+  for (let i = 0; i + 1 < list.length; i++) {
+    assert.ok(cmp(list[i]!, list[i + 1]!) < 0, `${list[i]} < ${list[i + 1]}`);
+    assert.ok(cmp(list[i + 1]!, list[i]!) > 0, `${list[i + 1]} > ${list[i]}`);
+  }
+}
+
+describe('version ordering', () => {
+  it('SemVer 2.0.0 precedence (spec example)', () => {
+    ascending(compareSemver, ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '2.0.0', '2.1.0', '2.1.1']);
+    assert.equal(compareSemver('1.0.0+build.1', '1.0.0+build.2'), 0);
+    assert.throws(() => compareSemver('1.0', '1.0.0'), VersionError);
+  });
+  it('Go pseudo-versions and +incompatible', () => {
+    ascending(compareGo, ['v0.0.0-20150717181359-44718f8a89b0', 'v1.0.0', 'v3.2.0+incompatible', 'v4.0.0-preview1', 'v4.0.0']);
+  });
+  it('PEP 440', () => {
+    ascending(comparePep440, ['1.0.dev0', '1.0a1', '1.0a2.dev1', '1.0a2', '1.0b1', '1.0rc1', '1.0', '1.0+local.1', '1.0.post1.dev0', '1.0.post1', '1.1', '1!0.1']);
+    assert.equal(comparePep440('1.0', '1.0.0'), 0);
+    assert.equal(comparePep440('1.0RC1', '1.0rc1'), 0);
+    assert.throws(() => comparePep440('not a version', '1.0'), VersionError);
+  });
+  it('Maven ComparableVersion', () => {
+    ascending(compareMaven, ['1-alpha', '1-alpha-1', '1-beta', '1-milestone-1', '1-rc', '1-SNAPSHOT', '1', '1-sp', '1-foo', '1.0.1', '1.1', '2.12.1', '2.13.0', '2.14.1', '2.15.0']);
+    assert.equal(compareMaven('1.0.0', '1'), 0);
+    assert.equal(compareMaven('1-ga', '1'), 0);
+    assert.equal(compareMaven('1.0-final', '1'), 0);
+    assert.ok(compareMaven('9.4.18.v20190429', '9.4.41.v20210516') < 0);
+    assert.ok(compareMaven('24.1.1-jre', '30.0-jre') < 0);
+  });
+  it('Debian (dpkg)', () => {
+    ascending(compareDebian, ['1.0~rc1', '1.0', '1.0-1', '1.0-1+deb11u1', '1.0-2', '1.0a', '1.0+b1', '1.1', '1:0.9']);
+    assert.equal(compareDebian('0:1.0', '1.0'), 0);
+    assert.throws(() => compareDebian('a:1', '1'), VersionError);
+  });
+  it('dispatches per range type and ecosystem', () => {
+    assert.ok(comparatorFor('SEMVER', 'anything'));
+    assert.equal(comparatorFor('GIT', 'npm'), undefined);
+    assert.equal(comparatorFor('ECOSYSTEM', 'RubyGems'), undefined);
+    assert.equal(comparatorFor('ECOSYSTEM', 'Debian:12'), compareDebian);
+  });
+  it('comparators are antisymmetric and reflexive (property)', () => {
+    const semver = fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20), fc.option(fc.constantFrom('alpha', 'beta.1', 'rc.2', '1'))).map(([a, b, c, p]) => `${a}.${b}.${c}${p ? `-${p}` : ''}`);
+    fc.assert(fc.property(semver, semver, (x, y) => Math.sign(compareSemver(x, y)) === -Math.sign(compareSemver(y, x)) && compareSemver(x, x) === 0));
+    const mvn = fc.array(fc.oneof(fc.nat(30).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'SNAPSHOT', 'sp', 'jre')), { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
+    fc.assert(fc.property(mvn, mvn, (x, y) => Math.sign(compareMaven(x, y)) === -Math.sign(compareMaven(y, x))));
+  });
+});
