@@ -74,7 +74,7 @@ async function child(mode: string, file: string): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, detail }));
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const sizes = (process.env.SBOM_BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
   const dir = join(root, '.cache', 'bench');
   mkdirSync(dir, { recursive: true });
@@ -125,4 +125,4 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4]!);
-else await main();
+else main();

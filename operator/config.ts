@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { WEBHOOK_FLAGS, WEBHOOK_USAGE, parseWebhookConfig, type SigningConfig, type WebhookConfig } from './webhook/options.ts';
 
 export interface OperatorConfig {
   /** ReleasePolicy used by releases without `spec.policyRef`. */
@@ -22,6 +23,10 @@ export interface OperatorConfig {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** Admission webhook (issue 9). */
+  webhook: WebhookConfig;
+  /** Decision signing (issue 9). */
+  signing: SigningConfig;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -62,7 +67,7 @@ Flags (environment variable in brackets):
   --metrics-bind HOST:PORT  health and metrics endpoint [CRA_GATE_METRICS_BIND] (0.0.0.0:8080)
   --concurrency N           reconciles in parallel [CRA_GATE_CONCURRENCY] (4)
   --watch-namespace NS      watch one namespace only [CRA_GATE_WATCH_NAMESPACE] (all)
-  LOG_LEVEL                 pino level (info)
+${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
 `;
 
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
@@ -79,6 +84,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       concurrency: { type: 'string' },
       'watch-namespace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...WEBHOOK_FLAGS,
     },
   });
   if (values.help) {
@@ -89,9 +95,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const m = /^(.*):(\d+)$/.exec(bind);
   if (!m) throw new Error(`invalid metrics bind address ${JSON.stringify(bind)} (HOST:PORT)`);
   const watchNamespace = values['watch-namespace'] ?? env.CRA_GATE_WATCH_NAMESPACE;
+  const namespace = values.namespace ?? podNamespace(env);
   return {
     defaultPolicy: values['default-policy'] ?? env.CRA_GATE_DEFAULT_POLICY ?? 'cra-baseline',
-    namespace: values.namespace ?? podNamespace(env),
+    namespace,
     leaderElection: bool('leader-elect', values['leader-elect'] ?? env.CRA_GATE_LEADER_ELECT, true),
     leaseName: values['lease-name'] ?? env.CRA_GATE_LEASE_NAME ?? 'cra-gate-operator',
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}_${process.pid}`,
@@ -102,5 +109,6 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     leaseDurationMs: int('CRA_GATE_LEASE_DURATION_MS', env.CRA_GATE_LEASE_DURATION_MS, 15_000, 1000, 600_000),
     renewDeadlineMs: int('CRA_GATE_RENEW_DEADLINE_MS', env.CRA_GATE_RENEW_DEADLINE_MS, 10_000, 500, 600_000),
     retryPeriodMs: int('CRA_GATE_RETRY_PERIOD_MS', env.CRA_GATE_RETRY_PERIOD_MS, 2_000, 100, 60_000),
+    ...parseWebhookConfig(values, env, namespace),
   };
 }

@@ -11,6 +11,8 @@ import { startServer } from './server.ts';
 import { EventRecorder } from './kube/events.ts';
 import { LeaderElector } from './kube/leader.ts';
 import { ReleaseController } from './controller/controller.ts';
+import { loadDecisionKeys, type DecisionKeys } from './attestation/keys.ts';
+import { startWebhook, type WebhookServer } from './webhook/server.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -34,6 +36,11 @@ async function main(): Promise<void> {
   log.info({ port: server.port }, 'health and metrics endpoint listening');
 
   const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity });
+  // Issue 9: the decision signing key (Secret in the operator namespace), for the leader and the webhook.
+  let decisionKeys: DecisionKeys | undefined;
+  if (config.signing.enabled || config.webhook.enabled) {
+    decisionKeys = await loadDecisionKeys(kubeConfig, config.namespace, config.signing.keySecret, log);
+  }
   const controller = new ReleaseController({
     kubeConfig,
     log,
@@ -41,10 +48,11 @@ async function main(): Promise<void> {
     events,
     defaultPolicy: config.defaultPolicy,
     concurrency: config.concurrency,
+    ...(config.signing.enabled ? { signingKey: () => decisionKeys?.signing } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });
 
-  const leadership: { elector?: LeaderElector } = {};
+  const leadership: { elector?: LeaderElector; webhook?: WebhookServer } = {};
   let shuttingDown = false;
   const shutdown = async (signal: string, code: number): Promise<void> => {
     if (shuttingDown) return;
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
     server.setReady(false);
     await controller.stop(10_000);
     if (leadership.elector) await leadership.elector.stop({ release: true });
+    await leadership.webhook?.close();
     await server.close();
     log.info('stopped');
     await flushLogger(log);
@@ -64,6 +73,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
 
   await controller.startInformers();
+  if (config.webhook.enabled) {
+    leadership.webhook = await startWebhook({
+      kubeConfig,
+      log,
+      registry: metrics.registry,
+      releases: controller.releases,
+      policies: controller.policies,
+      defaultPolicy: config.defaultPolicy,
+      namespace: config.namespace,
+      config: config.webhook,
+      keys: () => decisionKeys?.verifying ?? [],
+      events,
+    });
+  }
   server.setReady(true);
   log.info({ releases: controller.releases.size, policies: controller.policies.size }, 'caches synced');
 

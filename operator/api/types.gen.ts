@@ -336,7 +336,7 @@ export interface AppliedWaiver {
    */
   approvedBy: string;
   /**
-   * Last day (YYYY-MM-DD, UTC) the waiver applies.
+   * When the waiver stops applying (a date, to the end of that day UTC, or a date-time).
    */
   expires: string;
   /**
@@ -854,7 +854,7 @@ export interface Waiver {
    */
   approvedBy: string;
   /**
-   * Date (YYYY-MM-DD, end of day UTC) after which the waiver no longer applies. Keep it short.
+   * When the waiver stops applying: a date (YYYY-MM-DD, valid to the end of that day UTC) or an RFC 3339 UTC date-time (YYYY-MM-DDThh:mm:ssZ). The releases it covers are re-evaluated at that moment. Keep it short.
    */
   expires: string;
 }

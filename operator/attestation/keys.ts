@@ -72,3 +72,24 @@ function wrap(err: unknown, what: string): Error {
   const code = err instanceof ApiException ? `HTTP ${err.code}` : (err as Error).message;
   return craError('ApiServerError', `${what}: ${code}`, { cause: err });
 }
+
+/** `loadOrCreateDecisionKeys` with a few bounded retries (about 15 s); undefined (logged) when it keeps failing. */
+export async function loadDecisionKeys(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+  attempts = 5,
+): Promise<DecisionKeys | undefined> {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const keys = await loadOrCreateDecisionKeys(kubeConfig, namespace, name);
+      log.info({ secret: `${namespace}/${name}`, keyid: keys.signing.keyid }, 'decision signing key loaded');
+      return keys;
+    } catch (err) {
+      log.error({ err: (err as Error).message, attempt: i + 1 }, 'decision signing key unavailable');
+      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, 1000 * 2 ** i));
+    }
+  }
+  return undefined;
+}

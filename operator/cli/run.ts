@@ -2,6 +2,7 @@
  * The `cra-gate` command line: `evaluate`, `explain`, `checks`, and `sbom check` (operator/cli/sbom.ts, loaded
  * lazily). `run(argv, io)` returns the exit code; it never calls process.exit, so tests run it in-process too.
  */
+import { runSbomCheck } from './sbom.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
@@ -127,17 +128,9 @@ function runExplain(args: readonly string[], io: CliIO): number {
 }
 
 async function runSbom(args: readonly string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'check') throw new InputError('usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]');
-  let mod: { runSbomCheck?: (argv: string[], io: CliIO) => Promise<number> };
-  try {
-    mod = (await import(new URL('./sbom.ts', import.meta.url).href)) as typeof mod;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new InputError('sbom check is not available in this build');
-    throw err;
-  }
-  if (typeof mod.runSbomCheck !== 'function') throw new InputError('sbom check is not available in this build');
-  return mod.runSbomCheck([...rest], io);
+  if (args[0] !== 'check') throw new InputError('usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]');
+  // runSbomCheck parses `check <file> [flags]` itself.
+  return runSbomCheck([...args], io);
 }
 
 function render(format: Format, outcomes: readonly ReleaseOutcome[], exitCode: number, now: Date, colour: boolean): string {

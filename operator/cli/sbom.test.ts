@@ -71,11 +71,21 @@ test('real generator output (cyclonedx-npm on this project) is valid CycloneDX 1
   assert.ok(doc.findings.some((f) => f.reason === 'MissingExecutableProperty'));
 });
 
-test('the cra-gate bin dispatches `sbom check` (child process)', { skip: !/runSbomCheck/.test(readFileSync(join(root, 'operator', 'cli', 'main.ts'), 'utf8')) && 'main.ts does not dispatch to runSbomCheck yet' }, async () => {
+test('the cra-gate bin dispatches `sbom check` (child process)', async () => {
   const node = join(root, 'node_modules', '.bin', 'node');
   const main = join(root, 'operator', 'cli', 'main.ts');
   const exec = promisify(execFile);
   const ok = await exec(node, [main, 'sbom', 'check', join(handmade, 'compliant.cdx.json'), '--output', 'json'], { timeout: 60_000 });
   assert.equal((JSON.parse(ok.stdout) as { compliant: boolean }).compliant, true);
   await assert.rejects(exec(node, [main, 'sbom', 'check', join(handmade, 'truncated.cdx.json')], { timeout: 60_000 }), (e: { code?: number }) => e.code === 2);
+});
+
+test('published CycloneDX examples: valid 1.4, too old for TR v2.1.0; a VEX document is flagged as vulnerability data', async () => {
+  const pub = join(root, 'test', 'fixtures', 'sbom', 'published');
+  const laravel = JSON.parse((await run(['check', join(pub, 'laravel-7.12.0.cdx-1.4.json'), '--output', 'json'])).out) as { schema: { valid: boolean }; checks: { id: string; result: string; reason: string }[] };
+  assert.equal(laravel.schema.valid, true);
+  assert.equal(laravel.checks.find((c) => c.id === 'sbom.format-valid')?.reason, 'SbomFormatTooOld');
+  assert.equal(laravel.checks.find((c) => c.id === 'sbom.licence-ids')?.result, 'Pass');
+  const vex = JSON.parse((await run(['check', join(pub, 'cisa-vex-case-4.cdx.json'), '--output', 'json'])).out) as { checks: { id: string; reason: string }[] };
+  assert.equal(vex.checks.find((c) => c.id === 'sbom.no-vuln-data')?.reason, 'VulnerabilityDataInSbom');
 });

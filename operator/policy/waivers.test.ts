@@ -11,6 +11,8 @@ describe('waivers', () => {
   it('expire at the end of the day (UTC); malformed dates never apply', () => {
     assert.equal(waiverEnd('2026-06-30')?.toISOString(), '2026-07-01T00:00:00.000Z');
     assert.equal(waiverEnd('2027-02-30'), undefined);
+    assert.equal(waiverEnd('2026-06-01T10:30:00Z')?.toISOString(), '2026-06-01T10:30:00.000Z');
+    assert.equal(waiverEnd('2026-06-01T10:30:00+02:00'), undefined);
     assert.equal(activeWaivers([base], base.check, {}, new Date('2026-06-30T23:59:59Z')).length, 1);
     assert.equal(activeWaivers([base], base.check, {}, new Date('2026-07-01T00:00:00Z')).length, 0);
     assert.equal(activeWaivers([{ ...base, ticket: ' ' }], base.check, {}, now).length, 0);

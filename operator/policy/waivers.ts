@@ -42,8 +42,13 @@ export interface AppliedWaiver {
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** The instant a waiver stops applying (the start of the day after `expires`, UTC); undefined if malformed. */
+/** The instant a waiver stops applying: a date-time as given, or the start of the day after a date (UTC); undefined if malformed. */
 export function waiverEnd(expires: string): Date | undefined {
+  if (expires.includes('T')) {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(expires)) return undefined;
+    const t = Date.parse(expires);
+    return Number.isNaN(t) ? undefined : new Date(t);
+  }
   const m = DAY_RE.exec(expires);
   if (!m) return undefined;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1));

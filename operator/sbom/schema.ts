@@ -73,7 +73,37 @@ function newAjv(): Ajv {
     ajv.addFormat('idn-email', /^[^\s@]+@[^\s@]+$/u);
   }
   ajv.addFormat('iri-reference', true);
+  // CycloneDX puts `uniqueItems: true` on components, dependencies, hashes, …: ajv checks it by pairwise deep
+  // comparison, O(n²) (minutes for 50k components). Same semantics in O(n): canonical JSON (sorted keys) in a Set.
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword({
+    keyword: 'uniqueItems',
+    type: 'array',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (unique: boolean, data: unknown[]) => !unique || allUnique(data),
+  });
   return ajv;
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. */
+export function allUnique(items: readonly unknown[]): boolean {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const k = canonical(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+  }
+  return true;
 }
 
 const validators = new Map<string, ValidateFunction>();

@@ -223,9 +223,9 @@ export function verifyDsseEnvelope(envelopeJson: unknown, policy: TrustPolicy, w
 /** The payload of a DSSE envelope or of a bundle's DSSE content. */
 export function dssePayload(bundleOrEnvelope: Bundle | { payload?: unknown; payloadType?: unknown }): { payloadType: string; payload: Buffer } | undefined {
   if ('content' in bundleOrEnvelope) {
-    const c = (bundleOrEnvelope as Bundle).content;
+    const c = (bundleOrEnvelope).content;
     return c.$case === 'dsseEnvelope' ? { payloadType: c.dsseEnvelope.payloadType, payload: Buffer.from(c.dsseEnvelope.payload) } : undefined;
   }
-  const e = bundleOrEnvelope as { payload?: unknown; payloadType?: unknown };
+  const e = bundleOrEnvelope;
   return typeof e.payload === 'string' && typeof e.payloadType === 'string' ? { payloadType: e.payloadType, payload: Buffer.from(e.payload, 'base64') } : undefined;
 }

@@ -30,10 +30,19 @@ export function readZip(data: Uint8Array, onEntry: (name: string, bytes: Buffer)
     }
   }
   if (eocd < 0) throw new FeedFormatError('ZIP archive has no end-of-central-directory record (truncated?)');
-  const count = buf.readUInt16LE(eocd + 10);
-  const cdSize = buf.readUInt32LE(eocd + 12);
-  const cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new FeedFormatError('ZIP64 archives are not supported');
+  let count = buf.readUInt16LE(eocd + 10);
+  let cdSize = buf.readUInt32LE(eocd + 12);
+  let cdOffset = buf.readUInt32LE(eocd + 16);
+  if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) {
+    // ZIP64 (bundles with more than 65,535 records): the locator precedes the classic EOCD.
+    const loc = eocd - 20;
+    if (loc < 0 || buf.readUInt32LE(loc) !== 0x07064b50) throw new FeedFormatError('ZIP64 end-of-central-directory locator missing');
+    const rec = Number(buf.readBigUInt64LE(loc + 8));
+    if (rec + 56 > buf.length || buf.readUInt32LE(rec) !== 0x06064b50) throw new FeedFormatError('ZIP64 end-of-central-directory record is corrupt');
+    count = Number(buf.readBigUInt64LE(rec + 32));
+    cdSize = Number(buf.readBigUInt64LE(rec + 40));
+    cdOffset = Number(buf.readBigUInt64LE(rec + 48));
+  }
   if (cdOffset + cdSize > buf.length) throw new FeedFormatError('ZIP central directory lies outside the archive (truncated?)');
   if (count > limits.maxEntries) throw new FeedFormatError(`ZIP archive has ${count} entries (limit ${limits.maxEntries})`);
   let p = cdOffset;
@@ -48,8 +57,24 @@ export function readZip(data: Uint8Array, onEntry: (name: string, bytes: Buffer)
     const nameLen = buf.readUInt16LE(p + 28);
     const extraLen = buf.readUInt16LE(p + 30);
     const commentLen = buf.readUInt16LE(p + 32);
-    const local = buf.readUInt32LE(p + 42);
+    let local = buf.readUInt32LE(p + 42);
     const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    if (local === 0xffffffff) {
+      // ZIP64 extended information: the 64-bit values present are those whose 32-bit fields are all ones.
+      let e = p + 46 + nameLen;
+      const end = e + extraLen;
+      while (e + 4 <= end) {
+        const id = buf.readUInt16LE(e);
+        const len = buf.readUInt16LE(e + 2);
+        if (id === 0x0001) {
+          let q = e + 4;
+          if (buf.readUInt32LE(p + 24) === 0xffffffff) q += 8;
+          if (buf.readUInt32LE(p + 20) === 0xffffffff) q += 8;
+          local = Number(buf.readBigUInt64LE(q));
+        }
+        e += 4 + len;
+      }
+    }
     p += 46 + nameLen + extraLen + commentLen;
     if (name.endsWith('/')) continue;
     if (flags & 1) throw new FeedFormatError(`ZIP entry ${name} is encrypted`);
@@ -108,11 +133,26 @@ export function writeZip(entries: readonly { name: string; bytes: Buffer }[], de
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  const many = entries.length >= 0xffff;
+  end.writeUInt16LE(many ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(many ? 0xffff : entries.length, 10);
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  if (!many) return Buffer.concat([...locals, cd, end]);
+  const z64 = Buffer.alloc(56);
+  z64.writeUInt32LE(0x06064b50, 0);
+  z64.writeBigUInt64LE(44n, 4);
+  z64.writeUInt16LE(45, 12);
+  z64.writeUInt16LE(45, 14);
+  z64.writeBigUInt64LE(BigInt(entries.length), 24);
+  z64.writeBigUInt64LE(BigInt(entries.length), 32);
+  z64.writeBigUInt64LE(BigInt(cd.length), 40);
+  z64.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + cd.length), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([...locals, cd, z64, locator, end]);
 }
 
 let table: Int32Array | undefined;

@@ -15,6 +15,7 @@
  *   e.g. a `helm upgrade` that reset it.
  */
 import { webcrypto, randomBytes } from 'node:crypto';
+import './reflect-metadata.ts';
 import * as x509 from '@peculiar/x509';
 import {
   AdmissionregistrationV1Api,
@@ -27,12 +28,11 @@ import {
   type V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Informer, type ListPage } from '../kube/informer.ts';
+import { Informer } from '../kube/informer.ts';
 
 x509.cryptoProvider.set(webcrypto as never);
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -84,7 +84,7 @@ function serial(): string {
 }
 
 export async function createCa(validityMs: number, now = new Date()): Promise<{ certPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=cra-gate-webhook-ca-${now.getTime()}`,
@@ -108,7 +108,7 @@ export async function issueServingCert(
   validityMs: number,
   now = new Date(),
 ): Promise<ServingCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
   const notAfter = new Date(Math.min(now.getTime() + validityMs, ca.cert.notAfter.getTime()));
   const sn = serial();
   const cert = await x509.X509CertificateGenerator.create({
@@ -166,7 +166,7 @@ export class CertificateBootstrap {
         resource: 'validatingwebhookconfigurations',
         watchPath: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
         list: async ({ limit, continueToken }) =>
-          (await this.admission.listValidatingWebhookConfiguration({ limit, ...(continueToken ? { _continue: continueToken } : {}) })) as ListPage<V1ValidatingWebhookConfiguration>,
+          (await this.admission.listValidatingWebhookConfiguration({ limit, ...(continueToken ? { _continue: continueToken } : {}) })),
       });
       this.informer.on((event, obj) => {
         if (event === 'delete' || obj.metadata?.name !== name || !this.ca) return;
@@ -205,9 +205,18 @@ export class CertificateBootstrap {
     try {
       const before = this.ca?.certPem;
       this.ca = await this.loadCa();
-      if (this.ca.certPem !== before) await this.ensureBundle();
+      const caChanged = this.ca.certPem !== before;
+      if (caChanged) await this.ensureBundle();
       const now = Date.now();
       const leafRenewAt = this.leaf ? this.leafIssuedAt + (this.leaf.notAfter.getTime() - this.leafIssuedAt) * (2 / 3) : 0;
+      // Right after a CA change the API server may not have seen the new caBundle yet: keep serving the
+      // current certificate (its CA stays in the bundle) for a few seconds when it is still valid.
+      const graceMs = 5000;
+      const deferForBundle = caChanged && !!this.leaf && this.leaf.notAfter.getTime() - now > 2 * graceMs;
+      if (deferForBundle) {
+        this.schedule(graceMs);
+        return;
+      }
       if (!this.leaf || now >= leafRenewAt) {
         this.leaf = await issueServingCert(this.ca, this.opts.dnsNames, this.opts.ipAddresses, this.opts.certValidityMs);
         this.leafIssuedAt = now;

@@ -33,7 +33,7 @@ export function isWorkloadKind(kind: string | undefined): kind is WorkloadKind {
 export function podSpecOf(kind: WorkloadKind, obj: Obj): PodSpecLike | undefined {
   const spec =
     kind === 'Pod' ? at(obj, 'spec') : kind === 'CronJob' ? at(obj, 'spec', 'jobTemplate', 'spec', 'template', 'spec') : at(obj, 'spec', 'template', 'spec');
-  return spec && typeof spec === 'object' ? (spec as PodSpecLike) : undefined;
+  return spec && typeof spec === 'object' ? (spec) : undefined;
 }
 
 export interface ContainerImage {

@@ -33,7 +33,7 @@ export class Cosign {
   readonly signingConfig: string;
 
   constructor(opts: CosignOptions) {
-    this.bin = join(ensureRegistryTools(), 'cosign');
+    this.bin = join(ensureRegistryTools(['cosign']), 'cosign');
     this.workDir = opts.workDir;
     this.registry = opts.registry;
     this.timeoutMs = opts.timeoutMs ?? 60_000;

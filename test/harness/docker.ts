@@ -4,8 +4,8 @@
  * ensureDocker(): uses a daemon that already answers (DOCKER_HOST, else /var/run/docker.sock); otherwise starts
  * Debian's dockerd (`bash test/tools/install-system.sh` installs it) with its own data-root under
  * .cache/docker, `--storage-driver=vfs --iptables=false --bridge=none` (no image can be pulled here, containers
- * use host networking), and stops it in teardown. DOCKER_HOST and TESTCONTAINERS_RYUK_DISABLED=true are set
- * for testcontainers.
+ * use host networking), and stops it in teardown. DOCKER_HOST, TESTCONTAINERS_RYUK_DISABLED=true and
+ * TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 are set for testcontainers.
  *
  * buildNodeBase(): no registry is reachable, so the official node:24 image cannot be pulled. The base is made
  * locally: a root filesystem holding the Node 24 binary from the lock file's `node` package and the shared
@@ -152,9 +152,11 @@ function tail(file: string): string {
 }
 
 function makeDocker(host: string, started: boolean, proc: ChildProcess | undefined): Docker {
-  const env = { ...process.env, DOCKER_HOST: host, TESTCONTAINERS_RYUK_DISABLED: 'true' };
-  process.env.DOCKER_HOST = host;
-  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  // Containers use host networking and there is no bridge network: testcontainers must not look for the
+  // bridge's gateway to find the host.
+  const overrides = { DOCKER_HOST: host, TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' };
+  const env = { ...process.env, ...overrides };
+  Object.assign(process.env, overrides);
   return {
     host,
     env,

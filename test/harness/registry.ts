@@ -22,11 +22,10 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = process.env.CRA_GATE_TOOLS_BIN ?? join(process.env.CRA_GATE_TOOLS_CACHE ?? join(ROOT, '.cache/tools'), 'bin');
 
-/** Builds registry + cosign when missing (cached; a no-op when built). */
-export function ensureRegistryTools(): string {
-  if (!existsSync(join(BIN, 'registry')) || !existsSync(join(BIN, 'cosign'))) {
-    execFileSync('bash', [join(ROOT, 'test/tools/registry-tools.sh'), 'all'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+/** Builds the named tools (registry, cosign) when missing (cached; a no-op when built). */
+export function ensureRegistryTools(tools: readonly ('registry' | 'cosign')[] = ['registry', 'cosign']): string {
+  const missing = tools.filter((t) => !existsSync(join(BIN, t)));
+  if (missing.length > 0) execFileSync('bash', [join(ROOT, 'test/tools/registry-tools.sh'), ...missing], { stdio: ['ignore', 'ignore', 'inherit'] });
   return BIN;
 }
 
@@ -124,7 +123,7 @@ function startTokenService(pki: Pki, signer: { keyPem: string; certDer: Buffer }
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
-  const bin = ensureRegistryTools();
+  const bin = ensureRegistryTools(['registry']);
   const dir = mkdtempSync(join(tmpdir(), 'cra-gate-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -176,7 +175,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
         await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
-      if (tokenServer) await new Promise((r) => tokenServer!.close(r));
+      if (tokenServer) await new Promise((r) => tokenServer.close(r));
       rmSync(dir, { recursive: true, force: true });
     },
   };

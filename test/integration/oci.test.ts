@@ -7,7 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,8 +23,9 @@ import type { RegistryClientOptions } from '../../operator/evidence/oci/client.t
 import { makeSignatureCollector } from '../../operator/evidence/signatures.ts';
 import { Cosign } from '../harness/cosign.ts';
 import type { KeyPair } from '../harness/cosign.ts';
-import { freePort, Pusher, startFaultProxy, startRegistry } from '../harness/registry.ts';
-import type { FaultProxy, TestRegistry } from '../harness/registry.ts';
+import { freePort, makePki, Pusher, startFaultProxy, startRegistry } from '../harness/registry.ts';
+import type { FaultProxy, Pki, TestRegistry } from '../harness/registry.ts';
+import { createAuthority, keylessBundle } from '../fixtures/oci/keyless.ts';
 import { cyclonedxFor, spdxFor } from '../fixtures/oci/sbom.ts';
 
 const NOW = new Date('2028-02-01T00:00:00Z');
@@ -328,5 +332,99 @@ describe('negative matrix: never Approved', () => {
     assert.equal(sig.result, 'Error');
     assert.equal(sig.reason, 'NoTrustedSigners');
     notApproved(ev);
+  });
+});
+
+describe('keyless: Sigstore bundles beside url artifacts, against a trusted root the suite controls', () => {
+  const id = { subject: 'https://github.com/acme/router/.github/workflows/release.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' };
+  let server: Server;
+  let base: string;
+  let ca: ReturnType<typeof createAuthority>;
+  const files = new Map<string, Buffer>();
+  let pki: Pki;
+
+  before(async () => {
+    pki = makePki(join(work, 'files-pki'));
+    ca = createAuthority(join(work, 'fulcio'));
+    server = createHttpsServer({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }, (req, res) => {
+      const body = files.get(req.url ?? '');
+      if (!body) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const a = server.address();
+    base = `https://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  after(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  function keylessPolicy(keyless: { issuer: string; subject?: string; subjectRegExp?: string }[]): ReleasePolicy {
+    return policy({ signing: { keyless, trustedRoot: { configMapRef: { namespace: 'cra-gate', name: 'sigstore-root', key: 'trusted_root.json' } } } });
+  }
+
+  async function judgeFile(path: string, pol: ReleasePolicy, trustedRoot = ca.trustedRoot) {
+    const data = files.get(path)!;
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const rel = release({});
+    rel.spec.artifacts = [{ name: 'firmware', url: `${base}${path}`, digest }];
+    const collector = makeSignatureCollector({ registry: registryOptions(), fetchOptions: { allowHosts: ['127.0.0.1'], ca: pki.caPem } });
+    const src: EvidenceSources = {
+      readConfigMap: (ns, name) => Promise.resolve(ns === 'cra-gate' && name === 'sigstore-root' ? { 'trusted_root.json': trustedRoot } : undefined),
+      readSecret: () => Promise.resolve(undefined),
+    };
+    const evidence = await collectEvidence({ release: rel, policy: pol, sources: src, now: NOW }, [collector]);
+    const ev = evaluate({ release: rel, policy: pol, policyName: 'oci', now: NOW, evidence });
+    return { ev, sig: ev.checks.find((c) => c.id === 'signature.valid')! };
+  }
+
+  function publish(name: string, signer: typeof id, authority = ca, signed?: Buffer): string {
+    const data = Buffer.from(`firmware ${name} ${Math.random()}`);
+    files.set(`/${name}.bin`, data);
+    files.set(`/${name}.bin.sigstore.json`, Buffer.from(JSON.stringify(keylessBundle(authority, signer, signed ?? data))));
+    return `/${name}.bin`;
+  }
+
+  it('identity and issuer as the policy says ⇒ pass (certificate chain, tlog inclusion proof + SET, signature)', async () => {
+    const { sig } = await judgeFile(publish('ok', id), keylessPolicy([{ issuer: id.issuer, subjectRegExp: '^https://github\\.com/acme/' }]));
+    assert.equal(sig.result, 'Pass', sig.message);
+    assert.match(sig.message, /github\.com\/acme\/router/);
+  });
+
+  it('identity mismatch ⇒ UntrustedSigner naming the identity seen', async () => {
+    const { ev, sig } = await judgeFile(publish('wrong-subject', { ...id, subject: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/main' }), keylessPolicy([{ issuer: id.issuer, subjectRegExp: '^https://github\\.com/acme/' }]));
+    assert.equal(sig.result, 'Fail');
+    assert.equal(sig.reason, 'UntrustedSigner');
+    assert.match(sig.message, /evil\/fork/);
+    assert.notEqual(ev.decision, 'Approved');
+  });
+
+  it('issuer mismatch ⇒ UntrustedSigner', async () => {
+    const { ev, sig } = await judgeFile(publish('wrong-issuer', { ...id, issuer: 'https://accounts.example' }), keylessPolicy([{ issuer: id.issuer, subject: id.subject }]));
+    assert.equal(sig.result, 'Fail');
+    assert.equal(sig.reason, 'UntrustedSigner');
+    assert.match(sig.message, /accounts\.example/);
+    assert.notEqual(ev.decision, 'Approved');
+  });
+
+  it('a certificate from another CA, or a bundle over other bytes ⇒ SignatureInvalid', async () => {
+    const rogue = createAuthority(join(work, 'rogue'), 'rogue');
+    const pol = keylessPolicy([{ issuer: id.issuer, subject: id.subject }]);
+    const a = await judgeFile(publish('rogue', id, rogue), pol);
+    assert.equal(a.sig.reason, 'SignatureInvalid', a.sig.message);
+    const b = await judgeFile(publish('other-bytes', id, ca, Buffer.from('not this file')), pol);
+    assert.equal(b.sig.result, 'Fail');
+    assert.equal(b.sig.reason, 'SignatureInvalid', b.sig.message);
+  });
+
+  it('no bundle beside the file ⇒ SignatureMissing; a broken trusted root ⇒ SigningConfigInvalid', async () => {
+    files.set('/bare.bin', Buffer.from('bare'));
+    const pol = keylessPolicy([{ issuer: id.issuer, subject: id.subject }]);
+    const a = await judgeFile('/bare.bin', pol);
+    assert.equal(a.sig.reason, 'SignatureMissing', a.sig.message);
+    const b = await judgeFile(publish('root', id), pol, '{"mediaType":"application/json"}');
+    assert.equal(b.sig.result, 'Error');
+    assert.equal(b.sig.reason, 'SigningConfigInvalid');
   });
 });

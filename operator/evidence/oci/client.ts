@@ -183,7 +183,7 @@ export class RegistryClient {
           method,
           signal,
           headers: { 'user-agent': 'cra-gate', ...headers },
-          lookup: guardedLookup(url, this.options.allowHosts ?? []) as never,
+          lookup: guardedLookup(url, this.options.allowHosts ?? []),
           agent: isHttps ? this.#httpsAgent : this.#httpAgent,
         },
         (res: IncomingMessage) => {
@@ -399,12 +399,12 @@ export class RegistryClient {
       index = parseJson(res.body, `referrers of ${repository}@${digest.slice(0, 19)}`) as Manifest;
     } else if (res.status === 404 || res.status === 200 || res.status === 400 || res.status === 405) {
       // Registry without the referrers API: the tag schema (an index tagged sha256-<hex>).
-      index = (await this.manifest({ registry, repository, tag: digestTag(digest) } as ImageReference))?.manifest;
+      index = (await this.manifest({ registry, repository, tag: digestTag(digest) }))?.manifest;
     } else {
       throw craError('RegistryUnavailable', `${registry}: HTTP ${res.status} for referrers of ${repository}@${digest.slice(0, 19)}`);
     }
-    const list = Array.isArray(index?.manifests) ? index.manifests : [];
-    return list.filter((d) => isDescriptor(d) && (!artifactType || d.artifactType === artifactType));
+    const list: readonly unknown[] = Array.isArray(index?.manifests) ? index.manifests : [];
+    return list.filter((d): d is Descriptor => isDescriptor(d) && (!artifactType || d.artifactType === artifactType));
   }
 }
 

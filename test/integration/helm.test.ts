@@ -1,0 +1,311 @@
+/**
+ * The Helm chart against real components: helm (built from the Go module proxy by test/tools/go-tools.sh)
+ * lints it strictly and renders it with several value sets, each applied with a server-side dry-run to a real
+ * kube-apiserver; values.schema.json rejects bad values with clear messages; `helm install` puts it into the
+ * test cluster; and its RBAC is true: the operator runs a scenario as the chart's ServiceAccount (a token from
+ * the TokenRequest API) and `kubectl auth can-i` shows what that account must not do.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { baselinePolicy, compliantRelease, repoRoot, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
+import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
+import { toolsBin } from '../harness/controlplane.ts';
+import { waitFor } from '../harness/wait.ts';
+
+const CHART = path.join(repoRoot, 'charts', 'cra-gate');
+const KUBE_VERSION = '1.36.3';
+
+function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { cwd: repoRoot, env: opts.env ?? process.env, timeout: 300_000, maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+async function helmBinary(): Promise<string> {
+  const bin = path.join(toolsBin(), 'helm');
+  if (!existsSync(bin)) {
+    const r = await exec('bash', [path.join(repoRoot, 'test', 'tools', 'go-tools.sh'), 'helm']);
+    assert.equal(r.code, 0, `building helm failed: ${r.stderr}`);
+  }
+  return bin;
+}
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: unknown;
+}
+
+/** Minimal structural CRDs for the prometheus-operator kinds the chart renders (only for server-side dry-run). */
+const MONITORING_CRDS = ['ServiceMonitor', 'PrometheusRule'].map((kind) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${kind.toLowerCase()}s.monitoring.coreos.com` },
+  spec: {
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
+    names: { kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(), listKind: `${kind}List` },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+}));
+
+describe('Helm chart', () => {
+  let helm: string;
+  let cluster: Cluster;
+  let env: NodeJS.ProcessEnv;
+  let tmp: string;
+  let op: OperatorProcess | undefined;
+
+  const template = async (sets: string[], namespace = 'cra-gate'): Promise<{ code: number; docs: K8sObject[]; stdout: string; stderr: string }> => {
+    const r = await exec(helm, ['template', 'cra-gate', CHART, '-n', namespace, '--kube-version', KUBE_VERSION, ...sets.flatMap((s) => ['--set', s])], { env });
+    const docs = r.code === 0 ? (yaml.loadAll(r.stdout).filter(Boolean) as K8sObject[]) : [];
+    return { ...r, docs };
+  };
+
+  before(async () => {
+    helm = await helmBinary();
+    cluster = await startCluster();
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'cra-gate-helm-'));
+    env = { ...process.env, KUBECONFIG: cluster.cp.kubeconfigPath, HELM_CACHE_HOME: path.join(tmp, 'cache'), HELM_CONFIG_HOME: path.join(tmp, 'config'), HELM_DATA_HOME: path.join(tmp, 'data') };
+    for (const crd of MONITORING_CRDS) await cluster.apply(crd);
+    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
+  });
+
+  after(async () => {
+    await op?.stop();
+    await cluster?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("the chart's crds/ is identical to the top-level crds/", () => {
+    const top = readdirSync(path.join(repoRoot, 'crds')).sort();
+    const chart = readdirSync(path.join(CHART, 'crds')).sort();
+    assert.deepEqual(chart, top, 'same files (copy crds/*.yaml to charts/cra-gate/crds/)');
+    for (const f of top) {
+      assert.ok(readFileSync(path.join(repoRoot, 'crds', f)).equals(readFileSync(path.join(CHART, 'crds', f))), `charts/cra-gate/crds/${f} differs from crds/${f}: copy it`);
+    }
+  });
+
+  it('helm lint --strict passes with several value sets', async () => {
+    for (const sets of [[], ['serviceMonitor.enabled=true,prometheusRule.enabled=true,networkPolicy.enabled=true,defaultReleasePolicy.enabled=true'], ['replicaCount=1,operator.leaderElection.enabled=false']]) {
+      const r = await exec(helm, ['lint', '--strict', CHART, '--kube-version', KUBE_VERSION, ...sets.flatMap((s) => ['--set', s])], { env });
+      assert.equal(r.code, 0, `helm lint --strict ${sets.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('values.schema.json rejects bad values with the field and the reason', async () => {
+    const cases: [string, RegExp][] = [
+      ['replicaCount=-1', /\/replicaCount.*minimum/],
+      ['image.pullPolicy=Sometimes', /\/image\/pullPolicy.*one of/],
+      ['image.digest=sha256:xyz', /\/image\/digest.*(pattern|match)/],
+      ['operator.concurrency=100', /\/operator\/concurrency.*maximum/],
+      ['operator.logLevel=verbose', /\/operator\/logLevel.*one of/],
+      ['operator.defaultPolicy=Not_A_Name', /\/operator\/defaultPolicy.*(pattern|match)/],
+      ['securityContext.allowPrivilegeEscalation=true', /\/securityContext\/allowPrivilegeEscalation.*false/],
+      ['podSecurityContext.runAsNonRoot=false', /\/podSecurityContext\/runAsNonRoot.*true/],
+      ['grafanaDashboard.labelValue=1', /\/grafanaDashboard\/labelValue.*string/],
+      ['serviceMonitor.interval=soon', /\/serviceMonitor\/interval.*(pattern|match)/],
+      ['terminationGracePeriodSeconds=5', /\/terminationGracePeriodSeconds.*minimum/],
+      ['replicas=3', /additional properties 'replicas' not allowed/],
+    ];
+    for (const [set, message] of cases) {
+      const r = await template([set]);
+      assert.notEqual(r.code, 0, `${set} must be rejected`);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/, set);
+      assert.match(r.stderr, message, `${set}: ${r.stderr}`);
+    }
+    const r = await template(['replicaCount=3,operator.leaderElection.enabled=false']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /replicaCount > 1 needs operator.leaderElection.enabled=true/);
+  });
+
+  it('renders with several value sets, each accepted by the real kube-apiserver (server-side dry-run)', async () => {
+    await cluster.kubectl(['create', 'namespace', 'monitoring']);
+    await cluster.kubectl(['label', 'namespace', 'cra-gate', 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+    const sets: { name: string; set: string[]; check: (docs: K8sObject[]) => void }[] = [
+      {
+        name: 'defaults',
+        set: [],
+        check: (docs) => {
+          const kinds = docs.map((d) => d.kind).sort();
+          for (const k of ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']) assert.ok(kinds.includes(k), k);
+          assert.ok(!kinds.includes('ServiceMonitor') && !kinds.includes('NetworkPolicy') && !kinds.includes('ReleasePolicy'));
+          const dep = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { securityContext: Record<string, unknown>; livenessProbe: unknown; readinessProbe: unknown; resources: unknown }[] } } } };
+          assert.equal(dep.spec.replicas, 2);
+          const c = dep.spec.template.spec.containers[0]!;
+          assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+          assert.ok(c.livenessProbe && c.readinessProbe && c.resources);
+          const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+          assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
+          const json = (cm as unknown as { data: Record<string, string> }).data['cra-gate.json']!;
+          assert.equal(json, readFileSync(path.join(CHART, 'dashboards', 'cra-gate.json'), 'utf8').trimEnd(), 'the ConfigMap carries the dashboard file');
+        },
+      },
+      {
+        name: 'everything on, kube-prometheus-stack labels, dashboard elsewhere',
+        set: [
+          'serviceMonitor.enabled=true,serviceMonitor.additionalLabels.release=kps,prometheusRule.enabled=true,prometheusRule.additionalLabels.release=kps',
+          'networkPolicy.enabled=true,defaultReleasePolicy.enabled=true',
+          'grafanaDashboard.namespace=monitoring,grafanaDashboard.label=my_dashboards,grafanaDashboard.labelValue=yes,grafanaDashboard.folder=Compliance',
+          'image.digest=sha256:' + 'a'.repeat(64),
+        ],
+        check: (docs) => {
+          const sm = docs.find((d) => d.kind === 'ServiceMonitor')!;
+          assert.equal(sm.metadata.labels?.release, 'kps');
+          const pr = docs.find((d) => d.kind === 'PrometheusRule')!;
+          assert.equal(pr.metadata.labels?.release, 'kps');
+          const rules = yaml.load(readFileSync(path.join(CHART, 'files', 'cra-gate.rules.yaml'), 'utf8'));
+          assert.deepEqual((pr as unknown as { spec: unknown }).spec, rules, 'the PrometheusRule carries the plain rule file');
+          const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+          assert.equal(cm.metadata.namespace, 'monitoring');
+          assert.equal(cm.metadata.labels?.my_dashboards, 'yes');
+          assert.equal(cm.metadata.annotations?.grafana_folder, 'Compliance');
+          assert.ok(docs.some((d) => d.kind === 'NetworkPolicy'));
+          assert.ok(docs.some((d) => d.kind === 'ReleasePolicy' && d.metadata.name === 'cra-baseline'));
+          const dep = JSON.stringify(docs.find((d) => d.kind === 'Deployment'));
+          assert.match(dep, /ghcr\.io\/cra-gate\/cra-gate@sha256:a{64}/);
+        },
+      },
+      {
+        name: 'one replica without leader election: no PDB, no Lease role',
+        set: ['replicaCount=1,operator.leaderElection.enabled=false'],
+        check: (docs) => {
+          assert.ok(!docs.some((d) => d.kind === 'PodDisruptionBudget'));
+          assert.ok(!docs.some((d) => d.kind === 'Role' && d.metadata.name.endsWith('leader-election')));
+        },
+      },
+      {
+        name: 'one namespace watched: release access through a Role there',
+        set: ['operator.watchNamespace=monitoring'],
+        check: (docs) => {
+          const cr = docs.find((d) => d.kind === 'ClusterRole') as unknown as { rules: { resources: string[] }[] };
+          assert.ok(!cr.rules.some((r) => r.resources.includes('productreleases') || r.resources.includes('configmaps')));
+          assert.ok(docs.some((d) => d.kind === 'Role' && d.metadata.namespace === 'monitoring'));
+        },
+      },
+    ];
+    for (const s of sets) {
+      const r = await template(s.set);
+      assert.equal(r.code, 0, `${s.name}: ${r.stderr}`);
+      s.check(r.docs);
+      const manifest = r.stdout;
+      const applied = await cluster.cp.kubectl(['apply', '--dry-run=server', '--server-side', '--field-manager=helm-test', '-f', '-'], { input: manifest });
+      assert.equal(applied.code, 0, `${s.name}: ${applied.stderr}`);
+      assert.doesNotMatch(applied.stderr, /would violate PodSecurity/, `${s.name}: Pod Security "restricted"`);
+    }
+  });
+
+  it('helm install puts the chart into the cluster; helm upgrade and uninstall work (CRDs stay)', async () => {
+    const r = await exec(helm, ['install', 'cra-gate', CHART, '-n', 'cra-gate-system', '--create-namespace', '--set', 'image.tag=test', '--timeout', '60s'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /STATUS: deployed/);
+    assert.match(r.stdout, /kubectl apply --server-side -f crds\//, 'NOTES.txt explains CRD upgrades');
+    const objs = JSON.parse(await cluster.kubectl(['get', 'deployment,serviceaccount,service,poddisruptionbudget,configmap,role,rolebinding', '-n', 'cra-gate-system', '-l', 'app.kubernetes.io/instance=cra-gate', '-o', 'json'])) as { items: K8sObject[] };
+    const kinds = new Set(objs.items.map((o) => o.kind));
+    for (const k of ['Deployment', 'ServiceAccount', 'Service', 'PodDisruptionBudget', 'ConfigMap', 'Role', 'RoleBinding']) assert.ok(kinds.has(k), k);
+    const up = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'replicaCount=1', '--timeout', '60s'], { env });
+    assert.equal(up.code, 0, up.stderr);
+    const dep = JSON.parse(await cluster.kubectl(['get', 'deployment', '-n', 'cra-gate-system', 'cra-gate', '-o', 'json'])) as { spec: { replicas: number } };
+    assert.equal(dep.spec.replicas, 1);
+    assert.equal((await cluster.cp.kubectl(['get', 'pdb', '-n', 'cra-gate-system', 'cra-gate'])).code !== 0, true, 'no PDB with one replica');
+    const back = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'replicaCount=2', '--timeout', '60s'], { env });
+    assert.equal(back.code, 0, back.stderr);
+  });
+
+  it('RBAC is true: the operator works as the chart’s ServiceAccount, and that account cannot do what it must not', async () => {
+    const sa = 'system:serviceaccount:cra-gate-system:cra-gate';
+    const token = (await cluster.kubectl(['create', 'token', 'cra-gate', '-n', 'cra-gate-system', '--duration=1h'])).trim();
+    const kubeconfig = path.join(tmp, 'sa.kubeconfig');
+    await writeFile(
+      kubeconfig,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: cluster.cp.server, 'certificate-authority': cluster.cp.caFile } }],
+        users: [{ name: 'cra-gate', user: { token } }],
+        contexts: [{ name: 'cra-gate', context: { cluster: 'test', user: 'cra-gate', namespace: 'cra-gate-system' } }],
+        'current-context': 'cra-gate',
+      }),
+      { mode: 0o600 },
+    );
+    const who = await cluster.cp.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { kubeconfig });
+    assert.equal(who.stdout, sa);
+
+    await cluster.apply(baselinePolicy());
+    const ns = await cluster.namespace('rbac');
+    await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'evidence', namespace: ns }, data: { note: 'readable evidence' } });
+    op = startOperator({ kubeconfig, identity: 'cra-gate-sa-0', namespace: 'cra-gate-system' });
+    await op.port();
+    await cluster.apply(compliantRelease(ns, 'router-2-4-0'));
+    await cluster.apply(compliantRelease(ns, 'camera-1-0-0', { spec: { updates: { channel: 'https://vendor.example/fw.json', automatic: true, supportEnd: '2029-01' } } }));
+    assert.equal((await waitForDecision(cluster, ns, 'router-2-4-0', undefined, 90_000)).status?.decision, 'Approved');
+    assert.equal((await waitForDecision(cluster, ns, 'camera-1-0-0', undefined, 90_000)).status?.decision, 'Blocked');
+    const lease = JSON.parse(await cluster.kubectl(['get', 'lease', '-n', 'cra-gate-system', 'cra-gate-operator', '-o', 'json'])) as { spec: { holderIdentity: string } };
+    assert.equal(lease.spec.holderIdentity, 'cra-gate-sa-0', 'leader election works with the chart’s Role');
+    await waitFor('Events written by the ServiceAccount', async () => {
+      const ev = JSON.parse(await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])) as { items: { reason: string }[] };
+      return ev.items.some((e) => e.reason === 'Blocked') && ev.items.some((e) => e.reason === 'Approved') ? true : undefined;
+    });
+    const forbiddenLogs = op.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+    assert.deepEqual(forbiddenLogs, [], 'the operator never met a 403');
+
+    const can = async (args: string[]): Promise<boolean> => {
+      const r = await cluster.cp.kubectl(['auth', 'can-i', ...args, `--as=${sa}`]);
+      return r.stdout.trim() === 'yes';
+    };
+    const allowed = [
+      ['list', 'productreleases.cra-gate.dev', '-A'],
+      ['watch', 'releasepolicies.cra-gate.dev'],
+      ['patch', 'productreleases.cra-gate.dev', '--subresource=status', '-n', ns],
+      ['get', 'configmaps', '-n', ns],
+      ['get', 'secrets', '-n', ns],
+      ['create', 'events.events.k8s.io', '-n', ns],
+      ['update', 'leases.coordination.k8s.io/cra-gate-operator', '-n', 'cra-gate-system'],
+    ];
+    for (const a of allowed) assert.equal(await can(a), true, `may ${a.join(' ')}`);
+    const denied = [
+      ['create', 'secrets', '-A'],
+      ['update', 'secrets', '-n', 'cra-gate-system'],
+      ['list', 'secrets', '-A'],
+      ['watch', 'secrets', '-n', ns],
+      ['delete', 'secrets', '-n', ns],
+      ['delete', 'productreleases.cra-gate.dev', '-n', ns],
+      ['update', 'productreleases.cra-gate.dev', '-n', ns],
+      ['patch', 'productreleases.cra-gate.dev', '-n', ns],
+      ['create', 'productreleases.cra-gate.dev', '-n', ns],
+      ['delete', 'releasepolicies.cra-gate.dev'],
+      ['update', 'releasepolicies.cra-gate.dev'],
+      ['list', 'configmaps', '-A'],
+      ['update', 'configmaps', '-n', ns],
+      ['create', 'leases.coordination.k8s.io', '-n', ns],
+      ['update', 'leases.coordination.k8s.io/other-lease', '-n', 'cra-gate-system'],
+      ['delete', 'leases.coordination.k8s.io/cra-gate-operator', '-n', 'cra-gate-system'],
+      ['create', 'pods', '-n', 'cra-gate-system'],
+      ['create', 'clusterrolebindings'],
+      ['impersonate', 'serviceaccounts'],
+      ['delete', 'events.events.k8s.io', '-n', ns],
+      ['update', 'customresourcedefinitions.apiextensions.k8s.io'],
+    ];
+    for (const d of denied) assert.equal(await can(d), false, `must not ${d.join(' ')}`);
+    assert.equal(await op.stop(), 0);
+    op = undefined;
+  });
+
+  it('helm uninstall removes the release but keeps the CRDs', async () => {
+    const r = await exec(helm, ['uninstall', 'cra-gate', '-n', 'cra-gate-system', '--timeout', '60s'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await cluster.cp.kubectl(['get', 'deployment', '-n', 'cra-gate-system', 'cra-gate'])).code !== 0, true);
+    assert.equal((await cluster.cp.kubectl(['get', 'crd', 'productreleases.cra-gate.dev'])).code, 0);
+  });
+});

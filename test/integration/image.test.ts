@@ -1,0 +1,163 @@
+/**
+ * The real operator image: testcontainers builds it from the Dockerfile (on a locally made Node 24 base, no
+ * registry is reachable) and runs it against a real kube-apiserver through a scenario, as a non-root user
+ * with a read-only root filesystem, all capabilities dropped and host networking; SIGTERM stops it cleanly.
+ *
+ * Needs a Docker engine: test/harness/docker.ts uses a running one or starts Debian's dockerd (vfs storage).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { baselinePolicy, compliantRelease, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
+import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, type Docker, type TcGenericContainer, type TcStartedContainer } from '../harness/docker.ts';
+import { waitFor } from '../harness/wait.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the operator image', () => {
+  let docker: Docker;
+  let cluster: Cluster;
+  let image: string;
+  let container: TcStartedContainer | undefined;
+  let containerId = '';
+  let tmp: string;
+  let port: number;
+  const logs: string[] = [];
+
+  before(async () => {
+    docker = await ensureDocker();
+    const tc = await loadTestcontainers();
+    const base = await buildNodeBase(docker);
+    image = `cra-gate/operator:test-${await contextHash()}`;
+    if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
+      const t0 = Date.now();
+      process.stderr.write(`[image] building ${image} from the Dockerfile on ${base} (testcontainers)\n`);
+      await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
+      process.stderr.write(`[image] built in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    }
+    cluster = await startCluster();
+    await cluster.apply(baselinePolicy());
+    // The admin kubeconfig, readable by the image's uid 1000 (bind-mounted read-only).
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'cra-gate-image-'));
+    await chmod(tmp, 0o755);
+    const kubeconfig = path.join(tmp, 'kubeconfig');
+    await writeFile(kubeconfig, await readFile(cluster.cp.kubeconfigPath));
+    await chmod(kubeconfig, 0o644);
+    port = await freePort();
+
+    // testcontainers has no builder method for a read-only root filesystem: set it on the host config.
+    const Base = tc.GenericContainer as unknown as new (image: string) => TcGenericContainer & { hostConfig: Record<string, unknown> };
+    class ReadOnlyContainer extends Base {
+      constructor(img: string) {
+        super(img);
+        this.hostConfig.ReadonlyRootfs = true;
+      }
+    }
+    container = await new ReadOnlyContainer(image)
+      .withNetworkMode('host')
+      .withBindMounts([{ source: kubeconfig, target: '/etc/cra-gate/kubeconfig', mode: 'ro' }])
+      .withEnvironment({ KUBECONFIG: '/etc/cra-gate/kubeconfig', POD_NAMESPACE: 'cra-gate', POD_NAME: 'cra-gate-image-0', LOG_LEVEL: 'debug' })
+      .withCommand(['--metrics-bind', `127.0.0.1:${port}`])
+      .withDroppedCapabilities('ALL')
+      .withSecurityOpt('no-new-privileges')
+      .withWaitStrategy(tc.Wait.forLogMessage(/caches synced/))
+      .withStartupTimeout(180_000)
+      .start();
+    containerId = container.getId();
+    const stream = await container.logs();
+    stream.on('data', (d: Buffer | string) => logs.push(...String(d).split('\n').filter(Boolean)));
+  });
+
+  after(async () => {
+    if (containerId) await docker?.docker(['rm', '-f', containerId]);
+    await cluster?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await docker?.stop();
+  });
+
+  it('is built for a non-root user with an exec-form entrypoint and production dependencies only', async () => {
+    const [info] = JSON.parse((await docker.docker(['image', 'inspect', image])).stdout) as { Config: { User: string; Entrypoint: string[]; WorkingDir: string } }[];
+    assert.equal(info!.Config.User, '1000:1000');
+    assert.deepEqual(info!.Config.Entrypoint, ['node', 'operator/main.ts'], 'exec form: node is PID 1 and receives SIGTERM');
+    assert.equal(info!.Config.WorkingDir, '/app');
+    const r = await container!.exec([
+      'node',
+      '-e',
+      `const fs = require('node:fs');
+       console.log(JSON.stringify({ version: process.version, uid: process.getuid(), gid: process.getgid(), pid: process.pid === 1 ? 'exec' : 'other',
+         typescript: fs.existsSync('/app/node_modules/typescript'), eslint: fs.existsSync('/app/node_modules/eslint'),
+         prom: fs.existsSync('/app/node_modules/prom-client'), tests: fs.readdirSync('/app/operator').some((f) => f.endsWith('.test.ts')) }));`,
+    ]);
+    assert.equal(r.exitCode, 0, r.output);
+    const facts = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+    assert.match(String(facts.version), /^v24\./);
+    assert.equal(facts.uid, 1000);
+    assert.equal(facts.gid, 1000);
+    assert.equal(facts.typescript, false, 'dev dependencies are not in the image');
+    assert.equal(facts.eslint, false);
+    assert.equal(facts.prom, true);
+    assert.equal(facts.tests, false, 'test files are not in the image');
+    const ps = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' '))"]);
+    assert.match(ps.stdout, /^node operator\/main\.ts/, 'PID 1 is node itself');
+  });
+
+  it('runs with a read-only root filesystem and no capabilities', async () => {
+    for (const target of ['/app/x', '/tmp/x', '/x']) {
+      const r = await container!.exec(['node', '-e', `require('node:fs').writeFileSync(${JSON.stringify(target)}, 'x')`]);
+      assert.notEqual(r.exitCode, 0, `writing ${target} must fail`);
+      assert.match(r.output, /EROFS|EACCES/);
+    }
+    const status = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/status', 'utf8'))"]);
+    assert.match(status.stdout, /CapEff:\s+0+\n/);
+    assert.match(status.stdout, /NoNewPrivs:\s+1/);
+  });
+
+  it('approves and blocks releases against the real kube-apiserver and serves metrics', async () => {
+    const ns = await cluster.namespace('img');
+    await cluster.apply(compliantRelease(ns, 'router-2-4-0'));
+    await cluster.apply(
+      compliantRelease(ns, 'camera-1-0-0', {
+        spec: { updates: { channel: 'https://vendor.example/fw.json', automatic: true, supportEnd: '2029-01' } },
+      }),
+    );
+    const ok = await waitForDecision(cluster, ns, 'router-2-4-0', undefined, 120_000);
+    assert.equal(ok.status?.decision, 'Approved');
+    const blocked = await waitForDecision(cluster, ns, 'camera-1-0-0', undefined, 120_000);
+    assert.equal(blocked.status?.decision, 'Blocked');
+    assert.ok(blocked.status?.checks?.some((c) => c.id === 'update.support-period' && c.result === 'Fail'));
+    const lease = JSON.parse(await cluster.kubectl(['get', 'lease', '-n', 'cra-gate', 'cra-gate-operator', '-o', 'json'])) as { spec: { holderIdentity?: string } };
+    assert.equal(lease.spec.holderIdentity, 'cra-gate-image-0');
+    const text = await waitFor('metrics with both decisions', async () => {
+      const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /cra_gate_releases\{decision="Blocked"\} 1/.test(t) && /cra_gate_releases\{decision="Approved"\} 1/.test(t) ? t : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.match(text, /^cra_gate_leader 1$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+  });
+
+  it('stops on SIGTERM: drains, releases the Lease and exits 0', async () => {
+    const t0 = Date.now();
+    await container!.stop({ timeout: 25, remove: false });
+    const seconds = (Date.now() - t0) / 1000;
+    const [state] = JSON.parse((await docker.docker(['inspect', containerId])).stdout) as { State: { ExitCode: number; OOMKilled: boolean } }[];
+    assert.equal(state!.State.ExitCode, 0, `exit code 0 after SIGTERM; logs:\n${logs.slice(-20).join('\n')}`);
+    assert.ok(seconds < 20, `stopped in ${seconds}s, before docker's SIGKILL`);
+    const all = (await docker.docker(['logs', containerId])).stdout;
+    assert.match(all, /"signal":"SIGTERM"/);
+    assert.match(all, /"msg":"stopped"/);
+    const lease = JSON.parse(await cluster.kubectl(['get', 'lease', '-n', 'cra-gate', 'cra-gate-operator', '-o', 'json'])) as { spec: { holderIdentity?: string } };
+    assert.ok(!lease.spec.holderIdentity, `the Lease is released (holder ${lease.spec.holderIdentity})`);
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * The admission gate end to end: the real kube-apiserver calls the operator's webhook on loopback through
+ * `clientConfig.url`, with the caBundle the operator bootstrapped and patched in. Approved → admitted; Blocked →
+ * denied naming the release and its failing checks; warn → admitted with warnings; audit → admitted with an
+ * Event and a metric; a forged status → denied (a non-leader replica answering from its cache); webhook down →
+ * enforce denies, audit admits; serving certificate and CA rotation keep admission working.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { connect } from 'node:tls';
+import { startCluster, compliantRelease, baselinePolicy, waitForDecision, type Cluster } from '../harness/fixture.ts';
+import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
+import { waitFor } from '../harness/wait.ts';
+
+const APPROVED_IMAGE = `registry.acme.example/router@sha256:${'a'.repeat(64)}`;
+const BLOCKED_IMAGE = `registry.acme.example/camera@sha256:${'b'.repeat(64)}`;
+const OTHER_IMAGE = `registry.other.example/tool@sha256:${'c'.repeat(64)}`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function deployment(ns: string, name: string, image: string): unknown {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
+    },
+  };
+}
+
+function webhookConfiguration(port: number): unknown {
+  const rules = [
+    { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: 'Namespaced' },
+    { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], scope: 'Namespaced' },
+    { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'], scope: 'Namespaced' },
+  ];
+  const entry = (name: string, path: string, values: string[], failurePolicy: string) => ({
+    name,
+    clientConfig: { url: `https://127.0.0.1:${port}${path}` },
+    rules,
+    namespaceSelector: {
+      matchExpressions: [
+        { key: 'cra-gate.dev/admission', operator: 'In', values },
+        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'cra-gate'] },
+      ],
+    },
+    failurePolicy,
+    sideEffects: 'NoneOnDryRun',
+    admissionReviewVersions: ['v1'],
+    timeoutSeconds: 5,
+    matchPolicy: 'Equivalent',
+  });
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'cra-gate' },
+    webhooks: [
+      entry('enforce.admission.cra-gate.dev', '/validate/enforce', ['enforce'], 'Fail'),
+      entry('observe.admission.cra-gate.dev', '/validate/observe', ['warn', 'audit'], 'Ignore'),
+    ],
+  };
+}
+
+function servedSerial(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: undefined }, () => {
+      const serial = sock.getPeerCertificate().serialNumber;
+      sock.end();
+      resolve(serial);
+    });
+    sock.setTimeout(5000, () => sock.destroy(new Error('TLS probe timed out')));
+    sock.once('error', reject);
+  });
+}
+
+describe('admission webhook on a real control plane', () => {
+  let cluster: Cluster;
+  let op: OperatorProcess | undefined;
+  let port: number;
+  let rel: string;
+  let enforce: string;
+  let warn: string;
+  let audit: string;
+  let initialBundle: string;
+  let firstSerial: string;
+
+  const webhookArgs = () => ['--webhook', 'true', '--webhook-bind', `127.0.0.1:${port}`, '--webhook-ip-addresses', '127.0.0.1', '--webhook-config-name', 'cra-gate'];
+  const certEnv = { CRA_GATE_WEBHOOK_CERT_VALIDITY_S: '12', CRA_GATE_WEBHOOK_CA_VALIDITY_S: '45' };
+  const kubectlRaw = (args: string[], input?: string) => cluster.cp.kubectl(args, input === undefined ? {} : { input });
+  const apply = (doc: unknown, dryRun = false) => kubectlRaw(['apply', ...(dryRun ? ['--dry-run=server'] : []), '-f', '-'], JSON.stringify(doc));
+  const bundle = async () =>
+    ((JSON.parse(await cluster.kubectl(['get', 'validatingwebhookconfiguration', 'cra-gate', '-o', 'json'])) as { webhooks: { clientConfig: { caBundle?: string } }[] }).webhooks[0]?.clientConfig.caBundle ?? '');
+  const labelled = async (prefix: string, mode: string) => {
+    const ns = await cluster.namespace(prefix);
+    await cluster.kubectl(['label', 'namespace', ns, `cra-gate.dev/admission=${mode}`]);
+    return ns;
+  };
+  /** Waits until the webhook answers through the API server (an uncovered image is admitted everywhere). */
+  const waitUntilServing = () =>
+    waitFor('the API server to reach the webhook', async () => (await apply(deployment(enforce, 'probe', OTHER_IMAGE), true)).code === 0, { timeoutMs: 60_000, intervalMs: 500 });
+
+  before(async () => {
+    cluster = await startCluster();
+    await cluster.apply(baselinePolicy());
+    port = await freePort();
+    await cluster.apply(webhookConfiguration(port));
+    rel = await cluster.namespace('releases');
+    enforce = await labelled('enforce', 'enforce');
+    warn = await labelled('warn', 'warn');
+    audit = await labelled('audit', 'audit');
+    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-webhook', args: ['--leader-elect', 'false', ...webhookArgs()], env: certEnv });
+    await op.port();
+    initialBundle = await waitFor('the caBundle to be patched', async () => (await bundle()) || undefined, { timeoutMs: 60_000 });
+    firstSerial = await servedSerial(port);
+    await cluster.apply(compliantRelease(rel, 'router'));
+    await cluster.apply(
+      compliantRelease(rel, 'camera', {
+        spec: {
+          product: { name: 'acme-camera', manufacturer: { address: null } },
+          artifacts: [{ name: 'camera', image: BLOCKED_IMAGE }],
+          updates: { supportEnd: '2029-01' },
+        },
+      }),
+    );
+    await waitForDecision(cluster, rel, 'router', (r) => r.status?.decision === 'Approved');
+    await waitForDecision(cluster, rel, 'camera', (r) => r.status?.decision === 'Blocked');
+    await waitUntilServing();
+  });
+
+  after(async () => {
+    await op?.stop();
+    await cluster?.stop();
+  });
+
+  it('signs every decision with a DSSE envelope', async () => {
+    const r = await cluster.getRelease(rel, 'router');
+    const env = r.status?.attestation;
+    assert.equal(env?.payloadType, 'application/vnd.cra-gate.decision+json');
+    const statement = JSON.parse(Buffer.from(env!.payload, 'base64').toString('utf8'));
+    assert.equal(statement.release.uid, r.metadata.uid);
+    assert.equal(statement.release.generation, r.metadata.generation);
+    assert.equal(statement.decision, 'Approved');
+    assert.match(statement.evidenceDigest, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(env!.signatures.length, 1);
+  });
+
+  it('admits a Deployment (and a Pod) of an Approved release in an enforce namespace', async () => {
+    const d = await apply(deployment(enforce, 'router', APPROVED_IMAGE));
+    assert.equal(d.code, 0, d.stderr);
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'router', namespace: enforce }, spec: { containers: [{ name: 'main', image: APPROVED_IMAGE }] } };
+    const p = await apply(pod);
+    assert.equal(p.code, 0, p.stderr);
+  });
+
+  it('denies a Deployment of a Blocked release, naming the release and its failing checks', async () => {
+    const d = await apply(deployment(enforce, 'camera', BLOCKED_IMAGE));
+    assert.notEqual(d.code, 0, 'denied');
+    assert.match(d.stderr, /admission webhook "enforce\.admission\.cra-gate\.dev" denied the request/);
+    assert.match(d.stderr, new RegExp(`ProductRelease ${rel}/camera, which is Blocked`));
+    assert.match(d.stderr, /manufacturer\.identity \(MissingManufacturerAddress\)/);
+    assert.match(d.stderr, /update\.support-period/);
+    const cron = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'camera', namespace: enforce },
+      spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: BLOCKED_IMAGE }] } } } } },
+    };
+    const c = await apply(cron);
+    assert.notEqual(c.code, 0, 'a CronJob with the image is denied too');
+    // An image no release covers is admitted (not strict).
+    assert.equal((await apply(deployment(enforce, 'other', OTHER_IMAGE))).code, 0);
+  });
+
+  it('warn mode admits with admission warnings', async () => {
+    const d = await apply(deployment(warn, 'camera', BLOCKED_IMAGE));
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /Warning: cra-gate: container main: image registry\.acme\.example\/camera@sha256:b+ belongs to ProductRelease .*camera, which is Blocked/);
+  });
+
+  it('audit mode admits, with an Event on the release and a metric', async () => {
+    const d = await apply(deployment(audit, 'camera', BLOCKED_IMAGE));
+    assert.equal(d.code, 0, d.stderr);
+    assert.doesNotMatch(d.stderr, /Warning/);
+    await waitFor('an AdmissionAudit event on the release', async () => {
+      const out = JSON.parse(await cluster.kubectl(['get', 'events.events.k8s.io', '-n', rel, '-o', 'json'])) as { items: { reason: string; regarding: { name: string }; note: string }[] };
+      return out.items.find((e) => e.reason === 'AdmissionAudit' && e.regarding.name === 'camera' && e.note.includes(audit));
+    });
+    assert.ok((await op!.metric('cra_gate_admission_reviews_total', { mode: 'audit', outcome: 'audited' })) >= 1);
+    assert.ok((await op!.metric('cra_gate_admission_violations_total', { mode: 'enforce', reason: 'ReleaseBlocked' })) >= 1);
+  });
+
+  it('rotates the serving certificate and the CA without interrupting admission', async () => {
+    // Serving certificates live 12 s (renewed after 8 s), the CA 45 s (renewed with 15 s left).
+    await waitFor('a new serving certificate', async () => (await servedSerial(port)) !== firstSerial, { timeoutMs: 30_000, intervalMs: 500 });
+    await waitFor('a rotated CA in the caBundle', async () => (await bundle()) !== initialBundle, { timeoutMs: 60_000, intervalMs: 1000 });
+    // Past the first certificate's and the first CA's lifetimes, admission still works both ways.
+    const deadline = Date.now() + 20_000;
+    let rounds = 0;
+    while (Date.now() < deadline && rounds < 40) {
+      rounds++;
+      const ok = await apply(deployment(enforce, 'router', APPROVED_IMAGE), true);
+      assert.equal(ok.code, 0, ok.stderr);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const denied = await apply(deployment(enforce, 'camera', BLOCKED_IMAGE), true);
+    assert.match(denied.stderr, /which is Blocked/);
+  });
+
+  it('a forged Approved status is denied (a non-leader replica answers from its cache)', async () => {
+    // Replace the operator by a replica that never leads (another holder keeps the Lease), so nothing repairs
+    // the forged status while we look.
+    await op!.stop();
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    await cluster.apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
+      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
+    });
+    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
+    await op.port();
+    await waitUntilServing();
+
+    const router = await cluster.getRelease(rel, 'router');
+    const camera = await cluster.getRelease(rel, 'camera');
+    const approvedConditions = router.status!.conditions;
+    // 1. Approved, with no signature.
+    await kubectlRaw(['patch', 'productrelease', '-n', rel, 'camera', '--subresource=status', '--type=json', '-p', JSON.stringify([
+      { op: 'replace', path: '/status/decision', value: 'Approved' },
+      { op: 'replace', path: '/status/conditions', value: approvedConditions },
+      { op: 'remove', path: '/status/attestation' },
+    ])]);
+    const noSig = await waitFor('the forged status to be judged', async () => {
+      const r = await apply(deployment(enforce, 'camera', BLOCKED_IMAGE), true);
+      return /carries no signed decision/.test(r.stderr) ? r : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    assert.notEqual(noSig.code, 0);
+    assert.match(noSig.stderr, new RegExp(`ProductRelease ${rel}/camera, whose decision is not trusted`));
+    // 2. Approved, with the (valid) signed decision of another release copied in.
+    await kubectlRaw(['patch', 'productrelease', '-n', rel, 'camera', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { attestation: router.status!.attestation, checks: router.status!.checks } })]);
+    const copied = await waitFor('the copied envelope to be judged', async () => {
+      const r = await apply(deployment(enforce, 'camera', BLOCKED_IMAGE), true);
+      return /belongs to another object/.test(r.stderr) ? r : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    assert.notEqual(copied.code, 0);
+    // 3. A signature that does not verify.
+    const bad = { ...camera.status!.attestation!, payload: router.status!.attestation!.payload.replace(/.{4}$/, 'AAAA') };
+    await kubectlRaw(['patch', 'productrelease', '-n', rel, 'camera', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { attestation: bad } })]);
+    const badSig = await waitFor('the bad signature to be judged', async () => {
+      const r = await apply(deployment(enforce, 'camera', BLOCKED_IMAGE), true);
+      return /does not verify/.test(r.stderr) ? r : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    assert.notEqual(badSig.code, 0);
+    // The approved release still admits through this replica.
+    assert.equal((await apply(deployment(enforce, 'router', APPROVED_IMAGE), true)).code, 0);
+  });
+
+  it('with the webhook down, enforce namespaces deny and audit namespaces admit', async () => {
+    await op!.stop();
+    op = undefined;
+    const d = await apply(deployment(enforce, 'router-2', APPROVED_IMAGE));
+    assert.notEqual(d.code, 0);
+    assert.match(d.stderr, /failed calling webhook "enforce\.admission\.cra-gate\.dev"/);
+    const a = await apply(deployment(audit, 'camera-2', BLOCKED_IMAGE));
+    assert.equal(a.code, 0, a.stderr);
+    // Namespaces without the label never reach the webhook.
+    assert.equal((await apply(deployment(rel, 'camera', BLOCKED_IMAGE))).code, 0);
+  });
+});
