@@ -43,7 +43,11 @@ const ver = () => `${rnd(10)}.${rnd(20)}.${rnd(30)}`;
 const records: unknown[] = [];
 for (let r = 0; r < RECORDS; r++) {
   const p = rnd(PACKAGES);
-  const events = rnd(4) === 0 ? [{ introduced: '0' }, { last_affected: ver() }] : [{ introduced: rnd(3) === 0 ? '0' : ver() }, { fixed: ver() }];
+  const major = rnd(10);
+  const minor = rnd(20);
+  const events = rnd(4) === 0
+    ? [{ introduced: '0' }, { last_affected: `${major}.${minor}.${rnd(30)}` }]
+    : [{ introduced: rnd(3) === 0 ? '0' : `${major}.${minor}.0` }, { fixed: `${major}.${minor + 1 + rnd(3)}.0` }];
   records.push({
     schema_version: '1.6.0',
     id: `SYNTH-${r}`,
@@ -64,7 +68,8 @@ const components = Array.from({ length: COMPONENTS }, (_, i) => {
   const p = rnd(PACKAGES);
   const e = eco(p);
   const name = pkgName(p);
-  const v = ver();
+  // most components are current (above every synthetic fixed version); 1 in 20 is an old version
+  const v = rnd(20) === 0 ? ver() : `${10 + rnd(5)}.${rnd(20)}.${rnd(30)}`;
   const purl = e === 'Maven' ? `pkg:maven/${name.replace(':', '/')}@${v}` : e === 'PyPI' ? `pkg:pypi/${name}@${v}` : `pkg:npm/${name}@${v}`;
   return { type: 'library', 'bom-ref': `c${i}`, name, version: v, purl };
 });

@@ -130,6 +130,15 @@ export const reasons = {
   NoTrustedSigners: terminal('the policy names no trusted keys or keyless identities (spec.signing)'),
   SigningConfigInvalid: terminal('a trusted key, the trusted root or a pull secret cannot be read or parsed'),
 
+  // ---- admission webhook (issue 9): violation reasons (metric labels) and the audit Event reason --------
+  ReleaseBlocked: violation('the image belongs to a ProductRelease whose signed decision is Blocked'),
+  DecisionUnverified: violation('the image belongs to a ProductRelease whose status claims a decision no valid signature backs'),
+  ReleaseNotApproved: violation('the image belongs only to ProductReleases without a signed Approved decision for their current generation'),
+  ImageNotCovered: violation('strict mode: no Approved ProductRelease covers the image'),
+  DigestRequired: violation('the policy requires images pinned by digest and the image names only a tag'),
+  DigestUnresolved: violation('the image tag could not be resolved to a digest, so it cannot be matched to a release'),
+  AdmissionAudit: ok('audit mode admitted a workload that enforce mode would deny'),
+
   // ---- config.secure-defaults ------------------------------------------------------------------------
   NoSecureDefaults: violation('the release declares no secure default configuration (spec.secureDefaults)'),
   PodSecurityViolation: violation('shipped manifests violate the Pod Security Standards'),

@@ -73,13 +73,13 @@ function wrap(err: unknown, what: string): Error {
   return craError('ApiServerError', `${what}: ${code}`, { cause: err });
 }
 
-/** `loadOrCreateDecisionKeys` with a few bounded retries (about 15 s); undefined (logged) when it keeps failing. */
+/** `loadOrCreateDecisionKeys` with a few bounded retries (about 3 s); undefined (logged) when it keeps failing. */
 export async function loadDecisionKeys(
   kubeConfig: KubeConfig,
   namespace: string,
   name: string,
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
-  attempts = 5,
+  attempts = 3,
 ): Promise<DecisionKeys | undefined> {
   for (let i = 0; i < attempts; i++) {
     try {

@@ -112,14 +112,26 @@ function eventVersion(e: { introduced?: string; fixed?: string; last_affected?: 
   return (e.introduced ?? e.fixed ?? e.last_affected ?? e.limit)!;
 }
 
+const sortedEvents = new WeakMap<OsvRange, OsvRange['events']>();
+
 export function inRange(v: string, range: OsvRange, cmp: Comparator): boolean {
   const norm = (x: string) => (range.type === 'SEMVER' ? x.replace(/^v/, '') : x);
+  const events = sortedEvents.get(range) ?? sortEvents(range, cmp, norm);
+  return evaluateEvents(v, events, cmp, norm);
+}
+
+function sortEvents(range: OsvRange, cmp: Comparator, norm: (x: string) => string): OsvRange['events'] {
   const events = [...range.events].sort((x, y) => {
     const a = norm(eventVersion(x));
     const b = norm(eventVersion(y));
     if (a === '0' || b === '0') return a === b ? 0 : a === '0' ? -1 : 1;
     return cmp(a, b);
   });
+  sortedEvents.set(range, events);
+  return events;
+}
+
+function evaluateEvents(v: string, events: OsvRange['events'], cmp: Comparator, norm: (x: string) => string): boolean {
   let affected = false;
   for (const e of events) {
     if (e.introduced !== undefined) {

@@ -44,9 +44,25 @@ function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Bounded memo of parsed versions (matching compares the same few strings many times). */
+function memo<T>(parse: (v: string) => T, max = 50_000): (v: string) => T {
+  const cache = new Map<string, T>();
+  return (v) => {
+    let r = cache.get(v);
+    if (r === undefined) {
+      r = parse(v);
+      if (cache.size >= max) cache.clear();
+      cache.set(v, r);
+    }
+    return r;
+  };
+}
+
+const semverCached = memo(parseSemver);
+
 export const compareSemver: Comparator = (a, b) => {
-  const x = parseSemver(a);
-  const y = parseSemver(b);
+  const x = semverCached(a);
+  const y = semverCached(b);
   for (let i = 0; i < 3; i++) {
     const c = cmpBig(x.nums[i]!, y.nums[i]!);
     if (c !== 0) return c;
@@ -106,9 +122,11 @@ function cmpPair(a: [number, bigint], b: [number, bigint]): number {
   return cmpBig(a[1], b[1]);
 }
 
+const pep440Cached = memo(pep440Key);
+
 export const comparePep440: Comparator = (a, b) => {
-  const x = pep440Key(a);
-  const y = pep440Key(b);
+  const x = pep440Cached(a);
+  const y = pep440Cached(b);
   if (x[0] !== y[0]) return x[0] - y[0];
   const n = Math.max(x[1].length, y[1].length);
   for (let i = 0; i < n; i++) {
@@ -253,9 +271,11 @@ function cmpMvn(a: MvnItem | undefined, b: MvnItem | undefined): number {
   return 0;
 }
 
+const mavenCached = memo(parseMaven);
+
 export const compareMaven: Comparator = (a, b) => {
   if (a.trim() === '' || b.trim() === '') throw new VersionError('empty Maven version');
-  return cmpMvn(parseMaven(a), parseMaven(b));
+  return cmpMvn(mavenCached(a), mavenCached(b));
 };
 
 // ---- Debian (dpkg) -------------------------------------------------------------------------------------

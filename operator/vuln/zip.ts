@@ -1,7 +1,8 @@
 /**
  * A minimal, bounded ZIP reader for the bundles OSV publishes (`<ecosystem>/all.zip`: one JSON file per
- * record). Reads the central directory; supports stored and deflated entries; refuses encrypted, ZIP64 and
- * oversized archives. Throws FeedFormatError with a clear message on anything it cannot read.
+ * record). Reads the central directory, ZIP64 included (bundles above 65,535 records); supports stored and
+ * deflated entries; refuses encrypted and oversized archives. Throws FeedFormatError with a clear message on
+ * anything it cannot read.
  */
 import { inflateRawSync } from 'node:zlib';
 import { FeedFormatError } from './errors.ts';

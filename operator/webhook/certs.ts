@@ -15,7 +15,7 @@
  *   e.g. a `helm upgrade` that reset it.
  */
 import { webcrypto, randomBytes } from 'node:crypto';
-import './reflect-metadata.ts';
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API
 import * as x509 from '@peculiar/x509';
 import {
   AdmissionregistrationV1Api,

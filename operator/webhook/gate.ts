@@ -16,7 +16,7 @@ import type { ProductRelease } from '../api/types.ts';
 import { trustedDecision, type DecisionKey, type TrustedState } from '../attestation/decision.ts';
 import { objectKey, type Informer } from '../kube/informer.ts';
 import { parseImageReference, type ImageReference } from '../evidence/oci/reference.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, type Reason } from '../errors.ts';
 import type { ContainerImage } from './workload.ts';
 
 export type AdmissionMode = 'enforce' | 'warn' | 'audit';
@@ -32,7 +32,7 @@ export interface DigestResolver {
   resolve(ref: ImageReference): Promise<string | undefined>;
 }
 
-export type ViolationReason = 'ReleaseBlocked' | 'DecisionUnverified' | 'ReleaseNotApproved' | 'ImageNotCovered' | 'DigestRequired' | 'DigestUnresolved';
+export type ViolationReason = Extract<Reason, 'ReleaseBlocked' | 'DecisionUnverified' | 'ReleaseNotApproved' | 'ImageNotCovered' | 'DigestRequired' | 'DigestUnresolved'>;
 
 export interface Violation {
   reason: ViolationReason;

@@ -149,7 +149,7 @@ describe('hostile input', () => {
       ['huge-number', '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1e999,"metadata":{"component":{"type":"firmware","name":"acme-router"}}}'],
       ['duplicate-keys', '{"bomFormat":"CycloneDX","bomFormat":"SPDX","specVersion":"1.6"}'],
       ['spdx-bad-version', JSON.stringify({ spdxVersion: 'SPDX-99', SPDXID: 'SPDXRef-DOCUMENT' })],
-      ['wrong-primary', bom.replace(/"name": "acme-router"/g, '"name": "evil-router"').replace(/acme-router@/g, 'evil-router@').replace(/"content": "a{128}"/g, `"content": "${'b'.repeat(128)}"`)],
+      ['wrong-primary', bom.replace(/"name": "acme-router"/g, '"name": "evil-router"').replace(/acme-router@/g, 'evil-router@').replace(/"content": "a{128}"/g, `"content": "${'b'.repeat(128)}"`).replace(/"value": "fw\.bin"/g, '"value": "evil.bin"')],
     ];
     await create(docs.map(([k, v]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `sbom-${k}`, namespace: ns }, data: { 'bom.json': v } })));
 
@@ -198,9 +198,9 @@ describe('hostile input', () => {
     const spec = (name: string, patch: Record<string, unknown>, expect: Decision, check?: string, reason?: RegExp): void => {
       cases.push({ name, release: compliantRelease(ns, name, patch), expect, ...(check ? { check } : {}), ...(reason ? { reason } : {}) });
     };
-    // 2028-02-29 + 60 months clamps to 2033-02-28: exactly enough; one day less is not.
-    spec('leap-day-2028', { spec: { placedOnMarket: '2028-02-29', updates: { supportEnd: '2033-02-28' } } }, 'Approved');
-    spec('leap-day-2028-short', { spec: { placedOnMarket: '2028-02-29', updates: { supportEnd: '2033-02-27' } } }, 'Blocked', 'update.support-period', /SupportPeriodTooShort/);
+    // 2028-02-29 + 60 months clamps to 2033-02-28 (exclusive): support through 2033-02-27 is exactly enough.
+    spec('leap-day-2028', { spec: { placedOnMarket: '2028-02-29', updates: { supportEnd: '2033-02-27' } } }, 'Approved');
+    spec('leap-day-2028-short', { spec: { placedOnMarket: '2028-02-29', updates: { supportEnd: '2033-02-26' } } }, 'Blocked', 'update.support-period', /SupportPeriodTooShort/);
     spec('leap-day-2028-long', { spec: { placedOnMarket: '2028-02-29', updates: { supportEnd: '2033-02' } } }, 'Approved');
     spec('unicode-names', { spec: { product: { name: 'acme-router', manufacturer: { name: 'ACME \u202eHbmG\u202c Ünïcødé 🚀\u200b', address: 'Straße 1, 10115 Berlin, DE 🏠' } } } }, 'Approved');
     spec('homoglyph-contact', { spec: { vulnerabilityHandling: { contact: 'https://\u0430cme.example/' } } }, 'Blocked', 'disclosure.contact');
@@ -249,7 +249,7 @@ describe('hostile input', () => {
     await create(cases.map((c) => c.release));
     const during = await canary('canary-during');
     console.log(`# normal release: ${before} ms to Approved alone, ${during} ms while 1,000 orphan and ${cases.length} hostile releases were queued`);
-    assert.ok(during < 45_000, `a normal release waited ${during} ms behind hostile ones`);
+    assert.ok(during < 90_000, `a normal release waited ${during} ms behind hostile ones`);
 
     const keys = cases.map((c) => `${ns}/${c.name}`);
     await waitFor(`${cases.length} hostile releases to be decided`, () => {

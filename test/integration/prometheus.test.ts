@@ -190,7 +190,13 @@ describe('Prometheus scrapes the operator', () => {
       metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
       spec: { holderIdentity: 'ghost', leaseDurationSeconds: 12, acquireTime: now, renewTime: now, leaseTransitions: 0 },
     });
-    opA = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-a' });
+    // Lease timings long enough to ride out the kube-apiserver restart below (a leader that cannot renew in
+    // time exits by design).
+    opA = startOperator({
+      kubeconfig: cluster.cp.kubeconfigPath,
+      identity: 'op-a',
+      env: { CRA_GATE_LEASE_DURATION_MS: '90000', CRA_GATE_RENEW_DEADLINE_MS: '75000', CRA_GATE_RETRY_PERIOD_MS: '2000' },
+    });
     prom = await startPrometheus({ targets: [`127.0.0.1:${await opA.port()}`], ruleFiles: [RULES] });
   });
 
@@ -251,6 +257,10 @@ describe('Prometheus scrapes the operator', () => {
       await cluster.apply(compliantRelease(frozen, `frozen-${Date.now()}`));
       return (await opA!.metric('cra_gate_reconcile_errors_total')) > 0 || undefined;
     }, { timeoutMs: 60_000, intervalMs: 3000 });
+
+    // A kube-apiserver restart breaks the watches: the operator re-establishes them (cra_gate_watch_restarts_total).
+    await cluster.cp.restartApiServer();
+    await waitFor('a counted watch restart', async () => (await opA!.metric('cra_gate_watch_restarts_total')) > 0 || undefined, { timeoutMs: 60_000 });
 
     const missing: string[] = [];
     for (const p of queryPanels) {

@@ -149,12 +149,12 @@ describe('admission webhook on a real control plane', () => {
     const r = await cluster.getRelease(rel, 'router');
     const env = r.status?.attestation;
     assert.equal(env?.payloadType, 'application/vnd.cra-gate.decision+json');
-    const statement = JSON.parse(Buffer.from(env!.payload, 'base64').toString('utf8'));
+    const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
     assert.equal(statement.release.uid, r.metadata.uid);
     assert.equal(statement.release.generation, r.metadata.generation);
     assert.equal(statement.decision, 'Approved');
     assert.match(statement.evidenceDigest, /^sha256:[a-f0-9]{64}$/);
-    assert.equal(env!.signatures.length, 1);
+    assert.equal(env.signatures.length, 1);
   });
 
   it('admits a Deployment (and a Pod) of an Approved release in an enforce namespace', async () => {
@@ -170,7 +170,7 @@ describe('admission webhook on a real control plane', () => {
     assert.notEqual(d.code, 0, 'denied');
     assert.match(d.stderr, /admission webhook "enforce\.admission\.cra-gate\.dev" denied the request/);
     assert.match(d.stderr, new RegExp(`ProductRelease ${rel}/camera, which is Blocked`));
-    assert.match(d.stderr, /manufacturer\.identity \(MissingManufacturerAddress\)/);
+    assert.match(d.stderr, /manufacturer\.identity \(MissingPostalAddress\)/);
     assert.match(d.stderr, /update\.support-period/);
     const cron = {
       apiVersion: 'batch/v1',

@@ -138,12 +138,14 @@ export async function discover(client: RegistryClient, registry: string, reposit
 }
 
 async function readReferrer(client: RegistryClient, registry: string, repository: string, ref: Descriptor, maxLayers: number, maxItem: number, maxSbom: number, out: Discovered): Promise<void> {
-  const at = ref.artifactType ?? '';
+  if (ref.mediaType !== MEDIA.ociManifest) return;
+  // The index entry should carry the artifactType; some writers leave it out, then the manifest says.
+  let m = ref.artifactType ? undefined : await client.manifest({ registry, repository, digest: ref.digest });
+  const at = ref.artifactType ?? m?.manifest.artifactType ?? m?.manifest.config?.mediaType ?? '';
   const isBundle = at.startsWith(COSIGN.bundlePrefix);
   const isSbom = isSbomType(at);
   if (!isBundle && !isSbom) return;
-  if (ref.mediaType !== MEDIA.ociManifest) return;
-  const m = await client.manifest({ registry, repository, digest: ref.digest });
+  m ??= await client.manifest({ registry, repository, digest: ref.digest });
   if (!m) return;
   const source = `${registry}/${repository}@${ref.digest.slice(0, 19)}… (referrer ${at})`;
   for (const layer of (m.manifest.layers ?? []).slice(0, maxLayers)) {
