@@ -30,11 +30,13 @@ const PACKAGES = 25_000;
 const COMPONENTS = 10_000;
 const RUNS = 5;
 
-// deterministic PRNG
+// deterministic PRNG (mulberry32)
 let seed = 42;
 const rnd = (n: number) => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed % n;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
 };
 const eco = (i: number) => (i % 10 < 7 ? 'npm' : i % 10 < 9 ? 'Maven' : 'PyPI');
 const pkgName = (i: number) => (eco(i) === 'Maven' ? `org.example${i % 97}:lib-${i}` : `pkg-${i}`);

@@ -81,3 +81,8 @@ void test('daysInMonth', () => {
   assert.equal(daysInMonth(2027, 12), 31);
   assert.equal(daysInMonth(2027, 4), 30);
 });
+
+void test('years 0000–0099 are not shifted into the 1900s', () => {
+  assert.equal(parseDay('0050-06-01')?.getUTCFullYear(), 50);
+  assert.equal(parseDay('0050-06-01')?.toISOString().slice(0, 10), '0050-06-01');
+});

@@ -13,7 +13,7 @@ export const CRA_REPORTING_FROM = '2026-09-11';
 export const CRA_FULL_FROM = '2027-12-11';
 
 export function daysInMonth(year: number, month1: number): number {
-  return new Date(Date.UTC(year, month1, 0)).getUTCDate();
+  return utc(year, month1, 0).getUTCDate();
 }
 
 /** Parse `YYYY-MM-DD` into midnight UTC of that day, or undefined when malformed or not a real date. */
@@ -25,7 +25,7 @@ export function parseDay(text: unknown): Date | undefined {
   const mo = Number(m[2]);
   const d = Number(m[3]);
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return undefined;
-  return new Date(Date.UTC(y, mo - 1, d));
+  return utc(y, mo - 1, d);
 }
 
 /**
@@ -42,7 +42,7 @@ export function parseEndExclusive(text: unknown): Date | undefined {
   const y = Number(m[1]);
   const mo = Number(m[2]);
   if (mo < 1 || mo > 12) return undefined;
-  return new Date(Date.UTC(y, mo, 1));
+  return utc(y, mo, 1);
 }
 
 /** Add calendar months, clamping the day to the end of the target month (Jan 31 + 1 month = Feb 28/29). */
@@ -52,7 +52,7 @@ export function addMonths(date: Date, months: number): Date {
   const targetY = y + Math.floor(mo / 12);
   const targetM = ((mo % 12) + 12) % 12;
   const d = Math.min(date.getUTCDate(), daysInMonth(targetY, targetM + 1));
-  return new Date(Date.UTC(targetY, targetM, d));
+  return utc(targetY, targetM, d);
 }
 
 /**
@@ -71,4 +71,11 @@ export function wholeMonthsBetween(start: Date, endExclusive: Date): number {
 /** `YYYY-MM-DD` of a Date (UTC). */
 export function formatDay(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/** Date.UTC, but years 0–99 stay years 0–99 (Date.UTC maps them to 1900–1999). */
+function utc(year: number, month0: number, day: number): Date {
+  const d = new Date(Date.UTC(2000, 0, 1));
+  d.setUTCFullYear(year, month0, day);
+  return d;
 }

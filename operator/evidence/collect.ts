@@ -42,7 +42,7 @@ export async function collectEvidence(ctx: CollectContext, list: readonly Collec
     try {
       const { errors: errs, ...fields } = await collect(ctx);
       // Array fields several collectors contribute to (e.g. `sboms` from spec.sboms[] and from registries) are concatenated.
-      for (const [k, v] of Object.entries(fields)) out[k] = Array.isArray(out[k]) && Array.isArray(v) ? [...(out[k] as unknown[]), ...v] : v;
+      for (const [k, v] of Object.entries<unknown>(fields)) out[k] = Array.isArray(out[k]) && Array.isArray(v) ? [...(out[k] as unknown[]), ...(v as unknown[])] : v;
       if (errs) errors.push(...errs);
     } catch (err) {
       errors.push({ source: collect.name || 'collector', reason: reasonOf(err) === 'Internal' ? 'EvidenceUnavailable' : reasonOf(err), message: errorMessage(err) });

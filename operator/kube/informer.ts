@@ -33,9 +33,13 @@ export interface InformerOptions<T> {
   log: Logger;
   /** Re-list this often even when the watch looks healthy (default 10 min). */
   relistIntervalMs?: number;
-  /** Server-side watch timeout (default 240 s, jittered); the connection is then renewed. */
+  /** Server-side watch timeout (default 50 s, jittered ±10 %); the server then closes and we renew. */
   watchTimeoutSeconds?: number;
-  /** Abort a watch connection that has been silent this long (default watchTimeout + 30 s). */
+  /**
+   * Abort a watch connection that has been silent this long, including one whose request never got an
+   * answer (default watchTimeout + 20 s). The server closes healthy watches before this, so silence past
+   * it means a stalled server or a dead connection.
+   */
   inactivityTimeoutMs?: number;
   pageSize?: number;
   onWatchRestart?: (reason: string) => void;
@@ -46,6 +50,18 @@ export function objectKey(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;
   const name = obj.metadata?.name ?? '';
   return ns ? `${ns}/${name}` : name;
+}
+
+/** A list page that takes longer than this is abandoned and retried (a stalled server must not wedge us). */
+const LIST_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface WatchStatus {
@@ -69,13 +85,15 @@ export class Informer<T extends KubernetesObject> {
   private firstSync: { resolve: () => void; promise: Promise<void> };
   /** Incremented per watch connection; events of superseded connections are dropped. */
   private generation = 0;
+  /** Consecutive watch connections the server closed without delivering a single event. */
+  private emptyCloses = 0;
 
   constructor(opts: InformerOptions<T>) {
-    const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 240;
+    const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 50;
     this.opts = {
       relistIntervalMs: 10 * 60_000,
       watchTimeoutSeconds,
-      inactivityTimeoutMs: (watchTimeoutSeconds + 30) * 1000,
+      inactivityTimeoutMs: (watchTimeoutSeconds * 1.1 + 20) * 1000,
       pageSize: 500,
       ...opts,
     };
@@ -140,7 +158,11 @@ export class Informer<T extends KubernetesObject> {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.opts.list({ limit: this.opts.pageSize, ...(continueToken ? { continueToken } : {}) });
+      const page = await withTimeout(
+        this.opts.list({ limit: this.opts.pageSize, ...(continueToken ? { continueToken } : {}) }),
+        LIST_TIMEOUT_MS,
+        `listing ${this.opts.resource}`,
+      );
       items.push(...page.items);
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
@@ -198,11 +220,10 @@ export class Informer<T extends KubernetesObject> {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       if (gen !== this.generation || this.stopped) return;
-      this.opts.log.warn({ resource: this.opts.resource }, 'watch silent past its deadline; restarting');
-      this.opts.onWatchRestart?.('stall');
+      this.opts.log.warn({ resource: this.opts.resource, silentMs: this.opts.inactivityTimeoutMs }, 'watch silent past its deadline; re-listing');
       this.generation++;
       this.abort?.abort();
-      this.scheduleRetry('stall', undefined, false);
+      this.scheduleRetry('stall', undefined, true);
     }, this.opts.inactivityTimeoutMs);
     this.watchdog.unref();
   }
@@ -215,8 +236,10 @@ export class Informer<T extends KubernetesObject> {
     (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.opts.inactivityTimeoutMs + 5_000;
     const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
     this.armWatchdog(gen);
+    let received = 0;
     const onEvent = (type: string, obj: unknown): void => {
       if (gen !== this.generation) return;
+      received++;
       this.armWatchdog(gen);
       this.handleEvent(gen, type, obj);
     };
@@ -233,17 +256,28 @@ export class Informer<T extends KubernetesObject> {
         this.scheduleRetry('watch-error', err, false);
         return;
       }
-      // Server closed the watch normally (timeoutSeconds): resume from the last resourceVersion.
-      this.backoff.reset();
+      // Server closed the watch (its timeoutSeconds, or a restart): resume from the last resourceVersion.
+      // A close that delivered no event at all counts as a failure, so a server that keeps closing at once
+      // is not hammered and, after a few, is re-listed.
+      this.opts.log.debug({ resource: this.opts.resource, events: received }, 'watch closed by the server; resuming');
+      if (received === 0 && ++this.emptyCloses >= 3) {
+        this.emptyCloses = 0;
+        this.scheduleRetry('closed-early', undefined, true);
+        return;
+      }
+      if (received > 0) this.emptyCloses = 0;
       void this.watch().catch((e: unknown) => this.scheduleRetry('watch-error', e, false));
     };
     try {
-      this.abort = await watch.watch(
+      const abort = await watch.watch(
         this.opts.watchPath,
         { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
         onEvent,
         onDone,
       );
+      // A newer connection (or stop) may have superseded this one while it was being established.
+      if (gen === this.generation && !this.stopped) this.abort = abort;
+      else abort.abort();
     } catch (err) {
       onDone(err);
     }

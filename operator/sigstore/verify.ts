@@ -76,6 +76,13 @@ export function parseTrustedRoot(json: string, source: string): TrustedRoot {
   }
 }
 
+/** cosign signs images with Ed25519ph (pre-hashed), which Node's crypto — and so @sigstore/verify — cannot check. */
+function ed25519Note(policy: TrustPolicy): string {
+  return policy.keys.some((k) => k.key.asymmetricKeyType === 'ed25519')
+    ? ' [Ed25519ph, as cosign signs images, is unsupported: use ECDSA or RSA]'
+    : '';
+}
+
 function keyName(k: TrustedKey): string {
   return `key ${k.fingerprint.slice(0, 12)} (${k.source})`;
 }
@@ -97,7 +104,7 @@ export function verifyPayloadSignature(payload: Buffer, signature: Buffer, polic
     ok: false,
     reason: 'UntrustedSigner',
     signer: 'an unknown key',
-    message: policy.keys.length === 0 ? 'the policy trusts no keys' : `the signature verifies under none of the ${policy.keys.length} trusted key(s) (signed by another key, or altered)`,
+    message: policy.keys.length === 0 ? 'the policy trusts no keys' : `the signature verifies under none of the ${policy.keys.length} trusted key(s) (signed by another key, or altered)${ed25519Note(policy)}`,
   };
 }
 
@@ -170,7 +177,7 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
       ok: false,
       reason: 'UntrustedSigner',
       signer: hint ? `key hint ${hint.slice(0, 24)}` : 'an unknown key',
-      message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${last ? ` (${last})` : ''}`,
+      message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${ed25519Note(policy)}${last ? ` (${last})` : ''}`,
     };
   }
   // Keyless: a certificate. Name the identity it claims (unverified) for messages.

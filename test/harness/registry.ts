@@ -118,7 +118,8 @@ function startTokenService(pki: Pki, signer: { keyPem: string; certDer: Buffer }
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => {
     const a = server.address();
-    r({ server, realm: `https://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/token` });
+    // `localhost`, not 127.0.0.1: cosign (go-containerregistry) refuses token realms on private IP literals.
+    r({ server, realm: `https://localhost:${typeof a === 'object' && a ? a.port : 0}/token` });
   }));
 }
 

@@ -69,8 +69,22 @@ describe('fault injection', () => {
   };
 
   /** Invariants after a fault: safety over all transitions, liveness for `keys`, bounded Events. */
+  /** What the operator was doing, for a failure message: queue metrics and its last warnings. */
+  const diagnose = async (): Promise<string> => {
+    const m = async (name: string, labels?: Record<string, string>) => op.metric(name, labels).catch(() => NaN);
+    const lines = [
+      `queue depth ${await m('cra_gate_workqueue_depth')}, reconciles ok ${await m('cra_gate_reconcile_total', { result: 'success' })}, errors ${await m('cra_gate_reconcile_total', { result: 'error' })}, watch restarts ${await m('cra_gate_watch_restarts_total')}`,
+      ...op.logs.filter((l) => Number(l.level) >= 40 || l.resource !== undefined).slice(-25).map((l) => JSON.stringify(l).slice(0, 300)),
+    ];
+    return lines.join('\n');
+  };
+
   const checkInvariants = async (ns: string, keys: string[], settleMs = 120_000): Promise<void> => {
-    await rec.waitSettled(keys, settleMs);
+    try {
+      await rec.waitSettled(keys, settleMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- operator ---\n${await diagnose()}`, { cause: err });
+    }
     assert.deepEqual(rec.violations(), [], 'no unsafe status was ever observed');
     // Events: one per verdict change (plus a little slack for a message change), never a storm.
     const events = await eventsPerRelease(cluster.cp.kubeConfig(), ns);

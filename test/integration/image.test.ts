@@ -154,7 +154,7 @@ describe('the operator image', () => {
 
   it('stops on SIGTERM: drains, releases the Lease and exits 0', async () => {
     const t0 = Date.now();
-    await container!.stop({ timeout: 25, remove: false });
+    await container!.stop({ timeout: 25_000, remove: false }); // ms; docker sends SIGKILL after it
     const seconds = (Date.now() - t0) / 1000;
     const [state] = JSON.parse((await docker.docker(['inspect', containerId])).stdout) as { State: { ExitCode: number; OOMKilled: boolean } }[];
     assert.equal(state!.State.ExitCode, 0, `exit code 0 after SIGTERM; logs:\n${logs.slice(-20).join('\n')}`);

@@ -336,7 +336,7 @@ export class RegistryClient {
       this.stats.cacheMisses++;
     }
     const max = this.options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-    const res = await this.#request(ref.registry, ref.repository, 'GET', `/v2/${ref.repository}/manifests/${encodeURIComponent(reference)}`, MANIFEST_ACCEPT, max);
+    const res = await this.#request(ref.registry, ref.repository, 'GET', `/v2/${ref.repository}/manifests/${ref.digest ? reference : encodeURIComponent(reference)}`, MANIFEST_ACCEPT, max);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw craError('RegistryUnavailable', `${ref.registry}: HTTP ${res.status} for manifest ${ref.repository}@${reference}`);
     const claimed = res.headers['docker-content-digest'];
