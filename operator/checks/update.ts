@@ -7,6 +7,7 @@
  */
 import { addMonths, formatDay, parseDay, parseEndExclusive, wholeMonthsBetween } from './dates.ts';
 import { errorOutcome, fail, isBlank, pass } from './types.ts';
+import { updateChannelProbe } from './disclosure-web.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';
 import type { Reason } from '../errors.ts';
 
@@ -26,10 +27,6 @@ export const updateChannel: CheckDefinition = {
     const probe = ctx.params.probe;
     if (probe !== undefined && typeof probe !== 'boolean') {
       return errorOutcome('InvalidCheckParams', 'params.probe must be true or false');
-    }
-    if (probe === true) {
-      // Fail closed: probing needs HTTPS evidence collected by the operator, which this version does not gather.
-      return errorOutcome('EvidenceUnavailable', 'params.probe: true, but no probe evidence of the update channel was collected');
     }
     const u = ctx.release.spec.updates ?? {};
     const problems: { reason: Reason; finding: Finding }[] = [];
@@ -53,6 +50,15 @@ export const updateChannel: CheckDefinition = {
     }
     if (problems.length === 0) {
       const mode = u.automatic === true ? 'automatic' : 'manual (justified)';
+      if (probe === true) {
+        // The channel was fetched (through the SSRF guard) by the disclosure collector; no evidence fails closed.
+        if (!ctx.evidence.disclosure?.updateChannel) {
+          return errorOutcome('EvidenceUnavailable', 'params.probe: true, but the update channel was not fetched');
+        }
+        const failed = updateChannelProbe(ctx);
+        if (failed) return failed;
+        return pass(`https update channel reachable and lists ${ctx.release.spec.version}; ${mode} updates`);
+      }
       return pass(`https update channel declared; ${mode} updates`);
     }
     return fail(problems[0]!.reason, problems.map((p) => p.finding.message).join('; '), {
