@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,8 +32,9 @@ function renderSecurityTxt(template: string, origin: string, host: string): stri
   return template.replaceAll('${EXPIRES}', expires).replaceAll(`https://${host}/`, `${origin}/${host}/`);
 }
 
-export async function startDemoSite(root: string): Promise<DemoSite> {
-  const hosts = existsSync(root) ? (await import('node:fs')).readdirSync(root).filter((h) => statSync(path.join(root, h)).isDirectory()) : [];
+/** `signedHosts`: the hosts whose `*.bin` files get a `.sig` (others publish none, so they are unsigned). */
+export async function startDemoSite(root: string, signedHosts: readonly string[]): Promise<DemoSite> {
+  const hosts = existsSync(root) ? readdirSync(root).filter((h) => statSync(path.join(root, h)).isDirectory()) : [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cra-gate-demo-site-'));
   execFileSync(
     'openssl',
@@ -53,7 +54,7 @@ export async function startDemoSite(root: string): Promise<DemoSite> {
       res.writeHead(404).end('not found\n');
       return;
     }
-    const wantsSig = rel.endsWith('.bin.sig');
+    const wantsSig = rel.endsWith('.bin.sig') && signedHosts.includes(host);
     const file = path.join(root, host, wantsSig ? rel.slice(0, -4) : rel);
     if (!existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end('not found\n');

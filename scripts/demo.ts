@@ -7,7 +7,7 @@
  * Flags: --embedded (always use the embedded control plane), --keep (leave everything running until Ctrl-C).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import yaml from 'js-yaml';
 import { startControlPlane, kubectlPath, type ControlPlane } from '../test/harness/controlplane.ts';
 import { waitFor } from '../test/harness/wait.ts';
 import type { ProductRelease } from '../operator/api/types.ts';
+import { startDemoSite, type DemoSite } from './demo-site.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: flags } = parseArgs({ options: { embedded: { type: 'boolean' }, keep: { type: 'boolean' } } });
@@ -62,14 +63,34 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
   });
 }
 
+/** The Secret and ConfigMaps policies/cra-baseline.yaml refers to, filled with the demo key and real feed data. */
+function feedsAndKeys(publicKeyPem: string): unknown {
+  const osvDir = path.join(root, 'test', 'fixtures', 'vuln', 'osv');
+  const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
+  // The whole KEV catalogue, minified to fit a ConfigMap (1 MiB).
+  const kev = JSON.stringify(JSON.parse(readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
+  const meta = (name: string): unknown => ({ name, namespace: 'cra-gate' });
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': publicKeyPem } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   let cp: ControlPlane | undefined;
   let operator: ChildProcess | undefined;
+  let site: DemoSite | undefined;
   const cleanup = async (): Promise<void> => {
     if (operator && operator.exitCode === null) {
       operator.kill('SIGTERM');
       await new Promise((r) => operator?.once('exit', r));
     }
+    await site?.close();
     if (cp) await cp.stop();
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -99,13 +120,21 @@ async function main(): Promise<void> {
 
     step('kubectl apply -f policies/cra-baseline.yaml');
     process.stdout.write(await kubectl(['apply', '-f', path.join(root, 'policies', 'cra-baseline.yaml')]));
+    await kubectl(['create', 'namespace', 'cra-gate', '--dry-run=client', '-o', 'yaml']).then((y) => kubectl(['apply', '-f', '-'], y));
+
+    step('serving the manufacturers\' web sites (examples/site/: security.txt, CVD policy, update channel, signed firmware) on 127.0.0.1');
+    site = await startDemoSite(path.join(root, 'examples', 'site'), ['downloads.acme.example']);
+    console.log(`    ${site.origin}  (https://<host>/… in the examples is rewritten to ${site.origin}/<host>/…)`);
+
+    step('trusted signing key and vulnerability feeds the baseline policy names (Secret and ConfigMaps in cra-gate)');
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(feedsAndKeys(site.signingPublicKeyPem)));
+    console.log('    secret/cra-gate-signing-keys, configmap/osv-feed (real OSV records), configmap/kev-feed (the CISA KEV catalogue)');
 
     step('starting the operator (logs: .cache/demo/operator.log)');
-    await kubectl(['create', 'namespace', 'cra-gate', '--dry-run=client', '-o', 'yaml']).then((y) => kubectl(['apply', '-f', '-'], y));
     mkdirSync(path.join(root, '.cache', 'demo'), { recursive: true });
     const logFd = openSync(path.join(root, '.cache', 'demo', 'operator.log'), 'w');
     operator = spawn(process.execPath, [path.join(root, 'operator', 'main.ts'), '--namespace', 'cra-gate', '--metrics-bind', '127.0.0.1:0'], {
-      env: { ...env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      env: { ...env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', CRA_GATE_HTTP_ALLOW_HOSTS: site.hostPort, CRA_GATE_HTTP_CA_FILE: site.caFile },
       stdio: ['ignore', logFd, logFd],
     });
     operator.on('exit', (code) => {
@@ -114,7 +143,9 @@ async function main(): Promise<void> {
 
     step('kubectl apply -f examples/ (a compliant and a non-compliant release)');
     process.stdout.write(await kubectl(['apply', '-f', path.join(root, 'examples', 'namespace.yaml')]));
-    process.stdout.write(await kubectl(['apply', '-f', path.join(root, 'examples')]));
+    for (const f of ['acme-router-2.4.0.yaml', 'legacy-camera-1.0.0.yaml']) {
+      process.stdout.write(await kubectl(['apply', '-f', '-'], site.rewrite(readFileSync(path.join(root, 'examples', f), 'utf8'))));
+    }
 
     step('waiting for the operator to decide every release');
     const releases = await waitFor(
