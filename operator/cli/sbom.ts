@@ -29,8 +29,8 @@ Exit code: 0 compliant, 1 findings, 2 unusable input or usage error.
 `;
 
 export interface SbomCheckIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
 }
 
 /** Every finding is listed with all its pointers up to this many per group. */

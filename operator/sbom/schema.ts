@@ -2,15 +2,18 @@
  * JSON-schema validation of SBOMs with ajv against the official schemas:
  * - CycloneDX 1.2–1.7: the schemas shipped by the CycloneDX maintainers in @cyclonedx/cyclonedx-library
  *   (`res/schema/`), with the same ajv options the library uses.
- * - SPDX 2.3: the official SPDX 2.3 JSON schema, vendored in ./schemas (source and licence in its README).
- * - SPDX 2.2.x and SPDX 3.0.1: no official schema is available to this project offline; those documents get
- *   a STRUCTURAL check only, and the result says so (`schema: 'structural'`). Never presented as official.
+ * - SPDX 2.2 / 2.2.1 / 2.2.2 (`spdxVersion: SPDX-2.2`), SPDX 2.3 and SPDX 3.0.1: the official SPDX JSON schemas,
+ *   vendored unchanged in ./schemas (repository, commit, SHA-256 and licence in its README). SPDX 3.0.1's schema is
+ *   draft 2020-12 and is compiled with ajv's 2020 class.
+ * - Any other SPDX version: no official schema in this build, so the result is INVALID (`schema: 'none'`) with the
+ *   reason — fail closed, never a structural pass.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DetectedSbom } from './parse.ts';
@@ -24,8 +27,12 @@ export interface SchemaProblem {
 }
 
 export interface SchemaResult {
-  /** `official`: validated against the maintainers' JSON schema; `structural`: no official schema available. */
-  readonly schema: 'official' | 'structural';
+  /**
+   * `official`: validated against the maintainers' JSON schema; `none`: no official schema for this version in this
+   * build, the result is then always invalid (fail closed). `structural` is no longer produced (kept in the type for
+   * callers that still test for it).
+   */
+  readonly schema: 'official' | 'none' | 'structural';
   /** Which schema, e.g. `CycloneDX 1.6 (bom-1.6.schema.json)`. */
   readonly schemaName: string;
   readonly valid: boolean;
@@ -53,9 +60,9 @@ function readJson(path: string): Record<string, unknown> {
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
 
-function newAjv(): Ajv {
+function newAjv(Cls: typeof Ajv = Ajv): Ajv {
   // Same options as @cyclonedx/cyclonedx-library's own validator; remote schemas are never loaded.
-  const ajv = new Ajv({
+  const ajv = new Cls({
     useDefaults: false,
     strict: false,
     strictSchema: false,
@@ -127,11 +134,23 @@ function cyclonedxValidator(version: string): ValidateFunction {
   return v;
 }
 
-function spdx23Validator(): ValidateFunction {
-  let v = validators.get('spdx-2.3');
+/** Vendored official SPDX schemas (files in ./schemas, see its README), by the version `detectFormat` reports. */
+const SPDX_SCHEMAS: Readonly<Record<string, { file: string; name: string; draft2020: boolean }>> = {
+  '2.2': { file: 'spdx-schema-2.2.json', name: 'SPDX 2.2 (spdx-schema.json, v2.2.2)', draft2020: false },
+  '2.3': { file: 'spdx-schema-2.3.json', name: 'SPDX 2.3 (spdx-schema.json)', draft2020: false },
+  '3.0.1': { file: 'spdx-json-schema-3.0.1.json', name: 'SPDX 3.0.1 (spdx-json-schema.json)', draft2020: true },
+};
+
+/** SPDX versions validated against a vendored official schema. */
+export const SPDX_SCHEMA_VERSIONS: readonly string[] = Object.keys(SPDX_SCHEMAS);
+
+function spdxValidator(version: string): ValidateFunction {
+  const key = `spdx-${version}`;
+  let v = validators.get(key);
   if (v) return v;
-  v = newAjv().compile(readJson(join(here, 'schemas', 'spdx-schema-2.3.json')));
-  validators.set('spdx-2.3', v);
+  const s = SPDX_SCHEMAS[version]!;
+  v = newAjv(s.draft2020 ? (Ajv2020 as unknown as typeof Ajv) : Ajv).compile(readJson(join(here, 'schemas', s.file)));
+  validators.set(key, v);
   return v;
 }
 
@@ -159,45 +178,19 @@ function fromAjv(errors: readonly ErrorObject[] | null | undefined): { problems:
   return { problems, count: seen.size };
 }
 
-function structural(det: DetectedSbom): SchemaResult {
-  const problems: SchemaProblem[] = [];
-  const d = det.doc;
-  const req = (cond: boolean, pointer: string, message: string) => {
-    if (!cond) problems.push({ pointer, message });
-  };
-  if (det.specVersion.startsWith('3.')) {
-    const graph = d['@graph'];
-    req(Array.isArray(graph), '/@graph', 'SPDX 3 JSON-LD needs an @graph array');
-    if (Array.isArray(graph)) {
-      for (let i = 0; i < graph.length && problems.length < MAX_KEPT; i++) {
-        const el = graph[i] as Record<string, unknown> | null;
-        if (typeof el !== 'object' || el === null || Array.isArray(el)) {
-          problems.push({ pointer: `/@graph/${i}`, message: 'element must be an object' });
-          continue;
-        }
-        req(typeof el.type === 'string', `/@graph/${i}/type`, 'element needs a string "type"');
-        if (el.type !== 'CreationInfo') {
-          req(typeof el.spdxId === 'string' || typeof el['@id'] === 'string', `/@graph/${i}/spdxId`, 'element needs a spdxId');
-        }
-      }
-    }
-  } else {
-    for (const k of ['SPDXID', 'creationInfo', 'dataLicense', 'name', 'spdxVersion']) req(d[k] !== undefined, `/${k}`, `required property "${k}" is missing`);
-    const ci = d.creationInfo as Record<string, unknown> | undefined;
-    if (ci && typeof ci === 'object') {
-      req(typeof ci.created === 'string', '/creationInfo/created', 'must be a string');
-      req(Array.isArray(ci.creators), '/creationInfo/creators', 'must be an array');
-    }
-    for (const k of ['packages', 'files', 'relationships']) {
-      req(d[k] === undefined || Array.isArray(d[k]), `/${k}`, 'must be an array');
-    }
-  }
+function noSchema(det: DetectedSbom): SchemaResult {
+  const pointer = det.specVersion.startsWith('3.') ? '/@context' : '/spdxVersion';
   return {
-    schema: 'structural',
-    schemaName: `SPDX ${det.specVersion} (structural check: the official JSON schema is not bundled)`,
-    valid: problems.length === 0,
-    errorCount: problems.length,
-    problems,
+    schema: 'none',
+    schemaName: `SPDX ${det.specVersion} (no official schema available in this build)`,
+    valid: false,
+    errorCount: 1,
+    problems: [
+      {
+        pointer,
+        message: `no official schema available for SPDX ${det.specVersion} in this build (official schemas bundled: SPDX ${SPDX_SCHEMA_VERSIONS.join(', ')})`,
+      },
+    ],
   };
 }
 
@@ -218,11 +211,17 @@ export function validateSchema(det: DetectedSbom): SchemaResult {
     const { problems, count } = fromAjv(ok ? null : v.errors);
     return { schema: 'official', schemaName: `CycloneDX ${det.specVersion} (bom-${det.specVersion}.schema.json)`, valid: ok, errorCount: count, problems };
   }
-  if (det.specVersion === '2.3') {
-    const v = spdx23Validator();
-    const ok = v(det.doc);
-    const { problems, count } = fromAjv(ok ? null : v.errors);
-    return { schema: 'official', schemaName: 'SPDX 2.3 (spdx-schema.json)', valid: ok, errorCount: count, problems };
+  // `SPDX-2.2` documents (spec 2.2, 2.2.1, 2.2.2 all write that spdxVersion) use the v2.2.2 schema.
+  const s = Object.hasOwn(SPDX_SCHEMAS, det.specVersion) ? SPDX_SCHEMAS[det.specVersion] : undefined;
+  if (!s) return noSchema(det);
+  let v: ValidateFunction;
+  try {
+    v = spdxValidator(det.specVersion);
+  } catch (e) {
+    // A missing or uncompilable vendored schema must not turn into a pass.
+    return { ...noSchema(det), schemaName: s.name, problems: [{ pointer: '', message: `official schema ${s.file} could not be loaded: ${(e as Error).message}` }] };
   }
-  return structural(det);
+  const ok = v(det.doc);
+  const { problems, count } = fromAjv(ok ? null : v.errors);
+  return { schema: 'official', schemaName: s.name, valid: ok, errorCount: count, problems };
 }

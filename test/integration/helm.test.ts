@@ -97,7 +97,7 @@ describe('Helm chart', () => {
   });
 
   it('helm lint --strict passes with several value sets', async () => {
-    for (const sets of [[], ['serviceMonitor.enabled=true,prometheusRule.enabled=true,networkPolicy.enabled=true,defaultReleasePolicy.enabled=true'], ['replicaCount=1,operator.leaderElection.enabled=false']]) {
+    for (const sets of [[], ['serviceMonitor.enabled=true,prometheusRule.enabled=true,networkPolicy.enabled=true,defaultReleasePolicy.enabled=true'], ['replicaCount=1,operator.leaderElection.enabled=false'], ['webhook.enabled=true,networkPolicy.enabled=true'], ['webhook.enabled=true,webhook.certManager.enabled=true']]) {
       const r = await exec(helm, ['lint', '--strict', CHART, '--kube-version', KUBE_VERSION, ...sets.flatMap((s) => ['--set', s])], { env });
       assert.equal(r.code, 0, `helm lint --strict ${sets.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -118,6 +118,8 @@ describe('Helm chart', () => {
       ['serviceMonitor.interval=soon', /\/serviceMonitor\/interval.*(pattern|match)/],
       ['terminationGracePeriodSeconds=5', /\/terminationGracePeriodSeconds.*minimum/],
       ['replicas=3', /additional properties 'replicas' not allowed/],
+      ['webhook.timeoutSeconds=60', /\/webhook\/timeoutSeconds.*maximum/],
+      ['webhook.exemptServiceAccounts={nobody}', /\/webhook\/exemptServiceAccounts\/0.*(pattern|match)/],
     ];
     for (const [set, message] of cases) {
       const r = await template([set]);
@@ -183,6 +185,39 @@ describe('Helm chart', () => {
         check: (docs) => {
           assert.ok(!docs.some((d) => d.kind === 'PodDisruptionBudget'));
           assert.ok(!docs.some((d) => d.kind === 'Role' && d.metadata.name.endsWith('leader-election')));
+        },
+      },
+      {
+        name: 'admission webhook on (operator-bootstrapped TLS), NetworkPolicy on',
+        set: ['webhook.enabled=true,networkPolicy.enabled=true,webhook.exemptNamespaces={ops-tools}'],
+        check: (docs) => {
+          const vwc = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration') as unknown as K8sObject & { webhooks: { name: string; failurePolicy: string; sideEffects: string; clientConfig: { service: { name: string; namespace: string; path: string; port: number }; caBundle?: string }; namespaceSelector: { matchExpressions: { key: string; values: string[] }[] } }[] };
+          assert.equal(vwc.metadata.name, 'cra-gate');
+          assert.deepEqual(vwc.webhooks.map((w) => [w.name, w.clientConfig.service.path, w.failurePolicy, w.sideEffects]), [
+            ['enforce.admission.cra-gate.dev', '/validate/enforce', 'Fail', 'NoneOnDryRun'],
+            ['observe.admission.cra-gate.dev', '/validate/observe', 'Ignore', 'NoneOnDryRun'],
+          ]);
+          for (const w of vwc.webhooks) {
+            assert.deepEqual(w.clientConfig.service, { name: 'cra-gate-webhook', namespace: 'cra-gate', path: w.clientConfig.service.path, port: 443 });
+            assert.equal(w.clientConfig.caBundle, undefined, 'caBundle is the operator’s');
+            assert.deepEqual(w.namespaceSelector.matchExpressions.find((e) => e.key === 'kubernetes.io/metadata.name')?.values, ['kube-system', 'cra-gate']);
+          }
+          assert.deepEqual(vwc.webhooks.map((w) => w.namespaceSelector.matchExpressions.find((e) => e.key === 'cra-gate.dev/admission')?.values), [['enforce'], ['warn', 'audit']]);
+          const svc = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'cra-gate-webhook') as unknown as { spec: { ports: { port: number; targetPort: string }[] } };
+          assert.deepEqual(svc.spec.ports.map((p) => [p.port, p.targetPort]), [[443, 'https-webhook']]);
+          const dep = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[]; ports: { name: string; containerPort: number }[] }[] } } } };
+          const c = dep.spec.template.spec.containers[0]!;
+          const envOf = new Map(c.env.map((e) => [e.name, e.value]));
+          assert.equal(envOf.get('CRA_GATE_WEBHOOK'), 'true');
+          assert.equal(envOf.get('CRA_GATE_WEBHOOK_BIND'), '0.0.0.0:9443');
+          assert.equal(envOf.get('CRA_GATE_WEBHOOK_CONFIG_NAME'), 'cra-gate');
+          assert.equal(envOf.get('CRA_GATE_WEBHOOK_DNS_NAMES'), 'cra-gate-webhook.cra-gate.svc,cra-gate-webhook.cra-gate.svc.cluster.local');
+          assert.equal(envOf.get('CRA_GATE_WEBHOOK_EXEMPT_NAMESPACES'), 'ops-tools');
+          assert.ok(c.ports.some((p) => p.name === 'https-webhook' && p.containerPort === 9443));
+          const cr = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'cra-gate-webhook') as unknown as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+          assert.ok(cr.rules.some((r) => r.resources.includes('validatingwebhookconfigurations') && r.verbs.includes('patch') && r.resourceNames?.join() === 'cra-gate'));
+          const np = JSON.stringify(docs.find((d) => d.kind === 'NetworkPolicy'));
+          assert.match(np, /https-webhook/, 'the NetworkPolicy admits reviews');
         },
       },
       {
@@ -298,6 +333,36 @@ describe('Helm chart', () => {
       ['update', 'customresourcedefinitions.apiextensions.k8s.io'],
     ];
     for (const d of denied) assert.equal(await can(d), false, `must not ${d.join(' ')}`);
+
+    // The admission webhook's RBAC (docs/admission.md), after an upgrade that enables it.
+    const wh = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'webhook.enabled=true', '--timeout', '60s'], { env });
+    assert.equal(wh.code, 0, wh.stderr);
+    const vwc = JSON.parse(await cluster.kubectl(['get', 'validatingwebhookconfiguration', 'cra-gate', '-o', 'json'])) as { webhooks: { name: string }[] };
+    assert.deepEqual(vwc.webhooks.map((w) => w.name), ['enforce.admission.cra-gate.dev', 'observe.admission.cra-gate.dev']);
+    for (const a of [
+      ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io/cra-gate'],
+      ['get', 'validatingwebhookconfigurations.admissionregistration.k8s.io/cra-gate'],
+      ['list', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+      ['watch', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+      ['list', 'namespaces'],
+      ['watch', 'namespaces'],
+      ['get', 'secrets/cra-gate-webhook-ca', '-n', 'cra-gate-system'],
+      ['update', 'secrets/cra-gate-webhook-ca', '-n', 'cra-gate-system'],
+      ['create', 'secrets', '-n', 'cra-gate-system'],
+    ]) assert.equal(await can(a), true, `webhook may ${a.join(' ')}`);
+    for (const d of [
+      ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io/other'],
+      ['delete', 'validatingwebhookconfigurations.admissionregistration.k8s.io/cra-gate'],
+      ['create', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+      ['patch', 'mutatingwebhookconfigurations.admissionregistration.k8s.io/cra-gate'],
+      ['update', 'namespaces'],
+      ['update', 'secrets/other', '-n', 'cra-gate-system'],
+      ['create', 'secrets', '-n', ns],
+      ['list', 'secrets', '-n', 'cra-gate-system'],
+    ]) assert.equal(await can(d), false, `webhook must not ${d.join(' ')}`);
+    const off = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'webhook.enabled=false', '--timeout', '60s'], { env });
+    assert.equal(off.code, 0, off.stderr);
+    assert.notEqual((await cluster.cp.kubectl(['get', 'validatingwebhookconfiguration', 'cra-gate'])).code, 0, 'disabling removes the configuration');
     assert.equal(await op.stop(), 0);
     op = undefined;
   });

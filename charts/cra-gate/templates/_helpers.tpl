@@ -56,3 +56,15 @@ alert rules select job="cra-gate"). */}}
 {{- define "cra-gate.metricsServiceName" -}}
 {{- printf "%s-metrics" (include "cra-gate.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* Name of the admission webhook Service (and of its certificate's DNS names). */}}
+{{- define "cra-gate.webhookServiceName" -}}
+{{- printf "%s-webhook" (include "cra-gate.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* DNS names of the webhook serving certificate. */}}
+{{- define "cra-gate.webhookDnsNames" -}}
+{{- $svc := include "cra-gate.webhookServiceName" . -}}
+{{- $names := list (printf "%s.%s.svc" $svc .Release.Namespace) (printf "%s.%s.svc.cluster.local" $svc .Release.Namespace) -}}
+{{- concat $names .Values.webhook.extraDnsNames | join "," -}}
+{{- end }}
