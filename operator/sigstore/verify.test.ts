@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { ed25519, ed25519ph } from '@noble/curves/ed25519.js';
 import { dsse } from '@sigstore/core';
-import { parsePublicKey, parseTrustedRoot, verifyDsseEnvelope, verifyPayloadSignature } from './verify.ts';
+import { parseBundle, parsePublicKey, parseTrustedRoot, verifyBundle, verifyDsseEnvelope, verifyPayloadSignature } from './verify.ts';
 import type { TrustPolicy } from './verify.ts';
 
 function pair(kind: 'ec' | 'ed25519' | 'rsa'): { pub: string; priv: KeyObject } {
@@ -54,6 +55,86 @@ describe('DSSE envelopes (cosign attest, legacy .att layers) through @sigstore/v
       assert.equal(verifyDsseEnvelope({ payloadType: type }, policy, 'e').ok, false);
     });
   }
+});
+
+describe('Ed25519ph (RFC 8032 pre-hashed, as cosign signs with Ed25519 keys) through @noble/curves', () => {
+  /** A noble key pair and its public key as the PEM a policy would hold. */
+  function edPair(): { secret: Uint8Array; pem: string } {
+    const { secretKey, publicKey } = ed25519ph.keygen();
+    const pem = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    return { secret: secretKey, pem };
+  }
+  const phSign = (msg: Uint8Array, secret: Uint8Array) => Buffer.from(ed25519ph.sign(msg, secret));
+  const good = edPair();
+  const other = edPair();
+  const policy: TrustPolicy = { keys: [parsePublicKey(good.pem, 'Secret a/ed key cosign.pub')], keyless: [] };
+
+  it('simple signing: an Ed25519ph signature verifies; another key, a tampered payload and confusions do not', () => {
+    const sig = phSign(payload, good.secret);
+    const v = verifyPayloadSignature(payload, sig, policy);
+    assert.equal(v.ok, true, v.ok ? '' : v.message);
+    assert.match(v.ok ? v.signer : '', /Secret a\/ed key cosign\.pub/);
+    // another Ed25519 key
+    const o = verifyPayloadSignature(payload, phSign(payload, other.secret), policy);
+    assert.equal(o.ok, false);
+    assert.equal(!o.ok && o.reason, 'UntrustedSigner');
+    assert.doesNotMatch(!o.ok ? o.message : '', /unsupported/);
+    // tampered payload
+    assert.equal(verifyPayloadSignature(Buffer.from(payload.toString().replace('bbbb', 'bbbc')), sig, policy).ok, false);
+    // pure Ed25519 over the SHA-512 digest is not Ed25519ph over the payload (and vice versa)
+    const sha = createHash('sha512').update(payload).digest();
+    assert.equal(verifyPayloadSignature(payload, Buffer.from(ed25519.sign(sha, good.secret)), policy).ok, false);
+    assert.equal(verifyPayloadSignature(sha, sig, policy).ok, false);
+    // Ed25519ph under a non-empty context (not what cosign produces) is another signature
+    assert.equal(verifyPayloadSignature(payload, Buffer.from(ed25519ph.sign(payload, good.secret, { context: Buffer.from('cosign') })), policy).ok, false);
+    // truncated or garbage signatures are a plain failure, not a throw
+    assert.equal(verifyPayloadSignature(payload, sig.subarray(0, 63), policy).ok, false);
+    assert.equal(verifyPayloadSignature(payload, Buffer.alloc(64, 0xff), policy).ok, false);
+    // a pure Ed25519 signature (node:crypto) still verifies
+    assert.equal(verifyPayloadSignature(payload, Buffer.from(ed25519.sign(payload, good.secret)), policy).ok, true);
+    // an ECDSA-only policy is not fooled by an Ed25519ph signature
+    const ec = { keys: [parsePublicKey(pair('ec').pub, 'ec')], keyless: [] };
+    assert.equal(verifyPayloadSignature(payload, sig, ec).ok, false);
+  });
+
+  it('DSSE envelope signed with Ed25519ph over the PAE verifies; an altered payload or another key fails', () => {
+    const body = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', predicateType: 'https://cyclonedx.org/bom', subject: [], predicate: {} }));
+    const type = 'application/vnd.in-toto+json';
+    const env = (sig: Buffer, b = body) => ({ payloadType: type, payload: b.toString('base64'), signatures: [{ keyid: '', sig: sig.toString('base64') }] });
+    const sig = phSign(dsse.preAuthEncoding(type, body), good.secret);
+    const v = verifyDsseEnvelope(env(sig), policy, 'e');
+    assert.equal(v.ok, true, v.ok ? '' : v.message);
+    assert.equal(verifyDsseEnvelope(env(sig, Buffer.from(body.toString().replace('{}}', '{"x":1}}'))), policy, 'e').ok, false);
+    assert.equal(verifyDsseEnvelope(env(phSign(dsse.preAuthEncoding(type, body), other.secret)), policy, 'e').ok, false);
+    // Ed25519ph over the bare payload instead of the PAE is not a DSSE signature
+    assert.equal(verifyDsseEnvelope(env(phSign(body, good.secret)), policy, 'e').ok, false);
+  });
+
+  it('message-signature bundle signed with Ed25519ph verifies over the artifact only; a tlog entry is still required to verify', () => {
+    const artifact = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
+    const bundleJson = (sig: Buffer, tlogEntries: unknown[] = [], mediaType = 'application/vnd.dev.sigstore.bundle.v0.3+json') => ({
+      mediaType,
+      verificationMaterial: { publicKey: { hint: 'h' }, tlogEntries },
+      messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(artifact).digest('base64') }, signature: sig.toString('base64') },
+    });
+    const sig = phSign(artifact, good.secret);
+    const v = verifyBundle(parseBundle(bundleJson(sig), 'b'), artifact, policy);
+    assert.equal(v.ok, true, v.ok ? '' : v.message);
+    assert.equal(verifyBundle(parseBundle(bundleJson(sig), 'b'), Buffer.from(`${artifact.toString()} `), policy).ok, false);
+    assert.equal(verifyBundle(parseBundle(bundleJson(phSign(artifact, other.secret)), 'b'), artifact, policy).ok, false);
+    // A (bogus) transparency-log entry is verified exactly as for other key types: no trusted log ⇒ rejected.
+    const entry = {
+      logIndex: '1',
+      logId: { keyId: Buffer.alloc(32, 1).toString('base64') },
+      kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+      integratedTime: '1700000000',
+      inclusionPromise: { signedEntryTimestamp: Buffer.alloc(64, 2).toString('base64') },
+      canonicalizedBody: Buffer.from('{}').toString('base64'),
+    };
+    const t = verifyBundle(parseBundle(bundleJson(sig, [entry], 'application/vnd.dev.sigstore.bundle+json;version=0.1'), 'b'), artifact, policy);
+    assert.equal(t.ok, false);
+    assert.match(!t.ok ? t.message : '', /inclusion promise|tlog/);
+  });
 });
 
 describe('trusted root', () => {

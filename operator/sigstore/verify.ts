@@ -8,6 +8,12 @@
  * - cosign's legacy formats: a simple-signing payload signed with a key (`.sig` tags) is checked with
  *   `@sigstore/core`'s crypto; a DSSE envelope (`.att` tags) is wrapped in a v0.3 bundle and checked by the
  *   Verifier like any other.
+ * - Ed25519 keys: cosign signs with Ed25519ph (RFC 8032 §5.1, pre-hashed: SHA-512 of the signed bytes, empty
+ *   context — sigstore/sigstore `pkg/signature/ed25519ph.go`), which Node's crypto cannot check. A signature
+ *   under a trusted Ed25519 key is accepted when it verifies as pure Ed25519 (node:crypto) or as Ed25519ph
+ *   (`@noble/curves`) over the very same bytes: the simple-signing payload, a message signature's artifact, or
+ *   a DSSE envelope's PAE. For bundles only the signature primitive is swapped: `@sigstore/verify` still does
+ *   every other check (key, transparency-log entries and their binding to the signature and digest).
  *
  * What was signed (the image digest in the payload, the in-toto subject) is checked by the caller: a valid
  * signature over another digest is not a signature of this artifact.
@@ -16,10 +22,11 @@ import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { Bundle } from '@sigstore/bundle';
-import { crypto as score, X509Certificate } from '@sigstore/core';
+import { crypto as score, dsse, X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { ed25519ph } from '@noble/curves/ed25519.js';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import type { Signer } from '@sigstore/verify';
+import type { SignedEntity, Signer } from '@sigstore/verify';
 import { craError, errorMessage } from '../errors.ts';
 
 export interface TrustedKey {
@@ -76,11 +83,54 @@ export function parseTrustedRoot(json: string, source: string): TrustedRoot {
   }
 }
 
-/** cosign signs images with Ed25519ph (pre-hashed), which Node's crypto — and so @sigstore/verify — cannot check. */
-function ed25519Note(policy: TrustPolicy): string {
-  return policy.keys.some((k) => k.key.asymmetricKeyType === 'ed25519')
-    ? ' [Ed25519ph, as cosign signs images, is unsupported: use ECDSA or RSA]'
-    : '';
+/** The raw 32-byte Ed25519 public key (RFC 8032 encoding) of a KeyObject. */
+function ed25519Raw(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
+  return Buffer.from(jwk.x ?? '', 'base64url');
+}
+
+/**
+ * Ed25519ph as cosign/sigstore produce it: RFC 8032 §5.1 with PH = SHA-512 over `message` and an empty context
+ * (Go's `ed25519.PrivateKey.Sign(rand, sha512(message), crypto.SHA512)`). Strict RFC 8032 decoding (no ZIP-215).
+ */
+export function verifyEd25519ph(message: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  if (key.asymmetricKeyType !== 'ed25519' || key.type !== 'public' || signature.length !== 64) return false;
+  try {
+    return ed25519ph.verify(signature, message, ed25519Raw(key), { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/** A signature over `message` under `key`: Ed25519 keys as pure Ed25519 or, failing that, as Ed25519ph. */
+function verifyRaw(message: Buffer, key: KeyObject, signature: Buffer): boolean {
+  if (score.verify(message, key, signature, hashFor(key))) return true;
+  return key.asymmetricKeyType === 'ed25519' && verifyEd25519ph(message, key, signature);
+}
+
+/**
+ * The bundle as @sigstore/verify sees it, with the signature primitive extended for Ed25519 keys to accept
+ * Ed25519ph over the same signed bytes (the artifact for a message signature, the PAE for DSSE). Everything
+ * else — digests, tlog bodies, signature comparison — is the library's own content object, untouched.
+ */
+function signedEntity(bundle: Bundle, data: Buffer | undefined): SignedEntity {
+  const entity = toSignedEntity(bundle, data);
+  const c = bundle.content;
+  const signed = c.$case === 'dsseEnvelope' ? dsse.preAuthEncoding(c.dsseEnvelope.payloadType, c.dsseEnvelope.payload) : data;
+  if (!signed) return entity;
+  const content = entity.signature;
+  return {
+    ...entity,
+    signature: {
+      get signature() {
+        return content.signature;
+      },
+      compareSignature: (sig) => content.compareSignature(sig),
+      compareDigest: (digest) => content.compareDigest(digest),
+      compareSignedDigest: (digest) => content.compareSignedDigest(digest),
+      verifySignature: (key) => content.verifySignature(key) || (key.asymmetricKeyType === 'ed25519' && verifyEd25519ph(signed, key, content.signature)),
+    },
+  };
 }
 
 function keyName(k: TrustedKey): string {
@@ -98,13 +148,13 @@ function hashFor(key: KeyObject): string | undefined {
  */
 export function verifyPayloadSignature(payload: Buffer, signature: Buffer, policy: TrustPolicy): Verdict {
   for (const k of policy.keys) {
-    if (score.verify(payload, k.key, signature, hashFor(k.key))) return { ok: true, signer: keyName(k), kind: 'key' };
+    if (verifyRaw(payload, k.key, signature)) return { ok: true, signer: keyName(k), kind: 'key' };
   }
   return {
     ok: false,
     reason: 'UntrustedSigner',
     signer: 'an unknown key',
-    message: policy.keys.length === 0 ? 'the policy trusts no keys' : `the signature verifies under none of the ${policy.keys.length} trusted key(s) (signed by another key, or altered)${ed25519Note(policy)}`,
+    message: policy.keys.length === 0 ? 'the policy trusts no keys' : `the signature verifies under none of the ${policy.keys.length} trusted key(s) (signed by another key, or altered)`,
   };
 }
 
@@ -167,7 +217,7 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
       const tlogs = bundle.verificationMaterial.tlogEntries.length;
       const verifier = new Verifier(material, { tlogThreshold: Math.min(tlogs, 1), ctlogThreshold: 0, timestampThreshold: 0 });
       try {
-        verifier.verify(toSignedEntity(bundle, data));
+        verifier.verify(signedEntity(bundle, data));
         return { ok: true, signer: keyName(k), kind: 'key' };
       } catch (err) {
         last = errorMessage(err, 160);
@@ -177,7 +227,7 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
       ok: false,
       reason: 'UntrustedSigner',
       signer: hint ? `key hint ${hint.slice(0, 24)}` : 'an unknown key',
-      message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${ed25519Note(policy)}${last ? ` (${last})` : ''}`,
+      message: policy.keys.length === 0 ? 'the policy trusts no keys' : `verifies under none of the ${policy.keys.length} trusted key(s)${last ? ` (${last})` : ''}`,
     };
   }
   // Keyless: a certificate. Name the identity it claims (unverified) for messages.

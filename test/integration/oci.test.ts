@@ -34,7 +34,7 @@ let reg: TestRegistry;
 let proxy: FaultProxy;
 let cosign: Cosign;
 let push: Pusher;
-const keys: Record<'trusted' | 'untrusted' | 'ed25519' | 'rsa', KeyPair> = {} as never;
+const keys: Record<'trusted' | 'untrusted' | 'ed25519' | 'ed25519Other' | 'rsa', KeyPair> = {} as never;
 
 function policy(extra: Partial<ReleasePolicy['spec']> = {}): ReleasePolicy {
   return {
@@ -110,8 +110,10 @@ before(async () => {
   keys.trusted = await cosign.generateKeyPair('trusted');
   keys.untrusted = await cosign.generateKeyPair('untrusted');
   execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(work, 'ed.pem')]);
+  execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(work, 'ed-other.pem')]);
   execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(work, 'rsa.pem')]);
   keys.ed25519 = await cosign.importKeyPair(join(work, 'ed.pem'), 'ed25519');
+  keys.ed25519Other = await cosign.importKeyPair(join(work, 'ed-other.pem'), 'ed25519-other');
   keys.rsa = await cosign.importKeyPair(join(work, 'rsa.pem'), 'rsa');
 });
 
@@ -141,13 +143,37 @@ describe('verified evidence from a real registry', () => {
     assert.equal(sbom.result, 'Pass', sbom.message);
   });
 
-  it('Ed25519 image signatures from cosign are Ed25519ph: not verifiable here, reported as such, never approved', async () => {
+  it('Ed25519 key (cosign signs Ed25519ph): bundle signature + CycloneDX attestation ⇒ Approved, the signer is named', async () => {
     const img = await image('acme/ed');
     await cosign.sign(img.direct, keys.ed25519);
-    const { ev, sig } = await judge(release({ ed: img.ref }));
-    assert.equal(sig.result, 'Fail');
-    assert.match(sig.message, /Ed25519ph/);
-    assert.notEqual(ev.decision, 'Approved');
+    await cosign.attest(img.direct, keys.ed25519, sbomFile('ed', cyclonedxFor('ed', img.digest)), 'cyclonedx');
+    const { ev, sig, sbom } = await judge(release({ ed: img.ref }));
+    assert.equal(sig.result, 'Pass', sig.message);
+    assert.match(sig.message, /Secret cra-gate\/key-ed25519/);
+    assert.equal(sbom.result, 'Pass', sbom.message);
+    assert.equal(ev.decision, 'Approved');
+  });
+
+  it('Ed25519 key, legacy .sig / .att tags (Ed25519ph) ⇒ pass', async () => {
+    const img = await image('acme/ed-legacy');
+    await cosign.sign(img.direct, keys.ed25519, 'legacy');
+    await cosign.attest(img.direct, keys.ed25519, sbomFile('ed-legacy', spdxFor('ed-legacy', img.digest)), 'spdxjson', 'legacy');
+    const { sig, sbom } = await judge(release({ edl: img.ref }));
+    assert.equal(sig.result, 'Pass', sig.message);
+    assert.match(sig.message, /Secret cra-gate\/key-ed25519/);
+    assert.equal(sbom.result, 'Pass', sbom.message);
+  });
+
+  it('signed by another Ed25519 key (bundle and legacy) ⇒ untrusted, never approved', async () => {
+    for (const format of ['bundle', 'legacy'] as const) {
+      const img = await image(`acme/ed-other-${format}`);
+      await cosign.sign(img.direct, keys.ed25519Other, format);
+      await cosign.attest(img.direct, keys.ed25519Other, sbomFile('ed-other', cyclonedxFor('ed-other', img.digest)), 'cyclonedx', format);
+      const { ev, sig, sbom } = await judge(release({ edo: img.ref }));
+      assert.equal(sig.result, 'Fail', `${format}: ${sig.message}`);
+      assert.notEqual(sbom.result, 'Pass', `${format}: ${sbom.message}`);
+      assert.notEqual(ev.decision, 'Approved');
+    }
   });
 
   it('RSA key, legacy signature ⇒ signature.valid passes, the signer is named', async () => {
