@@ -17,7 +17,7 @@ import {
   type ProductRelease,
   type ReleasePolicy,
 } from '../api/types.ts';
-import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
+import { Informer, objectKey, stripBookkeeping, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from './queue.ts';
 import { reconcileRelease } from './reconcile.ts';
 import { reconcilePolicyStatus } from './policy-status.ts';
@@ -70,6 +70,7 @@ export class ReleaseController {
     const common = {
       kubeConfig: opts.kubeConfig,
       log,
+      transform: stripBookkeeping,
       ...(opts.relistIntervalMs ? { relistIntervalMs: opts.relistIntervalMs } : {}),
       ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
     };

@@ -43,6 +43,24 @@ export interface InformerOptions<T> {
   inactivityTimeoutMs?: number;
   pageSize?: number;
   onWatchRestart?: (reason: string) => void;
+  /** Applied to every object before it is cached (e.g. dropping managedFields to save memory). */
+  transform?: (obj: T) => T;
+}
+
+/**
+ * Drops what the operator never reads but every object carries: `metadata.managedFields` and kubectl's
+ * last-applied-configuration annotation — most of a small object's bytes.
+ */
+export function stripBookkeeping<T extends KubernetesObject>(obj: T): T {
+  const md = obj.metadata;
+  if (!md) return obj;
+  const { managedFields: _m, annotations, ...rest } = md;
+  let kept = annotations;
+  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...others } = annotations;
+    kept = others;
+  }
+  return { ...obj, metadata: { ...rest, ...(kept && Object.keys(kept).length ? { annotations: kept } : {}) } };
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects. */
@@ -71,7 +89,7 @@ interface WatchStatus {
 }
 
 export class Informer<T extends KubernetesObject> {
-  private readonly opts: Required<Omit<InformerOptions<T>, 'onWatchRestart'>> & Pick<InformerOptions<T>, 'onWatchRestart'>;
+  private readonly opts: Required<Omit<InformerOptions<T>, 'onWatchRestart' | 'transform'>> & Pick<InformerOptions<T>, 'onWatchRestart' | 'transform'>;
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly backoff = new Backoff({ initialMs: 800, maxMs: 30_000, factor: 2, jitter: 0.2 });
@@ -158,12 +176,13 @@ export class Informer<T extends KubernetesObject> {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await withTimeout(
+      const page: ListPage<T> = await withTimeout(
         this.opts.list({ limit: this.opts.pageSize, ...(continueToken ? { continueToken } : {}) }),
         LIST_TIMEOUT_MS,
         `listing ${this.opts.resource}`,
       );
-      items.push(...page.items);
+      const t = this.opts.transform;
+      items.push(...(t ? page.items.map(t) : page.items));
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken && !this.stopped);
@@ -284,7 +303,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private handleEvent(gen: number, type: string, raw: unknown): void {
-    const obj = raw as T;
+    const obj = type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? (this.opts.transform?.(raw as T) ?? (raw as T)) : (raw as T);
     if (type === 'ERROR') {
       const status = raw as WatchStatus;
       this.generation++;
