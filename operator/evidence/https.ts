@@ -43,6 +43,31 @@ export interface FetchResult {
   readonly finalUrl: string;
   readonly status: number;
   readonly contentType?: string;
+  /**
+   * Selected response headers (lower-case names): etag, last-modified, content-type, cache-control, expires
+   * when present. Optional so that injected test fetchers need not provide them.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * true for a 304 Not Modified answer to a conditional request (the caller sent If-None-Match or
+   * If-Modified-Since); `bytes` is then empty. Without conditional headers a 304 is an error as before.
+   */
+  readonly notModified?: boolean;
+}
+
+const KEPT_HEADERS = ['etag', 'last-modified', 'content-type', 'cache-control', 'expires'] as const;
+
+function keptHeaders(res: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of KEPT_HEADERS) {
+    const v = res.headers[k];
+    if (typeof v === 'string' && v !== '') out[k] = v;
+  }
+  return out;
+}
+
+function isConditional(headers: Readonly<Record<string, string>> | undefined): boolean {
+  return Object.entries(headers ?? {}).some(([k, v]) => v !== '' && /^if-(none-match|modified-since)$/i.test(k));
 }
 
 const blocked = new BlockList();
@@ -193,6 +218,17 @@ export async function fetchBytes(rawUrl: string, opts: FetchOptions = {}): Promi
       throw craError('FetchFailed', `${url.origin}${url.pathname}: ${msg}`.slice(0, 240), { cause: err });
     }
     const status = r.res.statusCode ?? 0;
+    if (status === 304 && isConditional(opts.headers)) {
+      const empty = Buffer.alloc(0);
+      return {
+        bytes: empty,
+        sha256: createHash('sha256').update(empty).digest('hex'),
+        finalUrl: url.toString(),
+        status,
+        notModified: true,
+        headers: keptHeaders(r.res),
+      };
+    }
     if (status >= 300 && status < 400) {
       const loc = r.res.headers.location;
       if (!loc) throw craError('FetchFailed', `HTTP ${status} without Location from ${url.origin}`);
@@ -210,6 +246,7 @@ export async function fetchBytes(rawUrl: string, opts: FetchOptions = {}): Promi
       finalUrl: url.toString(),
       status,
       ...(ct ? { contentType: ct } : {}),
+      headers: keptHeaders(r.res),
     };
   }
   throw craError('FetchFailed', `more than ${maxRedirects} redirects`, { retryable: false });

@@ -149,7 +149,7 @@ function spdxValidator(version: string): ValidateFunction {
   let v = validators.get(key);
   if (v) return v;
   const s = SPDX_SCHEMAS[version]!;
-  v = newAjv(s.draft2020 ? (Ajv2020 as unknown as typeof Ajv) : Ajv).compile(readJson(join(here, 'schemas', s.file)));
+  v = newAjv(s.draft2020 ? Ajv2020 : Ajv).compile(readJson(join(here, 'schemas', s.file)));
   validators.set(key, v);
   return v;
 }
