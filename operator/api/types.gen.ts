@@ -762,6 +762,10 @@ export interface FeedSource {
    */
   digest?: string;
   /**
+   * An OCI artifact holding the feed, by tag or digest (e.g. "ghcr.io/acme/feeds/kev:latest" or "ghcr.io/acme/feeds/kev@sha256:…"). Its manifest's single layer (or the one layer whose media type is JSON or ZIP) is downloaded and verified against its digest. Fetched with the operator's registry settings (allow-list, CA); a tag is re-resolved on every refresh.
+   */
+  oci?: string;
+  /**
    * A ConfigMap holding the feed; without key, every key is read.
    */
   configMapRef?: NamespacedConfigMapRef;

@@ -1,9 +1,10 @@
 /**
- * Vulnerability feeds (OSV, CISA KEV) from ConfigMaps or HTTPS URLs, shared by every release whose policy
+ * Vulnerability feeds (OSV, CISA KEV) from ConfigMaps, HTTPS URLs or OCI artifacts, shared by every release whose policy
  * names them. The store keeps the last GOOD content of each feed: a refresh that fails (network, malformed
  * data, digest mismatch) records the error and keeps the previous content in use. URLs are fetched through
  * the SSRF guard with If-None-Match / If-Modified-Since when the previous response gave an ETag /
- * Last-Modified. `refresh()` reports whether the content changed (by SHA-256), which the operator uses to
+ * Last-Modified; a 304 answer keeps the content in use without a download. OCI artifacts are read with the
+ * registry client (manifest → the feed layer, both verified against their digests). `refresh()` reports whether the content changed (by SHA-256), which the operator uses to
  * re-evaluate the releases of the policies using the feed (../vuln/refresher.ts).
  */
 import { createHash } from 'node:crypto';
@@ -20,6 +21,10 @@ import type { OsvRecord } from '../vuln/osv.ts';
 import type { EvidenceSources } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
+import { RegistryClient, sharedCache } from './oci/client.ts';
+import type { Descriptor, RegistryClientOptions } from './oci/client.ts';
+import { parseImageReference } from './oci/reference.ts';
+import { registryOptionsFromEnv } from './signatures.ts';
 
 export type FeedKind = 'osv' | 'kev';
 
@@ -27,6 +32,8 @@ export interface FeedRef {
   readonly kind: FeedKind;
   readonly url?: string;
   readonly digest?: string;
+  /** OCI artifact reference (tag or digest). */
+  readonly oci?: string;
   readonly configMapRef?: { readonly namespace: string; readonly name: string; readonly key?: string };
 }
 
@@ -40,6 +47,7 @@ export function feedRefs(policy: ReleasePolicy | undefined): FeedRef[] {
 
 export function feedKey(f: FeedRef): string {
   if (f.configMapRef) return `${f.kind}:ConfigMap ${f.configMapRef.namespace}/${f.configMapRef.name}${f.configMapRef.key ? `/${f.configMapRef.key}` : ''}`;
+  if (f.oci) return `${f.kind}:oci://${f.oci}`;
   return `${f.kind}:${f.url ?? '?'}`;
 }
 
@@ -61,6 +69,8 @@ export interface FeedStoreOptions {
   readonly maxAgeMs?: number;
   readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
   readonly fetchOptions?: FetchOptions;
+  /** Registry client options for `oci` feeds (default: registryOptionsFromEnv()). */
+  readonly registry?: RegistryClientOptions;
   /** Max bytes of one feed download (default 512 MiB). */
   readonly maxBytes?: number;
   readonly now?: () => number;
@@ -146,28 +156,52 @@ export class FeedStore {
       if (keys.length === 0) throw new FeedFormatError(`ConfigMap ${namespace}/${name} is empty`);
       return { docs: keys.map((k) => ({ name: `ConfigMap ${namespace}/${name} key ${k}`, bytes: Buffer.from(data[k]!, 'utf8') })) };
     }
-    if (!ref.url) throw new FeedFormatError('feed has neither url nor configMapRef');
+    if (ref.oci) return this.readOci(ref.oci);
+    if (!ref.url) throw new FeedFormatError('feed has none of url, configMapRef or oci');
     const headers: Record<string, string> = {};
     if (prev?.etag) headers['if-none-match'] = prev.etag;
     if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
     const base: FetchOptions = this.opts.fetchOptions ?? fetchOptionsFromEnv();
     const opts: FetchOptions = { maxBytes: this.opts.maxBytes ?? 512 * 1024 * 1024, timeoutMs: 120_000, ...base, headers: { ...base.headers, ...headers } };
-    let r: FetchResult;
-    try {
-      r = await (this.opts.fetch ?? fetchBytes)(ref.url, opts);
-    } catch (err) {
-      // The shared fetcher reports a 304 as a redirect without Location; with a validator sent it means "unchanged".
-      if (prev?.state.digest && Object.keys(headers).length > 0 && /HTTP 304\b/.test(errorMessage(err))) return { docs: [], notModified: true };
-      throw err;
+    const r: FetchResult = await (this.opts.fetch ?? fetchBytes)(ref.url, opts);
+    // A 304 is only returned as a result when validators were sent (i.e. there is previous content).
+    if (r.notModified || r.status === 304) {
+      if (prev?.state.digest) return { docs: [], notModified: true };
+      throw new FeedFormatError(`${ref.url}: HTTP 304 without previous content`);
     }
-    if (r.status === 304) return { docs: [], notModified: true };
-    const h = (r as FetchResult & { headers?: Readonly<Record<string, string | undefined>> }).headers;
+    const h = r.headers;
     if (ref.digest && !digestOk(r.bytes, ref.digest)) throw new FeedFormatError(`${ref.url}: content does not have the declared digest ${ref.digest.slice(0, 20)}…`);
     return {
       docs: [{ name: ref.url, bytes: r.bytes }],
       ...(h?.etag ? { etag: h.etag } : {}),
       ...(h?.['last-modified'] ? { lastModified: h['last-modified'] } : {}),
     };
+  }
+
+  /** The feed layer of an OCI artifact: the single layer, or the one layer with a JSON / ZIP media type. */
+  private async readOci(raw: string): Promise<{ docs: { name: string; bytes: Uint8Array }[] }> {
+    let ref;
+    try {
+      ref = parseImageReference(raw);
+    } catch (err) {
+      throw new FeedFormatError(`oci ${raw.slice(0, 120)}: ${errorMessage(err, 160)}`);
+    }
+    const client = new RegistryClient({ cache: sharedCache, ...(this.opts.registry ?? registryOptionsFromEnv()) });
+    const m = await client.manifest(ref);
+    if (!m) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: artifact not found`);
+    const layers = m.manifest.layers ?? [];
+    if (m.manifest.manifests || layers.length === 0) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: not a single-artifact manifest with layers (an index or an empty manifest)`);
+    let layer: Descriptor | undefined = layers.length === 1 ? layers[0] : undefined;
+    if (!layer) {
+      const fit = layers.filter((l) => /(^|[/+.])(json|zip)($|[+;])/i.test(l.mediaType));
+      if (fit.length !== 1) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: ${layers.length} layers and ${fit.length} with a JSON/ZIP media type; cannot tell which is the feed`);
+      layer = fit[0];
+    }
+    const max = this.opts.maxBytes ?? 512 * 1024 * 1024;
+    if (layer!.size > max) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: layer of ${layer!.size} bytes exceeds the limit of ${max} bytes`);
+    const bytes = await client.blob(ref.registry, ref.repository, layer!.digest, max);
+    if (!bytes) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: layer ${layer!.digest.slice(0, 19)}… not found`);
+    return { docs: [{ name: `oci ${raw} (manifest ${m.digest})`, bytes }] };
   }
 
   private async doRefresh(ref: FeedRef, key: string, sources: EvidenceSources): Promise<RefreshResult> {

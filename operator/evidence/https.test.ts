@@ -25,6 +25,12 @@ before(async () => {
   server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
     const u = new URL(req.url ?? '/', 'https://x');
     if (u.pathname === '/sbom.json') return res.end(body);
+    if (u.pathname === '/etag.json') {
+      const lm = 'Wed, 01 Jan 2025 00:00:00 GMT';
+      if (req.headers['if-none-match'] === '"v1"' || req.headers['if-modified-since'] === lm) return res.writeHead(304, { etag: '"v1"' }).end();
+      return res.writeHead(200, { etag: '"v1"', 'last-modified': lm, 'content-type': 'application/json' }).end(body);
+    }
+    if (u.pathname === '/always-304') return res.writeHead(304).end();
     if (u.pathname === '/big') {
       res.writeHead(200); // no content-length: streamed
       const chunk = Buffer.alloc(64 * 1024, 0x20);
@@ -61,6 +67,28 @@ test('fetches over https from an allow-listed loopback host with a custom CA: by
   assert.deepEqual(r.bytes, body);
   assert.equal(r.sha256, createHash('sha256').update(body).digest('hex'));
   assert.equal(r.finalUrl, `${base}/sbom.json`);
+});
+
+test('conditional GET: headers exposed, ETag / Last-Modified round trip gives a 304 result; an unasked 304 stays an error', async () => {
+  const first = await fetchBytes(`${base}/etag.json`, { allowHosts: [host], ca });
+  assert.equal(first.status, 200);
+  assert.equal(first.notModified, undefined);
+  assert.deepEqual(first.bytes, body);
+  assert.equal(first.headers?.etag, '"v1"');
+  assert.equal(first.headers?.['last-modified'], 'Wed, 01 Jan 2025 00:00:00 GMT');
+  assert.equal(first.headers?.['content-type'], 'application/json');
+  const again = await fetchBytes(`${base}/etag.json`, { allowHosts: [host], ca, headers: { 'If-None-Match': String(first.headers?.etag) } });
+  assert.equal(again.status, 304);
+  assert.equal(again.notModified, true);
+  assert.equal(again.bytes.length, 0);
+  assert.equal(again.headers?.etag, '"v1"');
+  const byDate = await fetchBytes(`${base}/etag.json`, { allowHosts: [host], ca, headers: { 'if-modified-since': String(first.headers?.['last-modified']) } });
+  assert.equal(byDate.notModified, true);
+  const changed = await fetchBytes(`${base}/etag.json`, { allowHosts: [host], ca, headers: { 'if-none-match': '"v0"' } });
+  assert.equal(changed.status, 200);
+  assert.deepEqual(changed.bytes, body);
+  // Without conditional headers a 304 is not a result (as before): a redirect without Location.
+  await assert.rejects(fetchBytes(`${base}/always-304`, { allowHosts: [host], ca }), reason('FetchFailed'));
 });
 
 test('loopback/private addresses are refused without allow-listing', async () => {

@@ -13,7 +13,7 @@ import '../sbom/evidence.ts';
 
 export interface FeedState {
   readonly kind: 'osv' | 'kev';
-  /** `ConfigMap ns/name[/key]` or the URL. */
+  /** `ConfigMap ns/name[/key]`, the URL, or `oci://<reference>`. */
   readonly source: string;
   /** `sha256:<hex>` of the feed content in use. */
   readonly digest?: string;

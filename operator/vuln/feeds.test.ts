@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
@@ -46,6 +51,54 @@ describe('FeedStore', () => {
     const osv = { 'a.json': read('osv/GHSA-6fc8-4gx4-v693.json'), 'b.json': read('osv/GHSA-xvch-5gv4-984h.json') };
     const ok = await store.refresh({ kind: 'osv', configMapRef: { namespace: 'x', name: 'osv' } }, memorySources({ 'x/osv': osv }));
     assert.equal(ok.state.records, 2);
+  });
+});
+
+describe('FeedStore over HTTPS (conditional GET)', () => {
+  it('a second refresh with an unchanged ETag does not re-download; a new ETag does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cra-feeds-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore', timeout: 30_000 });
+    const ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    let content = read('kev/kev-subset-without-log4shell.json');
+    let etag = '"a"';
+    let full = 0;
+    let notModified = 0;
+    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
+      if (req.headers['if-none-match'] === etag) {
+        notModified++;
+        return res.writeHead(304, { etag }).end();
+      }
+      full++;
+      res.writeHead(200, { etag, 'content-type': 'application/json' }).end(content);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const store = new FeedStore({ maxAgeMs: 60_000, fetchOptions: { allowHosts: [host], ca } });
+      const ref = { kind: 'kev' as const, url: `https://${host}/kev.json` };
+      const first = await store.refresh(ref, memorySources({}));
+      assert.equal(first.changed, true);
+      assert.equal(first.state.records, 2);
+      assert.equal(full, 1);
+      const second = await store.refresh(ref, memorySources({}));
+      assert.equal(second.changed, false);
+      assert.equal(second.state.error, undefined);
+      assert.equal(second.state.digest, first.state.digest);
+      assert.equal(full, 1, 'unchanged ETag: no second full response');
+      assert.equal(notModified, 1);
+      assert.equal((await store.get(ref, memorySources({}))).kev?.entries.size, 2, 'content still in use');
+      content = read('kev/kev-subset-with-log4shell.json');
+      etag = '"b"';
+      const third = await store.refresh(ref, memorySources({}));
+      assert.equal(third.changed, true);
+      assert.equal(full, 2);
+      assert.ok((await store.get(ref, memorySources({}))).kev?.entries.has('CVE-2021-44228'));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
