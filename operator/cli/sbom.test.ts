@@ -71,6 +71,24 @@ test('real generator output (cyclonedx-npm on this project) is valid CycloneDX 1
   assert.ok(doc.findings.some((f) => f.reason === 'MissingExecutableProperty'));
 });
 
+test('real generator output (syft on this project\'s lock file): schema-valid CycloneDX 1.6 and SPDX 2.3, TR gaps found', async () => {
+  const gen = join(root, 'test', 'fixtures', 'sbom', 'generated');
+  const cdx = await run(['check', join(gen, 'syft-cra-gate-lock.cdx.json'), '--output', 'json']);
+  assert.equal(cdx.code, 1);
+  const c = JSON.parse(cdx.out) as { format: string; specVersion: string; schema: { kind: string; valid: boolean }; checks: { id: string; result: string }[] };
+  assert.deepEqual([c.format, c.specVersion, c.schema.kind, c.schema.valid], ['CycloneDX', '1.6', 'official', true]);
+  assert.equal(c.checks.find((x) => x.id === 'sbom.format-valid')?.result, 'Pass');
+  assert.equal(c.checks.find((x) => x.id === 'sbom.bsi-tr-03183-fields')?.result, 'Fail');
+  const spdx = await run(['check', join(gen, 'syft-cra-gate-lock.spdx.json'), '--output', 'json']);
+  assert.equal(spdx.code, 1);
+  const d = JSON.parse(spdx.out) as { format: string; specVersion: string; schema: { kind: string; valid: boolean }; checks: { id: string; result: string }[] };
+  assert.deepEqual([d.format, d.specVersion, d.schema.kind, d.schema.valid], ['SPDX', '2.3', 'official', true]);
+  // TR v2.1.0 asks for SPDX 3.0.1 or newer; TR v2.0.0 accepts SPDX 2.3.
+  assert.equal(d.checks.find((x) => x.id === 'sbom.format-valid')?.result, 'Fail');
+  const v20 = JSON.parse((await run(['check', join(gen, 'syft-cra-gate-lock.spdx.json'), '--profile', 'bsi-2.0', '--output', 'json'])).out) as typeof d;
+  assert.equal(v20.checks.find((x) => x.id === 'sbom.format-valid')?.result, 'Pass');
+});
+
 test('the cra-gate bin dispatches `sbom check` (child process)', async () => {
   const node = join(root, 'node_modules', '.bin', 'node');
   const main = join(root, 'operator', 'cli', 'main.ts');
