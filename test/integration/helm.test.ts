@@ -292,7 +292,8 @@ describe('Helm chart', () => {
       const ev = JSON.parse(await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])) as { items: { reason: string }[] };
       return ev.items.some((e) => e.reason === 'Blocked') && ev.items.some((e) => e.reason === 'Approved') ? true : undefined;
     });
-    const forbiddenLogs = op.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+    // Match an HTTP 403, not any "403" (ports and timestamps contain those digits too).
+    const forbiddenLogs = op.logs.filter((l) => /forbidden|"(?:code|statusCode)":403\b|HTTP 403\b/i.test(JSON.stringify(l)));
     assert.deepEqual(forbiddenLogs, [], 'the operator never met a 403');
 
     const can = async (args: string[]): Promise<boolean> => {
