@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Everything the integration suites need, installed or built once and then reused (each step is a quick
+# no-op when its tools are present): Debian's docker.io and prometheus; etcd, kube-apiserver and kubectl;
+# helm; an OCI registry and cosign. `npm test` runs this, so it works on a fresh machine by itself.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bash "$here/install-system.sh"
+bash "$here/build.sh" all >/dev/null
+bash "$here/go-tools.sh" >/dev/null
+bash "$here/registry-tools.sh" all >/dev/null
