@@ -374,11 +374,21 @@ export interface CheckResult {
    */
   message?: string;
   /**
-   * The CRA provisions this check implements, e.g. ["Art. 13(8)", "Annex II(7)"].
+   * The provisions of the CRA's own text this check enforces, e.g. ["Art. 13(8)", "Annex II(7)"]; empty for a check that applies guidance only.
    *
    * @maxItems 16
    */
   cra?: string[];
+  /**
+   * Guidelines and standards the check applies beyond the CRA text, with version and section, e.g. ["BSI TR-03183-2 v2.1.0 §5.2.2", "RFC 9116"].
+   *
+   * @maxItems 16
+   */
+  guidance?: string[];
+  /**
+   * What this result rests on: CRA (at least one finding, or the check itself, rests on the Regulation's own text, see cra) or Guidance (only on a guideline or standard, see guidance).
+   */
+  basis?: 'CRA' | 'Guidance';
   /**
    * What the check looked at, e.g. the digest of the SBOM read or the URL fetched.
    */

@@ -12,8 +12,10 @@ import type { CheckDefinition, Finding } from './types.ts';
 export const artifactHashMatchesSbom: CheckDefinition = {
   id: 'artifact.hash-matches-sbom',
   title: 'The artifact digest equals the hash in its SBOM',
-  cra: ['Annex I Part I(2)(f)', 'Annex I Part II(1)'],
-  standards: ['BSI TR-03183-2 §5.2.2'],
+  // Guidance: the TR asks for the deployable component's hash (§5.2.2); the CRA text asks for no hash.
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §5.2.2'],
+  concretises: ['Annex I Part II(1)'],
   reads: 'spec.artifacts[].digest / image digest, the SBOM\'s primary component hashes',
   passRule: 'for every artifact, each SBOM describing it gives its primary component a hash of the same algorithm equal to the artifact\'s digest',
   fix: 'Declare the artifact digest (sha512: preferred) and generate the SBOM from the shipped bytes so its primary component carries the same hash.',

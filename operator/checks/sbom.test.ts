@@ -24,7 +24,7 @@ const ev = (file: string, artifact = 'firmware'): Evidence => ({
   sboms: [{ artifact, source: 'ConfigMap acme/fw-sbom key bom.json', specPointer: '/spec/sboms/0', analysis: analyzeSbom(read(file)) } satisfies SbomEvidence],
 });
 const run = (id: string, e: Evidence, params = {}, r = rel()) => checkRegistry.get(id)!.run(ctx(r, params, undefined, e));
-const SBOM_IDS = ['sbom.present', 'sbom.format-valid', 'sbom.bsi-tr-03183-fields', 'sbom.top-level-deps', 'sbom.complete', 'sbom.licence-ids', 'sbom.no-vuln-data', 'sbom.per-version', 'artifact.hash-matches-sbom'];
+const SBOM_IDS = ['sbom.present', 'sbom.format-valid', 'sbom.format-version', 'sbom.bsi-tr-03183-fields', 'sbom.top-level-deps', 'sbom.complete', 'sbom.licence-ids', 'sbom.no-vuln-data', 'sbom.per-version', 'artifact.hash-matches-sbom'];
 
 test('a compliant SBOM passes every SBOM check, and each outcome names the SBOM digest', () => {
   const e = ev('compliant.cdx.json');
@@ -46,9 +46,11 @@ test('findings carry pointer and count; the message summarises', () => {
 
 test('profile param: bsi-2.0 accepts CycloneDX 1.5, bsi-2.1 does not; an unknown profile is InvalidCheckParams', () => {
   const e = ev('old-version.cdx.json');
-  assert.equal(run('sbom.format-valid', e).reason, 'SbomFormatTooOld');
-  assert.equal(run('sbom.format-valid', e, { profile: 'bsi-2.0' }).result, 'Pass');
-  assert.equal(run('sbom.format-valid', e, { profile: 'x' }).reason, 'InvalidCheckParams');
+  assert.equal(run('sbom.format-version', e).reason, 'SbomFormatTooOld');
+  assert.equal(run('sbom.format-version', e, { profile: 'bsi-2.0' }).result, 'Pass');
+  assert.equal(run('sbom.format-version', e, { profile: 'x' }).reason, 'InvalidCheckParams');
+  // The CRA text asks for a commonly used, machine-readable format, not a version: schema-valid 1.5 passes.
+  assert.equal(run('sbom.format-valid', e).result, 'Pass');
   assert.equal(run('sbom.bsi-tr-03183-fields', ev('ntia-missing.cdx.json'), { profile: 'ntia' }).reason, 'MissingSupplier');
 });
 

@@ -12,11 +12,12 @@ import {
   normaliseVersion,
   ruleBsiFields,
   ruleComplete,
-  ruleFormatValid,
+  ruleFormatVersion,
   ruleLicenceIds,
   ruleNoVulnData,
   ruleNtia,
   rulePerVersion,
+  ruleSchemaValid,
   ruleTopLevelDeps,
 } from '../sbom/rules.ts';
 import type { RuleFinding, SbomProfile } from '../sbom/rules.ts';
@@ -34,7 +35,16 @@ declare module './types.ts' {
 }
 
 const IN_FORCE = '2027-12-11';
+/**
+ * What the CRA text itself says about the SBOM. Annex I Part II(1): manufacturers shall "identify and document
+ * vulnerabilities and components contained in products with digital elements, including by drawing up a software
+ * bill of materials in a commonly used and machine-readable format covering at the very least the top-level
+ * dependencies of the products"; Annex VII(2)(b): the technical documentation includes the SBOM. Everything
+ * beyond that (format versions, per-component fields, licence ids, the whole graph, no vulnerability data) is
+ * BSI TR-03183-2 or NTIA guidance: those checks list no `cra` and name the provision they make concrete.
+ */
 const SBOM_CRA = ['Annex I Part II(1)', 'Annex VII(2)(b)'];
+const CONCRETISES = ['Annex I Part II(1)'];
 const MAX_STATUS_MESSAGE = 300;
 
 export function profileParam(params: Readonly<Record<string, unknown>>): SbomProfile | CheckOutcome {
@@ -99,7 +109,7 @@ export function runRule(ctx: CheckContext, rule: (u: Usable) => RuleFinding[], p
   if (all.length === 0) return pass(passMessage(usable), { evidence });
   const multi = usable.length > 1;
   const prefix = (ev: SbomEvidence) => (multi ? `[${ev.artifact}] ` : '');
-  const findings: Finding[] = all.map(({ ev, f }) => ({ pointer: f.pointer, message: `${prefix(ev)}${f.message}`, count: f.count, pointers: f.pointers }));
+  const findings: Finding[] = all.map(({ ev, f }) => ({ pointer: f.pointer, message: `${prefix(ev)}${f.message}`, count: f.count, pointers: f.pointers, basis: f.basis }));
   const head = all[0]!;
   const others = all.slice(1, 3).map(({ ev, f }) => `${prefix(ev)}${f.message}`);
   const more = all.length > 3 ? `; +${all.length - 3} more` : '';
@@ -115,21 +125,18 @@ function describe(usable: Usable[]): string {
 
 export const sbomFormatValid: CheckDefinition = {
   id: 'sbom.format-valid',
-  title: 'SBOM is valid CycloneDX/SPDX of a version the TR accepts',
-  cra: SBOM_CRA,
-  standards: ['BSI TR-03183-2 §4', 'BSI TR-03183-2 §7'],
+  title: 'SBOM is in a commonly used, machine-readable format (valid CycloneDX or SPDX)',
+  cra: ['Annex I Part II(1)'],
+  standards: ['CycloneDX specification (ECMA-424)', 'SPDX specification (ISO/IEC 5962)'],
   reads: 'the SBOM documents (spec.sboms, registry)',
   passRule:
-    'valid against the official JSON schema; CycloneDX ≥ 1.6 or SPDX ≥ 3.0.1 (profile bsi-2.1, default), CycloneDX ≥ 1.5 or SPDX ≥ 2.2.1 (bsi-2.0), CycloneDX ≥ 1.4 or SPDX ≥ 2.2 (ntia)',
-  fix: 'Generate the SBOM as CycloneDX 1.6 JSON (e.g. cyclonedx-npm --spec-version 1.6) or SPDX 3.0.1 JSON-LD and validate it against the schema.',
+    'every SBOM is CycloneDX (1.2–1.6) or SPDX (2.2–3.0.1) and valid against that version\'s official schema; the format version a guideline asks for is sbom.format-version',
+  fix: 'Generate the SBOM with a CycloneDX or SPDX tool and validate it against the official schema (see each finding\'s pointer).',
   inForceFrom: IN_FORCE,
-  params: ['profile'],
   run(ctx) {
-    const profile = profileParam(ctx.params);
-    if (typeof profile !== 'string') return profile;
     return runRule(
       ctx,
-      (u) => ruleFormatValid(u.a, profile),
+      (u) => ruleSchemaValid(u.a),
       (usable) => {
         const structural = usable.filter((u) => u.a.schema.schema === 'structural');
         const note = structural.length > 0 ? `; ${structural.map((u) => u.a.schema.schemaName).join(', ')}` : '';
@@ -139,11 +146,31 @@ export const sbomFormatValid: CheckDefinition = {
   },
 };
 
+export const sbomFormatVersion: CheckDefinition = {
+  id: 'sbom.format-version',
+  title: 'SBOM format version is one the guideline accepts (BSI TR-03183-2 §4)',
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §4', 'BSI TR-03183-2 v2.1.0 §7', 'NTIA SBOM minimum elements (2021)'],
+  concretises: CONCRETISES,
+  reads: 'the SBOM documents (spec.sboms, registry)',
+  passRule:
+    'CycloneDX ≥ 1.6 or SPDX ≥ 3.0.1 (profile bsi-2.1, default), CycloneDX ≥ 1.5 or SPDX ≥ 2.2.1 (bsi-2.0), CycloneDX ≥ 1.4 or SPDX ≥ 2.2 (ntia)',
+  fix: 'Generate the SBOM as CycloneDX 1.6 (e.g. cyclonedx-npm --spec-version 1.6) or SPDX 3.0.1 JSON-LD.',
+  inForceFrom: IN_FORCE,
+  params: ['profile'],
+  run(ctx) {
+    const profile = profileParam(ctx.params);
+    if (typeof profile !== 'string') return profile;
+    return runRule(ctx, (u) => ruleFormatVersion(u.a, profile), (usable) => `format version accepted by profile ${profile}: ${describe(usable)}`);
+  },
+};
+
 export const sbomBsiFields: CheckDefinition = {
   id: 'sbom.bsi-tr-03183-fields',
   title: 'SBOM has every field BSI TR-03183-2 requires (or the NTIA minimum elements)',
-  cra: SBOM_CRA,
-  standards: ['BSI TR-03183-2 §3.2', 'BSI TR-03183-2 §5.2.1', 'BSI TR-03183-2 §5.2.2', 'NTIA SBOM minimum elements (2021)'],
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §3.2', 'BSI TR-03183-2 v2.1.0 §5.2.1', 'BSI TR-03183-2 v2.1.0 §5.2.2', 'BSI TR-03183-2 v2.1.0 §5.2.4', 'NTIA SBOM minimum elements (2021)'],
+  concretises: CONCRETISES,
   reads: 'the SBOM documents (spec.sboms, registry)',
   passRule:
     'SBOM creator (email or URL) and timestamp; per component: creator, name, version, filename, dependencies with stated completeness, distribution licence, SHA-512 deployable hash, bsi:component:executable/archive/structured with allowed values (reduced sets for logical, identified and referenced components); profile ntia: supplier, name, version, unique identifier, dependency relationship, author, timestamp',
@@ -165,7 +192,7 @@ export const sbomTopLevelDeps: CheckDefinition = {
   id: 'sbom.top-level-deps',
   title: 'The primary component declares its direct dependencies',
   cra: ['Annex I Part II(1)'],
-  standards: ['BSI TR-03183-2 §5.1'],
+  standards: [],
   reads: 'the SBOM documents',
   passRule: 'the primary component has a dependencies entry listing its direct dependencies (or an empty one stated complete)',
   fix: 'Declare metadata.component with a bom-ref and a dependencies[] entry for it listing its direct dependencies.',
@@ -178,8 +205,9 @@ export const sbomTopLevelDeps: CheckDefinition = {
 export const sbomComplete: CheckDefinition = {
   id: 'sbom.complete',
   title: 'The dependency graph is complete and consistent',
-  cra: ['Annex I Part II(1)'],
-  standards: ['BSI TR-03183-2 §5.1', 'BSI TR-03183-2 §5.2.2'],
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §5.1', 'BSI TR-03183-2 v2.1.0 §5.2.2'],
+  concretises: CONCRETISES,
   reads: 'the SBOM documents',
   passRule: 'every component reachable from the primary component, no dangling or duplicate references, completeness of the primary\'s dependencies stated',
   fix: 'Declare a dependencies[] entry for every component, remove duplicate bom-refs, and add compositions stating the completeness.',
@@ -192,8 +220,9 @@ export const sbomComplete: CheckDefinition = {
 export const sbomLicenceIds: CheckDefinition = {
   id: 'sbom.licence-ids',
   title: 'Licences are SPDX identifiers or expressions',
-  cra: ['Annex I Part II(1)'],
-  standards: ['BSI TR-03183-2 §6.1'],
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §6.1'],
+  concretises: CONCRETISES,
   reads: 'the SBOM documents',
   passRule: 'every licence is an SPDX licence identifier or expression (LicenseRef- allowed); no free-text names or licence text only',
   fix: 'Replace free-text licence names with SPDX identifiers (https://spdx.org/licenses/) or LicenseRef-<entity>-<name>.',
@@ -206,8 +235,9 @@ export const sbomLicenceIds: CheckDefinition = {
 export const sbomNoVulnData: CheckDefinition = {
   id: 'sbom.no-vuln-data',
   title: 'No vulnerability data inside the SBOM',
-  cra: ['Annex I Part II(1)'],
-  standards: ['BSI TR-03183-2 §8.1.14'],
+  cra: [],
+  standards: ['BSI TR-03183-2 v2.1.0 §8.1.14'],
+  concretises: CONCRETISES,
   reads: 'the SBOM documents',
   passRule: 'the SBOM has no vulnerabilities (CycloneDX) or security_* vulnerability/VEX elements (SPDX 3)',
   fix: 'Remove the vulnerabilities from the SBOM; publish them as CSAF or VEX (spec.vulnerabilityHandling.vex).',
@@ -221,7 +251,7 @@ export const sbomPerVersion: CheckDefinition = {
   id: 'sbom.per-version',
   title: 'The SBOM describes this release\'s version',
   cra: ['Annex I Part II(1)', 'Annex VII(2)(b)'],
-  standards: ['BSI TR-03183-2 §5.2.2'],
+  standards: [],
   reads: 'the SBOM documents, spec.version',
   passRule: 'the primary component\'s version equals spec.version (a leading "v" is ignored)',
   fix: 'Regenerate the SBOM for this release so that its primary component carries spec.version.',
@@ -291,7 +321,7 @@ export const sbomPresent: CheckDefinition = {
   id: 'sbom.present',
   title: 'Every artifact has an SBOM describing it',
   cra: SBOM_CRA,
-  standards: ['BSI TR-03183-2 §5.1'],
+  standards: [],
   reads: 'spec.artifacts, the SBOM documents (spec.sboms, registry)',
   passRule: 'every artifact has a usable SBOM whose primary component matches it (name, purl, file name or hash)',
   fix: 'Add spec.sboms[] entries (ConfigMap or https URL) for each artifact, generated for that artifact.',
@@ -355,6 +385,7 @@ export const sbomPresent: CheckDefinition = {
 export const sbomChecks: readonly CheckDefinition[] = [
   sbomPresent,
   sbomFormatValid,
+  sbomFormatVersion,
   sbomBsiFields,
   sbomTopLevelDeps,
   sbomComplete,

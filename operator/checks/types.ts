@@ -34,10 +34,64 @@ export interface CheckContext {
   readonly evidence: Evidence;
 }
 
+/**
+ * What a rule or finding rests on (issue #13 item 14): the Regulation's own text, or a guideline/standard that
+ * makes it concrete. Never present guidance as if the Regulation said it.
+ *  - kind `cra`: the CRA text itself requires it; `ref` cites it precisely, e.g. `Annex I Part II(1)`.
+ *  - kind `guidance`: a guideline or standard; `ref` names document, version and section, e.g.
+ *    `BSI TR-03183-2 v2.1.0 §5.2.2`, `RFC 9116 §2.5.3`, `Pod Security Standards (restricted)`.
+ */
+export type BasisKind = 'cra' | 'guidance';
+
+export interface Basis {
+  readonly kind: BasisKind;
+  readonly ref: string;
+}
+
+/** A basis in the Regulation's own text, e.g. `craBasis('Annex I Part II(1)')`. */
+export function craBasis(ref: string): Basis {
+  return { kind: 'cra', ref };
+}
+
+/** A basis in a guideline or standard, e.g. `guidanceBasis('BSI TR-03183-2 v2.1.0 §5.2.2')`. */
+export function guidanceBasis(ref: string): Basis {
+  return { kind: 'guidance', ref };
+}
+
+/** `CRA Annex I Part II(1)` / `BSI TR-03183-2 v2.1.0 §5.2.2 (guidance)`: how outputs print a basis. */
+export function formatBasis(b: Basis): string {
+  return b.kind === 'cra' ? `CRA ${b.ref}` : `${b.ref} (guidance)`;
+}
+
 export interface Finding {
   /** RFC 6901 JSON pointer into the evidence the check read (for spec checks: into the ProductRelease). */
   readonly pointer: string;
   readonly message: string;
+  /**
+   * What this finding rests on. When absent, the check definition's default applies (see `findingBasis`):
+   * its first `cra` reference, else its first `standards` entry as guidance.
+   */
+  readonly basis?: Basis;
+}
+
+/** The basis of a finding: its own, else the check's default (first CRA text reference, else first standard). */
+export function findingBasis(def: Pick<CheckDefinition, 'cra' | 'standards'>, f: Pick<Finding, 'basis'>): Basis | undefined {
+  if (f.basis) return f.basis;
+  if (def.cra[0] !== undefined) return craBasis(def.cra[0]);
+  if (def.standards[0] !== undefined) return guidanceBasis(def.standards[0]);
+  return undefined;
+}
+
+/**
+ * What an outcome rests on as a whole: `cra` when at least one finding rests on the CRA text (or, without
+ * findings, when the check's definition cites CRA text); `guidance` when every finding (or the definition)
+ * rests on guidance only. This is what a policy pack blocks or warns on.
+ */
+export function outcomeBasisKind(def: Pick<CheckDefinition, 'cra' | 'standards'>, findings: readonly Pick<Finding, 'basis'>[] | undefined): BasisKind {
+  if (findings && findings.length > 0) {
+    return findings.some((f) => findingBasis(def, f)?.kind === 'cra') ? 'cra' : 'guidance';
+  }
+  return def.cra.length > 0 ? 'cra' : 'guidance';
 }
 
 export type CheckResult = 'Pass' | 'Fail' | 'Error' | 'Skipped';
@@ -59,10 +113,22 @@ export interface CheckDefinition {
   /** Stable API id, e.g. `update.channel`. */
   readonly id: string;
   readonly title: string;
-  /** CRA references, e.g. `Annex II(1)`. */
+  /**
+   * What the Regulation's TEXT itself requires of this check, e.g. `Annex I Part II(1)`; only provisions whose
+   * wording the pass rule enforces. Empty for a guidance-only check (then `concretises` says which provision
+   * the guidance makes concrete).
+   */
   readonly cra: readonly string[];
-  /** Other standards (BSI TR-03183-2 sections, RFCs). */
+  /**
+   * Guidelines/standards the pass rule applies beyond the CRA text (kind `guidance`), with version and section:
+   * `BSI TR-03183-2 v2.1.0 §5.2.2`, `RFC 9116`, `NTIA SBOM minimum elements (2021)`.
+   */
   readonly standards: readonly string[];
+  /**
+   * For guidance: the CRA provisions the guidance makes concrete (context only, NOT the basis of a finding),
+   * e.g. the TR's SBOM fields concretise `Annex I Part II(1)`.
+   */
+  readonly concretises?: readonly string[];
   /** What evidence the check reads. */
   readonly reads: string;
   readonly passRule: string;

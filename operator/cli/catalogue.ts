@@ -14,8 +14,8 @@ function basis(def: CheckDefinition): string {
 /** `cra-gate checks`: one line per check. */
 export function renderChecksList(checks: readonly CheckDefinition[] = listChecks()): string {
   const w = Math.max(...checks.map((c) => c.id.length), 2);
-  const lines = checks.map((c) => `${c.id.padEnd(w)}  ${c.title}  [${c.cra.join(', ')}]`);
-  return `${'ID'.padEnd(w)}  TITLE  [CRA]\n${lines.join('\n')}\n\n${checks.length} checks. \`cra-gate explain <id>\` shows one in full.\n`;
+  const lines = checks.map((c) => `${c.id.padEnd(w)}  ${c.title}  [${c.cra.length ? c.cra.map((r) => `CRA ${r}`).join(', ') : `guidance: ${c.standards.join(', ')}`}]`);
+  return `${'ID'.padEnd(w)}  TITLE  [CRA text, or the guidance a guidance-only check applies]\n${lines.join('\n')}\n\n${checks.length} checks. \`cra-gate explain <id>\` shows one in full.\n`;
 }
 
 /** `cra-gate explain <id>`. */
@@ -25,8 +25,8 @@ export function renderExplain(def: CheckDefinition): string {
     '',
     `Reads:        ${def.reads}`,
     `Pass rule:    ${def.passRule}`,
-    `CRA:          ${def.cra.join('; ') || '—'}`,
-    `Standards:    ${def.standards.join('; ') || '—'}`,
+    `CRA text:     ${def.cra.join('; ') || '— (guidance only)'}`,
+    `Guidance:     ${def.standards.join('; ') || '—'}${def.concretises?.length ? ` (makes ${def.concretises.join(', ')} concrete)` : ''}`,
     `In force:     ${basis(def)} (Art. 71)`,
     `Parameters:   ${def.params?.length ? def.params.join(', ') : 'none'}`,
     '',
@@ -66,6 +66,11 @@ export function anchor(id: string): string {
   return id.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
 }
 
+function guidanceCell(c: CheckDefinition): string {
+  const list = c.standards.join('; ') || '—';
+  return c.concretises?.length ? `${list} (makes ${c.concretises.join(', ')} concrete)` : list;
+}
+
 /** docs/checks.md: generated; `node scripts/gen-checks-doc.ts` rewrites it. */
 export function renderChecksDoc(checks: readonly CheckDefinition[] = listChecks()): string {
   const out: string[] = [
@@ -80,9 +85,16 @@ export function renderChecksDoc(checks: readonly CheckDefinition[] = listChecks(
     'enforcement Block it blocks the release (fail closed). Before the date a CRA obligation applies from',
     '(Art. 71), a Block check only warns (`cra.applicability`).',
     '',
-    '| id | title | CRA | in force from |',
-    '|---|---|---|---|',
-    ...checks.map((c) => `| [\`${c.id}\`](#${anchor(c.id)}) | ${cell(c.title)} | ${cell(c.cra.join('; '))} | ${c.inForceFrom} |`),
+    'Each check says what it rests on: the **CRA text** column cites only what the Regulation\'s own wording',
+    'requires; the **guidance** column names the guideline or standard (BSI TR-03183-2, NTIA, RFC 9116, Pod',
+    'Security Standards, …) that makes a CRA provision concrete. A check with an empty CRA-text column applies',
+    'guidance only: `policies/cra-baseline.yaml` warns on those and blocks on the CRA text;',
+    '`policies/bsi-tr-03183-2.yaml` blocks on BSI TR-03183-2 too. Every finding carries its own basis',
+    '(`basis: {kind: cra|guidance, ref}`), and `status.checks[].basis` says whether a result rests on the CRA text.',
+    '',
+    '| id | title | CRA text | guidance | in force from |',
+    '|---|---|---|---|---|',
+    ...checks.map((c) => `| [\`${c.id}\`](#${anchor(c.id)}) | ${cell(c.title)} | ${cell(c.cra.join('; ') || '—')} | ${cell(guidanceCell(c))} | ${c.inForceFrom} |`),
     '',
   ];
   for (const c of checks) {
@@ -90,8 +102,8 @@ export function renderChecksDoc(checks: readonly CheckDefinition[] = listChecks(
     out.push(`**${cell(c.title)}**`, '');
     out.push(`- **Reads:** ${cell(c.reads)}`);
     out.push(`- **Pass rule:** ${cell(c.passRule)}`);
-    out.push(`- **CRA:** ${cell(c.cra.join('; ') || '—')}`);
-    out.push(`- **Standards:** ${cell(c.standards.join('; ') || '—')}`);
+    out.push(`- **CRA text:** ${cell(c.cra.join('; ') || '— (guidance only)')}`);
+    out.push(`- **Guidance:** ${cell(guidanceCell(c))}`);
     out.push(`- **In force:** ${basis(c)} (Art. 71)`);
     out.push(`- **Parameters:** ${c.params?.length ? c.params.map((p) => `\`${p}\``).join(', ') : 'none'}`);
     out.push('', `**How to fix a failure:** ${cell(c.fix)}`, '');

@@ -13,12 +13,14 @@ import {
   isProfile,
   ruleBsiFields,
   ruleComplete,
-  ruleFormatValid,
+  ruleFormatVersion,
   ruleLicenceIds,
   ruleNoVulnData,
   ruleNtia,
+  ruleSchemaValid,
   ruleTopLevelDeps,
 } from '../sbom/rules.ts';
+import { formatBasis } from '../checks/types.ts';
 import type { RuleFinding } from '../sbom/rules.ts';
 
 export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]
@@ -94,7 +96,8 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
   if (!a.ok) return unusable(io, output, file, a.reason, a.message, a.digest);
 
   const rules: { id: string; findings: RuleFinding[] }[] = [
-    { id: 'sbom.format-valid', findings: ruleFormatValid(a, profile) },
+    { id: 'sbom.format-valid', findings: ruleSchemaValid(a) },
+    { id: 'sbom.format-version', findings: ruleFormatVersion(a, profile) },
     {
       id: 'sbom.bsi-tr-03183-fields',
       findings: profile === 'ntia' ? ruleNtia(a.model, CLI_MAX_POINTERS) : ruleBsiFields(a.model, profile, CLI_MAX_POINTERS),
@@ -116,7 +119,7 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
       components: a.model.components.length,
       compliant,
       checks: rules.map((r) => ({ id: r.id, result: r.findings.length === 0 ? 'Pass' : 'Fail', reason: r.findings[0]?.reason ?? 'Compliant' })),
-      findings: rules.flatMap((r) => r.findings.map((f) => ({ check: r.id, reason: f.reason, pointer: f.pointer, count: f.count, message: f.message, pointers: f.pointers }))),
+      findings: rules.flatMap((r) => r.findings.map((f) => ({ check: r.id, reason: f.reason, pointer: f.pointer, count: f.count, message: f.message, pointers: f.pointers, basis: f.basis }))),
     };
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
@@ -124,7 +127,7 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     io.stdout.write(`schema: ${a.schema.schemaName}: ${a.schema.valid ? 'valid' : 'INVALID'}\nprofile: ${profile}\n\n`);
     for (const r of rules) {
       io.stdout.write(`${r.findings.length === 0 ? 'PASS' : 'FAIL'}  ${r.id}\n`);
-      for (const f of r.findings) io.stdout.write(`      ${f.reason}: ${f.message}\n`);
+      for (const f of r.findings) io.stdout.write(`      ${f.reason}: ${f.message} [${formatBasis(f.basis)}]\n`);
     }
     io.stdout.write(`\n${compliant ? 'compliant' : `${rules.filter((r) => r.findings.length > 0).length} check(s) failed`}\n`);
   }

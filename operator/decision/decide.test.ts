@@ -99,12 +99,13 @@ void test('assessEntry: status fields, findings, evidence, crash message', () =>
     reason: 'Compliant',
     message: 'ok',
     cra: ['Annex I Part I(2)(a)'],
+    basis: 'CRA',
     evidence: 'sha256:abc',
   });
   const f = assess({ id: 't.fail', enforcement: 'Warn' })!;
   assert.equal(f.status.result, 'Fail');
   assert.equal(f.status.enforcement, 'Warn');
-  assert.deepEqual(f.findings, [{ pointer: '/spec/updates/channel', message: 'missing' }]);
+  assert.deepEqual(f.findings, [{ pointer: '/spec/updates/channel', message: 'missing', basis: { kind: 'cra', ref: 'Annex I Part I(2)(a)' } }]);
   const t = assess({ id: 't.throw' })!;
   assert.equal(t.status.result, 'Error');
   assert.equal(t.status.reason, 'CheckCrashed');
@@ -218,4 +219,30 @@ void test('property: any Block-enforced Fail/Error ⇒ not Approved; none ⇒ Ap
     }),
     { numRuns: 500 },
   );
+});
+
+void test('assessEntry: the status says what a result rests on; every finding carries its basis', () => {
+  const tr = { kind: 'guidance', ref: 'BSI TR-03183-2 v2.1.0 §5.2.2' } as const;
+  const guidanceOnly = fake('t.tr', () => ({ result: 'Fail', reason: 'MissingDeployableHash', message: 'no hash', findings: [{ pointer: '/components/0', message: 'no hash', basis: tr }] }), {
+    cra: [],
+    standards: ['BSI TR-03183-2 v2.1.0 §5.2.2'],
+    concretises: ['Annex I Part II(1)'],
+  });
+  const mixed = fake('t.mixed', () => ({
+    result: 'Fail',
+    reason: 'MissingTopLevelDependencies',
+    message: 'x',
+    findings: [{ pointer: '/a', message: 'guidance', basis: tr }, { pointer: '/b', message: 'default basis' }],
+  }), { standards: ['BSI TR-03183-2 v2.1.0 §5.1'] });
+  const reg = buildRegistry([guidanceOnly, mixed]);
+  const g = assessEntry({ entry: { id: 't.tr', enforcement: 'Block' }, registry: reg, release: goodRelease(), now, evidence: {} })!;
+  assert.equal(g.status.basis, 'Guidance');
+  assert.deepEqual(g.status.cra, []);
+  assert.deepEqual(g.status.guidance, ['BSI TR-03183-2 v2.1.0 §5.2.2']);
+  assert.deepEqual(g.findings?.[0]?.basis, tr);
+  const m = assessEntry({ entry: { id: 't.mixed', enforcement: 'Block' }, registry: reg, release: goodRelease(), now, evidence: {} })!;
+  assert.equal(m.status.basis, 'CRA');
+  assert.deepEqual(m.findings?.[0]?.basis, tr);
+  // A finding without its own basis gets the check's first CRA-text reference.
+  assert.deepEqual(m.findings?.[1]?.basis, { kind: 'cra', ref: 'Annex I Part I(2)(a)' });
 });

@@ -13,6 +13,7 @@ import { errorMessage, isReason, reasons } from '../errors.ts';
 import type { Reason } from '../errors.ts';
 import { effectiveEnforcement } from '../policy/enforcement.ts';
 import type { PolicyCheckEntry, ProductRelease, StatusCheck, StatusSummary } from '../checks/api.ts';
+import { findingBasis, outcomeBasisKind } from '../checks/types.ts';
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from '../checks/types.ts';
 import type { Waiver } from '../api/types.ts';
 import { appliedWaiver, decideWaiver, waivedMessage } from '../policy/waivers.ts';
@@ -104,7 +105,9 @@ export function assessEntry(input: AssessInput): Assessment | undefined {
     reason: outcome.reason,
     message: bounded(waiver.waived ? waivedMessage(message, waiver.used) : message),
     cra: [...check.cra],
+    basis: outcomeBasisKind(check, outcome.findings) === 'cra' ? 'CRA' : 'Guidance',
   };
+  if (check.standards.length > 0) status.guidance = [...check.standards];
   if (waiver.waived) status.waivers = waiver.used.map(appliedWaiver);
   if (outcome.evidence !== undefined) status.evidence = outcome.evidence;
 
@@ -112,9 +115,16 @@ export function assessEntry(input: AssessInput): Assessment | undefined {
   const changesAt = times.length > 0 ? new Date(Math.min(...times.map((d) => d.getTime()))) : undefined;
   return {
     status,
-    ...(outcome.findings && outcome.findings.length > 0 ? { findings: outcome.findings } : {}),
+    // Every finding says what it rests on (the check's default when the check did not say).
+    ...(outcome.findings && outcome.findings.length > 0 ? { findings: outcome.findings.map((f) => withBasis(check, f)) } : {}),
     ...(changesAt ? { changesAt } : {}),
   };
+}
+
+function withBasis(check: CheckDefinition, f: Finding): Finding {
+  if (f.basis) return f;
+  const basis = findingBasis(check, f);
+  return basis ? { ...f, basis } : f;
 }
 
 export function isBlocking(c: Pick<StatusCheck, 'result' | 'enforcement'>): boolean {

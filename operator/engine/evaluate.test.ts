@@ -76,6 +76,7 @@ void test('the reference release is Approved by the baseline', () => {
     reason: 'Compliant',
     message: 'placed on market 2028-01-15: all CRA obligations apply',
     cra: ['Art. 69', 'Art. 71'],
+    basis: 'CRA',
   });
 });
 
@@ -90,7 +91,7 @@ void test('a non-compliant release is Blocked with every check listed in policy 
     e.checks.map((c) => c.reason),
     ['Compliant', 'Compliant', 'InsecureUpdateChannel', 'SupportPeriodTooShort', 'Compliant'],
   );
-  assert.deepEqual(e.findings['update.channel'], [{ pointer: '/spec/updates/channel', message: 'channel uses http, not https' }]);
+  assert.deepEqual(e.findings['update.channel'], [{ pointer: '/spec/updates/channel', message: 'channel uses http, not https', basis: { kind: 'cra', ref: 'Annex I Part I(2)(c)' } }]);
   assert.deepEqual(e.summary, { passed: 3, failed: 2, warned: 0, waived: 0, errored: 0, skipped: 0 });
 });
 

@@ -5,6 +5,8 @@
  */
 import parseSpdx from 'spdx-expression-parse';
 import type { Reason } from '../errors.ts';
+import { craBasis, guidanceBasis } from '../checks/types.ts';
+import type { Basis } from '../checks/types.ts';
 import type { SbomAnalysisOk } from './analyze.ts';
 import type { SbomComponent, SbomModel } from './model.ts';
 import { compareVersions } from './parse.ts';
@@ -25,20 +27,36 @@ export interface RuleFinding {
   /** First instances' pointers (at most `maxPointers`). */
   readonly pointers: readonly string[];
   readonly message: string;
+  /** What the finding rests on: the CRA text, or the guideline section (issue #13 item 14). */
+  readonly basis: Basis;
 }
+
+/** The CRA text an SBOM finding can rest on (Annex I Part II(1): "… a software bill of materials in a commonly
+ * used and machine-readable format covering at the very least the top-level dependencies of the products"). */
+export const CRA_SBOM = craBasis('Annex I Part II(1)');
+
+/** The BSI TR-03183-2 section a finding rests on, in the version the profile applies. */
+export function tr(section: string, profile: SbomProfile = 'bsi-2.1'): Basis {
+  return guidanceBasis(`BSI TR-03183-2 ${profile === 'bsi-2.0' ? 'v2.0.0' : 'v2.1.0'} ${section}`);
+}
+
+export const NTIA_BASIS = guidanceBasis('NTIA SBOM minimum elements (2021)');
 
 /** Collects instances per reason+what and groups them. */
 export class FindingCollector {
-  readonly #groups = new Map<string, { reason: Reason; what: string; count: number; pointers: string[] }>();
+  readonly #groups = new Map<string, { reason: Reason; what: string; count: number; pointers: string[]; basis: Basis }>();
   readonly #maxPointers: number;
-  constructor(maxPointers = 5) {
+  readonly #basis: Basis;
+  /** `basis`: what the findings rest on unless `add` names another. */
+  constructor(maxPointers = 5, basis: Basis = CRA_SBOM) {
     this.#maxPointers = maxPointers;
+    this.#basis = basis;
   }
-  add(reason: Reason, what: string, pointer: string): void {
+  add(reason: Reason, what: string, pointer: string, basis: Basis = this.#basis): void {
     if (what.startsWith('the primary component ')) what = what.replace(/^the primary component (lack|have) /, (_m, v: string) => `the primary component ${v === 'lack' ? 'lacks' : 'has'} `);
     const key = `${reason}\u0000${what}`;
     let g = this.#groups.get(key);
-    if (!g) this.#groups.set(key, (g = { reason, what, count: 0, pointers: [] }));
+    if (!g) this.#groups.set(key, (g = { reason, what, count: 0, pointers: [], basis }));
     g.count++;
     if (g.pointers.length < this.#maxPointers) g.pointers.push(pointer);
   }
@@ -48,7 +66,7 @@ export class FindingCollector {
       const of = total?.[g.what] !== undefined && g.count > 1 ? ` of ${total[g.what]}` : '';
       const examples = g.pointers.slice(0, 3).join(', ') + (g.count > 3 ? ', …' : '');
       const message = g.count === 1 ? `${g.what} (${g.pointers[0]})` : `${g.count}${of} ${g.what} (first: ${examples})`;
-      return { reason: g.reason, pointer: g.pointers[0] ?? '', count: g.count, pointers: g.pointers, message };
+      return { reason: g.reason, pointer: g.pointers[0] ?? '', count: g.count, pointers: g.pointers, message, basis: g.basis };
     });
   }
 }
@@ -67,31 +85,49 @@ const MINIMUMS: Record<SbomProfile, { cdx: string; spdx: string; label: string }
   ntia: { cdx: '1.4', spdx: '2.2', label: 'the NTIA minimum elements profile' },
 };
 
-export function ruleFormatValid(a: SbomAnalysisOk, profile: SbomProfile): RuleFinding[] {
-  const out: RuleFinding[] = [];
+/**
+ * The format version the profile's guideline asks for (BSI TR-03183-2 v2.1.0 §4: CycloneDX ≥ 1.6, SPDX ≥ 3.0.1).
+ * Guidance only: the CRA text asks for "a commonly used and machine-readable format", no version.
+ */
+export function ruleFormatVersion(a: Pick<SbomAnalysisOk, 'format' | 'specVersion'>, profile: SbomProfile): RuleFinding[] {
   const min = MINIMUMS[profile];
   const need = a.format === 'CycloneDX' ? min.cdx : min.spdx;
-  if (compareVersions(a.specVersion, need) < 0) {
-    const ptr = a.format === 'CycloneDX' ? '/specVersion' : a.specVersion.startsWith('2.') ? '/spdxVersion' : '/@context';
-    out.push({
+  if (compareVersions(a.specVersion, need) >= 0) return [];
+  const ptr = a.format === 'CycloneDX' ? '/specVersion' : a.specVersion.startsWith('2.') ? '/spdxVersion' : '/@context';
+  return [
+    {
       reason: 'SbomFormatTooOld',
       pointer: ptr,
       count: 1,
       pointers: [ptr],
       message: `${a.format} ${a.specVersion} is older than ${a.format} ${need}, the minimum of ${min.label}`,
-    });
-  }
-  if (!a.schema.valid) {
-    const first = a.schema.problems.slice(0, 3).map((p) => `${p.pointer || '/'}: ${p.message}`).join('; ');
-    out.push({
+      basis: profile === 'ntia' ? NTIA_BASIS : tr('§4', profile),
+    },
+  ];
+}
+
+/**
+ * The document is valid CycloneDX/SPDX against the official schema: it is in "a commonly used and
+ * machine-readable format" (CRA Annex I Part II(1)) only when it really is in the format it declares.
+ */
+export function ruleSchemaValid(a: Pick<SbomAnalysisOk, 'schema'>): RuleFinding[] {
+  if (a.schema.valid) return [];
+  const first = a.schema.problems.slice(0, 3).map((p) => `${p.pointer || '/'}: ${p.message}`).join('; ');
+  return [
+    {
       reason: 'SbomSchemaInvalid',
       pointer: a.schema.problems[0]?.pointer ?? '',
       count: a.schema.errorCount,
       pointers: a.schema.problems.map((p) => p.pointer),
       message: `invalid against ${a.schema.schemaName}: ${a.schema.errorCount} problem(s) (first: ${first})`,
-    });
-  }
-  return out;
+      basis: CRA_SBOM,
+    },
+  ];
+}
+
+/** Both: format version per profile (guidance) and schema validity (CRA text); `cra-gate sbom check` uses it. */
+export function ruleFormatValid(a: SbomAnalysisOk, profile: SbomProfile): RuleFinding[] {
+  return [...ruleFormatVersion(a, profile), ...ruleSchemaValid(a)];
 }
 
 // ---- component classification (TR §3.2) -----------------------------------------------------------------
@@ -136,10 +172,12 @@ const ALLOWED = {
 } as const;
 
 export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxPointers = 5): RuleFinding[] {
-  const f = new FindingCollector(maxPointers);
-  if (!hasContact(m.creator)) f.add('MissingSbomCreator', 'SBOM creator has neither an email address nor a URL', m.creatorPointer);
-  if (!m.timestamp) f.add('MissingSbomTimestamp', 'SBOM timestamp is missing', m.timestampPointer);
-  else if (!RFC3339.test(m.timestamp)) f.add('MissingSbomTimestamp', `SBOM timestamp is not an RFC 3339 date-time`, m.timestampPointer);
+  // Every finding here rests on the TR (guidance): §5.2.2 (fields per component) unless noted.
+  const f = new FindingCollector(maxPointers, tr('§5.2.2', profile));
+  const s521 = tr('§5.2.1', profile);
+  if (!hasContact(m.creator)) f.add('MissingSbomCreator', 'SBOM creator has neither an email address nor a URL', m.creatorPointer, s521);
+  if (!m.timestamp) f.add('MissingSbomTimestamp', 'SBOM timestamp is missing', m.timestampPointer, s521);
+  else if (!RFC3339.test(m.timestamp)) f.add('MissingSbomTimestamp', `SBOM timestamp is not an RFC 3339 date-time`, m.timestampPointer, s521);
 
   const deps = depIndex(m);
   const complete = completenessIndex(m);
@@ -210,7 +248,7 @@ for (const L of ['components']) {
 
 /** NTIA minimum elements (2021): supplier, component name, version, other unique identifiers, dependency relationship, author of SBOM data, timestamp. */
 export function ruleNtia(m: SbomModel, maxPointers = 5): RuleFinding[] {
-  const f = new FindingCollector(maxPointers);
+  const f = new FindingCollector(maxPointers, NTIA_BASIS);
   if (m.authors.length === 0) f.add('MissingSbomAuthor', 'SBOM has no author of SBOM data', m.creatorPointer);
   if (!m.timestamp) f.add('MissingSbomTimestamp', 'SBOM timestamp is missing', m.timestampPointer);
   for (const c of m.components) {
@@ -248,8 +286,8 @@ export function ruleTopLevelDeps(m: SbomModel): RuleFinding[] {
   ];
 }
 
-function one(reason: Reason, pointer: string, message: string): RuleFinding {
-  return { reason, pointer, count: 1, pointers: [pointer], message };
+function one(reason: Reason, pointer: string, message: string, basis: Basis = CRA_SBOM): RuleFinding {
+  return { reason, pointer, count: 1, pointers: [pointer], message, basis };
 }
 
 // ---- sbom.complete ----------------------------------------------------------------------------------------
@@ -261,7 +299,9 @@ function parentPointer(p: string): string | undefined {
 }
 
 export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
-  const f = new FindingCollector(maxPointers);
+  // Guidance: the TR asks for the whole graph (§5.1 level of detail, §5.2.2 dependencies and their completeness);
+  // the CRA text asks only for the top-level dependencies (ruleTopLevelDeps).
+  const f = new FindingCollector(maxPointers, tr('§5.1'));
   const refs = new Set<string>();
   for (const c of m.components) if (c.ref !== undefined) refs.add(c.ref);
   for (const d of m.duplicateRefs) for (const p of d.pointers.slice(1)) f.add('DuplicateBomRef', `identifiers are used by more than one component`, p);
@@ -328,7 +368,7 @@ export function isValidLicenceExpression(expr: string): boolean {
 }
 
 export function ruleLicenceIds(m: SbomModel, maxPointers = 5): RuleFinding[] {
-  const f = new FindingCollector(maxPointers);
+  const f = new FindingCollector(maxPointers, tr('§6.1'));
   const cache = new Map<string, boolean>();
   for (const c of m.components) {
     for (const l of c.licences) {
@@ -357,6 +397,7 @@ export function ruleNoVulnData(m: SbomModel): RuleFinding[] {
       count: m.vulnerabilities.count,
       pointers: [m.vulnerabilities.pointer],
       message: `the SBOM carries ${m.vulnerabilities.count} vulnerability record(s); TR-03183-2 §8.1.14: distribute them as CSAF/VEX instead`,
+      basis: tr('§8.1.14'),
     },
   ];
 }

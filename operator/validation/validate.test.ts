@@ -29,7 +29,7 @@ void describe('offline manifest validation against the CRDs', () => {
   });
 
   void it('accepts the examples, the baseline policy and the CLI fixtures', () => {
-    for (const f of ['examples/acme-router-2.4.0.yaml', 'examples/legacy-camera-1.0.0.yaml', 'policies/cra-baseline.yaml', 'test/fixtures/cli/releases.yaml', 'test/fixtures/cli/policies.yaml']) {
+    for (const f of ['examples/acme-router-2.4.0.yaml', 'examples/legacy-camera-1.0.0.yaml', 'policies/cra-baseline.yaml', 'policies/bsi-tr-03183-2.yaml', 'test/fixtures/cli/releases.yaml', 'test/fixtures/cli/policies.yaml']) {
       for (const doc of loadYamlDocuments(readFileSync(path.join(root, f), 'utf8'))) {
         if (!validator.knows((doc as { apiVersion?: string }).apiVersion, (doc as { kind?: string }).kind)) continue;
         assert.deepEqual(validator.validate(doc).errors, [], f);

@@ -15,7 +15,7 @@ import { startCluster, compliantRelease, waitForDecision, repoRoot, type Cluster
 import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'sbom', 'handmade');
-const SBOM_CHECKS = ['sbom.present', 'sbom.format-valid', 'sbom.bsi-tr-03183-fields', 'sbom.top-level-deps', 'sbom.complete', 'sbom.licence-ids', 'sbom.no-vuln-data', 'sbom.per-version', 'artifact.hash-matches-sbom'];
+const SBOM_CHECKS = ['sbom.present', 'sbom.format-valid', 'sbom.format-version', 'sbom.bsi-tr-03183-fields', 'sbom.top-level-deps', 'sbom.complete', 'sbom.licence-ids', 'sbom.no-vuln-data', 'sbom.per-version', 'artifact.hash-matches-sbom'];
 
 describe('SBOM checks on a real control plane', () => {
   let cluster: Cluster;
@@ -94,6 +94,13 @@ describe('SBOM checks on a real control plane', () => {
     assert.equal(c?.result, 'Fail');
     assert.equal(c?.reason, 'MissingDeployableHash');
     assert.match(c?.message ?? '', /SHA-512 deployable hash \(\/components\/0\)/);
+    // What the result rests on is in the status: guidance (the TR), not the CRA text (issue #13 item 14).
+    assert.equal(c?.basis, 'Guidance');
+    assert.deepEqual(c?.cra, []);
+    assert.ok(c?.guidance?.includes('BSI TR-03183-2 v2.1.0 §5.2.2'), JSON.stringify(c));
+    const top = r.status?.checks?.find((x) => x.id === 'sbom.top-level-deps');
+    assert.equal(top?.basis, 'CRA');
+    assert.deepEqual(top?.cra, ['Annex I Part II(1)']);
   });
 
   it('reads an SBOM over HTTPS from an allow-listed 127.0.0.1 server', async () => {

@@ -4,6 +4,7 @@
  * <error>, Skipped a <skipped>; Warn and Waived outcomes pass with the message in <system-out>. A release
  * without a verdict (policy missing or invalid) gets one <testcase name="evaluation"> with an <error>.
  */
+import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { checkDefinition, key, lineOf, severity } from './common.ts';
 
@@ -50,8 +51,10 @@ export function renderJunit(outcomes: readonly ReleaseOutcome[], opts: { now: Da
       const def = checkDefinition(c.id);
       const detail = [
         `${c.reason}: ${c.message}`,
-        ...findings.map((f) => `  ${f.pointer || '/'}: ${f.message}`),
+        ...findings.map((f) => `  ${f.pointer || '/'}: ${f.message}${f.basis ? ` [${formatBasis(f.basis)}]` : ''}`),
         c.cra.length ? `CRA: ${c.cra.join(', ')}` : '',
+        c.guidance?.length ? `Guidance: ${c.guidance.join(', ')}` : '',
+        c.basis ? `Rests on: ${c.basis === 'CRA' ? 'the CRA text' : 'guidance only'}` : '',
         def?.fix ? `Fix: ${def.fix}` : '',
         `Release: ${key(o)} (${o.release.source.file}:${o.release.source.line}), policy ${o.policyName}, enforcement ${c.enforcement}`,
       ]

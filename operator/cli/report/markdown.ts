@@ -1,4 +1,5 @@
 /** Markdown for pull-request / merge-request comments (GitHub-flavoured: tables, <details>). */
+import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { unusableReason } from '../evaluate.ts';
 import { checkDefinition, counts, key, lineOf, severity, verdictOf } from './common.ts';
@@ -35,11 +36,11 @@ export function renderMarkdown(outcomes: readonly ReleaseOutcome[], opts: { exit
     if (why && ev.decision !== 'Pending') out.push('', `> **Not a final verdict:** ${mdEscape(why)}`);
     out.push('');
     if (ev.checks.length > 0) {
-      out.push('| | Check | Result | Enforcement | Reason | Message | CRA |');
-      out.push('|---|---|---|---|---|---|---|');
+      out.push('| | Check | Result | Enforcement | Reason | Message | CRA text | Guidance | Rests on |');
+      out.push('|---|---|---|---|---|---|---|---|---|');
       for (const ch of ev.checks) {
         out.push(
-          `| ${ICON[severity(ch)]} | \`${ch.id}\` | ${ch.result} | ${ch.enforcement} | ${mdEscape(ch.reason)} | ${mdEscape(ch.message)} | ${mdEscape(ch.cra.join(', '))} |`,
+          `| ${ICON[severity(ch)]} | \`${ch.id}\` | ${ch.result} | ${ch.enforcement} | ${mdEscape(ch.reason)} | ${mdEscape(ch.message)} | ${mdEscape(ch.cra.join(', '))} | ${mdEscape((ch.guidance ?? []).join(', '))} | ${ch.basis ?? ''} |`,
         );
       }
       out.push('');
@@ -50,7 +51,7 @@ export function renderMarkdown(outcomes: readonly ReleaseOutcome[], opts: { exit
         for (const ch of problems) {
           const def = checkDefinition(ch.id);
           out.push(`- **\`${ch.id}\`** (line ${lineOf(o, o.findings[ch.id]?.[0]?.pointer)}): ${mdEscape(def?.fix ?? 'see `cra-gate explain ' + ch.id + '`')}`);
-          for (const f of (o.findings[ch.id] ?? []).slice(0, 10)) out.push(`  - \`${f.pointer || '/'}\`: ${mdEscape(f.message)}`);
+          for (const f of (o.findings[ch.id] ?? []).slice(0, 10)) out.push(`  - \`${f.pointer || '/'}\`: ${mdEscape(f.message)}${f.basis ? ` (${mdEscape(formatBasis(f.basis))})` : ''}`);
         }
         out.push('');
         out.push('</details>');

@@ -7,6 +7,7 @@
  * (operator/cli/report/sarif-schema-2.1.0.json).
  */
 import { createHash } from 'node:crypto';
+import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { checkDefinition, key, lineOf, severity, toolVersion } from './common.ts';
 
@@ -42,7 +43,7 @@ function rule(id: string): SarifRule {
       properties: { tags: ['cra-gate'] },
     };
   }
-  const refs = [...def.cra.map((c) => `CRA ${c}`), ...def.standards];
+  const refs = [...def.cra.map((c) => `CRA ${c}`), ...def.standards.map((g) => `${g} (guidance)`)];
   return {
     id,
     name: ruleName(id),
@@ -110,7 +111,7 @@ export function renderSarif(outcomes: readonly ReleaseOutcome[], opts: { exitCod
       if (sev === 'ok' || sev === 'skip') continue;
       const findings = o.findings[c.id] ?? [];
       const level = sev === 'block' ? 'error' : sev === 'warn' ? 'warning' : 'note';
-      const text = [`${key(o)}: ${c.id} ${c.result === 'Error' ? 'could not run' : 'failed'} (${c.reason}): ${c.message}`, ...findings.slice(0, 20).map((f) => `${f.pointer || '/'}: ${f.message}`)].join('\n');
+      const text = [`${key(o)}: ${c.id} ${c.result === 'Error' ? 'could not run' : 'failed'} (${c.reason}): ${c.message}`, ...findings.slice(0, 20).map((f) => `${f.pointer || '/'}: ${f.message}${f.basis ? ` [${formatBasis(f.basis)}]` : ''}`)].join('\n');
       const result: Record<string, unknown> = {
         ruleId: c.id,
         ruleIndex: ruleIndex(c.id),
@@ -119,7 +120,7 @@ export function renderSarif(outcomes: readonly ReleaseOutcome[], opts: { exitCod
         message: { text },
         locations: [{ physicalLocation: physical(lineOf(o, findings[0]?.pointer)), logicalLocations: logical }],
         partialFingerprints: { 'craGate/v1': fingerprint(key(o), c.id, c.reason) },
-        properties: { release: key(o), decision: o.evaluation.decision, enforcement: c.enforcement, result: c.result, reason: c.reason, cra: c.cra, policy: o.policyName },
+        properties: { release: key(o), decision: o.evaluation.decision, enforcement: c.enforcement, result: c.result, reason: c.reason, cra: c.cra, guidance: c.guidance ?? [], basis: c.basis, policy: o.policyName },
       };
       if (findings.length > 1) {
         result.relatedLocations = findings.slice(0, 20).map((f, i) => ({

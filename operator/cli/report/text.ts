@@ -1,4 +1,5 @@
 /** Human-readable report (colour only when the caller says so: a TTY without NO_COLOR). */
+import { formatBasis } from '../../checks/types.ts';
 import { palette } from '../io.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { unusableReason } from '../evaluate.ts';
@@ -33,10 +34,11 @@ export function renderText(outcomes: readonly ReleaseOutcome[], opts: { colour: 
                 : p.dim('SKIP ');
       out.push(`    ${tag} ${c.id.padEnd(30)} ${c.reason}: ${c.message}`);
       if (sev === 'block' || sev === 'warn') {
-        for (const f of (o.findings[c.id] ?? []).slice(0, 10)) out.push(p.dim(`          ${f.pointer || '/'}: ${f.message}`));
+        for (const f of (o.findings[c.id] ?? []).slice(0, 10)) out.push(p.dim(`          ${f.pointer || '/'}: ${f.message}${f.basis ? ` [${formatBasis(f.basis)}]` : ''}`));
         const more = (o.findings[c.id]?.length ?? 0) - 10;
         if (more > 0) out.push(p.dim(`          … ${more} more findings (--output json lists all)`));
         if (c.cra.length) out.push(p.dim(`          CRA: ${c.cra.join(', ')}`));
+        if (c.guidance?.length) out.push(p.dim(`          guidance: ${c.guidance.join(', ')}${c.basis === 'Guidance' ? ' (this result rests on guidance only, not on the CRA text)' : ''}`));
         const fix = checkDefinition(c.id)?.fix;
         if (fix) out.push(`          fix: ${fix}`);
       }
