@@ -135,8 +135,10 @@ export const reasons = {
   DecisionUnverified: violation('the image belongs to a ProductRelease whose status claims a decision no valid signature backs'),
   ReleaseNotApproved: violation('the image belongs only to ProductReleases without a signed Approved decision for their current generation'),
   ImageNotCovered: violation('strict mode: no Approved ProductRelease covers the image'),
-  DigestRequired: violation('the policy requires images pinned by digest and the image names only a tag'),
-  DigestUnresolved: violation('the image tag could not be resolved to a digest, so it cannot be matched to a release'),
+  DigestRequired: violation('the image names only a tag and the policy does not allow tags (or not from that registry)'),
+  DigestUnresolved: violation('the image tag could not be resolved to a digest from a trusted registry, so it cannot be matched to a release'),
+  ImageReferenceInvalid: violation('the image reference cannot be parsed, so it cannot be matched to a release'),
+  AdmissionLimitExceeded: violation('the workload exceeds a limit of the webhook (containers, tags to resolve) or is malformed; it is not checked in part'),
   AdmissionAudit: ok('audit mode admitted a workload that enforce mode would deny'),
 
   // ---- config.secure-defaults ------------------------------------------------------------------------

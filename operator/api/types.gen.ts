@@ -496,7 +496,7 @@ export interface DsseSignature {
 }
 
 /**
- * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, evidence digest and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
+ * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, policy generation, evidence digest, evaluation sequence, expiry (notAfter) and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
  */
 export interface DecisionAttestation {
   /**
@@ -566,7 +566,11 @@ export interface ProductReleaseStatus {
    */
   evaluatedAt?: string;
   /**
-   * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, evidence digest and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
+   * Strictly increasing with every status the operator writes for this object (and at least the operator's clock in milliseconds since the epoch); signed into status.attestation, so the admission webhook can refuse an older signed decision written back over a newer one.
+   */
+  evaluationSequence?: number;
+  /**
+   * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, policy generation, evidence digest, evaluation sequence, expiry (notAfter) and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
    */
   attestation?: DecisionAttestation;
 }
@@ -874,6 +878,25 @@ export interface Waiver {
 }
 
 /**
+ * The releases of namespace also cover workloads in workloadNamespaces.
+ */
+export interface ReleaseNamespaceGrant {
+  /**
+   * The namespace holding the ProductReleases.
+   */
+  namespace: string;
+  /**
+   * Namespaces whose workloads those releases cover; "*" covers every namespace.
+   *
+   * @minItems 1
+   * @maxItems 256
+   *
+   * Items: A namespace name, or "*".
+   */
+  workloadNamespaces: string[];
+}
+
+/**
  * How the admission webhook treats workloads. Read from the operator's default policy (--default-policy) for every namespace the webhook is sent; the namespace label cra-gate.dev/admission (enforce | warn | audit) chooses the mode.
  */
 export interface AdmissionSettings {
@@ -882,9 +905,29 @@ export interface AdmissionSettings {
    */
   strict?: boolean;
   /**
-   * Require every image to be pinned by digest (name@sha256:...); tags are then never resolved through the registry and a tag-only image is treated as a violation.
+   * Deprecated, use tags. true is the same as tags Deny (tag-only images are violations and no registry is asked).
    */
   requireDigest?: boolean;
+  /**
+   * Images given by tag only (no @sha256:...). Deny (default) - a tag-only image is a violation (DigestRequired), denied in enforce namespaces. ResolveFromTrusted - a tag of a registry in trustedRegistries is resolved by downloading its manifest and hashing the bytes (the registry's Docker-Content-Digest header is never believed on its own); tags of any other registry are violations. Either way a release covers an image only by repository and digest.
+   */
+  tags?: 'Deny' | 'ResolveFromTrusted';
+  /**
+   * Registries (host or host:port, e.g. "registry.acme.example", "docker.io") whose tags may be resolved when tags is ResolveFromTrusted.
+   *
+   * @maxItems 64
+   *
+   * Items: A registry host, optionally with a port.
+   */
+  trustedRegistries?: string[];
+  /**
+   * A ProductRelease covers workloads in its own namespace only. Each entry lets the releases of one namespace also cover workloads of other namespaces (e.g. a central release namespace).
+   *
+   * @maxItems 64
+   *
+   * Items: The releases of namespace also cover workloads in workloadNamespaces.
+   */
+  releaseNamespaces?: ReleaseNamespaceGrant[];
   /**
    * Namespaces whose workloads are always admitted (kube-system is always exempt).
    *

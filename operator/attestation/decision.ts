@@ -5,18 +5,25 @@
  * decision only when the envelope verifies with the operator's key AND matches the object it reads, so
  * someone who can write the status subresource cannot get a workload admitted by writing `Approved`.
  *
- * Crypto: Ed25519 through node:crypto (deterministic signatures, so an unchanged decision re-signs to the
- * same bytes and does not cause a status write); the DSSE pre-authentication encoding from @sigstore/core.
+ * Replay (issue 14): the statement also binds the policy generation it was decided under, a strictly
+ * increasing evaluation sequence (status.evaluationSequence) and an expiry (notAfter). The webhook believes
+ * only the newest sequence it has seen per release uid (a bounded high-water mark, ../webhook/gate.ts), nothing
+ * expired, and nothing decided under another generation of the policy than the current one, so an older
+ * signed Approved written back through the status subresource admits nothing.
+ *
+ * Crypto: Ed25519 through node:crypto; the DSSE pre-authentication encoding from @sigstore/core. A status is
+ * re-signed (new sequence, new expiry) only when it is written anyway or its signature nears expiry.
  */
 import { createHash, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { dsse } from '@sigstore/core';
 import type { DecisionAttestation, ProductRelease, ProductReleaseStatus } from '../api/types.ts';
 import { canonicalJson } from '../util/canonical.ts';
+import { SequenceHighWater } from './high-water.ts';
 
 export const DECISION_PAYLOAD_TYPE = 'application/vnd.cra-gate.decision+json';
-export const DECISION_STATEMENT_VERSION = 'cra-gate.dev/decision/v1';
+export const DECISION_STATEMENT_VERSION = 'cra-gate.dev/decision/v2';
 
-/** What is signed. Every field is derived from the object and its status; nothing time-dependent. */
+/** What is signed: derived from the object and its status, plus the sequence and expiry of this signing. */
 export interface DecisionStatement {
   apiVersion: typeof DECISION_STATEMENT_VERSION;
   release: { uid: string; namespace: string; name: string; generation: number };
@@ -27,7 +34,14 @@ export interface DecisionStatement {
   /** Ids of the checks whose failure blocks the release. */
   failedChecks: string[];
   policy: { name: string; generation?: number } | null;
+  /** = status.evaluationSequence: strictly increasing per object. */
+  sequence: number;
+  /** RFC 3339; after it the decision is not believed (the leader re-signs well before). */
+  notAfter: string;
 }
+
+/** Margin added to the re-evaluation interval for a signed decision's lifetime. */
+export const DECISION_VALIDITY_MARGIN_MS = 15 * 60_000;
 
 export interface DecisionKey {
   /** Present on the operator (signing); absent where only verification is needed. */
@@ -63,7 +77,7 @@ export function evidenceDigest(status: ProductReleaseStatus | undefined): string
   return `sha256:${createHash('sha256').update(canonicalJson(checks)).digest('hex')}`;
 }
 
-export function statementFor(release: ProductRelease, status: ProductReleaseStatus): DecisionStatement {
+export function statementFor(release: ProductRelease, status: ProductReleaseStatus, notAfter: Date | string = new Date(0)): DecisionStatement {
   const approved = status.conditions?.find((c) => c.type === 'Approved');
   return {
     apiVersion: DECISION_STATEMENT_VERSION,
@@ -78,6 +92,8 @@ export function statementFor(release: ProductRelease, status: ProductReleaseStat
     evidenceDigest: evidenceDigest(status),
     failedChecks: failedChecks(status),
     policy: status.policy ? { name: status.policy.name, ...(status.policy.generation !== undefined ? { generation: status.policy.generation } : {}) } : null,
+    sequence: status.evaluationSequence ?? 0,
+    notAfter: typeof notAfter === 'string' ? notAfter : notAfter.toISOString(),
   };
 }
 
@@ -88,9 +104,60 @@ export function signStatement(key: DecisionKey, statement: DecisionStatement): D
   return { payloadType: DECISION_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: key.keyid, sig: sig.toString('base64') }] };
 }
 
-/** Signs the decision a status carries (the status must already hold observedGeneration, decision, checks). */
-export function signDecision(key: DecisionKey, release: ProductRelease, status: ProductReleaseStatus): DecisionAttestation {
-  return signStatement(key, statementFor(release, status));
+/**
+ * Signs the decision a status carries (the status must already hold observedGeneration, decision, checks and
+ * evaluationSequence), valid until `notAfter`.
+ */
+export function signDecision(key: DecisionKey, release: ProductRelease, status: ProductReleaseStatus, notAfter: Date | string): DecisionAttestation {
+  return signStatement(key, statementFor(release, status, notAfter));
+}
+
+/** How long a decision signed now stays valid: until the next re-evaluation, plus a margin. */
+export function decisionValidityMs(requeueAfterMs: number): number {
+  return Math.max(0, requeueAfterMs) + DECISION_VALIDITY_MARGIN_MS;
+}
+
+/** The sequences this process signed, per release uid. */
+const sealed = new SequenceHighWater();
+
+const comparableStatement = (st: DecisionStatement): string => canonicalJson({ ...st, sequence: 0, notAfter: '' });
+
+/**
+ * Whether the signature `previous` carries still stands for the status about to be (re)written as `next`: it
+ * verifies with the current key, says the same as `next` would (sequence and expiry aside), matches
+ * previous.evaluationSequence and has at least half of its lifetime left. Without a key: no signature expected.
+ */
+export function signatureCurrent(
+  key: DecisionKey | undefined,
+  release: ProductRelease,
+  previous: ProductReleaseStatus | undefined,
+  next: ProductReleaseStatus,
+  now: Date,
+  validityMs: number,
+): boolean {
+  if (!key) return previous?.attestation === undefined;
+  const st = verifyEnvelope(previous?.attestation, [key]);
+  if (!st || st.sequence !== previous?.evaluationSequence) return false;
+  // An older decision of ours written back (replayed): re-sign, so the newest sequence is the status again.
+  if (st.sequence < (sealed.get(st.release.uid) ?? 0)) return false;
+  if (comparableStatement(st) !== comparableStatement(statementFor(release, next))) return false;
+  return Date.parse(st.notAfter) - now.getTime() >= validityMs / 2;
+}
+
+/**
+ * Prepares `next` for writing: the next evaluation sequence — above the sequence of the newest decision of ours
+ * the previous status carries and at least the clock in ms, so it also exceeds what an earlier leader signed
+ * when an older decision was written back meanwhile — and, with a key, the signed decision valid for
+ * `validityMs`.
+ */
+export function sealStatus(key: DecisionKey | undefined, release: ProductRelease, previous: ProductReleaseStatus | undefined, next: ProductReleaseStatus, now: Date, validityMs: number): void {
+  const verified = key ? verifyEnvelope(previous?.attestation, [key]) : undefined;
+  const uid = release.metadata?.uid ?? '';
+  const prevSeq = Math.max(verified?.sequence ?? 0, sealed.get(uid) ?? 0);
+  next.evaluationSequence = Math.max(prevSeq + 1, now.getTime());
+  sealed.observe(uid, next.evaluationSequence);
+  if (key) next.attestation = signDecision(key, release, next, new Date(now.getTime() + validityMs));
+  else delete next.attestation;
 }
 
 const MAX_PAYLOAD = 64 * 1024;
@@ -120,6 +187,7 @@ export function verifyEnvelope(env: unknown, keys: readonly DecisionKey[]): Deci
   try {
     const st = JSON.parse(payload.toString('utf8')) as DecisionStatement;
     if (st?.apiVersion !== DECISION_STATEMENT_VERSION || !st.release || typeof st.decision !== 'string') return undefined;
+    if (!Number.isSafeInteger(st.sequence) || st.sequence < 0 || typeof st.notAfter !== 'string' || !Number.isFinite(Date.parse(st.notAfter))) return undefined;
     return st;
   } catch {
     return undefined;
@@ -130,17 +198,33 @@ export function verifyEnvelope(env: unknown, keys: readonly DecisionKey[]): Deci
 export type TrustedState =
   | { state: 'Approved'; statement: DecisionStatement }
   | { state: 'Blocked'; statement: DecisionStatement }
-  /** No decision yet for the current generation (new, re-evaluating, or status wiped). */
+  /** No decision believed yet: new, re-evaluating, status wiped, decision expired, or the policy changed since. */
   | { state: 'Pending'; why: string }
-  /** The status claims a decision that no valid signature backs: tampered or forged. */
+  /** The status claims a decision that no valid signature backs, or an older signed one replayed: tampered. */
   | { state: 'Unverified'; why: string };
+
+/** What else the verdict depends on besides the object: the clock, the policies, what was seen before. */
+export interface TrustContext {
+  now: Date;
+  /** metadata.generation of a ReleasePolicy now; undefined when it does not exist. */
+  policyGeneration(name: string): number | undefined;
+  /** The highest evaluation sequence verified so far for a release uid (the webhook's high-water mark). */
+  newestSequence?(uid: string): number | undefined;
+}
 
 /**
  * What the webhook may believe about a release. Approved only when a verifying envelope says Approved for this
- * uid and the object's current generation, and the status agrees with it; a verified Blocked is Blocked; a
- * status that claims a verdict the envelope does not back is Unverified (treated as Blocked).
+ * uid and the object's current generation, is not expired, was decided under the policy's current generation,
+ * carries the newest sequence seen for the uid, and the status agrees with it; a verified Blocked is Blocked; a
+ * status that claims a verdict the envelope does not back, or an older signed decision, is Unverified (treated
+ * as Blocked). `verify` may be a cached verifyEnvelope.
  */
-export function trustedDecision(release: ProductRelease, keys: readonly DecisionKey[]): TrustedState {
+export function trustedDecision(
+  release: ProductRelease,
+  keys: readonly DecisionKey[],
+  ctx: TrustContext,
+  verify: (env: unknown, keys: readonly DecisionKey[]) => DecisionStatement | undefined = verifyEnvelope,
+): TrustedState {
   const status = release.status;
   const claimed = status?.decision;
   const env = status?.attestation;
@@ -148,7 +232,7 @@ export function trustedDecision(release: ProductRelease, keys: readonly Decision
     if (claimed === 'Approved' || claimed === 'Blocked') return { state: 'Unverified', why: `status says ${claimed} but carries no signed decision` };
     return { state: 'Pending', why: claimed ? `decision is ${claimed}` : 'not evaluated yet' };
   }
-  const st = verifyEnvelope(env, keys);
+  const st = verify(env, keys);
   if (!st) return { state: 'Unverified', why: 'the signed decision does not verify with the operator key' };
   const uid = release.metadata?.uid ?? '';
   if (st.release.uid !== uid || st.release.namespace !== (release.metadata?.namespace ?? '') || st.release.name !== (release.metadata?.name ?? '')) {
@@ -156,9 +240,21 @@ export function trustedDecision(release: ProductRelease, keys: readonly Decision
   }
   if (claimed !== st.decision) return { state: 'Unverified', why: `status says ${claimed ?? 'nothing'} but the signed decision says ${st.decision}` };
   if (status?.observedGeneration !== st.release.generation) return { state: 'Unverified', why: 'observedGeneration differs from the signed decision' };
+  if (status?.evaluationSequence !== st.sequence) return { state: 'Unverified', why: 'evaluationSequence differs from the signed decision' };
   if (evidenceDigest(status) !== st.evidenceDigest) return { state: 'Unverified', why: 'status.checks differ from the signed decision' };
+  const newest = ctx.newestSequence?.(uid);
+  if (newest !== undefined && st.sequence < newest) {
+    return { state: 'Unverified', why: `the signed decision (sequence ${st.sequence}) is older than one already seen for this release (sequence ${newest}): replayed` };
+  }
+  if (Date.parse(st.notAfter) <= ctx.now.getTime()) return { state: 'Pending', why: `the signed decision expired at ${st.notAfter} (not re-evaluated since)` };
   if (st.release.generation !== release.metadata?.generation) {
     return { state: 'Pending', why: `generation ${release.metadata?.generation ?? '?'} is not evaluated yet (signed decision is for ${st.release.generation})` };
+  }
+  if (!st.policy) return { state: 'Pending', why: 'the signed decision names no policy' };
+  const pgen = ctx.policyGeneration(st.policy.name);
+  if (pgen === undefined) return { state: 'Pending', why: `policy ${st.policy.name} does not exist` };
+  if (st.policy.generation !== pgen) {
+    return { state: 'Pending', why: `policy ${st.policy.name} changed since the decision (generation ${st.policy.generation ?? '?'}, now ${pgen}); not re-evaluated yet` };
   }
   if (st.decision === 'Approved') return { state: 'Approved', statement: st };
   if (st.decision === 'Blocked') return { state: 'Blocked', statement: st };

@@ -15,7 +15,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { reconcileLogger } from '../log.ts';
-import { signDecision, type DecisionKey } from '../attestation/decision.ts';
+import { decisionValidityMs, sealStatus, signatureCurrent, type DecisionKey } from '../attestation/decision.ts';
 
 export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
@@ -62,8 +62,12 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   for (const c of ev.checks) deps.metrics.checkResultsTotal.inc({ check: c.id, result: c.result });
 
   const previous = release.status;
-  const status = buildStatus(release, ev, now, deps.signingKey?.());
-  if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000)) {
+  const status = buildStatus(release, ev, now);
+  // The signed decision (issues 9, 14): sequence + expiry; re-signed whenever written or nearing expiry.
+  const signingKey = deps.signingKey?.();
+  const validityMs = decisionValidityMs(nextLookMs(ev));
+  if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000) || !signatureCurrent(signingKey, release, previous, status, now, validityMs)) {
+    sealStatus(signingKey, release, previous, status, now, validityMs);
     const written = await deps.status.patch(
       {
         plural: PRODUCT_RELEASE_PLURAL,
@@ -101,14 +105,18 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
       },
     );
   }
+  return { requeueAfterMs: nextLookMs(ev) };
+}
+
+function nextLookMs(ev: Evaluation): number {
   let requeue = Math.min(ev.requeueAfterMs ?? DEFAULT_REEVALUATE_MS, DEFAULT_REEVALUATE_MS * 4);
   // Evidence that could not be collected (a transient error) is retried soon; the status already says
   // Blocked/Pending with the reason, so nothing is approved meanwhile.
   if (ev.retryable) requeue = Math.min(requeue, RETRY_EVIDENCE_MS);
-  return { requeueAfterMs: Math.max(1000, requeue) };
+  return Math.max(1000, requeue);
 }
 
-export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date, signingKey?: DecisionKey): ProductReleaseStatus {
+export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date): ProductReleaseStatus {
   const generation = release.metadata?.generation;
   const evaluated: ConditionInput =
     ev.decision === 'Pending'
@@ -142,15 +150,13 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date, 
     evaluatedAt: rfc3339(now),
     ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
   } as ProductReleaseStatus;
-  // The signed decision (issue 9): Ed25519 is deterministic and the statement holds no time, so an unchanged
-  // decision signs to the same envelope and does not by itself cause a status write; a new key does.
-  if (signingKey) status.attestation = signDecision(signingKey, release, status);
   return status;
 }
 
 function comparable(s: ProductReleaseStatus | undefined): string {
   if (!s) return '';
-  const { evaluatedAt: _e, ...rest } = s as ProductReleaseStatus & { evaluatedAt?: string };
+  // The sequence and signature are renewed on every write (see signatureCurrent for when they force one).
+  const { evaluatedAt: _e, evaluationSequence: _q, attestation: _a, ...rest } = s as ProductReleaseStatus & { evaluatedAt?: string };
   return canonicalJson(rest);
 }
 

@@ -11,8 +11,11 @@ import type { Logger } from 'pino';
 import type { V1Namespace } from '@kubernetes/client-node';
 import type { AdmissionSettings } from '../api/types.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { judgeImages, ADMISSION_MODES, type AdmissionMode, type DigestResolver, type ReleaseIndex, type Violation } from './gate.ts';
+import { gateSettings, judgeImages, ADMISSION_MODES, type AdmissionMode, type DigestResolver, type ReleaseIndex, type Violation } from './gate.ts';
 import { imagesOf, isWorkloadKind, podSpecOf, type ContainerImage } from './workload.ts';
+
+/** Subresources whose requests carry a workload to judge (kubectl debug adds ephemeral containers this way). */
+const JUDGED_SUBRESOURCES: ReadonlySet<string> = new Set(['', 'ephemeralcontainers']);
 
 export const MODE_LABEL = 'cra-gate.dev/admission';
 export const STRICT_LABEL = 'cra-gate.dev/admission-strict';
@@ -79,7 +82,8 @@ export async function review(ctx: AdmissionContext, path: 'enforce' | 'observe',
     // A namespace relabelled to enforce since the API server routed this request: be strict.
     else if (label === 'enforce') mode = 'enforce';
   }
-  if (!isWorkloadKind(kind) || (req.subResource ?? '') !== '' || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return allow(mode, 'skipped');
+  if (!isWorkloadKind(kind) || !JUDGED_SUBRESOURCES.has(req.subResource ?? '') || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return allow(mode, 'skipped');
+  if (req.subResource === 'ephemeralcontainers' && kind !== 'Pod') return allow(mode, 'skipped');
 
   const policy = ctx.settings();
   const exemptNs = [...ctx.exemptNamespaces, ...(policy?.exemptNamespaces ?? [])];
@@ -90,18 +94,23 @@ export async function review(ctx: AdmissionContext, path: 'enforce' | 'observe',
   const spec = podSpecOf(kind, req.object);
   if (spec && saMatches(exemptSa, ns, spec.serviceAccountName || 'default')) return allow(mode, 'exempt');
 
-  let images: ContainerImage[] = imagesOf(spec);
-  if (req.operation === 'UPDATE' && req.oldObject) {
-    // Only what the update brings in: a running workload can still be scaled down, labelled or deleted.
-    const before = new Set(imagesOf(podSpecOf(kind, req.oldObject)).map((i) => i.image));
-    images = images.filter((i) => !before.has(i.image));
+  const read = imagesOf(spec);
+  let images: ContainerImage[] = read.images;
+  const violations: Violation[] = [];
+  if (read.unreadable) {
+    // Fail closed: a workload the webhook cannot read in full is never judged in part.
+    violations.push({ reason: 'AdmissionLimitExceeded', image: '', container: '', message: `${read.unreadable}; the workload cannot be checked in full`, releases: [] });
+  } else {
+    if (req.operation === 'UPDATE' && req.oldObject) {
+      // Only what the update brings in: a running workload can still be scaled down, labelled or deleted.
+      const before = new Set(imagesOf(podSpecOf(kind, req.oldObject)).images.map((i) => i.image));
+      images = images.filter((i) => !before.has(i.image));
+    }
+    if (images.length === 0) return allow(mode, 'allowed');
+    const strictLabel = nsObj?.metadata?.labels?.[STRICT_LABEL];
+    const strict = strictLabel === 'true' ? true : strictLabel === 'false' ? false : policy?.strict === true;
+    violations.push(...(await judgeImages(images, gateSettings(policy, strict), ctx.index, ctx.resolver, ns)).violations);
   }
-  if (images.length === 0) return allow(mode, 'allowed');
-
-  const strictLabel = nsObj?.metadata?.labels?.[STRICT_LABEL];
-  const strict = strictLabel === 'true' ? true : strictLabel === 'false' ? false : policy?.strict === true;
-  const judgement = await judgeImages(images, { strict, requireDigest: policy?.requireDigest === true }, ctx.index, ctx.resolver);
-  const violations = judgement.violations;
   if (violations.length === 0) return allow(mode, 'allowed');
 
   const object = `${kind} ${ns}/${req.name || String((req.object?.metadata as { name?: string; generateName?: string } | undefined)?.name ?? (req.object?.metadata as { generateName?: string } | undefined)?.generateName ?? '')}`;

@@ -21,6 +21,7 @@ import { CertificateBootstrap, type ServingCertificate } from './certs.ts';
 import { ReleaseIndex } from './gate.ts';
 import type { WebhookConfig } from './options.ts';
 import { CachingDigestResolver } from './resolver.ts';
+import { OciManifestSource } from './registry.ts';
 
 export interface WebhookOptions {
   kubeConfig: KubeConfig;
@@ -79,8 +80,8 @@ export async function startWebhook(opts: WebhookOptions): Promise<WebhookServer>
     list: async ({ limit, continueToken }) => (await core.listNamespace({ limit, ...(continueToken ? { _continue: continueToken } : {}) })),
   });
   await namespaces.start();
-  const index = new ReleaseIndex(opts.releases, opts.keys);
-  const resolver = new CachingDigestResolver({ registry: registryOptionsFromEnv(), timeoutMs: config.resolveTimeoutMs });
+  const index = new ReleaseIndex(opts.releases, opts.keys, { policyGeneration: (name) => opts.policies.get(name)?.metadata?.generation });
+  const resolver = new CachingDigestResolver({ source: new OciManifestSource(registryOptionsFromEnv(), config.resolveTimeoutMs), timeoutMs: config.resolveTimeoutMs });
 
   const durations: number[] = [];
   let ringPos = 0;

@@ -1,10 +1,11 @@
 /**
  * Where the images of a workload are: a Pod's spec, a pod controller's template (Deployment, StatefulSet,
- * DaemonSet, ReplicaSet, Job), a CronJob's job template. Every container list counts: containers,
- * initContainers, ephemeralContainers.
+ * DaemonSet, ReplicaSet, ReplicationController, Job), a CronJob's job template. Every container list counts:
+ * containers, initContainers, ephemeralContainers. Nothing is cut: a workload beyond a limit is reported as such
+ * (and denied in enforce, see ./admission.ts), never checked in part.
  */
 
-export const WORKLOAD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'] as const;
+export const WORKLOAD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export interface PodSpecLike {
@@ -43,17 +44,30 @@ export interface ContainerImage {
   image: string;
 }
 
-const MAX_CONTAINERS = 512;
+/** Containers per list the webhook judges; more (or a malformed list) is a violation, not a partial check. */
+export const MAX_CONTAINERS = 512;
 
-export function imagesOf(spec: PodSpecLike | undefined): ContainerImage[] {
-  const out: ContainerImage[] = [];
-  if (!spec) return out;
+export interface WorkloadImages {
+  images: ContainerImage[];
+  /** Why the images could not all be read (over a limit, malformed); undefined when they were. */
+  unreadable?: string;
+}
+
+export function imagesOf(spec: PodSpecLike | undefined): WorkloadImages {
+  const images: ContainerImage[] = [];
+  if (!spec) return { images };
   for (const list of ['initContainers', 'containers', 'ephemeralContainers'] as const) {
-    const cs = spec[list];
-    if (!Array.isArray(cs)) continue;
-    cs.slice(0, MAX_CONTAINERS).forEach((c, i) => {
-      if (c && typeof c.image === 'string') out.push({ where: `${list}[${i}]`, container: String(c.name ?? i), image: c.image });
-    });
+    const cs = spec[list] as unknown;
+    if (cs === undefined || cs === null) continue;
+    if (!Array.isArray(cs)) return { images, unreadable: `spec.${list} is not a list` };
+    if (cs.length > MAX_CONTAINERS) return { images, unreadable: `spec.${list} has ${cs.length} entries, more than the ${MAX_CONTAINERS} the webhook checks` };
+    for (const [i, c] of (cs as unknown[]).entries()) {
+      if (!c || typeof c !== 'object') return { images, unreadable: `spec.${list}[${i}] is not an object` };
+      const { name, image } = c as { name?: unknown; image?: unknown };
+      if (image === undefined || image === null || image === '') continue;
+      if (typeof image !== 'string') return { images, unreadable: `spec.${list}[${i}].image is not a string` };
+      images.push({ where: `${list}[${i}]`, container: typeof name === 'string' && name ? name : String(i), image });
+    }
   }
-  return out;
+  return { images };
 }
