@@ -136,7 +136,7 @@ void test('sealStatus: sequence strictly increases (clock or previous + 1); sign
   assert.equal(signatureCurrent(undefined, r, second, next, NOW, 6 * HOUR), false, 'signing off: the old envelope goes');
   const third = bare('Approved', 'uid-seal').status;
   sealStatus(key, r, first, third, NOW, 6 * HOUR);
-  assert.ok(third.evaluationSequence! > second.evaluationSequence!, 'above what this process signed, even when the status was rolled back');
+  assert.ok(third.evaluationSequence! > second.evaluationSequence, 'above what this process signed, even when the status was rolled back');
 });
 
 void test('any change to the payload or signature fails verification (property)', () => {

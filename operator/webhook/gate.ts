@@ -116,18 +116,21 @@ export interface ReleaseIndexOptions {
   maxTrackedReleases?: number;
 }
 
+/** What the index reads: the ProductRelease informer's cache and its events. */
+export type ReleaseSource = Pick<Informer<ProductRelease>, 'list' | 'get' | 'on'>;
+
 /** (repository, digest) → releases, maintained from the ProductRelease informer (every replica has one). */
 export class ReleaseIndex {
   private readonly byCoverage = new Map<string, Set<string>>();
   private readonly entries = new Map<string, IndexEntry>();
   private readonly verified = new Map<string, VerifyCacheEntry>();
-  private readonly informer: Informer<ProductRelease>;
+  private readonly informer: ReleaseSource;
   private readonly keys: () => readonly DecisionKey[];
   private readonly opts: ReleaseIndexOptions;
   /** The newest verified evaluation sequence seen per release uid (replay protection). */
   readonly highWater: SequenceHighWater;
 
-  constructor(informer: Informer<ProductRelease>, keys: () => readonly DecisionKey[], opts: ReleaseIndexOptions) {
+  constructor(informer: ReleaseSource, keys: () => readonly DecisionKey[], opts: ReleaseIndexOptions) {
     this.informer = informer;
     this.keys = keys;
     this.opts = opts;
