@@ -4,74 +4,30 @@
  * denied naming the release and its failing checks; warn → admitted with warnings; audit → admitted with an
  * Event and a metric; a forged status → denied (a non-leader replica answering from its cache); webhook down →
  * enforce denies, audit admits; serving certificate and CA rotation keep admission working.
+ * Issue 14: every pod-bearing kind, pods/ephemeralcontainers (`kubectl debug`) and over-limit Pods are gated; a
+ * release covers its own namespace (plus what the policy grants) only; an older signed Approved written back
+ * over a newer Blocked is denied.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { connect } from 'node:tls';
 import { startCluster, compliantRelease, baselinePolicy, waitForDecision, type Cluster } from '../harness/fixture.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
 import { waitFor } from '../harness/wait.ts';
+import { deployment, freeLoopbackPort as freePort, webhookConfiguration } from '../harness/webhook.ts';
 
 const APPROVED_IMAGE = `registry.acme.example/router@sha256:${'a'.repeat(64)}`;
 const BLOCKED_IMAGE = `registry.acme.example/camera@sha256:${'b'.repeat(64)}`;
 const OTHER_IMAGE = `registry.other.example/tool@sha256:${'c'.repeat(64)}`;
+/** Images of releases in namespace B (no grant): they must not decide admission in team A's namespace. */
+const B_BLOCKED_IMAGE = `registry.acme.example/team-a/app@sha256:${'d'.repeat(64)}`;
+const B_APPROVED_IMAGE = `registry.acme.example/team-a/tool@sha256:${'e'.repeat(64)}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function deployment(ns: string, name: string, image: string): unknown {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: ns },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
-    },
-  };
-}
-
-function webhookConfiguration(port: number): unknown {
-  const rules = [
-    { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: 'Namespaced' },
-    { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], scope: 'Namespaced' },
-    { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'], scope: 'Namespaced' },
-  ];
-  const entry = (name: string, path: string, values: string[], failurePolicy: string) => ({
-    name,
-    clientConfig: { url: `https://127.0.0.1:${port}${path}` },
-    rules,
-    namespaceSelector: {
-      matchExpressions: [
-        { key: 'cra-gate.dev/admission', operator: 'In', values },
-        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'cra-gate'] },
-      ],
-    },
-    failurePolicy,
-    sideEffects: 'NoneOnDryRun',
-    admissionReviewVersions: ['v1'],
-    timeoutSeconds: 5,
-    matchPolicy: 'Equivalent',
-  });
-  return {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: 'cra-gate' },
-    webhooks: [
-      entry('enforce.admission.cra-gate.dev', '/validate/enforce', ['enforce'], 'Fail'),
-      entry('observe.admission.cra-gate.dev', '/validate/observe', ['warn', 'audit'], 'Ignore'),
-    ],
-  };
+function policy(releases: string, workloadNamespaces: string[], extraChecks: string[] = []): unknown {
+  const p = baselinePolicy() as { spec: { checks: { id: string; enforcement: string }[]; admission?: unknown } };
+  p.spec.checks.push(...extraChecks.map((id) => ({ id, enforcement: 'Block' })));
+  p.spec.admission = { releaseNamespaces: [{ namespace: releases, workloadNamespaces }] };
+  return p;
 }
 
 function servedSerial(port: number): Promise<string> {
@@ -94,6 +50,8 @@ describe('admission webhook on a real control plane', () => {
   let enforce: string;
   let warn: string;
   let audit: string;
+  let teamA: string;
+  let teamB: string;
   let initialBundle: string;
   let firstSerial: string;
 
@@ -114,13 +72,16 @@ describe('admission webhook on a real control plane', () => {
 
   before(async () => {
     cluster = await startCluster();
-    await cluster.apply(baselinePolicy());
     port = await freePort();
     await cluster.apply(webhookConfiguration(port));
     rel = await cluster.namespace('releases');
     enforce = await labelled('enforce', 'enforce');
     warn = await labelled('warn', 'warn');
     audit = await labelled('audit', 'audit');
+    teamA = await labelled('team-a', 'enforce');
+    teamB = await labelled('team-b', 'enforce');
+    // Releases in `rel` also cover the enforce/warn/audit namespaces; team B's releases only team B.
+    await cluster.apply(policy(rel, [enforce, warn, audit]));
     op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-webhook', args: ['--leader-elect', 'false', ...webhookArgs()], env: certEnv });
     await op.port();
     initialBundle = await waitFor('the caBundle to be patched', async () => (await bundle()) || undefined, { timeoutMs: 60_000 });
@@ -135,8 +96,12 @@ describe('admission webhook on a real control plane', () => {
         },
       }),
     );
+    await cluster.apply(compliantRelease(teamB, 'app', { spec: { product: { manufacturer: { address: null } }, artifacts: [{ name: 'app', image: B_BLOCKED_IMAGE }] } }));
+    await cluster.apply(compliantRelease(teamB, 'tool', { spec: { artifacts: [{ name: 'tool', image: B_APPROVED_IMAGE }] } }));
     await waitForDecision(cluster, rel, 'router', (r) => r.status?.decision === 'Approved');
     await waitForDecision(cluster, rel, 'camera', (r) => r.status?.decision === 'Blocked');
+    await waitForDecision(cluster, teamB, 'app', (r) => r.status?.decision === 'Blocked');
+    await waitForDecision(cluster, teamB, 'tool', (r) => r.status?.decision === 'Approved');
     await waitUntilServing();
   });
 
@@ -182,6 +147,68 @@ describe('admission webhook on a real control plane', () => {
     assert.notEqual(c.code, 0, 'a CronJob with the image is denied too');
     // An image no release covers is admitted (not strict).
     assert.equal((await apply(deployment(enforce, 'other', OTHER_IMAGE))).code, 0);
+  });
+
+  it('gates every pod-bearing kind and every container list (issue 14, item 2)', async () => {
+    const podSpec = (image: string) => ({ restartPolicy: 'Always', containers: [{ name: 'main', image: OTHER_IMAGE }], initContainers: [{ name: 'init', image }] });
+    const tmpl = (name: string, image: string) => ({ metadata: { labels: { app: name } }, spec: podSpec(image) });
+    const sel = (name: string) => ({ matchLabels: { app: name } });
+    const objects: Record<string, unknown>[] = [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'k-pod' }, spec: podSpec(BLOCKED_IMAGE) },
+      { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'k-rc' }, spec: { replicas: 1, selector: { app: 'k-rc' }, template: tmpl('k-rc', BLOCKED_IMAGE) } },
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'k-rs' }, spec: { selector: sel('k-rs'), template: tmpl('k-rs', BLOCKED_IMAGE) } },
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'k-sts' }, spec: { serviceName: 'k-sts', selector: sel('k-sts'), template: tmpl('k-sts', BLOCKED_IMAGE) } },
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'k-ds' }, spec: { selector: sel('k-ds'), template: tmpl('k-ds', BLOCKED_IMAGE) } },
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'k-job' }, spec: { template: { spec: { ...podSpec(BLOCKED_IMAGE), restartPolicy: 'Never' } } } },
+      { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'k-cron' }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { ...podSpec(BLOCKED_IMAGE), restartPolicy: 'Never' } } } } } },
+    ];
+    for (const o of objects) {
+      (o.metadata as { namespace: string }).namespace = enforce;
+      const r = await apply(o, true);
+      assert.notEqual(r.code, 0, `${String(o.kind)} with a blocked initContainer is denied`);
+      assert.match(r.stderr, new RegExp(`ProductRelease ${rel}/camera, which is Blocked`), String(o.kind));
+    }
+  });
+
+  it('a Pod with more containers than the webhook checks is denied, not checked in part', async () => {
+    const containers = Array.from({ length: 513 }, (_, i) => ({ name: `c${i}`, image: i === 512 ? BLOCKED_IMAGE : OTHER_IMAGE }));
+    const r = await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'wide', namespace: enforce }, spec: { containers } }, true);
+    assert.notEqual(r.code, 0, 'denied');
+    assert.match(r.stderr, /spec\.containers has 513 entries, more than the 512 the webhook checks/);
+  });
+
+  it('kubectl debug with a blocked image is denied (pods/ephemeralcontainers), with an approved one admitted', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug-me', namespace: enforce }, spec: { containers: [{ name: 'main', image: APPROVED_IMAGE }] } };
+    assert.equal((await apply(pod)).code, 0);
+    const denied = await kubectlRaw(['debug', '-n', enforce, 'debug-me', `--image=${BLOCKED_IMAGE}`, '--container=dbg', '--attach=false']);
+    assert.notEqual(denied.code, 0, denied.stdout);
+    assert.match(denied.stderr, /denied the request: .*which is Blocked/);
+    const tagged = await kubectlRaw(['debug', '-n', enforce, 'debug-me', '--image=busybox:latest', '--container=dbg2', '--attach=false']);
+    assert.notEqual(tagged.code, 0, 'a tag-only debug image is denied (tags: Deny by default)');
+    assert.match(tagged.stderr, /not pinned by digest/);
+    const ok = await kubectlRaw(['debug', '-n', enforce, 'debug-me', `--image=${APPROVED_IMAGE}`, '--container=dbg3', '--attach=false']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const live = JSON.parse(await cluster.kubectl(['get', 'pod', '-n', enforce, 'debug-me', '-o', 'json'])) as { spec: { ephemeralContainers?: { name: string }[] } };
+    assert.deepEqual(live.spec.ephemeralContainers?.map((c) => c.name), ['dbg3']);
+  });
+
+  it('a release covers workloads in its own namespace only, unless the policy grants more (issue 14, item 4)', async () => {
+    // Team B's Blocked release does not deny team A's workload ...
+    const a = await apply(deployment(teamA, 'app', B_BLOCKED_IMAGE), true);
+    assert.equal(a.code, 0, a.stderr);
+    // ... and team B's Approved release does not admit it where every image needs an Approved release.
+    await cluster.kubectl(['label', 'namespace', teamA, 'cra-gate.dev/admission-strict=true']);
+    const strict = await waitFor('team A to be strict', async () => {
+      const r = await apply(deployment(teamA, 'tool', B_APPROVED_IMAGE), true);
+      return r.code !== 0 ? r : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    assert.match(strict.stderr, /belongs to no Approved ProductRelease that covers namespace/);
+    // In team B itself both decide.
+    const b = await apply(deployment(teamB, 'app', B_BLOCKED_IMAGE), true);
+    assert.notEqual(b.code, 0);
+    assert.match(b.stderr, new RegExp(`ProductRelease ${teamB}/app, which is Blocked`));
+    assert.equal((await apply(deployment(teamB, 'tool', B_APPROVED_IMAGE), true)).code, 0);
+    // The granted namespaces of the release namespace: covered (see the tests above for `enforce`).
   });
 
   it('warn mode admits with admission warnings', async () => {
@@ -266,6 +293,42 @@ describe('admission webhook on a real control plane', () => {
     assert.notEqual(badSig.code, 0);
     // The approved release still admits through this replica.
     assert.equal((await apply(deployment(enforce, 'router', APPROVED_IMAGE), true)).code, 0);
+  });
+
+  it('an older signed Approved written back over a newer Blocked is denied (issue 14, item 3)', async () => {
+    // A leader again: it repairs the forged statuses above and re-evaluates.
+    await op!.stop();
+    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-leader-2', args: ['--leader-elect', 'false', ...webhookArgs()], env: certEnv });
+    await op.port();
+    await waitUntilServing();
+    const approved = await waitForDecision(cluster, rel, 'router', (r) => r.status?.decision === 'Approved' && r.status.attestation !== undefined);
+    const older = approved.status!;
+    // The policy tightens (same release generation): router has no secure defaults, so it is Blocked now.
+    await cluster.apply(policy(rel, [enforce, warn, audit], ['config.secure-defaults']));
+    const blocked = await waitForDecision(cluster, rel, 'router', (r) => r.status?.decision === 'Blocked');
+    assert.equal(blocked.metadata.generation, approved.metadata.generation, 'same release generation');
+    assert.ok(blocked.status!.evaluationSequence! > older.evaluationSequence!, 'the sequence increased');
+    await waitFor('the webhook to deny the now Blocked release', async () => (await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true)).code !== 0, { timeoutMs: 20_000, intervalMs: 300 });
+
+    // A replica that does not lead (nothing repairs the status while we look) and has seen the Blocked decision.
+    await op.stop();
+    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower-2', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
+    await op.port();
+    await waitUntilServing();
+    const before = await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true);
+    assert.match(before.stderr, /which is Blocked/);
+    // Write the older signed Approved back through the status subresource.
+    const replayed = { ...older, conditions: older.conditions };
+    const patched = await kubectlRaw(['patch', 'productrelease', '-n', rel, 'router', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: replayed })]);
+    assert.equal(patched.code, 0, patched.stderr);
+    const now = await cluster.getRelease(rel, 'router');
+    assert.equal(now.status?.decision, 'Approved', 'the replay is in place');
+    const r = await waitFor('the replay to be judged', async () => {
+      const x = await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true);
+      return /replayed/.test(x.stderr) || x.code === 0 ? x : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300 });
+    assert.notEqual(r.code, 0, 'the replayed Approved admits nothing');
+    assert.match(r.stderr, new RegExp(`ProductRelease ${rel}/router, whose decision is not trusted: the signed decision \\(sequence \\d+\\) is older than one already seen`));
   });
 
   it('with the webhook down, enforce namespaces deny and audit namespaces admit', async () => {
