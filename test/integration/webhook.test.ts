@@ -85,7 +85,8 @@ describe('admission webhook on a real control plane', () => {
     op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-webhook', args: ['--leader-elect', 'false', ...webhookArgs()], env: certEnv });
     await op.port();
     initialBundle = await waitFor('the caBundle to be patched', async () => (await bundle()) || undefined, { timeoutMs: 60_000 });
-    firstSerial = await servedSerial(port);
+    // The caBundle is patched before the server listens: wait for the TLS handshake itself.
+    firstSerial = await waitFor('the webhook to serve TLS', async () => servedSerial(port).catch(() => undefined), { timeoutMs: 30_000, intervalMs: 200 });
     await cluster.apply(compliantRelease(rel, 'router'));
     await cluster.apply(
       compliantRelease(rel, 'camera', {
@@ -310,8 +311,16 @@ describe('admission webhook on a real control plane', () => {
     assert.ok(blocked.status!.evaluationSequence! > older.evaluationSequence!, 'the sequence increased');
     await waitFor('the webhook to deny the now Blocked release', async () => (await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true)).code !== 0, { timeoutMs: 20_000, intervalMs: 300 });
 
-    // A replica that does not lead (nothing repairs the status while we look) and has seen the Blocked decision.
+    // A replica that does not lead (another holder keeps the Lease, so nothing repairs the status while we look)
+    // and has seen the Blocked decision.
     await op.stop();
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    await cluster.apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
+      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
+    });
     op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower-2', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
     await op.port();
     await waitUntilServing();
@@ -321,8 +330,8 @@ describe('admission webhook on a real control plane', () => {
     const replayed = { ...older, conditions: older.conditions };
     const patched = await kubectlRaw(['patch', 'productrelease', '-n', rel, 'router', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: replayed })]);
     assert.equal(patched.code, 0, patched.stderr);
-    const now = await cluster.getRelease(rel, 'router');
-    assert.equal(now.status?.decision, 'Approved', 'the replay is in place');
+    const current = await cluster.getRelease(rel, 'router');
+    assert.equal(current.status?.decision, 'Approved', 'the replay is in place');
     const r = await waitFor('the replay to be judged', async () => {
       const x = await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true);
       return /replayed/.test(x.stderr) || x.code === 0 ? x : undefined;
