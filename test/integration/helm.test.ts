@@ -97,7 +97,7 @@ describe('Helm chart', () => {
   });
 
   it('helm lint --strict passes with several value sets', async () => {
-    for (const sets of [[], ['serviceMonitor.enabled=true,prometheusRule.enabled=true,networkPolicy.enabled=true,defaultReleasePolicy.enabled=true'], ['replicaCount=1,operator.leaderElection.enabled=false'], ['webhook.enabled=true,networkPolicy.enabled=true'], ['webhook.enabled=true,webhook.certManager.enabled=true']]) {
+    for (const sets of [[], ['serviceMonitor.enabled=true,prometheusRule.enabled=true,networkPolicy.enabled=true,defaultReleasePolicy.enabled=true'], ['replicaCount=1,operator.leaderElection.enabled=false'], ['webhook.enabled=true,networkPolicy.webhookSourceCIDRs={10.0.0.0/24}'], ['webhook.enabled=true,networkPolicy.enabled=false'], ['webhook.enabled=true,webhook.certManager.enabled=true,networkPolicy.webhookAllowAnySource=true']]) {
       const r = await exec(helm, ['lint', '--strict', CHART, '--kube-version', KUBE_VERSION, ...sets.flatMap((s) => ['--set', s])], { env });
       assert.equal(r.code, 0, `helm lint --strict ${sets.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -120,6 +120,7 @@ describe('Helm chart', () => {
       ['replicas=3', /additional properties 'replicas' not allowed/],
       ['webhook.timeoutSeconds=60', /\/webhook\/timeoutSeconds.*maximum/],
       ['webhook.exemptServiceAccounts={nobody}', /\/webhook\/exemptServiceAccounts\/0.*(pattern|match)/],
+      ['networkPolicy.webhookSourceCIDRs={10.0.0.1}', /\/networkPolicy\/webhookSourceCIDRs\/0.*(pattern|match)/],
     ];
     for (const [set, message] of cases) {
       const r = await template([set]);
@@ -130,6 +131,10 @@ describe('Helm chart', () => {
     const r = await template(['replicaCount=3,operator.leaderElection.enabled=false']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /replicaCount > 1 needs operator.leaderElection.enabled=true/);
+    // The webhook behind the default NetworkPolicy needs the API server's source CIDRs (never open by accident).
+    const open = await template(['webhook.enabled=true']);
+    assert.notEqual(open.code, 0);
+    assert.match(open.stderr, /networkPolicy\.webhookSourceCIDRs: list the CIDRs the API server calls the admission webhook from/);
   });
 
   it('renders with several value sets, each accepted by the real kube-apiserver (server-side dry-run)', async () => {
@@ -141,8 +146,12 @@ describe('Helm chart', () => {
         set: [],
         check: (docs) => {
           const kinds = docs.map((d) => d.kind).sort();
-          for (const k of ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']) assert.ok(kinds.includes(k), k);
-          assert.ok(!kinds.includes('ServiceMonitor') && !kinds.includes('NetworkPolicy') && !kinds.includes('ReleasePolicy'));
+          for (const k of ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']) assert.ok(kinds.includes(k), k);
+          assert.ok(!kinds.includes('ServiceMonitor') && !kinds.includes('ReleasePolicy'));
+          // NetworkPolicy on by default: ingress to the metrics port only (no webhook port without the webhook).
+          const np = docs.find((d) => d.kind === 'NetworkPolicy') as unknown as { spec: { policyTypes: string[]; ingress: { ports: { port: string }[]; from?: unknown[] }[] } };
+          assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+          assert.deepEqual(np.spec.ingress.map((i) => i.ports.map((p) => p.port)), [['http-metrics']]);
           const dep = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { securityContext: Record<string, unknown>; livenessProbe: unknown; readinessProbe: unknown; resources: unknown }[] } } } };
           assert.equal(dep.spec.replicas, 2);
           const c = dep.spec.template.spec.containers[0]!;
@@ -189,7 +198,7 @@ describe('Helm chart', () => {
       },
       {
         name: 'admission webhook on (operator-bootstrapped TLS), NetworkPolicy on',
-        set: ['webhook.enabled=true,networkPolicy.enabled=true,webhook.exemptNamespaces={ops-tools}'],
+        set: ['webhook.enabled=true,webhook.exemptNamespaces={ops-tools}', 'networkPolicy.webhookSourceCIDRs={10.0.0.0/24,192.168.10.0/28}'],
         check: (docs) => {
           const vwc = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration') as unknown as K8sObject & { webhooks: { name: string; failurePolicy: string; sideEffects: string; clientConfig: { service: { name: string; namespace: string; path: string; port: number }; caBundle?: string }; namespaceSelector: { matchExpressions: { key: string; values: string[] }[] } }[] };
           assert.equal(vwc.metadata.name, 'cra-gate');
@@ -216,8 +225,15 @@ describe('Helm chart', () => {
           assert.ok(c.ports.some((p) => p.name === 'https-webhook' && p.containerPort === 9443));
           const cr = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'cra-gate-webhook') as unknown as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
           assert.ok(cr.rules.some((r) => r.resources.includes('validatingwebhookconfigurations') && r.verbs.includes('patch') && r.resourceNames?.join() === 'cra-gate'));
-          const np = JSON.stringify(docs.find((d) => d.kind === 'NetworkPolicy'));
-          assert.match(np, /https-webhook/, 'the NetworkPolicy admits reviews');
+          // Every pod-bearing kind and pods/ephemeralcontainers (kubectl debug) are sent to the webhook.
+          const rules = (vwc as unknown as { webhooks: { rules: { resources: string[] }[] }[] }).webhooks.map((w) => w.rules.flatMap((r) => r.resources).sort());
+          for (const r of rules) assert.deepEqual(r, ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'pods/ephemeralcontainers', 'replicasets', 'replicationcontrollers', 'statefulsets']);
+          // Reviews only from the API server's CIDRs; metrics separately.
+          const np = docs.find((d) => d.kind === 'NetworkPolicy') as unknown as { spec: { ingress: { ports: { port: string }[]; from?: { ipBlock?: { cidr: string } }[] }[] } };
+          const webhookIngress = np.spec.ingress.filter((i) => i.ports.some((p) => p.port === 'https-webhook'));
+          assert.equal(webhookIngress.length, 1, 'the NetworkPolicy admits reviews');
+          assert.deepEqual(webhookIngress[0]!.from?.map((f) => f.ipBlock?.cidr), ['10.0.0.0/24', '192.168.10.0/28']);
+          assert.ok(np.spec.ingress.every((i) => i.ports.every((p) => p.port !== 'https-webhook') || i.ports.length === 1), 'the metrics port is a separate rule');
         },
       },
       {
@@ -336,7 +352,7 @@ describe('Helm chart', () => {
     for (const d of denied) assert.equal(await can(d), false, `must not ${d.join(' ')}`);
 
     // The admission webhook's RBAC (docs/admission.md), after an upgrade that enables it.
-    const wh = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'webhook.enabled=true', '--timeout', '60s'], { env });
+    const wh = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', 'webhook.enabled=true,networkPolicy.webhookSourceCIDRs={127.0.0.0/8}', '--timeout', '60s'], { env });
     assert.equal(wh.code, 0, wh.stderr);
     const vwc = JSON.parse(await cluster.kubectl(['get', 'validatingwebhookconfiguration', 'cra-gate', '-o', 'json'])) as { webhooks: { name: string }[] };
     assert.deepEqual(vwc.webhooks.map((w) => w.name), ['enforce.admission.cra-gate.dev', 'observe.admission.cra-gate.dev']);
