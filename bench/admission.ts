@@ -37,11 +37,14 @@ const cluster = await startCluster();
 const log = createLogger({ env: { LOG_LEVEL: 'warn' } });
 let stopAll = async (): Promise<void> => {};
 try {
-  await cluster.apply(baselinePolicy());
   const baseNs = await cluster.namespace('bench-base');
   const gatedNs = await cluster.namespace('bench-gated');
   await cluster.kubectl(['label', 'namespace', gatedNs, 'cra-gate.dev/admission=enforce']);
   const relNs = await cluster.namespace('bench-rel');
+  // A release covers its own namespace only; the policy grants the release namespace the gated one.
+  const policy = baselinePolicy() as { spec: Record<string, unknown> };
+  policy.spec.admission = { releaseNamespaces: [{ namespace: relNs, workloadNamespaces: [gatedNs] }] };
+  await cluster.apply(policy);
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.cp.kubeconfigPath);
   const metrics = createMetrics();
