@@ -57,6 +57,13 @@ test('needsWrite ignores evaluatedAt until it is stale, and ignores key order', 
   assert.equal(needsWrite(undefined, next, now, 3600_000), true);
 });
 
+test('needsWrite ignores the evaluation sequence and the signature (signatureCurrent decides about those)', () => {
+  const now = new Date('2027-01-01T00:10:00Z');
+  const st = buildStatus(release(1), evaluation('Approved'), now);
+  const sealed = { ...st, evaluationSequence: 42, attestation: { payloadType: 't', payload: 'cA==', signatures: [{ sig: 'cw==' }] } };
+  assert.equal(needsWrite(sealed, buildStatus(release(1, sealed), evaluation('Approved'), now), now, 3600_000), false);
+});
+
 test('predicate: spec edits, label edits and foreign status writes reconcile; our own writes do not', () => {
   const st = buildStatus(release(1), evaluation('Approved'), new Date());
   const ours = canonicalJson(st);
