@@ -166,6 +166,15 @@ export const reasons = {
   UpdateChannelUnreachable: violation('the update channel does not serve a document over HTTPS'),
   UpdateChannelVersionMissing: violation('the update channel document does not list this release version'),
   WaiverExpiringSoon: ok('a waiver covering this release expires soon'),
+
+  // ---- conformity.route, userinfo.annex-ii (CRA file) -------------------------------------------------
+  NoProductCategory: violation('spec.product.category is not set (Annex III / Annex IV category, or default)'),
+  NoConformityRoute: violation('spec.conformity does not name the conformity assessment procedure used (Art. 32)'),
+  ConformityRouteNotAllowed: violation('the conformity assessment procedure is not one Art. 32 allows for the product category'),
+  NotifiedBodyMissing: violation('the procedure needs a notified body and its certificate, and they are not identified'),
+  UserInformationMissing: violation('Annex II user information items are missing'),
+  UserInformationUnreachable: violation('an Annex II user information URL does not resolve to a document'),
+  SupportEndMismatch: violation('the end of support stated to users differs from spec.updates.supportEnd (Art. 13(19))'),
 } as const satisfies Record<string, ReasonEntry>;
 
 export type Reason = keyof typeof reasons;

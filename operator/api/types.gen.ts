@@ -33,6 +33,37 @@ export interface Product {
    */
   name: string;
   /**
+   * The CRA category of the product's core functionality, which decides the conformity assessment route (Art. 32): "default" (not listed), an important product of Annex III class I (identity-access-management, browser, password-manager, anti-malware, vpn, network-management-system, siem, boot-manager, pki-certificate-issuance, network-interface, operating-system, router-modem-switch, microprocessor-security, microcontroller-security, asic-fpga-security, smart-home-virtual-assistant, smart-home-security, connected-toy, personal-wearable) or class II (hypervisor-container-runtime, firewall-ids-ips, tamper-resistant-microprocessor, tamper-resistant-microcontroller), or a critical product of Annex IV (hardware-security-box, smart-meter-gateway, smartcard-secure-element). The technical description of each category is in Commission Implementing Regulation (EU) 2025/2392. Checked by "conformity.route".
+   */
+  category?:
+    | 'default'
+    | 'identity-access-management'
+    | 'browser'
+    | 'password-manager'
+    | 'anti-malware'
+    | 'vpn'
+    | 'network-management-system'
+    | 'siem'
+    | 'boot-manager'
+    | 'pki-certificate-issuance'
+    | 'network-interface'
+    | 'operating-system'
+    | 'router-modem-switch'
+    | 'microprocessor-security'
+    | 'microcontroller-security'
+    | 'asic-fpga-security'
+    | 'smart-home-virtual-assistant'
+    | 'smart-home-security'
+    | 'connected-toy'
+    | 'personal-wearable'
+    | 'hypervisor-container-runtime'
+    | 'firewall-ids-ips'
+    | 'tamper-resistant-microprocessor'
+    | 'tamper-resistant-microcontroller'
+    | 'hardware-security-box'
+    | 'smart-meter-gateway'
+    | 'smartcard-secure-element';
+  /**
    * The manufacturer that places the product on the market. CRA Annex II(1) requires its name, registered trade name or trade mark, the postal address, and the email address or other digital contact and, where available, the website. Fields are optional here so that the check "manufacturer.identity" can report exactly what is missing.
    */
   manufacturer?: Manufacturer;
@@ -212,6 +243,260 @@ export interface VulnerabilityHandling {
 }
 
 /**
+ * One standard, common specification or certification scheme applied.
+ */
+export interface AppliedStandard {
+  /**
+   * What it is.
+   */
+  kind: 'HarmonisedStandard' | 'CommonSpecification' | 'CertificationScheme' | 'OtherSpecification';
+  /**
+   * Its reference, e.g. "EN 18031-1:2024" (with the OJ reference where published).
+   */
+  reference: string;
+  /**
+   * Whether it was applied in full or only in part.
+   */
+  application: 'Full' | 'Partial';
+  /**
+   * For a certification scheme, the assurance level of the certificate (Regulation (EU) 2019/881 Art. 52).
+   */
+  assuranceLevel?: 'basic' | 'substantial' | 'high';
+}
+
+/**
+ * How conformity with the essential cybersecurity requirements was assessed (CRA Art. 32): the procedure, the standards, common specifications or certification schemes applied, and the notified body and certificate where one is involved. Checked by "conformity.route" against spec.product.category.
+ */
+export interface Conformity {
+  /**
+   * The conformity assessment procedure (Annex VIII): "A" internal control, "B+C" EU-type examination followed by conformity to type, "H" full quality assurance, or "EUCC" a European cybersecurity certificate under a scheme adopted pursuant to Regulation (EU) 2019/881.
+   */
+  module?: 'A' | 'B+C' | 'H' | 'EUCC';
+  /**
+   * Harmonised standards, common specifications and European cybersecurity certification schemes applied, in full or in part (Art. 27, Art. 32(2)); listed in the EU declaration of conformity (Annex V(6)).
+   *
+   * @maxItems 32
+   *
+   * Items: One standard, common specification or certification scheme applied.
+   */
+  standards?: AppliedStandard[];
+  /**
+   * The notified body involved in modules B+C and H (Annex V(7)).
+   */
+  notifiedBody?: {
+    /**
+     * Its four-digit identification number (NANDO).
+     */
+    number?: string;
+    /**
+     * The name of the notified body.
+     */
+    name?: string;
+  };
+  /**
+   * The EU-type examination certificate, quality-system approval or European cybersecurity certificate.
+   */
+  certificate?: {
+    /**
+     * The certificate's reference.
+     */
+    id?: string;
+    /**
+     * https:// URL at which the certificate can be verified.
+     */
+    url?: string;
+  };
+  /**
+   * The cybersecurity risk assessment (Art. 13(2), Annex VII(3)): the https URL of the document or a reference to it; shown in the CRA file (cra-gate dossier).
+   */
+  riskAssessment?: {
+    /**
+     * https:// URL of the risk assessment document.
+     */
+    url?: string;
+    /**
+     * A reference to the document (title, version, where it is kept).
+     */
+    text?: string;
+  };
+  /**
+   * For free and open-source software in Annex III (Art. 32(5)): the public URL of the technical documentation, which opens every procedure of Art. 32(1).
+   */
+  freeAndOpenSource?: {
+    /**
+     * https:// URL of the publicly available technical documentation (Annex VII).
+     */
+    technicalDocumentationUrl: string;
+  };
+}
+
+/**
+ * The information and instructions to the user that accompany the product (CRA Annex II, Art. 13(18)): for each item, an https URL of the document or the text. Checked by "userinfo.annex-ii"; URLs are fetched through the operator's SSRF guard and must resolve.
+ */
+export interface UserInformation {
+  /**
+   * Whether the manufacturer makes the SBOM available to the user (then Annex II(9) applies).
+   */
+  sbomAvailableToUsers?: boolean;
+  /**
+   * Annex II(3): name and type of the product and any information enabling its unique identification.
+   */
+  productIdentification?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(4): intended purpose, including the security environment provided by the manufacturer, the essential functionalities and the security properties.
+   */
+  intendedPurpose?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(5): known or foreseeable circumstances, related to intended use or reasonably foreseeable misuse, that may lead to significant cybersecurity risks.
+   */
+  foreseeableMisuse?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(6), where applicable: the internet address at which the EU declaration of conformity can be accessed.
+   */
+  declarationOfConformity?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(7), Art. 13(19): the type of technical security support offered and the end date of the support period; must state spec.updates.supportEnd.
+   */
+  supportPeriod?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(a): necessary measures during initial commissioning and throughout the lifetime to ensure secure use.
+   */
+  secureCommissioning?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(b): how changes to the product can affect the security of data.
+   */
+  changesAffectingSecurity?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(c): how security-relevant updates can be installed.
+   */
+  installingUpdates?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(d): secure decommissioning of the product, including how user data can be securely removed.
+   */
+  secureDecommissioning?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(e): how the default setting enabling automatic installation of security updates can be turned off (required when spec.updates.automatic is true).
+   */
+  disablingAutomaticUpdates?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(8)(f), where the product is intended for integration into other products: the information necessary for the integrator.
+   */
+  integrationInformation?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+  /**
+   * Annex II(9): where the SBOM can be accessed (required when sbomAvailableToUsers is true).
+   */
+  sbomLocation?: {
+    /**
+     * https:// URL of the document that gives this information.
+     */
+    url?: string;
+    /**
+     * The information itself, as provided to the user.
+     */
+    text?: string;
+  };
+}
+
+/**
  * What is released and the CRA declarations made for it. A change to the spec re-evaluates the release.
  */
 export interface ProductReleaseSpec {
@@ -267,6 +552,14 @@ export interface ProductReleaseSpec {
    * How the manufacturer receives and discloses vulnerabilities (CRA Annex I Part II(2)-(6), Art. 13(17)). Checked by "disclosure.contact", "disclosure.security-txt", "disclosure.cvd-policy" and "vex.valid".
    */
   vulnerabilityHandling?: VulnerabilityHandling;
+  /**
+   * How conformity with the essential cybersecurity requirements was assessed (CRA Art. 32): the procedure, the standards, common specifications or certification schemes applied, and the notified body and certificate where one is involved. Checked by "conformity.route" against spec.product.category.
+   */
+  conformity?: Conformity;
+  /**
+   * The information and instructions to the user that accompany the product (CRA Annex II, Art. 13(18)): for each item, an https URL of the document or the text. Checked by "userinfo.annex-ii"; URLs are fetched through the operator's SSRF guard and must resolve.
+   */
+  userInformation?: UserInformation;
 }
 
 /**
@@ -482,6 +775,24 @@ export interface PolicyReference {
 }
 
 /**
+ * The product's CRA category and the conformity assessment procedure declared, as evaluated.
+ */
+export interface ConformityStatus {
+  /**
+   * spec.product.category.
+   */
+  category?: string;
+  /**
+   * default, important-class-i, important-class-ii or critical.
+   */
+  productClass?: string;
+  /**
+   * spec.conformity.module.
+   */
+  module?: string;
+}
+
+/**
  * One DSSE signature.
  */
 export interface DsseSignature {
@@ -569,6 +880,10 @@ export interface ProductReleaseStatus {
    * Strictly increasing with every status the operator writes for this object (and at least the operator's clock in milliseconds since the epoch); signed into status.attestation, so the admission webhook can refuse an older signed decision written back over a newer one.
    */
   evaluationSequence?: number;
+  /**
+   * The product's CRA category and the conformity assessment procedure declared, as evaluated.
+   */
+  conformity?: ConformityStatus;
   /**
    * The decision signed by the operator: a DSSE envelope (payload type application/vnd.cra-gate.decision+json) over the release uid, generation, policy generation, evidence digest, evaluation sequence, expiry (notAfter) and verdict. The admission webhook trusts a decision only when this envelope verifies with the operator's key and matches the object, so a hand-edited status admits nothing.
    */

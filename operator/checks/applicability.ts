@@ -27,7 +27,7 @@ export const craApplicability: CheckDefinition = {
     }
     const placed = parseDay(raw);
     if (!placed) {
-      return fail('InvalidDate', `spec.placedOnMarket "${String(raw)}" is not a valid YYYY-MM-DD date`, {
+      return fail('InvalidDate', `spec.placedOnMarket ${typeof raw === 'string' ? `"${raw.slice(0, 64)}"` : `(a ${typeof raw})`} is not a valid YYYY-MM-DD date`, {
         findings: [{ pointer, message: 'not a calendar date' }],
       });
     }

@@ -42,13 +42,27 @@ void test('property: checks never throw and always return a catalogue reason, wh
   const garbage = fc.oneof(fc.anything(), fc.string(), fc.constant(undefined));
   const specArb = fc.record(
     {
-      product: fc.oneof(garbage, fc.record({ name: garbage, manufacturer: fc.oneof(garbage, fc.dictionary(fc.constantFrom('name', 'email', 'url', 'address'), garbage)) })),
+      product: fc.oneof(garbage, fc.record({ name: garbage, category: fc.oneof(garbage, fc.constantFrom('default', 'browser', 'firewall-ids-ips', 'smart-meter-gateway')), manufacturer: fc.oneof(garbage, fc.dictionary(fc.constantFrom('name', 'email', 'url', 'address'), garbage)) })),
       placedOnMarket: garbage,
       updates: fc.oneof(
         garbage,
         fc.record({ channel: garbage, automatic: garbage, manualJustification: garbage, supportEnd: garbage, expectedUsePeriod: fc.oneof(garbage, fc.record({ months: garbage, rationale: garbage })) }, { requiredKeys: [] }),
       ),
       vulnerabilityHandling: fc.oneof(garbage, fc.record({ contact: garbage }, { requiredKeys: [] })),
+      conformity: fc.oneof(
+        garbage,
+        fc.record(
+          {
+            module: fc.oneof(garbage, fc.constantFrom('A', 'B+C', 'H', 'EUCC')),
+            standards: fc.oneof(garbage, fc.array(fc.oneof(garbage, fc.record({ kind: garbage, reference: garbage, application: garbage }, { requiredKeys: [] })))),
+            notifiedBody: fc.oneof(garbage, fc.record({ number: garbage }, { requiredKeys: [] })),
+            certificate: fc.oneof(garbage, fc.record({ id: garbage, url: garbage }, { requiredKeys: [] })),
+            freeAndOpenSource: garbage,
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      userInformation: fc.oneof(garbage, fc.dictionary(fc.constantFrom('productIdentification', 'supportPeriod', 'sbomLocation', 'sbomAvailableToUsers', 'intendedPurpose'), fc.oneof(garbage, fc.record({ url: garbage, text: garbage }, { requiredKeys: [] })))),
     },
     { requiredKeys: [] },
   );

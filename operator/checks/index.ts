@@ -9,6 +9,8 @@ import { configSecureDefaults } from './config.ts';
 import { signatureValid } from './signature.ts';
 import { vexValid, vulnNoKnownExploitable, vulnNoKnownExploited } from './vuln.ts';
 import { disclosureCvdPolicy, disclosureSecurityTxt } from './disclosure-web.ts';
+import { conformityRoute } from './conformity.ts';
+import { userInformationAnnexII } from './userinfo.ts';
 import type { CheckDefinition } from './types.ts';
 
 export type { CheckContext, CheckDefinition, CheckOutcome, CheckResult, Evidence, Finding } from './types.ts';
@@ -28,6 +30,8 @@ const all: readonly CheckDefinition[] = [
   vexValid,
   disclosureSecurityTxt,
   disclosureCvdPolicy,
+  conformityRoute,
+  userInformationAnnexII,
 ];
 
 export function buildRegistry(checks: readonly CheckDefinition[]): ReadonlyMap<string, CheckDefinition> {

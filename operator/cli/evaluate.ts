@@ -5,7 +5,7 @@
  * `buildStatus()` — so the verdict, checks and summary are the operator's, byte for byte.
  */
 import type { ProductRelease, ProductReleaseStatus } from '../api/types.ts';
-import type { EvidenceError, Finding } from '../checks/types.ts';
+import type { Evidence, EvidenceError, Finding } from '../checks/types.ts';
 import { buildStatus } from '../controller/reconcile.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
 import { collectEvidence, collectors as defaultCollectors, type Collector } from '../evidence/collect.ts';
@@ -21,6 +21,8 @@ export interface ReleaseOutcome {
   readonly status: ProductReleaseStatus;
   readonly evidenceErrors: readonly EvidenceError[];
   readonly findings: Readonly<Record<string, readonly Finding[]>>;
+  /** The evidence the verdict rests on (for the CRA file). */
+  readonly evidence: Evidence;
 }
 
 export interface EvaluateOptions {
@@ -59,6 +61,7 @@ export async function evaluateInputs(inputs: Inputs, opts: EvaluateOptions): Pro
       status: storedForm(buildStatus(release, evaluation, opts.now)),
       evidenceErrors: evidence.errors ?? [],
       findings: evaluation.findings,
+      evidence,
     });
   }
   return out;

@@ -3,16 +3,16 @@
  * lazily). `run(argv, io)` returns the exit code; it never calls process.exit, so tests run it in-process too.
  */
 import { runSbomCheck } from './sbom.ts';
+import { runDossier } from './dossier.ts';
+import { EVALUATION_OPTIONS, evaluateFiles, type RunOptions } from './evaluate-files.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { checkRegistry } from '../checks/index.ts';
-import type { Collector } from '../evidence/collect.ts';
 import { renderChecksList, renderExplain, suggest } from './catalogue.ts';
-import { evaluateInputs, exitCodeFor, type ReleaseOutcome } from './evaluate.ts';
+import { exitCodeFor, type ReleaseOutcome } from './evaluate.ts';
 import { EXIT, useColour, type CliIO } from './io.ts';
-import { InputError, loadInputs } from './load.ts';
-import { progress } from './progress.ts';
+import { InputError } from './load.ts';
 import { toolVersion } from './report/common.ts';
 import { renderJson } from './report/json.ts';
 import { renderJunit } from './report/junit.ts';
@@ -30,6 +30,7 @@ Usage:
   cra-gate explain <check-id>
   cra-gate checks
   cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]
+  cra-gate dossier <file>... [--policy <file>]... [--output html|md|json] [--out FILE | --out-dir DIR] [--offline]
   cra-gate --version | --help
 
 evaluate options:
@@ -42,6 +43,11 @@ evaluate options:
       --default-policy NAME  ReleasePolicy for releases without spec.policyRef (default "cra-baseline")
       --now RFC3339          evaluate as of this time instead of the clock (reproducible runs)
 
+dossier options (the same evaluation as evaluate, plus):
+  -o, --output FORMAT        html (default: one self-contained, printable file), md, json
+      --out FILE             write to FILE instead of standard output (one release)
+      --out-dir DIR          write one file per release: DIR/<namespace>_<name>.<html|md|json>
+
 Exit codes (evaluate):
   0  every release Approved
   1  some release Blocked by a failing check
@@ -50,10 +56,7 @@ Exit codes (evaluate):
      (e.g. evidence unavailable, or not fetched with --offline)
 `;
 
-export interface RunOptions {
-  /** Evidence collectors (default: the operator's registered collectors). */
-  collectors?: readonly Collector[];
-}
+export type { RunOptions };
 
 function fail(io: CliIO, message: string): number {
   io.stderr.write(`cra-gate: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
@@ -72,6 +75,8 @@ export async function run(argv: readonly string[], io: CliIO, opts: RunOptions =
         return runChecks(rest, io);
       case 'sbom':
         return await runSbom(rest, io);
+      case 'dossier':
+        return await runDossier(rest, io, opts, USAGE);
       case '--version':
       case 'version':
         io.stdout.write(`${toolVersion()}\n`);
@@ -83,7 +88,7 @@ export async function run(argv: readonly string[], io: CliIO, opts: RunOptions =
         (command === undefined ? io.stderr : io.stdout).write(USAGE);
         return command === undefined ? EXIT.unusable : 0;
       default:
-        return fail(io, `unknown command "${command}" (try: evaluate, explain, checks, sbom check; --help for usage)`);
+        return fail(io, `unknown command "${command}" (try: evaluate, explain, checks, sbom check, dossier; --help for usage)`);
     }
   } catch (err) {
     if (err instanceof InputError) return fail(io, err.message);
@@ -154,15 +159,9 @@ function isFormat(s: unknown): s is Format {
 
 async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions): Promise<number> {
   const { values, positionals } = parse(args, {
-    policy: { type: 'string', short: 'p', multiple: true },
-    configmap: { type: 'string', short: 'c', multiple: true },
+    ...EVALUATION_OPTIONS,
     output: { type: 'string', short: 'o' },
     report: { type: 'string', multiple: true },
-    offline: { type: 'boolean' },
-    namespace: { type: 'string', short: 'n' },
-    'default-policy': { type: 'string' },
-    now: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.stdout.write(USAGE);
@@ -177,53 +176,7 @@ async function runEvaluate(args: readonly string[], io: CliIO, opts: RunOptions)
     if (eq <= 0 || !isFormat(f) || eq === r.length - 1) throw new InputError(`--report takes FORMAT=FILE with FORMAT one of ${FORMATS.join(', ')}, not "${r}"`);
     reports.push({ format: f, file: path.resolve(io.cwd, r.slice(eq + 1)) });
   }
-  let now = new Date();
-  if (values.now !== undefined) {
-    const s = values.now as string;
-    if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) || Number.isNaN(Date.parse(s))) {
-      throw new InputError(`--now must be an RFC 3339 time or a date (e.g. 2028-01-15T12:00:00Z), not "${s}"`);
-    }
-    now = new Date(s);
-  }
-  const releaseFiles = positionals;
-  if (releaseFiles.length === 0) throw new InputError('evaluate needs at least one file with a ProductRelease (--help for usage)');
-  const files = [...releaseFiles, ...((values.policy as string[] | undefined) ?? []), ...((values.configmap as string[] | undefined) ?? [])];
-  const inputs = loadInputs(files, { namespace: (values.namespace as string | undefined) ?? 'default', cwd: io.cwd });
-  if (inputs.releases.length === 0) throw new InputError(`no ProductRelease in ${releaseFiles.join(', ')}`);
-  for (const ig of inputs.ignored) io.stderr.write(`cra-gate: note: ignoring ${ig} (evaluate reads ProductRelease, ReleasePolicy and ConfigMap)\n`);
-
-  const defaultPolicy = (values['default-policy'] as string | undefined) ?? 'cra-baseline';
-  for (const r of inputs.releases) {
-    const name = r.object.spec.policyRef || defaultPolicy;
-    if (!inputs.policies.has(name)) {
-      io.stderr.write(
-        `cra-gate: ${r.source.file}:${r.source.line}: ReleasePolicy "${name}" (used by ProductRelease ${r.object.metadata.namespace}/${r.object.metadata.name}) is not in the given files; pass it with --policy FILE\n`,
-      );
-    }
-  }
-
-  const spinner = progress(io.stderr);
-  const offline = values.offline === true;
-  // Every network read (HTTPS and registries) passes operator/evidence/https.ts checkUrl, which refuses it
-  // with EvidenceUnavailable "not fetched (--offline)" while this is set.
-  const previousOffline = process.env.CRA_GATE_OFFLINE;
-  if (offline) process.env.CRA_GATE_OFFLINE = '1';
-  let outcomes: ReleaseOutcome[];
-  try {
-    outcomes = await evaluateInputs(inputs, {
-      now,
-      offline,
-      defaultPolicy,
-      ...(opts.collectors ? { collectors: opts.collectors } : {}),
-      onCollect: (release, phase) => (phase === 'start' ? spinner.start(`collecting evidence for ${release}${offline ? ' (offline)' : ''}`) : spinner.stop()),
-    });
-  } finally {
-    spinner.stop();
-    if (offline) {
-      if (previousOffline === undefined) delete process.env.CRA_GATE_OFFLINE;
-      else process.env.CRA_GATE_OFFLINE = previousOffline;
-    }
-  }
+  const { outcomes, now } = await evaluateFiles('evaluate', values, positionals, io, opts);
   const exitCode = exitCodeFor(outcomes);
   io.stdout.write(render(format, outcomes, exitCode, now, useColour(io.stdout, io.env)));
   for (const r of reports) {

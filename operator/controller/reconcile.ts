@@ -149,6 +149,7 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
     policy: ev.policy ?? null,
     evaluatedAt: rfc3339(now),
     ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
+    ...(ev.conformity ? { conformity: ev.conformity } : {}),
   } as ProductReleaseStatus;
   return status;
 }

@@ -10,7 +10,8 @@ import type { ProductRelease, ReleasePolicy, StatusCheck, StatusSummary } from '
 import { assessEntry, decide } from '../decision/decide.ts';
 import { tryParseDuration } from '../policy/duration.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
-import type { ExploitedVulnerability } from '../api/types.ts';
+import type { ConformityStatus, ExploitedVulnerability } from '../api/types.ts';
+import { productCategory } from '../conformity/categories.ts';
 import { exploitedClock, newlyExploitedReason } from '../vuln/art14.ts';
 
 /** Periodic re-evaluation is never more frequent than this, whatever the policy says (no polling). */
@@ -46,6 +47,20 @@ export interface Evaluation {
   readonly exploited?: ExploitedVulnerability[];
   /** Findings per check id (for `describe`-style output and the CLI; not written to status). */
   readonly findings: Readonly<Record<string, readonly Finding[]>>;
+  /** The product's CRA category and declared conformity procedure (status.conformity), when declared. */
+  readonly conformity?: ConformityStatus;
+}
+
+/** `status.conformity`: category, class (Art. 7, 8) and procedure (Art. 32) as declared, for status, columns, metrics. */
+export function conformityStatus(release: ProductRelease): ConformityStatus | undefined {
+  const spec = (release as { spec?: { product?: { category?: unknown }; conformity?: { module?: unknown } } }).spec;
+  const category = productCategory(spec?.product?.category);
+  const module = spec?.conformity?.module;
+  if (!category && typeof module !== 'string') return undefined;
+  return {
+    ...(category ? { category: category.id, productClass: category.cls } : {}),
+    ...(typeof module === 'string' ? { module: module.slice(0, 16) } : {}),
+  };
 }
 
 const ZERO: StatusSummary = { passed: 0, failed: 0, warned: 0, waived: 0, errored: 0, skipped: 0 };
@@ -106,6 +121,7 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
   }
 
   const d = decide(checks);
+  const conformity = conformityStatus(release);
   const exploited = exploitedClock(evidence, release.status, now);
   const reason = newlyExploitedReason(d.decision, d.reason, checks, release.status);
   const waits: number[] = [];
@@ -125,5 +141,6 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
     retryable: d.retryable,
     findings,
+    ...(conformity ? { conformity } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { collectSecureDefaults } from './secure-defaults.ts';
 import { collectVulnFeeds } from './vuln.ts';
 import { collectDisclosure } from './disclosure.ts';
 import { collectSignatures } from './signatures.ts';
+import { collectUserInformation } from './user-information.ts';
 
 /** Where evidence comes from. All reads are bounded by the implementation (size, time). */
 export interface EvidenceSources {
@@ -33,7 +34,7 @@ export interface CollectContext {
 export type Collector = (ctx: CollectContext) => Promise<Partial<Record<keyof Evidence, unknown>> & { errors?: EvidenceError[] }>;
 
 /** Collectors run in order; each evidence family registers here. */
-export const collectors: Collector[] = [collectSboms, collectSecureDefaults, collectVulnFeeds, collectDisclosure, collectSignatures];
+export const collectors: Collector[] = [collectSboms, collectSecureDefaults, collectVulnFeeds, collectDisclosure, collectSignatures, collectUserInformation];
 
 export async function collectEvidence(ctx: CollectContext, list: readonly Collector[] = collectors): Promise<Evidence> {
   const errors: EvidenceError[] = [];

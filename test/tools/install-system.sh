@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the chart/image/Prometheus tests need: docker.io (dockerd, for testcontainers)
-# and prometheus (prometheus + promtool). Idempotent and quiet: a package whose binary is present is skipped,
-# so a warm machine runs this in milliseconds without touching apt. Needs root (or sudo) only when something
-# is missing. dockerd itself is started by the test harness (test/harness/docker.ts), not here.
+# Installs the Debian packages the chart/image/Prometheus/dossier tests need: docker.io (dockerd, for
+# testcontainers), prometheus (prometheus + promtool) and chromium (headless rendering of the CRA file).
+# Idempotent and quiet: a package whose binary is present is skipped, so a warm machine runs this in
+# milliseconds without touching apt. Needs root (or sudo) only when something is missing. dockerd itself is
+# started by the test harness (test/harness/docker.ts), not here.
 #
 #   bash test/tools/install-system.sh
 set -euo pipefail
@@ -11,9 +12,11 @@ log() { printf '[system] %s\n' "$*" >&2; }
 want=()
 command -v dockerd >/dev/null 2>&1 || want+=(docker.io)
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || want+=(prometheus)
+# Debian's Chromium renders the CRA file (cra-gate dossier) in the HTML rendering and accessibility test.
+command -v chromium >/dev/null 2>&1 || want+=(chromium fonts-dejavu-core)
 
 if ((${#want[@]} == 0)); then
-  log "docker.io and prometheus present"
+  log "docker.io, prometheus and chromium present"
   exit 0
 fi
 
