@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       console.log(`  ${colour(d.padEnd(8))} ${r.metadata.namespace}/${r.metadata.name}  (${s?.summary?.passed ?? 0} passed, ${s?.summary?.failed ?? 0} failed, ${s?.summary?.warned ?? 0} warned)`);
       for (const c of s?.checks ?? []) {
         if (c.result === 'Pass') continue;
-        console.log(`           ${c.result === 'Fail' || c.result === 'Error' ? red('✗') : '·'} ${c.id} [${c.enforcement}] ${c.reason}: ${c.message} (${(c.cra ?? []).join('; ')})`);
+        console.log(`           ${c.result === 'Fail' || c.result === 'Error' ? red('✗') : '·'} ${c.id} [${c.enforcement}] ${c.reason}: ${c.message} (${c.cra?.length ? c.cra.join('; ') : `guidance: ${(c.guidance ?? []).join('; ')}`})`);
       }
     }
     const blocked = releases.filter((r) => r.status?.decision === 'Blocked').length;
