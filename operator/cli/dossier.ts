@@ -42,7 +42,7 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   if (outcomes.length > 1 && values['out-dir'] === undefined) throw new InputError(`${outcomes.length} releases: use --out-dir DIR to write one file per release`);
   const render = ext === 'html' ? renderDossierHtml : ext === 'md' ? renderDossierMarkdown : renderDossierJson;
   for (const o of outcomes) {
-    const dossier = buildDossier({ release: o.release.object, evaluation: o.evaluation, evidence: o.evidence, now, tool: toolVersion() });
+    const dossier = buildDossier({ release: o.release.object, evaluation: o.evaluation, evidence: o.evidence, now, tool: `cra-gate ${toolVersion()}` });
     const text = render(dossier);
     const dir = values['out-dir'];
     const file = dir
