@@ -3,6 +3,8 @@
  * that queued it), evaluates it against its policy, and writes the status subresource, an Event when
  * the verdict changes, and metrics. Returns when to look again.
  */
+import { art14Events } from './art14-events.ts';
+import type { EventRegarding } from '../kube/events.ts';
 import type { Logger } from 'pino';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
 import { PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
@@ -89,14 +91,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
 
   if (verdictChanged(previous, ev)) {
     deps.events.event(
-      {
-        apiVersion: release.apiVersion,
-        kind: release.kind,
-        name: release.metadata.name,
-        namespace: release.metadata.namespace ?? 'default',
-        uid: release.metadata.uid ?? '',
-        resourceVersion: release.metadata.resourceVersion,
-      },
+      regardingOf(release),
       {
         type: ev.decision === 'Approved' ? 'Normal' : 'Warning',
         reason: ev.decision === 'Pending' || ev.reason === 'NewlyExploitedVulnerability' ? ev.reason : ev.decision,
@@ -105,7 +100,20 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
       },
     );
   }
+  // Art. 14: a newly exploited vulnerability starts the reporting clock; say so once, with its deadlines.
+  for (const e of art14Events(previous?.exploited, ev.exploited)) deps.events.event(regardingOf(release), e);
   return { requeueAfterMs: nextLookMs(ev) };
+}
+
+function regardingOf(release: ProductRelease): EventRegarding {
+  return {
+    apiVersion: release.apiVersion,
+    kind: release.kind,
+    name: release.metadata.name ?? '',
+    namespace: release.metadata.namespace ?? 'default',
+    uid: release.metadata.uid ?? '',
+    resourceVersion: release.metadata.resourceVersion,
+  };
 }
 
 function nextLookMs(ev: Evaluation): number {
