@@ -7,7 +7,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildDossier } from '../dossier/model.ts';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { buildDossier, type Dossier } from '../dossier/model.ts';
+import { decisionKey, type DecisionKey } from '../attestation/decision.ts';
+import { dossierStatement, policyDigest, signInToto, subjectsOf, vsaStatement } from '../attestation/vsa.ts';
+import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import { renderDossierHtml, renderDossierJson, renderDossierMarkdown } from '../dossier/render.ts';
 import { exitCodeFor } from './evaluate.ts';
 import type { CliIO } from './io.ts';
@@ -22,7 +27,7 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { ...EVALUATION_OPTIONS, output: { type: 'string', short: 'o' }, out: { type: 'string' }, 'out-dir': { type: 'string' } },
+      options: { ...EVALUATION_OPTIONS, output: { type: 'string', short: 'o' }, out: { type: 'string' }, 'out-dir': { type: 'string' }, 'attest-key': { type: 'string' }, 'attestations-dir': { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
@@ -38,12 +43,17 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   const ext = (OUTPUTS as Record<string, 'html' | 'md' | 'json'>)[out];
   if (!ext) throw new InputError(`--output must be html, md or json for dossier, not "${out}"`);
   if (values.out !== undefined && values['out-dir'] !== undefined) throw new InputError('give --out or --out-dir, not both');
-  const { outcomes, now } = await evaluateFiles('dossier', values, positionals, io, opts);
+  const attestKey = values['attest-key'];
+  const attestDir = values['attestations-dir'];
+  if ((attestKey === undefined) !== (attestDir === undefined)) throw new InputError('--attest-key and --attestations-dir go together');
+  const key = attestKey !== undefined ? loadSigningKey(path.resolve(io.cwd, attestKey)) : undefined;
+  const { outcomes, now, policies } = await evaluateFiles('dossier', values, positionals, io, opts);
   if (outcomes.length > 1 && values['out-dir'] === undefined) throw new InputError(`${outcomes.length} releases: use --out-dir DIR to write one file per release`);
   const render = ext === 'html' ? renderDossierHtml : ext === 'md' ? renderDossierMarkdown : renderDossierJson;
   for (const o of outcomes) {
     const dossier = buildDossier({ release: o.release.object, evaluation: o.evaluation, evidence: o.evidence, now, tool: `cra-gate ${toolVersion()}` });
     const text = render(dossier);
+    if (key && attestDir) writeAttestations(io, key, path.resolve(io.cwd, attestDir), o.release.object, dossier, policies.get(o.policyName));
     const dir = values['out-dir'];
     const file = dir
       ? path.resolve(io.cwd, dir, `${dossier.release.namespace}_${dossier.release.name}.${ext}`)
@@ -63,4 +73,28 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
     io.stderr.write(`cra-gate: wrote ${path.relative(io.cwd, file) || file} (${dossier.verdict.decision}, ${dossier.gaps} item(s) to be provided)\n`);
   }
   return exitCodeFor(outcomes);
+}
+
+function loadSigningKey(file: string): DecisionKey {
+  try {
+    return decisionKey(createPrivateKey(readFileSync(file)));
+  } catch (err) {
+    // Never echo key material: only the file and what kind of problem it is.
+    throw new InputError(`--attest-key ${file}: not a PEM Ed25519 private key (${(err as Error).message.split('\n')[0]!.slice(0, 80)})`);
+  }
+}
+
+/** The verdict (SLSA VSA) and the file (dossier statement), each a DSSE envelope signed with the key. */
+function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: ProductRelease, dossier: Dossier, policy: ReleasePolicy | undefined): void {
+  const base = `${dossier.release.namespace}_${dossier.release.name}`;
+  if (subjectsOf(release).length === 0) {
+    io.stderr.write(`cra-gate: ${dossier.release.namespace}/${dossier.release.name}: no artifact with a digest to attest to; no attestation written\n`);
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  const vsa = signInToto(key, vsaStatement(dossier, release, { version: toolVersion(), ...(policy ? { policyDigest: policyDigest(policy.spec) } : {}) }));
+  const file = signInToto(key, dossierStatement(dossier, release));
+  writeFileSync(path.join(dir, `${base}.vsa.dsse.json`), `${JSON.stringify(vsa)}\n`);
+  writeFileSync(path.join(dir, `${base}.dossier.dsse.json`), `${JSON.stringify(file)}\n`);
+  io.stderr.write(`cra-gate: wrote ${path.relative(io.cwd, path.join(dir, `${base}.{vsa,dossier}.dsse.json`))} (signed, key ${key.keyid.slice(0, 16)})\n`);
 }

@@ -4,6 +4,7 @@
  */
 import { type ParseArgsOptionsConfig } from 'node:util';
 import type { Collector } from '../evidence/collect.ts';
+import type { ReleasePolicy } from '../api/types.ts';
 import { evaluateInputs, type ReleaseOutcome } from './evaluate.ts';
 import type { CliIO } from './io.ts';
 import { InputError, loadInputs } from './load.ts';
@@ -32,7 +33,7 @@ export async function evaluateFiles(
   positionals: readonly string[],
   io: CliIO,
   opts: RunOptions,
-): Promise<{ outcomes: ReleaseOutcome[]; now: Date }> {
+): Promise<{ outcomes: ReleaseOutcome[]; now: Date; policies: ReadonlyMap<string, ReleasePolicy> }> {
   let now = new Date();
   if (values.now !== undefined) {
     const s = values.now as string;
@@ -80,5 +81,5 @@ export async function evaluateFiles(
       else process.env.CRA_GATE_OFFLINE = previousOffline;
     }
   }
-  return { outcomes, now };
+  return { outcomes, now, policies: new Map([...inputs.policies].map(([k, v]) => [k, v.object])) };
 }

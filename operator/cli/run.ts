@@ -47,6 +47,8 @@ dossier options (the same evaluation as evaluate, plus):
   -o, --output FORMAT        html (default: one self-contained, printable file), md, json
       --out FILE             write to FILE instead of standard output (one release)
       --out-dir DIR          write one file per release: DIR/<namespace>_<name>.<html|md|json>
+      --attest-key FILE      also sign the verdict (SLSA VSA) and the file as in-toto statements (DSSE) with this
+      --attestations-dir DIR   Ed25519 PEM key, written to DIR for cosign attach attestation
 
 Exit codes (evaluate):
   0  every release Approved
