@@ -101,6 +101,7 @@ export const reasons = {
   MissingArchiveProperty: violation('components lack the archive property'),
   MissingStructuredProperty: violation('components lack the structured property'),
   InvalidBsiProperty: violation('a BSI taxonomy property has a value outside its allowed values or occurs twice'),
+  InvalidComponentUri: violation('a component\'s source code or deployable-form URI is not a valid URI'),
   MissingSupplier: violation('components lack a supplier name'),
   MissingUniqueIdentifier: violation('components lack a unique identifier (purl, CPE, SWID)'),
   NoPrimaryComponent: violation('the SBOM declares no primary component'),

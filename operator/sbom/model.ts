@@ -33,6 +33,13 @@ export interface SbomLicence {
   readonly pointer: string;
 }
 
+/** A §5.2.4 URI of a component as written: the source code URI or the URI of the deployable form. */
+export interface SbomUri {
+  readonly kind: 'source' | 'deployable';
+  readonly value: string;
+  readonly pointer: string;
+}
+
 export interface SbomComponent {
   readonly pointer: string;
   readonly ref?: string;
@@ -60,6 +67,8 @@ export interface SbomComponent {
   readonly referencesBom: boolean;
   /** Number of nested (contained) components. */
   readonly nested: number;
+  /** TR §5.2.4 URIs (source code, deployable form) as written, when present. */
+  readonly uris: readonly SbomUri[];
 }
 
 export interface SbomDependency {
@@ -164,9 +173,15 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   });
   let referencesBom = false;
   let otherIds = 0;
+  const uris: SbomUri[] = [];
   arr(c.externalReferences).forEach((r, i) => {
     if (!isObj(r)) return;
     if (r.type === 'bom') referencesBom = true;
+    // TR §8.2 Table 11: source code URI = externalReferences[type=source-distribution].url; URI of the
+    // deployable form = externalReferences[type=distribution].url.
+    if ((r.type === 'source-distribution' || r.type === 'distribution') && typeof r.url === 'string') {
+      uris.push({ kind: r.type === 'distribution' ? 'deployable' : 'source', value: r.url, pointer: `${pointer}/externalReferences/${i}/url` });
+    }
     if (r.type === 'distribution' || r.type === 'distribution-intake') {
       arr(r.hashes).forEach((h, j) => {
         if (isObj(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
@@ -221,6 +236,7 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
     ...(str(c.scope) ? { scope: c.scope as string } : {}),
     referencesBom,
     nested: arr(c.components).length,
+    uris,
   };
 }
 
@@ -380,6 +396,10 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
     const home = urlOf(p.homepage);
     if (home && creatorC.emails.length === 0 && originator.name) creatorC.urls.push(home);
     const id = str(p.SPDXID);
+    const uris: SbomUri[] = [];
+    // SPDX 2 downloadLocation: a URI, or NONE / NOASSERTION (no statement).
+    const dl = str(p.downloadLocation);
+    if (dl && dl !== 'NONE' && dl !== 'NOASSERTION') uris.push({ kind: 'deployable', value: dl, pointer: `${pointer}/downloadLocation` });
     components.push({
       pointer,
       ...(id ? { ref: id } : {}),
@@ -400,6 +420,7 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
       licences,
       referencesBom: false,
       nested: 0,
+      uris,
     });
   });
   components.sort((a, b) => Number(b.primary) - Number(a.primary));
@@ -570,6 +591,8 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
       else if (x.externalIdentifierType === 'packageUrl' && str(x.identifier)) otherIds++;
       else otherIds++;
     }
+    const uris: SbomUri[] = [];
+    if (typeof el.software_downloadLocation === 'string') uris.push({ kind: 'deployable', value: el.software_downloadLocation, pointer: `${pointer}/software_downloadLocation` });
     const creator = agentContact(el.originatedBy);
     const supplier = agentContact(isObj(el.suppliedBy) || typeof el.suppliedBy === 'string' ? [el.suppliedBy] : el.suppliedBy);
     if (id && (out.length > 0 || roots.has(id))) dependencies.push({ ref: id, dependsOn, pointer });
@@ -593,6 +616,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
       licences,
       referencesBom: false,
       nested: 0,
+      uris,
     });
   }
   components.sort((a, b) => Number(b.primary) - Number(a.primary));

@@ -4,6 +4,7 @@
  * 50k-component SBOM yields a handful of findings, not 50k.
  */
 import parseSpdx from 'spdx-expression-parse';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { Reason } from '../errors.ts';
 import { craBasis, guidanceBasis } from '../checks/types.ts';
 import type { Basis } from '../checks/types.ts';
@@ -134,14 +135,33 @@ export function ruleFormatValid(a: SbomAnalysisOk, profile: SbomProfile): RuleFi
 
 export type ComponentKind = 'full' | 'logical' | 'identified' | 'referenced';
 
-export function componentKind(c: SbomComponent, dependsOnCount: number): ComponentKind {
+/**
+ * Component types that STATE a logical component (TR §3.2.2: "an abstraction level that combines multiple
+ * components"; §8.1.3: "an operating system, application, framework, container, etc., when it is required to
+ * address a component on an abstract level, e.g. a dependency on an installed operation system (logical
+ * component) in contrast to its installable image (archive file)"). Neither the TR nor the BSI CycloneDX
+ * property taxonomy v0.1.2 defines a flag for it, so only a type whose own definition excludes being a single
+ * file counts: CycloneDX `operating-system` ("without regard to deployment model"), `platform` ("a runtime
+ * environment"), `device` (hardware); SPDX 2.3 primaryPackagePurpose OPERATING-SYSTEM / DEVICE; SPDX 3
+ * software_primaryPurpose operatingSystem / platform / device. `application`, `framework`, `library` and
+ * `container` may each be one file or archive, so they are never taken as logical, and neither is a component
+ * merely because it nests others or lacks file-level fields (issue #13 item 7: never guess).
+ */
+export const LOGICAL_TYPES: ReadonlySet<string> = new Set(['operating-system', 'operatingsystem', 'platform', 'device']);
+
+export function componentKind(c: SbomComponent): ComponentKind {
+  // §3.2.5: the SBOM states a reference to another BOM.
   if (c.referencesBom) return 'referenced';
+  // §3.2.4: stated outside the delivery (CycloneDX scope "excluded").
   if (c.scope === 'excluded') return 'identified';
-  const fileLevel = c.filename.length + c.hashes.length + c.executable.length + c.archive.length + c.structured.length;
-  // A logical component combines the components it contains (nested) and is not itself a file (§3.2.2).
-  void dependsOnCount;
-  if (fileLevel === 0 && c.nested > 0) return 'logical';
+  if (c.type !== undefined && LOGICAL_TYPES.has(c.type.toLowerCase())) return 'logical';
   return 'full';
+}
+
+/** RFC 3986 URI (ajv-formats' `uri` format; an IRI is not a URI: TR §8.1.10 asks for Punycode / percent-encoding). */
+const uriFormat = fullFormats.uri as (v: string) => boolean;
+export function isValidUri(v: string): boolean {
+  return v.length <= 8192 && uriFormat(v);
 }
 
 function depIndex(m: SbomModel): Map<string, { dependsOn: readonly string[]; pointer: string }> {
@@ -184,8 +204,14 @@ export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxP
   const strictLicence = profile === 'bsi-2.1' && !(m.format === 'CycloneDX' && compareVersions(m.specVersion, '1.6') < 0);
   for (const c of m.components) {
     const d = c.ref !== undefined ? deps.get(c.ref) : undefined;
-    const kind = componentKind(c, d?.dependsOn.length ?? 0);
     const L = label(c);
+    const kind = componentKind(c);
+    // §5.2.4: a source code URI / URI of the deployable form, when present, must be a URI.
+    for (const u of c.uris) {
+      if (!isValidUri(u.value)) {
+        f.add('InvalidComponentUri', `${L} have a ${u.kind === 'source' ? 'source code URI' : 'deployable-form URI'} that is not a valid URI (RFC 3986)`, u.pointer, tr('§5.2.4', profile));
+      }
+    }
     if (!hasContact(c.creator)) f.add('MissingComponentCreator', `${L} lack a creator email or URL`, c.pointer);
     if (!c.name) f.add('MissingComponentName', `${L} lack a name`, c.pointer);
     if (!c.version) f.add('MissingComponentVersion', `${L} lack a version`, c.pointer);
