@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeSbom } from './analyze.ts';
-import type { SbomAnalysisOk } from './analyze.ts';
 import { componentKind, isValidUri, ruleBsiFields } from './rules.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,7 +18,7 @@ const compliant = (): Doc => JSON.parse(fixture('handmade', 'compliant.cdx.json'
 const model = (doc: Doc | Buffer) => {
   const a = analyzeSbom(Buffer.isBuffer(doc) ? doc : JSON.stringify(doc));
   assert.ok(a.ok, 'analysable');
-  return (a as SbomAnalysisOk).model;
+  return a.model;
 };
 const reasons = (doc: Doc | Buffer) => ruleBsiFields(model(doc), 'bsi-2.1').map((f) => f.reason);
 
