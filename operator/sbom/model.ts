@@ -148,19 +148,24 @@ function cdxEntityContact(entity: unknown, into: { emails: string[]; urls: strin
   }
 }
 
+/** CycloneDX `authors[]` (organizationalContact): each valid email. */
+function cdxAuthorEmails(authors: unknown, into: { emails: string[] }): void {
+  for (const a of arr(authors)) {
+    if (!isObj(a)) continue;
+    const e = emailOf(a.email);
+    if (e) into.emails.push(e);
+  }
+}
+
 function cdxComponent(c: Record<string, unknown>, pointer: string, primary: boolean, legacyCreator: boolean): SbomComponent {
   const creator = { emails: [] as string[], urls: [] as string[] };
   cdxEntityContact(c.manufacturer, creator);
-  if (legacyCreator) {
-    // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept authors / supplier contacts there.
-    for (const a of arr(c.authors)) {
-      if (isObj(a)) {
-        const e = emailOf(a.email);
-        if (e) creator.emails.push(e);
-      }
-    }
-    cdxEntityContact(c.supplier, creator);
-  }
+  // TR §3.2.9 (normative): "“Creator” (German: “Ersteller”) describes the role of the entity that authored or
+  // created the software or component. Alternatively, the term “Author” (German: “Autor”) is used." So an
+  // author's email (CycloneDX organizationalContact: name, email, phone — no URL) is the creator's email.
+  cdxAuthorEmails(c.authors, creator);
+  // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept supplier contacts there.
+  if (legacyCreator) cdxEntityContact(c.supplier, creator);
   const props: Record<string, string[]> = {};
   for (const p of arr(c.properties)) {
     if (isObj(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
@@ -246,10 +251,11 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
   const meta = isObj(d.metadata) ? d.metadata : {};
   const creator = { emails: [] as string[], urls: [] as string[] };
   cdxEntityContact(meta.manufacturer, creator);
+  // TR §3.2.9: "Author" is another name for the creator (see cdxComponent): metadata.authors[].email counts.
+  cdxAuthorEmails(meta.authors, creator);
   if (legacy) {
     cdxEntityContact(meta.manufacture, creator);
     cdxEntityContact(meta.supplier, creator);
-    for (const a of arr(meta.authors)) if (isObj(a) && emailOf(a.email)) creator.emails.push(emailOf(a.email)!);
   }
   const authors: string[] = [];
   for (const a of arr(meta.authors)) if (isObj(a) && str(a.name ?? a.email)) authors.push(String(a.name ?? a.email));

@@ -105,3 +105,17 @@ test('item 7: §5.2.4 source code and deployable-form URIs, when present, must b
   const bad = ruleBsiFields(sm, 'bsi-2.1').find((f) => f.reason === 'InvalidComponentUri');
   assert.equal(bad?.pointer, '/packages/0/downloadLocation');
 });
+
+test('item 12: TR §3.2.9 "Author" is the creator: authors[] with an email satisfy SBOM and component creator', () => {
+  const d = compliant();
+  delete d.metadata.manufacturer;
+  d.metadata.authors = [{ name: 'ACME release engineering', email: 'build@acme.example' }];
+  delete d.components[0].manufacturer;
+  d.components[0].authors = [{ name: 'OpenSSL maintainers', email: 'openssl-security@openssl.org' }];
+  assert.deepEqual(reasons(d), []);
+  // Without an email, an author names nobody to contact: still no creator (and the finding names the field).
+  d.metadata.authors = [{ name: 'ACME release engineering' }];
+  d.components[0].authors = [{ name: 'OpenSSL maintainers', email: 'not-an-email' }];
+  const fs = ruleBsiFields(model(d), 'bsi-2.1');
+  assert.deepEqual(fs.map((f) => [f.reason, f.pointer]), [['MissingSbomCreator', '/metadata/manufacturer'], ['MissingComponentCreator', '/components/0']]);
+});
