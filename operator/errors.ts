@@ -101,6 +101,7 @@ export const reasons = {
   MissingArchiveProperty: violation('components lack the archive property'),
   MissingStructuredProperty: violation('components lack the structured property'),
   InvalidBsiProperty: violation('a BSI taxonomy property has a value outside its allowed values or occurs twice'),
+  InvalidSbomRelationship: violation('a relationship is not valid in the SBOM format\'s model (e.g. SPDX 3 NoneElement with other elements)'),
   InvalidComponentUri: violation('a component\'s source code or deployable-form URI is not a valid URI'),
   MissingSupplier: violation('components lack a supplier name'),
   MissingUniqueIdentifier: violation('components lack a unique identifier (purl, CPE, SWID)'),

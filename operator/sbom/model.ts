@@ -105,6 +105,8 @@ export interface SbomModel {
   readonly duplicateRefs: readonly { ref: string; pointers: readonly string[] }[];
   /** Vulnerability data inside the SBOM (TR §8.1.14): pointer and count. */
   readonly vulnerabilities: { readonly count: number; readonly pointer: string };
+  /** Relationships the format's model says are not valid (SPDX 3.0.1: NoneElement with other elements). */
+  readonly invalidRelationships?: readonly { readonly pointer: string; readonly message: string }[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -474,6 +476,15 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
 
 // ---- SPDX 3 JSON-LD -------------------------------------------------------------------------------------
 
+/** The SPDX 3.0.1 individuals, by JSON-LD context term or IRI (spdx-context.jsonld maps the one to the other). */
+const SPDX3_TERMS = 'https://spdx.org/rdf/3.0.1/terms/Core/';
+export function isNoneElement(ref: string): boolean {
+  return ref === 'NoneElement' || ref === `${SPDX3_TERMS}NoneElement`;
+}
+export function isNoAssertionElement(ref: string): boolean {
+  return ref === 'NoAssertionElement' || ref === `${SPDX3_TERMS}NoAssertionElement`;
+}
+
 function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
   const graph = arr(det.doc['@graph']);
   if (graph.length > maxComponents * 4) throw new RangeError(`more than ${maxComponents * 4} SPDX elements`);
@@ -550,6 +561,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
   const components: SbomComponent[] = [];
   const dependencies: SbomDependency[] = [];
   const compositions: SbomComposition[] = [];
+  const invalidRelationships: { pointer: string; message: string }[] = [];
   for (const { el, pointer } of pkgs) {
     const id = str(el.spdxId) ?? str(el['@id']);
     const out = id ? (outgoing.get(id) ?? []) : [];
@@ -559,6 +571,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     let hasDistArtifact = false;
     const licences: SbomLicence[] = [];
     const dependsOn: string[] = [];
+    let statesDependencies = false;
     for (const r of out) {
       if (r.type === 'hasDistributionArtifact') {
         for (const to of r.to) {
@@ -580,8 +593,23 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
           if (e) licences.push({ expression: e, acknowledgement: r.type === 'hasConcludedLicense' ? 'concluded' : 'declared', pointer: byId.get(to)?.pointer ?? r.pointer });
         }
       } else if (r.type === 'dependsOn' || r.type === 'contains') {
-        dependsOn.push(...r.to);
-        if (r.completeness && id) compositions.push({ aggregate: r.completeness, refs: [id], pointer: `${r.pointer}/completeness` });
+        statesDependencies = true;
+        // SPDX 3.0.1 Core/Relationship: "To explicitly assert that no such relationships exist, the `to` property
+        // shall contain the NoneElement individual and no other elements. A relationship that contains
+        // NoneElement and additional elements in the `to` property is not valid. To explicitly assert that no
+        // assertions are being made regarding the existence of such relationships, the `to` property shall
+        // contain the NoAssertionElement individual."
+        const none = r.to.some(isNoneElement);
+        const noAssertion = r.to.some(isNoAssertionElement);
+        if (none && r.to.length > 1) {
+          invalidRelationships.push({ pointer: `${r.pointer}/to`, message: 'a relationship lists NoneElement together with other elements (not valid in the SPDX 3.0.1 model)' });
+        }
+        dependsOn.push(...r.to.filter((t) => !isNoneElement(t) && !isNoAssertionElement(t)));
+        // Completeness: the relationship's own `completeness` (complete | incomplete | noAssertion) when given;
+        // otherwise NoneElement alone is a statement of an empty, hence complete, set and NoAssertionElement one
+        // of no assertion. NoAssertionElement means "unknown" whatever else is said.
+        const aggregate = noAssertion ? 'noAssertion' : (r.completeness ?? (none && r.to.length === 1 ? 'complete' : undefined));
+        if (aggregate && id) compositions.push({ aggregate, refs: [id], pointer: r.completeness ? `${r.pointer}/completeness` : `${r.pointer}/to` });
       }
     }
     arr(el.verifiedUsing).forEach((h, j) => {
@@ -601,7 +629,9 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     if (typeof el.software_downloadLocation === 'string') uris.push({ kind: 'deployable', value: el.software_downloadLocation, pointer: `${pointer}/software_downloadLocation` });
     const creator = agentContact(el.originatedBy);
     const supplier = agentContact(isObj(el.suppliedBy) || typeof el.suppliedBy === 'string' ? [el.suppliedBy] : el.suppliedBy);
-    if (id && (out.length > 0 || roots.has(id))) dependencies.push({ ref: id, dependsOn, pointer });
+    // A dependencies entry only where a dependsOn/contains relationship states them (licence or distribution
+    // relationships say nothing about dependencies).
+    if (id && statesDependencies) dependencies.push({ ref: id, dependsOn, pointer });
     components.push({
       pointer,
       ...(id ? { ref: id } : {}),
@@ -641,6 +671,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     compositions,
     duplicateRefs: [],
     vulnerabilities: { count: vulnCount, pointer: vulnPointer },
+    invalidRelationships,
   };
 }
 

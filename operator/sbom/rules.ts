@@ -173,10 +173,23 @@ function depIndex(m: SbomModel): Map<string, { dependsOn: readonly string[]; poi
   return map;
 }
 
+/**
+ * Aggregates that state nothing about completeness: none given, CycloneDX `not_specified` / `unknown`, SPDX 3.0.1
+ * `noAssertion` ("No assertion can be made about the completeness of the relationship") — each is a finding.
+ */
+const UNKNOWN_COMPLETENESS = new Set(['', 'not_specified', 'unknown', 'noAssertion']);
+
 function completenessIndex(m: SbomModel): Set<string> {
   const s = new Set<string>();
-  for (const c of m.compositions) if (c.aggregate !== '' && c.aggregate !== 'not_specified') for (const r of c.refs) s.add(r);
+  for (const c of m.compositions) if (!UNKNOWN_COMPLETENESS.has(c.aggregate)) for (const r of c.refs) s.add(r);
   return s;
+}
+
+/** Refs whose completeness is stated as unknown (and nowhere as known). */
+function unknownCompleteness(m: SbomModel, known: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of m.compositions) if (c.aggregate !== '' && UNKNOWN_COMPLETENESS.has(c.aggregate)) for (const r of c.refs) if (!known.has(r)) out.set(r, c.aggregate);
+  return out;
 }
 
 function label(c: SbomComponent): string {
@@ -201,6 +214,7 @@ export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxP
 
   const deps = depIndex(m);
   const complete = completenessIndex(m);
+  const unknown = unknownCompleteness(m, complete);
   const strictLicence = profile === 'bsi-2.1' && !(m.format === 'CycloneDX' && compareVersions(m.specVersion, '1.6') < 0);
   for (const c of m.components) {
     const d = c.ref !== undefined ? deps.get(c.ref) : undefined;
@@ -220,7 +234,8 @@ export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxP
     if (c.ref === undefined) f.add('MissingComponentDependencies', `${L} have no identifier (bom-ref/SPDXID), so no dependencies can be stated`, c.pointer);
     else if (!d && c.nested === 0) f.add('MissingComponentDependencies', `${L} have no dependencies entry (declare an empty one when there are none)`, c.pointer);
     else if (m.completenessExpressible && !complete.has(c.ref)) {
-      f.add('DependencyCompletenessUnstated', `${L} have no stated completeness of their dependencies (compositions)`, c.pointer);
+      if (unknown.has(c.ref)) f.add('DependencyCompletenessUnstated', `${L} state the completeness of their dependencies as unknown (${unknown.get(c.ref)})`, c.pointer);
+      else f.add('DependencyCompletenessUnstated', `${L} have no stated completeness of their dependencies (compositions)`, c.pointer);
     } else if (!m.completenessExpressible) {
       f.add('DependencyCompletenessUnstated', `${L}: SPDX ${m.specVersion} cannot state dependency completeness`, c.pointer);
     }
@@ -339,6 +354,7 @@ export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
     });
   }
   for (const c of m.compositions) for (const r of c.refs) if (!refs.has(r) && !isExternal(r)) f.add('DanglingReference', 'compositions refer to undefined components', c.pointer);
+  for (const r of m.invalidRelationships ?? []) f.add('InvalidSbomRelationship', r.message, r.pointer, guidanceBasis('SPDX 3.0.1 Core/Relationship'));
 
   const primary = m.components.find((c) => c.primary);
   if (!primary) {
