@@ -1193,6 +1193,16 @@ export interface Waiver {
 }
 
 /**
+ * Input limits for the evidence this policy reads. Exceeding one is an Error (SbomTooLarge, …) that names the field raising it, never an out-of-memory.
+ */
+export interface EvidenceLimits {
+  /**
+   * Largest SBOM document (bytes) read and analysed. Default 67108864 (64 MiB). At most 134217728 (128 MiB): the analysis worker's heap (1536 MiB) over the measured peak of about 12 bytes of memory per SBOM byte (docs/benchmarks.md); give the operator pod memory to match.
+   */
+  sbomMaxBytes?: number;
+}
+
+/**
  * The releases of namespace also cover workloads in workloadNamespaces.
  */
 export interface ReleaseNamespaceGrant {
@@ -1298,6 +1308,10 @@ export interface ReleasePolicySpec {
    * How often approved releases are re-evaluated even when nothing they depend on changed (e.g. to pick up expiring waivers and support periods): a duration such as "6h", "30m" or "1h30m"; at least 1m. Default 6h.
    */
   reevaluateEvery?: string;
+  /**
+   * Input limits for the evidence this policy reads. Exceeding one is an Error (SbomTooLarge, …) that names the field raising it, never an out-of-memory.
+   */
+  limits?: EvidenceLimits;
   /**
    * How the admission webhook treats workloads. Read from the operator's default policy (--default-policy) for every namespace the webhook is sent; the namespace label cra-gate.dev/admission (enforce | warn | audit) chooses the mode.
    */

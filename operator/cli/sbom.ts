@@ -8,7 +8,7 @@
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { analyzeSbom } from '../sbom/analyze.ts';
-import { DEFAULT_LIMITS } from '../sbom/parse.ts';
+import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING } from '../sbom/parse.ts';
 import {
   isProfile,
   ruleBsiFields,
@@ -23,10 +23,12 @@ import {
 import { formatBasis } from '../checks/types.ts';
 import type { RuleFinding } from '../sbom/rules.ts';
 
-export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json]
+export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json] [--max-bytes N]
 
 Checks an SBOM (CycloneDX JSON 1.4–1.7, SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD) against BSI TR-03183-2
 v2.1.0 (default), v2.0.0 or the NTIA minimum elements.
+--max-bytes: the largest document read (default ${DEFAULT_LIMITS.maxBytes}, at most ${SBOM_MAX_BYTES_CEILING}; in a
+ReleasePolicy: spec.limits.sbomMaxBytes).
 Exit code: 0 compliant, 1 findings, 2 unusable input or usage error.
 `;
 
@@ -50,14 +52,14 @@ async function readLimited(path: string, max: number): Promise<{ bytes: Buffer }
 }
 
 export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<number> {
-  let values: { profile?: string | undefined; output?: string | undefined; help?: boolean | undefined };
+  let values: { profile?: string | undefined; output?: string | undefined; 'max-bytes'?: string | undefined; help?: boolean | undefined };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { profile: { type: 'string' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+      options: { profile: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-bytes': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
     io.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${SBOM_USAGE}`);
@@ -77,6 +79,12 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     io.stderr.write(`unknown --profile ${profile} (bsi-2.1, bsi-2.0 or ntia)\n`);
     return 2;
   }
+  const maxBytes = values['max-bytes'] === undefined ? DEFAULT_LIMITS.maxBytes : Number(values['max-bytes']);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024 || maxBytes > SBOM_MAX_BYTES_CEILING) {
+    io.stderr.write(`--max-bytes must be an integer from 1024 to ${SBOM_MAX_BYTES_CEILING} (the analysis heap bounds it)\n`);
+    return 2;
+  }
+  const limits = { ...DEFAULT_LIMITS, maxBytes };
   const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'json') {
     io.stderr.write(`unknown --output ${output} (text or json)\n`);
@@ -85,14 +93,15 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
 
   let read: { bytes: Buffer } | { tooLarge: number };
   try {
-    read = await readLimited(file, DEFAULT_LIMITS.maxBytes);
+    read = await readLimited(file, limits.maxBytes);
   } catch (err) {
     return unusable(io, output, file, 'SbomUnreadable', err instanceof Error ? err.message : String(err));
   }
   if ('tooLarge' in read) {
-    return unusable(io, output, file, 'SbomTooLarge', `document is ${read.tooLarge} bytes, above the limit of ${DEFAULT_LIMITS.maxBytes} bytes`);
+    const hint = maxBytes >= SBOM_MAX_BYTES_CEILING ? `the ceiling of ${SBOM_MAX_BYTES_CEILING} bytes` : `the limit of ${maxBytes} bytes (raise it with --max-bytes, at most ${SBOM_MAX_BYTES_CEILING})`;
+    return unusable(io, output, file, 'SbomTooLarge', `document is ${read.tooLarge} bytes, above ${hint}`);
   }
-  const a = analyzeSbom(read.bytes);
+  const a = analyzeSbom(read.bytes, limits);
   if (!a.ok) return unusable(io, output, file, a.reason, a.message, a.digest);
 
   const rules: { id: string; findings: RuleFinding[] }[] = [

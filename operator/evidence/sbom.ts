@@ -11,7 +11,7 @@ import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
 import { analyzeSbom, sha256Hex } from '../sbom/analyze.ts';
 import type { SbomAnalysis } from '../sbom/analyze.ts';
 import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
-import { DEFAULT_LIMITS } from '../sbom/parse.ts';
+import { DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
 import type { Collector, CollectContext } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
@@ -64,7 +64,7 @@ export async function analyzeInWorker(
       const w = new Worker(WORKER_URL, {
         workerData: { bytes: copy, limits },
         transferList: [copy.buffer],
-        resourceLimits: { maxOldGenerationSizeMb: opts.heapMb ?? 1536, stackSizeMb: 8 },
+        resourceLimits: { maxOldGenerationSizeMb: opts.heapMb ?? WORKER_HEAP_MB, stackSizeMb: 8 },
         stdout: false,
         stderr: false,
       });
@@ -102,13 +102,14 @@ function digestMatches(bytes: Uint8Array, declared: string): boolean | undefined
 }
 
 export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector {
-  const limits = options.limits ?? DEFAULT_LIMITS;
+  const baseLimits = options.limits ?? DEFAULT_LIMITS;
   const threshold = options.workerThresholdBytes ?? 512 * 1024;
   const cache = new Map<string, SbomAnalysis>();
   const cacheMax = options.cacheEntries ?? 8;
 
-  const analyse = async (bytes: Uint8Array): Promise<SbomAnalysis> => {
-    const key = sha256Hex(bytes);
+  const analyse = async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
+    // The limit is part of the key: the same bytes under a larger limit are analysed anew.
+    const key = `${sha256Hex(bytes)}:${limits.maxBytes}`;
     const hit = cache.get(key);
     if (hit) {
       cache.delete(key);
@@ -133,6 +134,8 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
   return async function sbomCollector(ctx: CollectContext) {
     const spec = ctx.release.spec;
     const ns = ctx.release.metadata?.namespace ?? 'default';
+    // The size limit is a policy parameter (spec.limits.sbomMaxBytes), bounded by the worker heap.
+    const limits = limitsForPolicy(ctx.policy?.spec, baseLimits);
     const entries = spec.sboms ?? [];
     const out: SbomEvidence[] = [];
     for (const [i, s] of entries.entries()) {
@@ -170,7 +173,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
             artifact: s.artifact,
             source: src,
             specPointer,
-            analysis: { ok: false, digest: 'sha256:unknown', sizeBytes: limits.maxBytes + 1, reason: 'SbomTooLarge', message: errorMessage(err) },
+            analysis: { ok: false, digest: 'sha256:unknown', sizeBytes: limits.maxBytes + 1, reason: 'SbomTooLarge', message: `${errorMessage(err)}; above ${sizeLimitHint(limits.maxBytes)}` },
           });
         } else {
           const reason = reasonOf(err);
@@ -196,7 +199,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
           continue;
         }
       }
-      out.push({ artifact: s.artifact, source, specPointer, analysis: await analyse(bytes) });
+      out.push({ artifact: s.artifact, source, specPointer, analysis: await analyse(bytes, limits) });
     }
     return { sboms: out };
   };

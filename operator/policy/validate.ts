@@ -5,6 +5,7 @@
 import { CHECK_ID_PATTERN } from '../api/types.ts';
 import { parseDay } from '../checks/dates.ts';
 import { tryParseDuration } from './duration.ts';
+import { SBOM_MAX_BYTES_CEILING } from '../sbom/parse.ts';
 
 const MAX_PROBLEMS = 5;
 
@@ -43,6 +44,15 @@ export function validatePolicySpec(spec: unknown): string[] {
   if (checks.length === 0) problems.push('spec.checks: empty; the policy would approve anything');
   if (s.reevaluateEvery !== undefined && tryParseDuration(s.reevaluateEvery) === undefined) {
     problems.push(`spec.reevaluateEvery: ${JSON.stringify(s.reevaluateEvery)} is not a duration like 6h or 1h30m`);
+  }
+  if (s.limits !== undefined) {
+    if (typeof s.limits !== 'object' || s.limits === null || Array.isArray(s.limits)) problems.push('spec.limits: must be an object');
+    else {
+      const v = (s.limits as Record<string, unknown>).sbomMaxBytes;
+      if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1024 || v > SBOM_MAX_BYTES_CEILING)) {
+        problems.push(`spec.limits.sbomMaxBytes: ${JSON.stringify(v)} is not an integer from 1024 to ${SBOM_MAX_BYTES_CEILING} (the analysis worker's heap bounds it)`);
+      }
+    }
   }
   return problems.slice(0, MAX_PROBLEMS);
 }

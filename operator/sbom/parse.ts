@@ -18,6 +18,34 @@ export interface SbomLimits {
 
 export const DEFAULT_LIMITS: SbomLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 128, maxComponents: 500_000 };
 
+/** Heap of the analysis worker (MiB), see ../evidence/sbom.ts. */
+export const WORKER_HEAP_MB = 1536;
+/**
+ * Memory per SBOM byte during a full analysis, rounded up from docs/benchmarks.md (35.6 MiB → 510 MiB peak RSS of
+ * the whole process, about 14×, of which the process baseline is ~70 MiB: ≈ 12×).
+ */
+export const ANALYSIS_BYTES_PER_BYTE = 12;
+/** The hard ceiling of `spec.limits.sbomMaxBytes`: the worker heap over the memory per byte (128 MiB). */
+export const SBOM_MAX_BYTES_CEILING = Math.floor((WORKER_HEAP_MB * 1024 * 1024) / ANALYSIS_BYTES_PER_BYTE);
+/** The policy field that raises the SBOM size limit (named in every SbomTooLarge message). */
+export const SBOM_MAX_BYTES_PARAM = 'ReleasePolicy spec.limits.sbomMaxBytes';
+
+/** "above the limit of N bytes (raise it with …, at most …)": what an SbomTooLarge message ends with. */
+export function sizeLimitHint(maxBytes: number): string {
+  return maxBytes >= SBOM_MAX_BYTES_CEILING
+    ? `the limit of ${maxBytes} bytes (${SBOM_MAX_BYTES_PARAM} is at its ceiling of ${SBOM_MAX_BYTES_CEILING}, set by the analysis worker's ${WORKER_HEAP_MB} MiB heap)`
+    : `the limit of ${maxBytes} bytes (raise it with ${SBOM_MAX_BYTES_PARAM}, at most ${SBOM_MAX_BYTES_CEILING})`;
+}
+
+/** The limits a policy asks for: `spec.limits.sbomMaxBytes` (an integer, at most the ceiling), else the defaults. */
+export function limitsForPolicy(policySpec: unknown, base: SbomLimits = DEFAULT_LIMITS): SbomLimits {
+  const lim = typeof policySpec === 'object' && policySpec !== null ? (policySpec as { limits?: unknown }).limits : undefined;
+  const v = typeof lim === 'object' && lim !== null ? (lim as { sbomMaxBytes?: unknown }).sbomMaxBytes : undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1024) return base;
+  // Never above the ceiling, whatever the (unvalidated) input says: the CRD and validatePolicySpec reject it.
+  return { ...base, maxBytes: Math.min(v, SBOM_MAX_BYTES_CEILING) };
+}
+
 /** Why a document could not be used at all (reported as Error / exit code 2). */
 export type SbomInputProblem = 'SbomTooLarge' | 'SbomUnparseable' | 'SbomFormatUnsupported';
 
@@ -69,7 +97,7 @@ function firstSignificant(text: string): string {
 export function parseSbomText(bytes: Uint8Array | string, limits: SbomLimits = DEFAULT_LIMITS): DetectedSbom {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
   if (size > limits.maxBytes) {
-    throw new SbomInputError('SbomTooLarge', `document is ${size} bytes, above the limit of ${limits.maxBytes} bytes`);
+    throw new SbomInputError('SbomTooLarge', `document is ${size} bytes, above ${sizeLimitHint(limits.maxBytes)}`);
   }
   if (size === 0) throw new SbomInputError('SbomUnparseable', 'document is empty');
   let text: string;
