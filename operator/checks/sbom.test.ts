@@ -60,7 +60,7 @@ test('fail closed: no evidence collected, unusable SBOM, unreadable source', () 
   const trunc = run('sbom.complete', ev('truncated.cdx.json'));
   assert.equal(trunc.result, 'Fail');
   assert.equal(trunc.reason, 'SbomUnparseable');
-  const xml = run('sbom.present', ev('bom.cdx.xml'));
+  const xml = run('sbom.present', ev('xml-unknown-version.cdx.xml'));
   assert.equal(xml.reason, 'SbomFormatUnsupported');
   const unavailable: Evidence = { sboms: [{ artifact: 'firmware', source: 'x', analysis: { ok: false, unavailable: true, reason: 'EvidenceUnavailable', message: 'ConfigMap acme/fw-sbom not found' } }] };
   for (const id of SBOM_IDS) assert.equal(run(id, unavailable).result, 'Error', id);

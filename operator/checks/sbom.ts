@@ -4,6 +4,7 @@
  * documents); the checks here only run the rules of ../sbom/rules.ts on the model.
  */
 import type { Reason } from '../errors.ts';
+import { localiseFinding } from '../sbom/analyze.ts';
 import type { SbomAnalysisOk } from '../sbom/analyze.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
 import type { SbomComponent } from '../sbom/model.ts';
@@ -104,7 +105,8 @@ export function runRule(ctx: CheckContext, rule: (u: Usable) => RuleFinding[], p
   const usable = usableSboms(ctx);
   if (!Array.isArray(usable)) return usable;
   const all: { ev: SbomEvidence; f: RuleFinding }[] = [];
-  for (const u of usable) for (const f of rule(u)) all.push({ ev: u.ev, f });
+  // XML SBOMs: pointers become XPath into the document.
+  for (const u of usable) for (const f of rule(u)) all.push({ ev: u.ev, f: localiseFinding(u.a, f) });
   const evidence = digests(usable.map((u) => u.ev));
   if (all.length === 0) return pass(passMessage(usable), { evidence });
   const multi = usable.length > 1;

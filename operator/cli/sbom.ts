@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { analyzeSbom } from '../sbom/analyze.ts';
+import { analyzeSbomAsync, localiseFinding } from '../sbom/analyze.ts';
 import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING } from '../sbom/parse.ts';
 import {
   isProfile,
@@ -25,7 +25,7 @@ import type { RuleFinding } from '../sbom/rules.ts';
 
 export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json] [--max-bytes N]
 
-Checks an SBOM (CycloneDX JSON 1.4–1.7, SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD) against BSI TR-03183-2
+Checks an SBOM (CycloneDX JSON 1.4–1.7 or XML 1.2–1.7, SPDX 2.2/2.3 JSON, SPDX 3.0.1 JSON-LD) against BSI TR-03183-2
 v2.1.0 (default), v2.0.0 or the NTIA minimum elements.
 --max-bytes: the largest document read (default ${DEFAULT_LIMITS.maxBytes}, at most ${SBOM_MAX_BYTES_CEILING}; in a
 ReleasePolicy: spec.limits.sbomMaxBytes).
@@ -101,10 +101,10 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     const hint = maxBytes >= SBOM_MAX_BYTES_CEILING ? `the ceiling of ${SBOM_MAX_BYTES_CEILING} bytes` : `the limit of ${maxBytes} bytes (raise it with --max-bytes, at most ${SBOM_MAX_BYTES_CEILING})`;
     return unusable(io, output, file, 'SbomTooLarge', `document is ${read.tooLarge} bytes, above ${hint}`);
   }
-  const a = analyzeSbom(read.bytes, limits);
+  const a = await analyzeSbomAsync(read.bytes, limits);
   if (!a.ok) return unusable(io, output, file, a.reason, a.message, a.digest);
 
-  const rules: { id: string; findings: RuleFinding[] }[] = [
+  const raw: { id: string; findings: RuleFinding[] }[] = [
     { id: 'sbom.format-valid', findings: ruleSchemaValid(a) },
     { id: 'sbom.format-version', findings: ruleFormatVersion(a, profile) },
     {
@@ -116,6 +116,8 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     { id: 'sbom.licence-ids', findings: ruleLicenceIds(a.model, CLI_MAX_POINTERS) },
     { id: 'sbom.no-vuln-data', findings: ruleNoVulnData(a.model) },
   ];
+  // XML SBOMs: pointers become XPath into the document.
+  const rules = raw.map((r) => ({ id: r.id, findings: r.findings.map((f) => localiseFinding(a, f)) }));
   const compliant = rules.every((r) => r.findings.length === 0);
   if (output === 'json') {
     const doc = {

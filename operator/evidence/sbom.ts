@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
-import { analyzeSbom, sha256Hex } from '../sbom/analyze.ts';
+import { analyzeSbom, analyzeSbomAsync, sha256Hex } from '../sbom/analyze.ts';
 import type { SbomAnalysis } from '../sbom/analyze.ts';
 import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
 import { DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
@@ -125,7 +125,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
               ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
               ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
             })
-          : analyzeSbom(bytes, limits);
+          : await analyzeSbomAsync(bytes, limits);
     cache.set(key, a);
     while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
     return a;

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import { craError, errorMessage, isCraGateError, reasonOf } from '../errors.ts';
 import type { Reason } from '../errors.ts';
-import { analyzeSbom } from '../sbom/analyze.ts';
+import { analyzeSbomAsync } from '../sbom/analyze.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
 import { dssePayload, parseBundle, parsePublicKey, parseTrustedRoot, verifyBundle, verifyDsseEnvelope, verifyPayloadSignature } from '../sigstore/verify.ts';
 import type { TrustPolicy, Verdict } from '../sigstore/verify.ts';
@@ -175,7 +175,7 @@ function isSbomPredicate(t: string): boolean {
 const WORKER_THRESHOLD = 512 * 1024;
 
 async function analyse(bytes: Buffer) {
-  return bytes.byteLength > WORKER_THRESHOLD ? analyzeInWorker(bytes) : analyzeSbom(bytes);
+  return bytes.byteLength > WORKER_THRESHOLD ? analyzeInWorker(bytes) : analyzeSbomAsync(bytes);
 }
 
 function rejection(v: Extract<Verdict, { ok: false }>, source: string): Rejection {

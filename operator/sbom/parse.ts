@@ -5,6 +5,8 @@
  * reported as unsupported).
  */
 
+import { CDX_XML_VERSIONS, cycloneDxXmlVersion, parseCycloneDxXml, xmlDepthExceeds } from './xml.ts';
+
 export type SbomFormat = 'CycloneDX' | 'SPDX';
 
 export interface SbomLimits {
@@ -60,6 +62,9 @@ export class SbomInputError extends Error {
 
 export interface DetectedSbom {
   readonly format: SbomFormat;
+  /** `xml` for CycloneDX XML (`doc` is then its mapping onto the JSON structure; `text` the XML for the XSD). */
+  readonly syntax?: 'json' | 'xml';
+  readonly text?: string;
   /** `1.6` for CycloneDX, `2.3` / `3.0.1` for SPDX. */
   readonly specVersion: string;
   readonly doc: Record<string, unknown>;
@@ -108,15 +113,26 @@ export function parseSbomText(bytes: Uint8Array | string, limits: SbomLimits = D
   }
   const first = firstSignificant(text);
   if (first === '<') {
-    const head = text.slice(0, 2048);
-    const what = /cyclonedx\.org\/schema\/bom/i.test(head)
-      ? 'CycloneDX XML'
-      : /spdx/i.test(head)
-        ? 'SPDX RDF/XML'
-        : 'XML';
+    const head = text.slice(0, 4096);
+    const cdx = cycloneDxXmlVersion(head);
+    if (cdx !== undefined) {
+      if (!(CDX_XML_VERSIONS as readonly string[]).includes(cdx)) {
+        throw new SbomInputError('SbomFormatUnsupported', `CycloneDX XML ${cdx} is not supported (XSDs bundled: ${CDX_XML_VERSIONS.join(', ')})`);
+      }
+      if (xmlDepthExceeds(text, limits.maxDepth)) throw new SbomInputError('SbomUnparseable', `XML nesting is deeper than ${limits.maxDepth} levels`);
+      let doc: Record<string, unknown>;
+      try {
+        doc = parseCycloneDxXml(text, cdx);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new SbomInputError('SbomUnparseable', `invalid CycloneDX XML: ${msg.slice(0, 160)}`);
+      }
+      return { format: 'CycloneDX', specVersion: cdx, doc, syntax: 'xml', text };
+    }
+    const what = /cyclonedx\.org\/schema\/bom/i.test(head) ? 'XML in a CycloneDX namespace this build does not know' : /spdx/i.test(head) ? 'SPDX RDF/XML' : 'XML';
     throw new SbomInputError(
       'SbomFormatUnsupported',
-      `${what} is not supported: provide the SBOM as CycloneDX JSON (1.4–1.7), SPDX 2.2/2.3 JSON or SPDX 3.0.1 JSON-LD`,
+      `${what} is not supported: provide the SBOM as CycloneDX JSON (1.4–1.7) or XML (1.2–1.7), SPDX 2.2/2.3 JSON or SPDX 3.0.1 JSON-LD`,
     );
   }
   if (/^SPDXVersion:/m.test(text.slice(0, 4096))) {
