@@ -297,3 +297,17 @@ void describe('the cra-gate executable', () => {
     assert.match(readFileSync(path.join(root, 'operator', 'cli', 'main.ts'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
   });
 });
+
+void describe('cra-gate evaluate: every finding says what it rests on (issue #13 item 14)', () => {
+  void it('text output tags each finding with its basis; json carries basis objects and the status basis', async () => {
+    const text = await cli(all);
+    assert.match(text.out, /\[CRA (Art\.|Annex)[^\]]+\]/);
+    const json = await cli([...all, '--output', 'json']);
+    const doc = JSON.parse(json.out) as { items: { status: { checks: { id: string; basis?: string; result: string }[] }; findings?: Record<string, { basis?: { kind: string; ref: string } }[]> }[] };
+    const findings = doc.items.flatMap((i) => Object.values(i.findings ?? {}).flat());
+    assert.ok(findings.length > 0);
+    for (const f of findings) assert.ok(f.basis && (f.basis.kind === 'cra' || f.basis.kind === 'guidance') && f.basis.ref, JSON.stringify(f));
+    const checks = doc.items.flatMap((i) => i.status.checks);
+    assert.ok(checks.every((c) => c.basis === 'CRA' || c.basis === 'Guidance'), JSON.stringify(checks));
+  });
+});

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeSbom } from './analyze.ts';
-import { componentKind, isValidUri, ruleBsiFields } from './rules.ts';
+import { componentKind, isValidUri, ruleBsiFields, ruleTopLevelDeps } from './rules.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixture = (...p: string[]) => readFileSync(join(root, 'test', 'fixtures', 'sbom', ...p));
@@ -118,4 +118,13 @@ test('item 12: TR §3.2.9 "Author" is the creator: authors[] with an email satis
   d.components[0].authors = [{ name: 'OpenSSL maintainers', email: 'not-an-email' }];
   const fs = ruleBsiFields(model(d), 'bsi-2.1');
   assert.deepEqual(fs.map((f) => [f.reason, f.pointer]), [['MissingSbomCreator', '/metadata/manufacturer'], ['MissingComponentCreator', '/components/0']]);
+});
+
+test('top-level dependencies (CRA Annex I Part II(1)): a direct dependency that names no component is a finding', () => {
+  const d = compliant();
+  d.dependencies[0].dependsOn = ['openssl', 'libcrypto-missing'];
+  const f = ruleTopLevelDeps(model(d));
+  assert.deepEqual(f.map((x) => [x.reason, x.pointer, x.basis.kind]), [['DanglingReference', '/dependencies/0', 'cra']]);
+  assert.match(f[0]!.message, /libcrypto-missing/);
+  assert.deepEqual(ruleTopLevelDeps(model(compliant())), []);
 });

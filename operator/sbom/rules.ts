@@ -314,6 +314,14 @@ export function ruleTopLevelDeps(m: SbomModel): RuleFinding[] {
   const primary = m.components.find((c) => c.primary);
   if (!primary) return [one('NoPrimaryComponent', m.format === 'CycloneDX' ? '/metadata/component' : '', 'SBOM declares no primary component')];
   const deps = primary.ref !== undefined ? depIndex(m).get(primary.ref) : undefined;
+  // The direct dependencies must be components of this SBOM (or references to other BOMs): a dangling one does
+  // not "cover" a top-level dependency (Annex I Part II(1)).
+  const known = new Set(m.components.map((c) => c.ref).filter((r): r is string => r !== undefined));
+  const dangling = (deps?.dependsOn ?? []).filter((r) => !known.has(r) && !r.startsWith('urn:cdx:') && !r.startsWith('DocumentRef-'));
+  if (dangling.length > 0) {
+    const names = dangling.slice(0, 3).map((r) => JSON.stringify(r.slice(0, 60))).join(', ');
+    return [one('DanglingReference', deps!.pointer, `the primary component's direct dependencies refer to ${dangling.length} undefined component(s) (${names})`)];
+  }
   if ((deps?.dependsOn.length ?? 0) > 0 || primary.nested > 0) return [];
   if (deps && primary.ref !== undefined && m.compositions.some((c) => c.aggregate === 'complete' && c.refs.includes(primary.ref!))) {
     return []; // declared: no dependencies, and that list is complete
