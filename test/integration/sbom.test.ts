@@ -103,6 +103,23 @@ describe('SBOM checks on a real control plane', () => {
     assert.deepEqual(top?.cra, ['Annex I Part II(1)']);
   });
 
+  it('approves a release whose SBOM is CycloneDX XML valid against the official XSD (issue #13 item 8)', async () => {
+    await cluster.apply(configMap('fw-sbom-xml', 'xml-compliant.cdx.xml'));
+    await cluster.apply(release('fw-xml', { configMapRef: { name: 'fw-sbom-xml', key: 'bom.json' } }));
+    const r = await waitForDecision(cluster, ns, 'fw-xml', (x) => x.status?.decision !== 'Pending', 90_000);
+    assert.equal(r.status?.decision, 'Approved', JSON.stringify(r.status?.checks));
+    assert.match(r.status?.checks?.find((c) => c.id === 'sbom.format-valid')?.message ?? '', /CycloneDX 1\.6/);
+  });
+
+  it('blocks an XML SBOM that the XSD rejects, naming the element', async () => {
+    await cluster.apply(configMap('fw-sbom-xml-bad', 'xml-schema-invalid.cdx.xml'));
+    await cluster.apply(release('fw-xml-bad', { configMapRef: { name: 'fw-sbom-xml-bad', key: 'bom.json' } }));
+    const r = await waitForDecision(cluster, ns, 'fw-xml-bad', (x) => x.status?.decision === 'Blocked', 90_000);
+    const c = r.status?.checks?.find((x) => x.id === 'sbom.format-valid');
+    assert.equal(c?.reason, 'SbomSchemaInvalid');
+    assert.match(c?.message ?? '', /Element 'nme'/);
+  });
+
   it('reads an SBOM over HTTPS from an allow-listed 127.0.0.1 server', async () => {
     await cluster.apply(release('fw-https', { url: `${origin}/fw.cdx.json` }));
     const r = await waitForDecision(cluster, ns, 'fw-https', (x) => x.status?.decision !== 'Pending', 90_000);
