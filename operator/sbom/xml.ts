@@ -5,7 +5,11 @@
  *    maintainers in `@cyclonedx/cyclonedx-library` (`res/schema/*.SNAPSHOT.xsd`, the copies of
  *    CycloneDX/specification `schema/` that the library validates with; the JSON schemas come from the same
  *    place, see ./schemas/README.md), checked by libxml2's xmllint compiled to WebAssembly (`xmllint-wasm`): no
- *    native addon, no network, an in-memory file system. Asynchronous.
+ *    native addon, no network, an in-memory file system. Asynchronous. Provenance: bom-1.2 … bom-1.6 in
+ *    @cyclonedx/cyclonedx-library 10.3.0 are byte-identical to CycloneDX/specification commit e02a34ae
+ *    `schema/bom-<v>.xsd` except the one `xs:import` of the SPDX licence list, whose schemaLocation is the local
+ *    `spdx.SNAPSHOT.xsd` instead of the URL (so nothing is fetched); that spdx.xsd is licence list 3.29.0 (the
+ *    specification's is 3.28.0). bom-1.7 is the library's 1.7.2 (the specification's 1.7.1).
  *  - Parsing: fast-xml-parser into plain objects, then mapped onto the CycloneDX JSON structure (same field
  *    names), so ./model.ts builds the same format-neutral model as for JSON; no DTDs or entities (a DOCTYPE is
  *    refused before parsing, so no entity expansion).
