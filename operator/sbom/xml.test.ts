@@ -112,3 +112,13 @@ test('namespace detection and XPath of model pointers', () => {
   assert.equal(toXPath('/specVersion'), '/bom/namespace::*[1]');
   assert.equal(toXPath(''), '/bom');
 });
+
+test('XML through the operator\'s worker thread (large-document path): validated and modelled the same', async () => {
+  const { analyzeInWorker } = await import('../evidence/sbom.ts');
+  const bytes = read('generated', 'cra-gate.cdx-1.6.xml');
+  const w = ok(await analyzeInWorker(bytes));
+  const inline = ok(await analyzeSbomAsync(bytes));
+  assert.equal(w.syntax, 'xml');
+  assert.equal(w.schema.valid, true);
+  assert.deepEqual(essence(w.model), essence(inline.model));
+});
