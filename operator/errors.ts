@@ -159,6 +159,7 @@ export const reasons = {
   NewlyExploitedVulnerability: violation('an approved release is now affected by a newly known-exploited vulnerability (CRA Art. 14 clock started)'),
   NoVulnerabilityFeed: terminal('the policy configures no vulnerability feed of the kind this check needs'),
   FeedInvalid: terminal('a vulnerability feed is malformed or unreadable (the previous good feed stays in use when there is one)'),
+  VexNotForProduct: violation('no statement of the VEX document is about this release (product and version per its SBOM)'),
   VexInvalid: violation('the VEX document is malformed, or a status lacks the justification, impact or action statement it requires'),
   NoSecurityTxt: violation('no security.txt URL is declared (spec.vulnerabilityHandling.securityTxt)'),
   SecurityTxtInvalid: violation('the security.txt violates RFC 9116 (Contact, exactly one Expires, Policy)'),

@@ -13,7 +13,7 @@ import { parseOsvFeed } from '../vuln/osv.ts';
 import { disclosureCvdPolicy, disclosureSecurityTxt, documentListsVersion, updateChannelProbe } from './disclosure-web.ts';
 import { goodRelease, ctx } from './testkit.ts';
 import type { Evidence } from './types.ts';
-import { vexValid, vulnNoKnownExploitable, vulnNoKnownExploited } from './vuln.ts';
+import { vulnNoKnownExploitable, vulnNoKnownExploited } from './vuln.ts';
 
 const FX = new URL('../../test/fixtures/vuln/', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, FX));
@@ -95,17 +95,6 @@ describe('vuln.no-known-exploitable / vuln.no-known-exploited', () => {
     assert.deepEqual([r.result, r.reason], ['Error', 'FeedInvalid']);
     const bad: SbomEvidence = { artifact: 'app', source: 'bad', analysis: analyzeSbom('{') };
     assert.equal(vulnNoKnownExploitable.run(ctx(rel, {}, NOW, { sboms: [bad], vulnFeeds: feeds() })).result, 'Error');
-  });
-
-  it('vex.valid reports each statement problem', () => {
-    const rel = goodRelease({ vulnerabilityHandling: { contact: 'mailto:a@b.example', vex: { configMapRef: { name: 'vex' } } } });
-    const doc = parseVex(read('vex/synthetic-openvex.json'));
-    const out = vexValid.run(ctx(rel, {}, NOW, { vulnFeeds: feeds(kevWith, [{ source: 'vex', doc }]) }));
-    assert.deepEqual([out.result, out.reason], ['Fail', 'VexInvalid']);
-    assert.equal(out.findings?.length, 2);
-    const good = parseVex(read('vex/cisa-case1-not_affected.cdx.json'));
-    assert.equal(vexValid.run(ctx(rel, {}, NOW, { vulnFeeds: feeds(kevWith, [{ source: 'vex', doc: good }]) })).result, 'Pass');
-    assert.equal(vexValid.run(ctx(goodRelease(), {}, NOW, {})).result, 'Skipped');
   });
 });
 

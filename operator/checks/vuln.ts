@@ -5,8 +5,7 @@
  * vuln.no-known-exploited — Annex I Part I(2)(a), Art. 14: zero unresolved matches whose advisory (or an
  * alias) is in the CISA KEV catalogue.
  *
- * vex.valid — Annex I Part II(4): the declared VEX documents are well-formed and every status carries what
- * it requires.
+ * vex.valid lives in ./vex.ts.
  *
  * Fail closed: no SBOM, an unusable SBOM, no feed of the needed kind, or a feed never loaded is an Error.
  * Matches whose range cannot be decided count as findings. Each outcome lists components, advisories and
@@ -115,34 +114,5 @@ export const vulnNoKnownExploited: CheckDefinition = {
     const kevMatches = ev!.matches.filter((m) => m.kev);
     const open = kevMatches.filter((m) => !m.vex?.suppresses);
     return outcomeFor(ev!, open, kevMatches.length - open.length, 'known-exploited vulnerabilities', 'KnownExploitedVulnerability');
-  },
-};
-
-export const vexValid: CheckDefinition = {
-  id: 'vex.valid',
-  title: 'VEX document valid',
-  cra: ['Annex I Part II(4)'],
-  standards: ['OpenVEX 0.2.0', 'CSAF 2.0 VEX profile', 'CycloneDX 1.4+ VEX', 'CISA VEX minimum requirements'],
-  reads: 'spec.vulnerabilityHandling.vex',
-  passRule: 'the document is OpenVEX, CSAF VEX or CycloneDX VEX; every statement has a known status, and not_affected a justification or impact statement, affected an action statement',
-  fix: 'Fix the listed statements of the VEX document.',
-  inForceFrom: '2027-12-11',
-  run(ctx) {
-    if (!ctx.release.spec.vulnerabilityHandling?.vex) {
-      return { result: 'Skipped', reason: 'NotApplicable', message: 'no VEX document declared (spec.vulnerabilityHandling.vex)' };
-    }
-    const ev = vulnerabilityEvidence(ctx.evidence);
-    if (!ev || ev.vex.length === 0) return errorOutcome('EvidenceUnavailable', 'the VEX document was not collected');
-    const v = ev.vex[0]!;
-    if (v.error) {
-      return v.error.reason === 'FeedInvalid' ? fail('VexInvalid', `${v.source}: ${v.error.message}`) : errorOutcome(v.error.reason, `${v.source}: ${v.error.message}`);
-    }
-    if (v.problems.length > 0) {
-      const head = v.problems.slice(0, 2).map((p) => `${p.pointer}: ${p.message}`).join('; ');
-      return fail('VexInvalid', `${v.problems.length} problem(s) in ${v.format} VEX: ${head}`, {
-        findings: v.problems.map((p) => ({ pointer: `/vex${p.pointer}`, message: p.message })),
-      });
-    }
-    return pass(`${v.format} VEX with ${v.statements} valid statement(s)`);
   },
 };

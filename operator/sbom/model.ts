@@ -95,6 +95,8 @@ export interface SbomModel {
   readonly timestampPointer: string;
   /** The SBOM's URI (CycloneDX serialNumber, SPDX documentNamespace / SpdxDocument id). */
   readonly uri?: string;
+  /** CycloneDX `version` of the BOM (BOM-Link `urn:cdx:<serialNumber>/<version>`). */
+  readonly bomVersion?: number;
   /** Components; the primary component (when declared) comes first with `primary: true`. */
   readonly components: readonly SbomComponent[];
   readonly dependencies: readonly SbomDependency[];
@@ -311,6 +313,7 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
     ...(str(meta.timestamp) ? { timestamp: meta.timestamp as string } : {}),
     timestampPointer: '/metadata/timestamp',
     ...(str(d.serialNumber) ? { uri: d.serialNumber as string } : {}),
+    ...(Number.isSafeInteger(d.version) ? { bomVersion: d.version as number } : {}),
     components,
     dependencies,
     completenessExpressible: true,

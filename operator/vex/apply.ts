@@ -1,18 +1,19 @@
 /**
  * Which VEX statement speaks for a (vulnerability, component) match. A statement applies when it names one
- * of the match's vulnerability ids and either names the component (purl, bom-ref, CPE) or names the
- * product as a whole (the SBOM's primary component or the VEX document's subject) without narrowing it to
- * other subcomponents. The last applicable statement wins (OpenVEX statements are sorted by timestamp).
- * Only `not_affected` (validated: it carries a justification or impact statement) and `fixed` suppress.
+ * of the match's vulnerability ids and one of its targets binds to THIS release (./bind.ts: the product is
+ * the SBOM's primary component with the same version, or a BOM-Link to this SBOM) — for the whole release, or
+ * for the components the target is scoped to. A statement about another product or version never applies.
+ * The last applicable statement wins (OpenVEX statements are sorted by timestamp). Only `not_affected`
+ * (validated: it carries a justification or impact statement) and `fixed` suppress.
  */
-import { purlMatches } from '../vuln/purl.ts';
+import { statementApplies } from './bind.ts';
+import type { VexComponentId, VexProduct } from './bind.ts';
 import type { VexDocument, VexStatement, VexStatus } from './parse.ts';
 
-export interface VexComponent {
-  readonly purl?: string;
-  readonly ref?: string;
-  readonly cpe?: string;
-}
+export { vexProductOf } from './bind.ts';
+export type { VexProduct } from './bind.ts';
+/** A component a match was found in. */
+export type VexComponent = VexComponentId;
 
 export interface VexVerdict {
   readonly status: VexStatus;
@@ -23,35 +24,26 @@ export interface VexVerdict {
   readonly suppresses: boolean;
 }
 
-function idMatches(id: string, c: VexComponent | undefined): boolean {
-  if (!c) return false;
-  if (c.ref !== undefined && id === c.ref) return true;
-  if (c.cpe !== undefined && id === c.cpe) return true;
-  if (c.purl !== undefined && id.startsWith('pkg:')) return purlMatches(id, c.purl);
-  return false;
-}
-
 export interface VexSet {
   readonly documents: readonly { readonly source: string; readonly doc: VexDocument }[];
 }
 
+/**
+ * The verdict for a match of `vulnerabilityIds` in `component` of the release `product` (from
+ * `vexProductOf(sbomModel)`; undefined when the SBOM declares no primary component: then nothing applies).
+ */
 export function vexVerdict(
   set: VexSet,
   vulnerabilityIds: readonly string[],
   component: VexComponent,
-  product: VexComponent | undefined,
+  product: VexProduct | undefined,
 ): VexVerdict | undefined {
   const wanted = new Set(vulnerabilityIds.map((v) => v.toUpperCase()));
   let found: { s: VexStatement; source: string } | undefined;
   for (const { source, doc } of set.documents) {
     for (const s of doc.statements) {
       if (!s.vulnerabilities.some((v) => wanted.has(v))) continue;
-      const namesComponent = s.products.some((p) => idMatches(p, component));
-      const namesProduct = s.products.some((p) => idMatches(p, product) || doc.subject.includes(p));
-      let applies: boolean;
-      if (s.subcomponents.length > 0) applies = (namesProduct || namesComponent) && s.subcomponents.some((p) => idMatches(p, component));
-      else applies = namesComponent || namesProduct;
-      if (applies) found = { s, source };
+      if (statementApplies(s, component, product)) found = { s, source };
     }
   }
   if (!found) return undefined;

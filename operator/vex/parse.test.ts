@@ -8,6 +8,13 @@ import { parseVex } from './parse.ts';
 const FX = new URL('../../test/fixtures/vuln/vex/', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, FX));
 const log4j = { purl: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar', ref: 'log4j-core' };
+// The CISA examples name their product only by bom-ref and name; bound here through a purl-carrying subject.
+const withSubject = (file: string) => {
+  const raw = JSON.parse(read(file).toString()) as { metadata: { component: Record<string, unknown> } };
+  raw.metadata.component.purl = 'pkg:generic/acme/abc@4.2';
+  return JSON.stringify(raw);
+};
+const abc = { purl: 'pkg:generic/acme/abc@4.2', version: '4.2' };
 
 describe('VEX', () => {
   it('CycloneDX VEX (CISA use case 1): statuses map and only not_affected/fixed suppress', () => {
@@ -18,11 +25,11 @@ describe('VEX', () => {
       under_investigation: ['under_investigation', false],
     };
     for (const [file, [status, suppresses]] of Object.entries(expected)) {
-      const doc = parseVex(read(`cisa-case1-${file}.cdx.json`));
+      const doc = parseVex(withSubject(`cisa-case1-${file}.cdx.json`));
       assert.equal(doc.format, 'cyclonedx');
       assert.deepEqual(doc.problems, [], file);
       // The statement names the product (metadata.component bom-ref): it covers every component of it.
-      const v = vexVerdict({ documents: [{ source: file, doc }] }, ['GHSA-jfh8-c2jp-5v3q', 'CVE-2021-44228'], log4j, { ref: 'acme-logger' });
+      const v = vexVerdict({ documents: [{ source: file, doc }] }, ['GHSA-jfh8-c2jp-5v3q', 'CVE-2021-44228'], log4j, abc);
       assert.equal(v?.status, status, file);
       assert.equal(v?.suppresses, suppresses, file);
       assert.equal(vexVerdict({ documents: [{ source: file, doc }] }, ['CVE-2099-0001'], log4j, undefined), undefined);
@@ -35,19 +42,22 @@ describe('VEX', () => {
     assert.equal(doc.statements.length, 2);
     assert.deepEqual(doc.problems.map((p) => p.pointer), ['/statements/1', '/statements/2']);
     const set = { documents: [{ source: 'openvex', doc }] };
-    assert.equal(vexVerdict(set, ['GHSA-f8q6-p94x-37v3', 'CVE-2022-3517'], { purl: 'pkg:npm/minimatch@3.0.4' }, undefined)?.suppresses, true);
+    const editor = { purl: 'pkg:npm/lhc-vdm-editor@0.0.1' };
+    assert.equal(vexVerdict(set, ['GHSA-f8q6-p94x-37v3', 'CVE-2022-3517'], { purl: 'pkg:npm/minimatch@3.0.4' }, editor)?.suppresses, true);
     // the unjustified not_affected for ws never suppresses: it is not even a statement
-    assert.equal(vexVerdict(set, ['GHSA-6fc8-4gx4-v693'], { purl: 'pkg:npm/ws@6.2.1' }, undefined), undefined);
-    // a statement for another version does not apply
-    assert.equal(vexVerdict(set, ['CVE-2022-3517'], { purl: 'pkg:npm/minimatch@3.0.5' }, undefined), undefined);
+    assert.equal(vexVerdict(set, ['GHSA-6fc8-4gx4-v693'], { purl: 'pkg:npm/ws@6.2.1' }, editor), undefined);
+    // a statement for another version of the subcomponent does not apply
+    assert.equal(vexVerdict(set, ['CVE-2022-3517'], { purl: 'pkg:npm/minimatch@3.0.5' }, editor), undefined);
+    // nor one for another product (no SBOM primary component: nothing to bind to)
+    assert.equal(vexVerdict(set, ['CVE-2022-3517'], { purl: 'pkg:npm/minimatch@3.0.4' }, undefined), undefined);
   });
 
   it('CSAF VEX profile: product tree purls, flags as justification, remediation required for known_affected', () => {
     const doc = parseVex(read('synthetic-csaf-vex.json'));
     assert.equal(doc.format, 'csaf');
     assert.equal(doc.statements.length, 1);
-    assert.match(doc.problems[0]!.message, /known_affected product LOG4J-2.14.1 has no remediation/);
-    const v = vexVerdict({ documents: [{ source: 'csaf', doc }] }, ['CVE-2021-44228'], log4j, undefined);
+    assert.match(doc.problems[0]!.message, /known_affected product ACME-LOGGER-1.0.0:LOG4J-2.14.1 has no remediation/);
+    const v = vexVerdict({ documents: [{ source: 'csaf', doc }] }, ['CVE-2021-44228'], log4j, { purl: 'pkg:generic/acme/acme-logger@1.0.0' });
     assert.deepEqual([v?.status, v?.justification, v?.suppresses], ['not_affected', 'vulnerable_code_not_in_execute_path', true]);
   });
 

@@ -1,6 +1,9 @@
 /**
  * VEX documents — OpenVEX (v0.2.0), the CSAF 2.0 VEX profile and CycloneDX VEX — normalised to statements:
- * (vulnerability ids, products, status, justification / impact statement / action statement).
+ * (vulnerability ids, targets, status, justification / impact statement / action statement). A target is
+ * what one product entry of the statement names (OpenVEX products[] with subcomponents, a CSAF product_id
+ * resolved through the product tree, a CycloneDX affects[].ref resolved within the VEX document); whether it
+ * is THIS release is decided against the release's SBOM in ./bind.ts.
  *
  * Validation (`problems`): a status outside the format's vocabulary; `not_affected` without a
  * justification or impact statement; `affected` without an action statement (OpenVEX, CSAF remediation).
@@ -15,16 +18,42 @@ export type VexFormat = 'openvex' | 'csaf' | 'cyclonedx';
 export interface VexStatement {
   /** Vulnerability ids (the statement's id plus aliases), upper-cased. */
   readonly vulnerabilities: readonly string[];
-  /** Product identifiers: purls, CPEs, bom-refs, OpenVEX @ids. Empty: the document's product. */
-  readonly products: readonly string[];
-  /** When non-empty, the statement only covers these components of the products. */
-  readonly subcomponents: readonly string[];
+  /**
+   * What the statement is about: one entry per product it names. It speaks for this release only through a
+   * target that identifies the release (see ./bind.ts); every other target is ignored.
+   */
+  readonly targets: readonly VexTarget[];
   readonly status: VexStatus;
   readonly justification?: string;
   readonly impactStatement?: string;
   readonly actionStatement?: string;
   readonly timestamp?: string;
   /** RFC 6901 pointer into the VEX document. */
+  readonly pointer: string;
+}
+
+/** One identifier, as the VEX document gives it. */
+export type VexRef =
+  | { readonly kind: 'purl'; readonly value: string }
+  | { readonly kind: 'cpe'; readonly value: string }
+  /** CycloneDX BOM-Link `urn:cdx:<serial>/<version>[#<bom-ref>]`. */
+  | { readonly kind: 'bomlink'; readonly serial: string; readonly version: number; readonly ref?: string }
+  /** Anything else (an OpenVEX @id IRI, a bom-ref): names something, identifies nothing. */
+  | { readonly kind: 'other'; readonly value: string };
+
+export interface VexTarget {
+  /** Alternative identifiers of the product (any one identifying the release binds the statement). */
+  readonly product: readonly VexRef[];
+  /** When present, the statement covers only the components these identify (OpenVEX subcomponents, CSAF relationships). */
+  readonly components?: readonly VexRef[];
+  /**
+   * CycloneDX: the VEX document's own subject (metadata.component). When `product` does not identify the
+   * release but `within` does, `product` names a component of it.
+   */
+  readonly within?: readonly VexRef[];
+  /** Known at parse time: why this target can identify nothing (e.g. a CSAF product without a helper). */
+  readonly unresolved?: string;
+  /** RFC 6901 pointer of the product entry in the VEX document. */
   readonly pointer: string;
 }
 
@@ -35,8 +64,6 @@ export interface VexProblem {
 
 export interface VexDocument {
   readonly format: VexFormat;
-  /** Identifiers of the product the document is about (CycloneDX metadata.component), if stated. */
-  readonly subject: readonly string[];
   readonly statements: readonly VexStatement[];
   readonly problems: readonly VexProblem[];
 }
@@ -91,13 +118,40 @@ function ids(...vs: unknown[]): string[] {
 
 // ---- OpenVEX --------------------------------------------------------------------------------------------
 
-function openVexProductIds(p: unknown): string[] {
-  if (typeof p === 'string') return [p];
+/** Classifies one identifier string: a purl, a CPE (2.2 URI or 2.3 formatted string), a BOM-Link or other. */
+export function refOf(id: string): VexRef {
+  const v = id.trim();
+  if (/^pkg:/i.test(v)) return { kind: 'purl', value: v };
+  if (/^cpe:(2\.3:|\/)/i.test(v)) return { kind: 'cpe', value: v };
+  const link = /^urn:cdx:([^/#]+)\/([0-9]+)(?:#(.*))?$/.exec(v);
+  if (link) {
+    let ref: string | undefined;
+    try {
+      ref = link[3] === undefined || link[3] === '' ? undefined : decodeURIComponent(link[3]);
+    } catch {
+      return { kind: 'other', value: v };
+    }
+    return { kind: 'bomlink', serial: link[1]!, version: Number(link[2]), ...(ref !== undefined ? { ref } : {}) };
+  }
+  return { kind: 'other', value: v };
+}
+
+/** OpenVEX product or subcomponent: `@id` plus `identifiers` (purl, cpe22, cpe23). */
+function openVexRefs(p: unknown): VexRef[] {
+  if (typeof p === 'string') return str(p) ? [refOf(p)] : [];
   if (!isObj(p)) return [];
-  const out: string[] = [];
+  const out: VexRef[] = [];
   const id = str(p['@id']);
-  if (id) out.push(id);
-  if (isObj(p.identifiers)) for (const v of Object.values(p.identifiers)) if (typeof v === 'string') out.push(v);
+  if (id) out.push(refOf(id));
+  if (isObj(p.identifiers)) {
+    for (const [k, v] of Object.entries(p.identifiers)) {
+      const text = str(v);
+      if (!text) continue;
+      if (k === 'purl') out.push({ kind: 'purl', value: text });
+      else if (k === 'cpe22' || k === 'cpe23') out.push({ kind: 'cpe', value: text });
+      else out.push(refOf(text));
+    }
+  }
   return out;
 }
 
@@ -115,13 +169,25 @@ function parseOpenVex(raw: Record<string, unknown>): VexDocument {
     if (status !== 'not_affected' && status !== 'affected' && status !== 'fixed' && status !== 'under_investigation') {
       return problems.push({ pointer: `${pointer}/status`, message: `unknown status "${String(s.status).slice(0, 40)}"` });
     }
-    const products: string[] = [];
-    const subcomponents: string[] = [];
-    for (const p of arr(s.products)) {
-      products.push(...openVexProductIds(p));
-      if (isObj(p)) for (const sc of arr(p.subcomponents)) subcomponents.push(...openVexProductIds(sc));
-    }
-    if (products.length === 0) return problems.push({ pointer: `${pointer}/products`, message: 'statement names no product' });
+    const targets: VexTarget[] = [];
+    arr(s.products).forEach((p, k) => {
+      const product = openVexRefs(p);
+      const subs = isObj(p) ? arr(p.subcomponents) : [];
+      const components = subs.flatMap(openVexRefs);
+      const unresolved =
+        product.length === 0
+          ? 'the product has neither @id nor identifiers'
+          : subs.length > 0 && components.length === 0
+            ? 'its subcomponents have neither @id nor identifiers'
+            : undefined;
+      targets.push({
+        product,
+        ...(subs.length > 0 ? { components } : {}),
+        ...(unresolved ? { unresolved } : {}),
+        pointer: `${pointer}/products/${k}`,
+      });
+    });
+    if (targets.length === 0) return problems.push({ pointer: `${pointer}/products`, message: 'statement names no product' });
     const justification = str(s.justification);
     const impactStatement = str(s.impact_statement);
     const actionStatement = str(s.action_statement);
@@ -136,8 +202,7 @@ function parseOpenVex(raw: Record<string, unknown>): VexDocument {
     if (status === 'affected' && !actionStatement) return problems.push({ pointer, message: 'affected needs an action_statement' });
     statements.push({
       vulnerabilities,
-      products,
-      subcomponents,
+      targets,
       status,
       ...(justification ? { justification } : {}),
       ...(impactStatement ? { impactStatement } : {}),
@@ -148,43 +213,88 @@ function parseOpenVex(raw: Record<string, unknown>): VexDocument {
   });
   // Later statements (by timestamp, then document order) supersede earlier ones.
   statements.sort((a, b) => (a.timestamp ?? '').localeCompare(b.timestamp ?? ''));
-  return { format: 'openvex', subject: [], statements, problems };
+  return { format: 'openvex', statements, problems };
 }
 
 // ---- CSAF 2.0 VEX profile --------------------------------------------------------------------------------
 
-function csafProducts(raw: Record<string, unknown>): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  const add = (p: unknown) => {
-    if (!isObj(p) || typeof p.product_id !== 'string') return;
-    const idsOut = [p.product_id];
+interface CsafProduct {
+  readonly refs: VexRef[];
+  readonly pointer: string;
+  /** A product formed by a relationship: `component` (product_reference) as part of `product` (relates_to_product_reference). */
+  readonly relation?: { readonly component: string; readonly product: string; readonly category: string };
+}
+
+/** product_id -> identifiers (product_identification_helper purl / cpe) from branches, full_product_names, relationships. */
+function csafProducts(raw: Record<string, unknown>): Map<string, CsafProduct> {
+  const map = new Map<string, CsafProduct>();
+  const helperRefs = (p: Record<string, unknown>): VexRef[] => {
     const h = p.product_identification_helper;
+    const out: VexRef[] = [];
     if (isObj(h)) {
-      if (typeof h.purl === 'string') idsOut.push(h.purl);
-      if (typeof h.cpe === 'string') idsOut.push(h.cpe);
+      if (str(h.purl)) out.push({ kind: 'purl', value: str(h.purl)! });
+      if (str(h.cpe)) out.push({ kind: 'cpe', value: str(h.cpe)! });
     }
-    map.set(p.product_id, idsOut);
+    return out;
+  };
+  const add = (p: unknown, pointer: string, relation?: CsafProduct['relation']) => {
+    if (!isObj(p) || typeof p.product_id !== 'string') return;
+    map.set(p.product_id, { refs: helperRefs(p), pointer, ...(relation ? { relation } : {}) });
   };
   const tree = isObj(raw.product_tree) ? raw.product_tree : {};
   // Iterative walk of branches (bounded by the document size).
-  const stack: unknown[] = [...arr(tree.branches)];
+  const stack: { b: unknown; at: string }[] = arr(tree.branches).map((b, i) => ({ b, at: `/product_tree/branches/${i}` }));
   let guard = 0;
   while (stack.length > 0 && guard++ < 100_000) {
-    const b = stack.pop();
+    const { b, at } = stack.pop()!;
     if (!isObj(b)) continue;
-    add(b.product);
-    stack.push(...arr(b.branches));
+    add(b.product, `${at}/product`);
+    arr(b.branches).forEach((c, i) => stack.push({ b: c, at: `${at}/branches/${i}` }));
   }
-  for (const p of arr(tree.full_product_names)) add(p);
-  for (const r of arr(tree.relationships)) if (isObj(r)) add(r.full_product_name);
+  arr(tree.full_product_names).forEach((p, i) => add(p, `/product_tree/full_product_names/${i}`));
+  arr(tree.relationships).forEach((r, i) => {
+    if (!isObj(r) || typeof r.product_reference !== 'string' || typeof r.relates_to_product_reference !== 'string') return;
+    add(r.full_product_name, `/product_tree/relationships/${i}`, {
+      component: r.product_reference,
+      product: r.relates_to_product_reference,
+      category: typeof r.category === 'string' ? r.category : 'relationship',
+    });
+  });
   return map;
+}
+
+/** The target a CSAF product_id stands for. */
+function csafTarget(products: Map<string, CsafProduct>, pid: string, statusPointer: string): VexTarget {
+  const p = products.get(pid);
+  if (!p) return { product: [], unresolved: `product_id "${pid.slice(0, 80)}" is not in the product tree`, pointer: statusPointer };
+  if (p.relation) {
+    const product = products.get(p.relation.product);
+    const component = products.get(p.relation.component);
+    const unresolved = !product
+      ? `relationship names product_id "${p.relation.product.slice(0, 80)}", which is not in the product tree`
+      : product.refs.length === 0
+        ? `product "${p.relation.product.slice(0, 80)}" has no purl or cpe in product_identification_helper`
+        : !component || component.refs.length === 0
+          ? `component "${p.relation.component.slice(0, 80)}" has no purl or cpe in product_identification_helper`
+          : undefined;
+    return {
+      product: product?.refs ?? [],
+      components: component?.refs ?? [],
+      ...(unresolved ? { unresolved } : {}),
+      pointer: p.pointer,
+    };
+  }
+  return {
+    product: p.refs,
+    ...(p.refs.length === 0 ? { unresolved: `product "${pid.slice(0, 80)}" has no purl or cpe in product_identification_helper` } : {}),
+    pointer: p.pointer,
+  };
 }
 
 function parseCsaf(raw: Record<string, unknown>): VexDocument {
   const statements: VexStatement[] = [];
   const problems: VexProblem[] = [];
   const products = csafProducts(raw);
-  const expand = (pid: string) => products.get(pid) ?? [pid];
   arr(raw.vulnerabilities).forEach((v, i) => {
     const pointer = `/vulnerabilities/${i}`;
     if (!isObj(v)) return problems.push({ pointer, message: 'vulnerability must be an object' });
@@ -219,8 +329,7 @@ function parseCsaf(raw: Record<string, unknown>): VexDocument {
         }
         statements.push({
           vulnerabilities,
-          products: expand(pid),
-          subcomponents: [],
+          targets: [csafTarget(products, pid, p)],
           status,
           ...(justification ? { justification } : {}),
           ...(impactStatement ? { impactStatement } : {}),
@@ -232,7 +341,7 @@ function parseCsaf(raw: Record<string, unknown>): VexDocument {
     const known = new Set(['known_not_affected', 'known_affected', 'fixed', 'first_fixed', 'under_investigation', 'first_affected', 'last_affected', 'recommended']);
     for (const k of Object.keys(ps)) if (!known.has(k)) problems.push({ pointer: `${pointer}/product_status/${k}`, message: `unknown product status "${k}"` });
   });
-  return { format: 'csaf', subject: [], statements, problems };
+  return { format: 'csaf', statements, problems };
 }
 
 // ---- CycloneDX VEX --------------------------------------------------------------------------------------
@@ -246,12 +355,47 @@ const CDX_STATES: Record<string, VexStatus> = {
   in_triage: 'under_investigation',
 };
 
+function cdxRefs(c: Record<string, unknown>): VexRef[] {
+  const out: VexRef[] = [];
+  if (str(c.purl)) out.push({ kind: 'purl', value: str(c.purl)! });
+  if (str(c.cpe)) out.push({ kind: 'cpe', value: str(c.cpe)! });
+  return out;
+}
+
+/** The target of one `affects[].ref`, resolved within the VEX document; the SBOM side is ./bind.ts. */
+function cdxTarget(ref: string, pointer: string, meta: Record<string, unknown> | undefined, byRef: Map<string, Record<string, unknown>>): VexTarget {
+  const subject = meta ? cdxRefs(meta) : [];
+  const r = refOf(ref);
+  if (r.kind !== 'other') return { product: [r], ...(subject.length > 0 && r.kind !== 'bomlink' ? { within: subject } : {}), pointer };
+  if (meta && meta['bom-ref'] === ref) {
+    return { product: subject, ...(subject.length === 0 ? { unresolved: `metadata.component "${ref.slice(0, 80)}" has neither purl nor cpe` } : {}), pointer };
+  }
+  const c = byRef.get(ref);
+  if (!c) {
+    return { product: [], unresolved: `ref "${ref.slice(0, 80)}" is neither a BOM-Link, a purl or CPE, nor a bom-ref of this VEX document`, pointer };
+  }
+  const refs = cdxRefs(c);
+  return {
+    product: refs,
+    ...(subject.length > 0 ? { within: subject } : {}),
+    ...(refs.length === 0 ? { unresolved: `component "${ref.slice(0, 80)}" has neither purl nor cpe` } : {}),
+    pointer,
+  };
+}
+
 function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
   const statements: VexStatement[] = [];
   const problems: VexProblem[] = [];
-  const subject: string[] = [];
   const meta = isObj(raw.metadata) && isObj(raw.metadata.component) ? raw.metadata.component : undefined;
-  if (meta) for (const k of ['bom-ref', 'purl', 'cpe']) if (typeof meta[k] === 'string') subject.push(meta[k]);
+  const byRef = new Map<string, Record<string, unknown>>();
+  const stack: unknown[] = [...arr(raw.components)];
+  let guard = 0;
+  while (stack.length > 0 && guard++ < 100_000) {
+    const c = stack.pop();
+    if (!isObj(c)) continue;
+    if (typeof c['bom-ref'] === 'string' && !byRef.has(c['bom-ref'])) byRef.set(c['bom-ref'], c);
+    stack.push(...arr(c.components));
+  }
   if (!Array.isArray(raw.vulnerabilities)) problems.push({ pointer: '/vulnerabilities', message: 'CycloneDX document has no vulnerabilities (not a VEX)' });
   arr(raw.vulnerabilities).forEach((v, i) => {
     const pointer = `/vulnerabilities/${i}`;
@@ -271,15 +415,15 @@ function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
       }
     }
     const responses = arr(a.response).filter((r): r is string => typeof r === 'string');
-    const products = arr(v.affects)
-      .map((x) => (isObj(x) && typeof x.ref === 'string' ? x.ref : undefined))
-      .filter((x): x is string => x !== undefined)
-      .map((ref) => (ref.startsWith('urn:cdx:') && ref.includes('#') ? decodeURIComponent(ref.slice(ref.indexOf('#') + 1)) : ref));
-    if (products.length === 0) return problems.push({ pointer: `${pointer}/affects`, message: 'vulnerability affects nothing (no affects[].ref)' });
+    const targets: VexTarget[] = [];
+    arr(v.affects).forEach((x, k) => {
+      const ref = isObj(x) ? str(x.ref) : undefined;
+      if (ref) targets.push(cdxTarget(ref, `${pointer}/affects/${k}`, meta, byRef));
+    });
+    if (targets.length === 0) return problems.push({ pointer: `${pointer}/affects`, message: 'vulnerability affects nothing (no affects[].ref)' });
     statements.push({
       vulnerabilities,
-      products,
-      subcomponents: [],
+      targets,
       status,
       ...(justification ? { justification } : {}),
       ...(detail && status === 'not_affected' ? { impactStatement: detail } : {}),
@@ -287,5 +431,5 @@ function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
       pointer,
     });
   });
-  return { format: 'cyclonedx', subject, statements, problems };
+  return { format: 'cyclonedx', statements, problems };
 }

@@ -6,8 +6,8 @@ import type { SbomEvidence } from '../sbom/evidence.ts';
 import type { KevCatalogue, KevEntry } from './kev.ts';
 import type { OsvIndex } from './match.ts';
 import type { VulnMatch } from './evidence.ts';
-import { vexVerdict } from '../vex/apply.ts';
-import type { VexComponent, VexSet } from '../vex/apply.ts';
+import { vexProductOf, vexVerdict } from '../vex/apply.ts';
+import type { VexSet } from '../vex/apply.ts';
 
 export interface AssessInput {
   readonly sboms: readonly SbomEvidence[];
@@ -46,10 +46,7 @@ export function assessVulnerabilities(input: AssessInput): AssessOutput {
       sbomProblems.push(`${s.source}: ${a.message}`);
       continue;
     }
-    const primary = a.model.components.find((c) => c.primary);
-    const product: VexComponent | undefined = primary
-      ? { ...(primary.purl ? { purl: primary.purl } : {}), ...(primary.ref ? { ref: primary.ref } : {}), ...(primary.cpe ? { cpe: primary.cpe } : {}) }
-      : undefined;
+    const product = vexProductOf(a.model);
     for (const c of a.model.components) {
       if (!c.purl) {
         withoutPurl++;
