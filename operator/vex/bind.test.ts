@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { analyzeSbom } from '../sbom/analyze.ts';
 import { vexVerdict } from './apply.ts';
 import { cpeParts, vexBinding, vexProductOf } from './bind.ts';
-import type { VexProduct } from './bind.ts';
+import type { VexComponentId, VexProduct } from './bind.ts';
 import { parseVex } from './parse.ts';
 
 const SBOM = new URL('../../test/fixtures/vuln/sbom/synthetic-log4j-app.cdx.json', import.meta.url);
@@ -21,7 +21,7 @@ const log4jApi = { purl: 'pkg:maven/org.apache.logging.log4j/log4j-api@2.14.1?ty
 const CVE = ['GHSA-jfh8-c2jp-5v3q', 'CVE-2021-44228'];
 
 const set = (doc: unknown) => ({ documents: [{ source: 'vex', doc: parseVex(JSON.stringify(doc)) }] });
-const verdict = (doc: unknown, c = log4j, p: VexProduct | undefined = product) => vexVerdict(set(doc), CVE, c, p);
+const verdict = (doc: unknown, c: VexComponentId = log4j, p: VexProduct | undefined = product) => vexVerdict(set(doc), CVE, c, p);
 const ignoredWhy = (doc: unknown, p: VexProduct | undefined = product) => vexBinding(set(doc).documents, [p]).ignored.map((i) => [i.pointer, i.targetPointer, i.why]);
 
 function openvex(products: unknown[]) {
