@@ -70,6 +70,7 @@ export const reasons = {
   // ---- update.support-period -------------------------------------------------------------------------
   MissingSupportEnd: violation('spec.updates.supportEnd is not set'),
   SupportPeriodTooShort: violation('the support period is shorter than required'),
+  SupportEnded: violation('the support period has ended: the release no longer receives security updates'),
   MissingExpectedUseRationale: violation('a shorter expected use period needs a rationale'),
 
   // ---- disclosure.contact ----------------------------------------------------------------------------

@@ -153,3 +153,27 @@ void test('goodRelease passes both update checks', () => {
   assert.equal(updateChannel.run(ctx(goodRelease())).result, 'Pass');
   assert.equal(updateSupportPeriod.run(ctx(goodRelease())).result, 'Pass');
 });
+
+void test('update.support-period: fails once the evaluation time is past supportEnd; changesAt is that moment', () => {
+  const rel = release({ placedOnMarket: '2028-01-15', updates: { channel, automatic: true, supportEnd: '2033-01' } });
+  const end = new Date('2033-02-01T00:00:00Z');
+  const before = updateSupportPeriod.run(ctx(rel, {}, new Date(end.getTime() - 1)));
+  assert.equal(before.result, 'Pass');
+  assert.equal(before.changesAt?.toISOString(), end.toISOString());
+  for (const now of [end, new Date('2040-06-01T00:00:00Z')]) {
+    const after = updateSupportPeriod.run(ctx(rel, {}, now));
+    assert.deepEqual([after.result, after.reason], ['Fail', 'SupportEnded'], now.toISOString());
+    assert.equal(after.findings?.[0]?.pointer, '/spec/updates/supportEnd');
+    assert.match(after.message, /support period ended with 2033-01/);
+    assert.equal(after.changesAt, undefined);
+  }
+  // a YYYY-MM-DD supportEnd is inclusive: support ends at the following midnight UTC
+  const day = release({ placedOnMarket: '2028-01-15', updates: { channel, automatic: true, supportEnd: '2033-01-20' } });
+  assert.equal(updateSupportPeriod.run(ctx(day, {}, new Date('2033-01-20T23:59:59Z'))).result, 'Pass');
+  assert.equal(updateSupportPeriod.run(ctx(day, {}, new Date('2033-01-21T00:00:00Z'))).reason, 'SupportEnded');
+  // too short and ended: both findings
+  const short = updateSupportPeriod.run(ctx(release({ placedOnMarket: '2028-01-15', updates: { channel, automatic: true, supportEnd: '2030-01' } }), {}, new Date('2031-01-01T00:00:00Z')));
+  assert.equal(short.reason, 'SupportPeriodTooShort');
+  assert.equal(short.findings?.length, 2);
+  assert.match(short.message, /support has also ended/);
+});

@@ -3,7 +3,10 @@
  * (a declared https channel) and automatically by default, with an opt-out / justification when not.
  *
  * update.support-period — Art. 13(8), Annex II(7): the support period is at least five years, unless the
- * product is expected to be in use for less, in which case it covers the expected use time.
+ * product is expected to be in use for less, in which case it covers the expected use time. Once the
+ * evaluation time is past the end of the support period, the manufacturer no longer ensures that
+ * vulnerabilities are handled (Art. 13(8) first subparagraph): the check fails (SupportEnded). A passing
+ * outcome carries `changesAt` = the end of the support period, so the operator re-evaluates at that moment.
  */
 import { addMonths, formatDay, parseDay, parseEndExclusive, wholeMonthsBetween } from './dates.ts';
 import { errorOutcome, fail, isBlank, pass } from './types.ts';
@@ -92,11 +95,13 @@ export const updateSupportPeriod: CheckDefinition = {
   title: 'Support period of at least five years (or the expected use time)',
   cra: ['Art. 13(8)', 'Annex II(7)'],
   standards: [],
-  reads: 'spec.placedOnMarket, spec.updates.supportEnd, spec.updates.expectedUsePeriod',
+  reads: 'spec.placedOnMarket, spec.updates.supportEnd, spec.updates.expectedUsePeriod; the evaluation time',
   passRule:
     'supportEnd (YYYY-MM = end of month, or YYYY-MM-DD, inclusive) is ≥ 60 months after placedOnMarket, ' +
-    'or covers a shorter expectedUsePeriod that has a rationale',
-  fix: 'Set spec.updates.supportEnd at least 60 months after placedOnMarket, or declare expectedUsePeriod {months, rationale}.',
+    'or covers a shorter expectedUsePeriod that has a rationale; and the evaluation time is before the end of supportEnd',
+  fix:
+    'Set spec.updates.supportEnd at least 60 months after placedOnMarket, or declare expectedUsePeriod {months, rationale}. ' +
+    'A release whose support has ended is no longer supported: extend supportEnd only if security updates really continue.',
   inForceFrom: '2027-12-11',
   params: ['minimumMonths'],
   run(ctx: CheckContext): CheckOutcome {
@@ -166,12 +171,22 @@ export const updateSupportPeriod: CheckDefinition = {
       required = eMonths < minMonths ? eMonths : Math.max(minMonths, eMonths);
     }
 
+    const ended = ctx.now.getTime() >= endExclusive.getTime();
+    const endedFinding: Finding = {
+      pointer: `${UPD}/supportEnd`,
+      message: `support ended ${endExclusive.toISOString()} (end of ${u.supportEnd}); evaluated ${ctx.now.toISOString()}`,
+    };
     if (months >= required) {
-      return pass(`support ${months} months (${span}) covers ${basis}`);
+      if (ended) {
+        return fail('SupportEnded', `support period ended with ${u.supportEnd} (${span}): no more security updates for this release`, {
+          findings: [endedFinding],
+        });
+      }
+      return pass(`support ${months} months (${span}) covers ${basis}; ends ${endExclusive.toISOString()}`, { changesAt: endExclusive });
     }
     const needed = formatDay(new Date(addMonths(placed, required).getTime() - 86_400_000));
-    return fail('SupportPeriodTooShort', `support ${months} months (${span}) is below ${basis}; need supportEnd ≥ ${needed}`, {
-      findings: [{ pointer: `${UPD}/supportEnd`, message: `${months} months < ${required}` }],
+    return fail('SupportPeriodTooShort', `support ${months} months (${span}) is below ${basis}; need supportEnd ≥ ${needed}${ended ? '; support has also ended' : ''}`, {
+      findings: [{ pointer: `${UPD}/supportEnd`, message: `${months} months < ${required}` }, ...(ended ? [endedFinding] : [])],
     });
   },
 };
