@@ -55,6 +55,7 @@ export const reasons = {
   // ---- cra.applicability -----------------------------------------------------------------------------
   MissingPlacedOnMarket: violation('spec.placedOnMarket is not set'),
   InvalidDate: violation('a date is not a real calendar date in the expected format'),
+  PlacedOnMarketImplausible: violation('spec.placedOnMarket is earlier than evidence proves the release existed (SBOM, signature, creationTimestamp)'),
 
   // ---- manufacturer.identity -------------------------------------------------------------------------
   MissingManufacturerName: violation('the manufacturer name is missing'),

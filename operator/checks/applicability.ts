@@ -1,23 +1,37 @@
 /**
  * cra.applicability — which CRA obligations are in force for this release (Art. 69, 71).
  *
- * The check itself only requires a valid `placedOnMarket`; its real effect is in the decision: a Block check
- * whose obligation is not yet in force for the release only warns (see ../policy/enforcement.ts).
+ * The check requires a valid `placedOnMarket` that the collected evidence does not contradict; its real
+ * effect is in the decision: a Block check whose obligation is not yet in force for the release only warns
+ * (see ../policy/enforcement.ts). A placedOnMarket earlier than the SBOM's timestamp, a verified signature's
+ * log time or the ProductRelease's creationTimestamp (beyond `params.placedOnMarketToleranceDays`, default 0)
+ * fails with PlacedOnMarketImplausible, and the decision then treats every obligation as in force
+ * (../policy/placed-on-market.ts).
  */
 import { CRA_FULL_FROM, CRA_REPORTING_FROM, parseDay } from './dates.ts';
-import { fail, pass } from './types.ts';
+import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckDefinition, CheckOutcome, CheckContext } from './types.ts';
+import { checkPlacedOnMarket, MAX_PLACED_ON_MARKET_TOLERANCE_DAYS, toleranceDays } from '../policy/placed-on-market.ts';
 
 export const craApplicability: CheckDefinition = {
   id: 'cra.applicability',
   title: 'CRA obligations in force for this release',
   cra: ['Art. 69', 'Art. 71'],
   standards: [],
-  reads: 'spec.placedOnMarket',
-  passRule: 'placedOnMarket is a valid YYYY-MM-DD date; it decides which obligations are in force',
-  fix: 'Set spec.placedOnMarket to the date (YYYY-MM-DD) the release is, or will be, made available on the EU market.',
+  reads: 'spec.placedOnMarket; metadata.creationTimestamp; SBOM timestamps; verified signature log times',
+  passRule:
+    'placedOnMarket is a valid YYYY-MM-DD date, not earlier than the SBOM timestamp, a verified signature\'s log time or the ' +
+    'ProductRelease creationTimestamp (beyond params.placedOnMarketToleranceDays, default 0); it decides which obligations are in force',
+  fix:
+    'Set spec.placedOnMarket to the date (YYYY-MM-DD) the release is, or will be, first made available on the EU market; ' +
+    'a release cannot have been placed on the market before its SBOM, its signature or its submission to the gate existed.',
   inForceFrom: CRA_REPORTING_FROM,
+  params: ['placedOnMarketToleranceDays'],
   run(ctx: CheckContext): CheckOutcome {
+    const tolerance = toleranceDays(ctx.params.placedOnMarketToleranceDays);
+    if (tolerance === undefined) {
+      return errorOutcome('InvalidCheckParams', `params.placedOnMarketToleranceDays must be an integer from 0 to ${MAX_PLACED_ON_MARKET_TOLERANCE_DAYS}`);
+    }
     const raw = ctx.release.spec.placedOnMarket;
     const pointer = '/spec/placedOnMarket';
     if (raw === undefined || raw === null || raw === '') {
@@ -31,7 +45,17 @@ export const craApplicability: CheckDefinition = {
         findings: [{ pointer, message: 'not a calendar date' }],
       });
     }
-    return pass(applicabilityMessage(raw, placed));
+    const dates = checkPlacedOnMarket(ctx.release, ctx.evidence, tolerance);
+    if (dates.contradictions.length > 0) {
+      const first = dates.contradictions[0]!;
+      return fail(
+        'PlacedOnMarketImplausible',
+        `${first.message}${dates.contradictions.length > 1 ? ` (+${dates.contradictions.length - 1} more)` : ''}: all CRA obligations are treated as in force`,
+        { findings: [{ pointer, message: 'contradicted by the evidence below' }, ...dates.contradictions.map((c) => ({ pointer: c.pointer, message: c.message }))] },
+      );
+    }
+    const compared = dates.compared > 0 ? `consistent with ${dates.compared} evidence time(s)` : 'no evidence time to compare it with';
+    return pass(`${applicabilityMessage(raw, placed)}; ${compared}`);
   },
 };
 

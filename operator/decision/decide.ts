@@ -4,7 +4,8 @@
  *  - a policy entry with enforcement Off is not run and not listed;
  *  - Warn failures never block; Block failures AND errors block (fail closed: an Error is never a pass);
  *  - a Block entry only warns while its `effectiveFrom` is in the future, or when its CRA obligation is not in
- *    force for the release (see ../policy/enforcement.ts); the check message says why;
+ *    force for the release (see ../policy/enforcement.ts) by a placedOnMarket the evidence does not contradict
+ *    (../policy/placed-on-market.ts); the check message says why;
  *  - an unknown check id yields result Error, reason UnknownCheck, enforcement Block;
  *  - a check that throws (or returns garbage) yields result Error, reason CheckCrashed;
  *  - Approved iff no Block-enforced Fail/Error.
@@ -12,6 +13,7 @@
 import { errorMessage, isReason, reasons } from '../errors.ts';
 import type { Reason } from '../errors.ts';
 import { effectiveEnforcement } from '../policy/enforcement.ts';
+import { checkPlacedOnMarket, toleranceDays } from '../policy/placed-on-market.ts';
 import type { PolicyCheckEntry, ProductRelease, StatusCheck, StatusSummary } from '../checks/api.ts';
 import { findingBasis, outcomeBasisKind } from '../checks/types.ts';
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from '../checks/types.ts';
@@ -37,6 +39,8 @@ export interface AssessInput {
   readonly evidence: Evidence;
   /** The policy's waivers (a covered Fail becomes Waived; see ../policy/waivers.ts). */
   readonly waivers?: readonly Waiver[];
+  /** `cra.applicability` params.placedOnMarketToleranceDays (default 0; invalid values count as 0). */
+  readonly placedOnMarketToleranceDays?: number;
 }
 
 /** Run a check, turning a throw or a malformed outcome into result Error, reason CheckCrashed. */
@@ -73,7 +77,9 @@ function bounded(text: string): string {
 export function assessEntry(input: AssessInput): Assessment | undefined {
   const { entry, registry, release, now, evidence } = input;
   const check = registry.get(entry.id);
-  const eff = effectiveEnforcement(entry, release, check, now);
+  const dates = checkPlacedOnMarket(release, evidence, toleranceDays(input.placedOnMarketToleranceDays) ?? 0);
+  const doubt = dates.contradictions[0]?.message;
+  const eff = effectiveEnforcement(entry, release, check, now, doubt);
   if (eff.enforcement === 'Off') return undefined;
 
   if (!check) {

@@ -68,13 +68,14 @@ void test('the reference release is Approved by the baseline', () => {
   assert.equal(e.message, '5 checks passed');
   assert.deepEqual(e.summary, { passed: 5, failed: 0, warned: 0, waived: 0, errored: 0, skipped: 0 });
   assert.deepEqual(e.policy, { name: 'cra-baseline', generation: 4 });
-  assert.equal(e.requeueAfterMs, undefined);
+  // update.support-period passes until the end of supportEnd (2033-01): re-evaluated then (capped wait)
+  assert.equal(e.requeueAfterMs, MAX_REQUEUE_MS);
   assert.deepEqual(e.checks[0], {
     id: 'cra.applicability',
     result: 'Pass',
     enforcement: 'Block',
     reason: 'Compliant',
-    message: 'placed on market 2028-01-15: all CRA obligations apply',
+    message: 'placed on market 2028-01-15: all CRA obligations apply; no evidence time to compare it with',
     cra: ['Art. 69', 'Art. 71'],
     basis: 'CRA',
   });
@@ -160,7 +161,8 @@ void test('a crashing check ⇒ Blocked, CheckCrashed, message includes the erro
 void test('requeueAfterMs: next effectiveFrom, outcome change or reevaluateEvery, whichever is sooner', () => {
   const rel = goodRelease();
   const table: [string, ReleasePolicy, number | undefined][] = [
-    ['none', baseline, undefined],
+    ['none', policy([{ id: 'update.channel' }]), undefined],
+    ['support ends (capped wait)', baseline, MAX_REQUEUE_MS],
     ['reevaluateEvery', policy([{ id: 'update.channel' }], { reevaluateEvery: '6h' }), 6 * 3_600_000],
     ['floor', policy([{ id: 'update.channel' }], { reevaluateEvery: '5s' }), MIN_REEVALUATE_MS],
     ['effectiveFrom', policy([{ id: 'update.channel', effectiveFrom: '2028-02-02' }]), 14 * 3_600_000],

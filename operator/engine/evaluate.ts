@@ -2,6 +2,7 @@
  * evaluate(): the single entry point shared by the operator and the offline CLI. Pure: no Kubernetes IO, no
  * clock (time comes from `now`), no network. Never throws; fails closed (an error is never Approved).
  */
+import { toleranceDays } from '../policy/placed-on-market.ts';
 import { errorMessage } from '../errors.ts';
 import type { Reason } from '../errors.ts';
 import { checkRegistry } from '../checks/index.ts';
@@ -111,9 +112,20 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
 
   const checks: StatusCheck[] = [];
   const findings: Record<string, readonly Finding[]> = {};
+  // The tolerance for placedOnMarket vs evidence times is a param of cra.applicability (issue 13 item 5).
+  // An invalid value counts as the strictest (0 days); cra.applicability itself reports it as InvalidCheckParams.
+  const tolerance = toleranceDays(policy.spec.checks.find((c) => c.id === 'cra.applicability')?.params?.placedOnMarketToleranceDays) ?? 0;
   let nextChange: number | undefined;
   for (const entry of policy.spec.checks) {
-    const a = assessEntry({ entry, registry, release, now, evidence, ...(policy.spec.waivers ? { waivers: policy.spec.waivers } : {}) });
+    const a = assessEntry({
+      entry,
+      registry,
+      release,
+      now,
+      evidence,
+      ...(policy.spec.waivers ? { waivers: policy.spec.waivers } : {}),
+      placedOnMarketToleranceDays: tolerance,
+    });
     if (!a) continue;
     checks.push(a.status);
     if (a.findings) findings[a.status.id] = a.findings;

@@ -34,6 +34,8 @@ export interface SignerSeen {
   readonly signer: string;
   readonly kind: 'key' | 'keyless';
   readonly source: string;
+  /** When the signature was logged (verified transparency-log integratedTime, RFC 3339), if it was. */
+  readonly signedAt?: string;
 }
 
 export interface Rejection {
@@ -221,7 +223,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
     if (!signedDigests.includes(digest)) {
       return rejected.push({ signer: v.signer, reason: 'SignedDigestMismatch', source, message: `a valid signature, but over ${signedDigests[0]?.slice(0, 19) ?? 'no digest'}…, not ${digest.slice(0, 19)}…` });
     }
-    verified.push({ signer: v.signer, kind: v.kind, source });
+    verified.push({ signer: v.signer, kind: v.kind, source, ...(v.signedAt ? { signedAt: v.signedAt } : {}) });
   };
   const noteAttestation = async (v: Verdict, st: Statement | undefined, source: string) => {
     if (!st) return;

@@ -44,3 +44,14 @@ void test('effectiveEnforcement table', () => {
     assert.equal(got.nextChangeAt?.toISOString().slice(0, 10), next, name);
   }
 });
+
+void test('a placedOnMarket the evidence contradicts softens nothing (issue 13 item 5)', () => {
+  const rel = release({ placedOnMarket: '2025-01-01' });
+  assert.equal(effectiveEnforcement({ id: 'a.b' }, rel, full, now).enforcement, 'Warn');
+  const doubted = effectiveEnforcement({ id: 'a.b' }, rel, full, now, 'placedOnMarket 2025-01-01 is before the SBOM timestamp');
+  assert.equal(doubted.enforcement, 'Block');
+  assert.equal(doubted.note, undefined);
+  // the date basis and effectiveFrom are not about placedOnMarket: unchanged
+  assert.equal(effectiveEnforcement({ id: 'a.b' }, rel, { inForceFrom: '2027-09-01', inForceBasis: 'date' }, now, 'doubt').enforcement, 'Warn');
+  assert.equal(effectiveEnforcement({ id: 'a.b', effectiveFrom: '2027-07-01' }, release({ placedOnMarket: '2028-01-15' }), full, now, 'doubt').enforcement, 'Warn');
+});

@@ -4,7 +4,8 @@
  * Only Block can be softened; Warn and Off are taken as written. A Block check only warns when
  *  - its CRA obligation is not in force for the release (check.inForceFrom vs spec.placedOnMarket — or vs
  *    `now` for checks whose basis is `date`); a missing or invalid placedOnMarket counts as in force
- *    (strictest), or
+ *    (strictest), and so does one the evidence contradicts (`placedOnMarketDoubt`, from
+ *    ./placed-on-market.ts: a self-declared date never switches enforcement off), or
  *  - the entry's `effectiveFrom` is still in the future.
  */
 import { formatDay, parseDay } from '../checks/dates.ts';
@@ -33,6 +34,8 @@ export function effectiveEnforcement(
   release: ProductRelease,
   check: Pick<CheckDefinition, 'inForceFrom' | 'inForceBasis'> | undefined,
   now: Date,
+  /** Why spec.placedOnMarket is not trusted (contradicted by evidence); then it softens nothing. */
+  placedOnMarketDoubt?: string,
 ): EffectiveEnforcement {
   const declared = declaredEnforcement(entry);
   if (declared !== 'Block') return { enforcement: declared, declared };
@@ -45,7 +48,7 @@ export function effectiveEnforcement(
   if (check && inForce) {
     if ((check.inForceBasis ?? 'placedOnMarket') === 'placedOnMarket') {
       const placed = parseDay(release.spec?.placedOnMarket);
-      if (placed && placed < inForce) {
+      if (placed && placed < inForce && placedOnMarketDoubt === undefined) {
         // Permanent for this release: it was placed on the market before the obligation applied.
         return {
           enforcement: 'Warn',

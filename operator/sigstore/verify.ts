@@ -51,7 +51,8 @@ export interface TrustPolicy {
 }
 
 export type Verdict =
-  | { readonly ok: true; readonly signer: string; readonly kind: 'key' | 'keyless' }
+  /** `signedAt`: the verified transparency-log entry's integratedTime (RFC 3339), when the bundle has one. */
+  | { readonly ok: true; readonly signer: string; readonly kind: 'key' | 'keyless'; readonly signedAt?: string }
   | { readonly ok: false; readonly reason: 'SignatureInvalid' | 'UntrustedSigner'; readonly signer: string; readonly message: string };
 
 /** Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA). Throws SigningConfigInvalid. */
@@ -200,6 +201,12 @@ function identityMatches(id: { subject: string; issuer: string }, want: KeylessI
   return false;
 }
 
+/** The integratedTime of the bundle's (verified: tlogThreshold ≥ 1 whenever entries exist) log entry. */
+function loggedAt(bundle: Bundle): { signedAt?: string } {
+  const t = Number(bundle.verificationMaterial.tlogEntries[0]?.integratedTime);
+  return Number.isSafeInteger(t) && t > 0 ? { signedAt: new Date(t * 1000).toISOString() } : {};
+}
+
 /**
  * Verifies a Sigstore bundle. `data` is the signed artifact for message signatures (ignored for DSSE, whose
  * payload is inside the envelope). Key bundles are tried against every trusted key; certificate bundles are
@@ -218,7 +225,7 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
       const verifier = new Verifier(material, { tlogThreshold: Math.min(tlogs, 1), ctlogThreshold: 0, timestampThreshold: 0 });
       try {
         verifier.verify(signedEntity(bundle, data));
-        return { ok: true, signer: keyName(k), kind: 'key' };
+        return { ok: true, signer: keyName(k), kind: 'key', ...loggedAt(bundle) };
       } catch (err) {
         last = errorMessage(err, 160);
       }
@@ -250,7 +257,7 @@ export function verifyBundle(bundle: Bundle, data: Buffer | undefined, policy: T
   }
   const id = identityOf(signer);
   const who = `${id.subject || '(no subject)'} from ${id.issuer || '(no issuer)'}`;
-  if (policy.keyless.some((w) => identityMatches(id, w))) return { ok: true, signer: who, kind: 'keyless' };
+  if (policy.keyless.some((w) => identityMatches(id, w))) return { ok: true, signer: who, kind: 'keyless', ...loggedAt(bundle) };
   return { ok: false, reason: 'UntrustedSigner', signer: who, message: 'the certificate identity or issuer matches no keyless identity of the policy' };
 }
 
