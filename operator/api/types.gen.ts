@@ -1155,7 +1155,7 @@ export interface LabelSelector {
 }
 
 /**
- * One waiver. Every waiver names a justification, a ticket, an approver and an expiry.
+ * One waiver. Every waiver names a justification, a ticket, an approver and an expiry. A waiver of a vulnerability check (vuln.*) must name the vulnerability it covers: no blanket waivers.
  */
 export interface Waiver {
   /**
@@ -1163,7 +1163,7 @@ export interface Waiver {
    */
   check: string;
   /**
-   * Only waive findings for this vulnerability id (CVE, GHSA, OSV id, e.g. "CVE-2027-1234").
+   * Only waive findings for this vulnerability id (CVE, GHSA, OSV id, e.g. "CVE-2027-1234"). Required for waivers of vuln.* checks (one waiver per vulnerability).
    */
   vulnerability?: string;
   /**
@@ -1301,7 +1301,7 @@ export interface ReleasePolicySpec {
    *
    * @maxItems 256
    *
-   * Items: One waiver. Every waiver names a justification, a ticket, an approver and an expiry.
+   * Items: One waiver. Every waiver names a justification, a ticket, an approver and an expiry. A waiver of a vulnerability check (vuln.*) must name the vulnerability it covers: no blanket waivers.
    */
   waivers?: Waiver[];
   /**

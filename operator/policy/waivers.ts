@@ -7,7 +7,9 @@
  * A check that reports `subjects` (one per finding: vulnerability ids and package URL) is waived only when
  * EVERY subject is covered by an applicable waiver (its `vulnerability` is one of the subject's ids, its
  * `purl` matches the subject's package; either omitted matches anything). A check without subjects is waived
- * by a waiver naming neither a vulnerability nor a package.
+ * by a waiver naming neither a vulnerability nor a package. A waiver of a `vuln.*` check must name a
+ * vulnerability (the CRD and the offline validator reject it otherwise); one that does not never applies
+ * (fail closed: no blanket waivers of vulnerability checks, however it got into the cluster).
  * The earliest expiry among the waivers used is returned as `changesAt`, so the release is re-evaluated the
  * moment the waiver stops applying.
  */
@@ -93,8 +95,14 @@ export function activeWaivers(waivers: readonly Waiver[] | undefined, checkId: s
     if (!end || now >= end) return false;
     // Every accountability field is required (the CRD enforces it; re-checked here: fail closed).
     if (![w.justification, w.ticket, w.approvedBy].every((s) => typeof s === 'string' && s.trim() !== '')) return false;
+    if (isBlanketVulnWaiver(w)) return false;
     return selectorMatches(w.releases, labels);
   });
+}
+
+/** A waiver of a vulnerability check that names no vulnerability (rejected by the CRD; never applied). */
+export function isBlanketVulnWaiver(w: Pick<Waiver, 'check' | 'vulnerability'>): boolean {
+  return typeof w.check === 'string' && w.check.startsWith('vuln.') && (typeof w.vulnerability !== 'string' || w.vulnerability.trim() === '');
 }
 
 function covers(w: Waiver, s: WaiverSubject): boolean {

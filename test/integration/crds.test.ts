@@ -96,6 +96,8 @@ function policy(): Obj {
           approvedBy: 'jane@acme.example',
           expires: '2028-03-01',
         },
+        // a waiver of a check without vulnerabilities may cover it as a whole
+        { check: 'update.channel', justification: 'channel moves to the CDN', ticket: 'SEC-43', approvedBy: 'jane@acme.example', expires: '2028-03-01' },
       ],
       reevaluateEvery: '1h30m',
     },
@@ -341,6 +343,21 @@ const rejected: Case[] = [
     base: rpol,
     mutate: (o) => delete o.spec.waivers[0].expires,
     expect: [/spec\.waivers\[0\]\.expires: Required value/],
+  },
+  {
+    name: 'policy: vuln.* waiver naming no vulnerability (blanket)',
+    base: rpol,
+    mutate: (o) => delete o.spec.waivers[0].vulnerability,
+    expect: [/spec\.waivers\[0\]\.vulnerability: Required value: a waiver of a vuln\.\* check must name the vulnerability it covers/],
+  },
+  {
+    name: 'policy: vuln.* waiver naming only a package',
+    base: rpol,
+    mutate: (o) => {
+      delete o.spec.waivers[0].vulnerability;
+      o.spec.waivers[0].check = 'vuln.no-known-exploited';
+    },
+    expect: [/spec\.waivers\[0\]\.vulnerability: Required value: .*blanket waivers of vulnerability checks are not allowed/],
   },
   {
     name: 'policy: waiver label selector In without values',
