@@ -353,7 +353,7 @@ export function makeSignatureCollector(options: SignatureCollectorOptions = {}):
     const artifacts = ctx.release.spec.artifacts ?? [];
     if (artifacts.length === 0) return {};
     // Only when a check that reads this evidence runs (no registry traffic otherwise).
-    const wanted = (ctx.policy?.spec.checks ?? []).some((c) => (c.id === 'signature.valid' || c.id === 'sbom.present' || c.id.startsWith('sbom.') || c.id.startsWith('vuln.')) && c.enforcement !== 'Off');
+    const wanted = (ctx.policy?.spec.checks ?? []).some((c) => (c.id === 'signature.valid' || c.id === 'sbom.present' || c.id.startsWith('sbom.') || c.id.startsWith('vuln.') || c.id === 'vex.valid') && c.enforcement !== 'Off');
     if (ctx.policy && !wanted) return {};
     let trust: TrustPolicy;
     let creds: Map<string, Credentials>;
