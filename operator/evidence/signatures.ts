@@ -56,6 +56,8 @@ export interface SignatureEvidence {
   readonly rejected: readonly Rejection[];
   /** Attestations found and rejected (not counted), e.g. an SBOM altered after signing. */
   readonly rejectedAttestations: readonly Rejection[];
+  /** Accepted SBOM attestations whose signature was logged: when (verified integratedTime, RFC 3339). */
+  readonly attested?: readonly SignerSeen[];
   /** Collection failed (registry down, auth, tampered content): the check reports Error. */
   readonly error?: { readonly reason: Reason; readonly message: string };
 }
@@ -216,6 +218,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
   const verified: SignerSeen[] = [];
   const rejected: Rejection[] = [];
   const rejectedAttestations: Rejection[] = [];
+  const attested: SignerSeen[] = [];
   const sboms: SbomEvidence[] = [];
 
   const noteSignature = (v: Verdict, signedDigests: string[], source: string) => {
@@ -234,6 +237,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
       return rejectedAttestations.push({ signer: v.signer, reason: 'SignedDigestMismatch', source, message: `attestation subject is not ${digest.slice(0, 19)}…` });
     }
     const pred = typeof st.predicate === 'string' ? st.predicate : JSON.stringify(st.predicate ?? null);
+    if (v.signedAt) attested.push({ signer: v.signer, kind: v.kind, source, signedAt: v.signedAt });
     sboms.push({ artifact, source: `attestation ${st.predicateType} signed by ${v.signer} (${source})`, analysis: await analyse(Buffer.from(pred, 'utf8')) });
   };
 
@@ -273,7 +277,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
     }
     sboms.push({ artifact, source: `attached SBOM signed by ${signers[0]!.signer} (${s.source})`, analysis: await analyse(s.bytes) });
   }
-  return { evidence: { artifact, subject, digest, verified, rejected, rejectedAttestations }, sboms };
+  return { evidence: { artifact, subject, digest, verified, rejected, rejectedAttestations, ...(attested.length > 0 ? { attested } : {}) }, sboms };
 }
 
 /** Trusted signers of an arbitrary manifest digest (used for attached SBOMs). */
@@ -329,7 +333,7 @@ export async function verifyUrlArtifact(artifact: string, url: string, declaredD
     const signed = dsse ? (st?.subjectDigests ?? []) : [sha256];
     if (!v.ok) rejected.push(rejection(v, source));
     else if (!signed.includes(sha256) && !signed.includes(declaredDigest)) rejected.push({ signer: v.signer, reason: 'SignedDigestMismatch', source, message: 'the bundle does not cover this file' });
-    else verified.push({ signer: v.signer, kind: v.kind, source });
+    else verified.push({ signer: v.signer, kind: v.kind, source, ...(v.signedAt ? { signedAt: v.signedAt } : {}) });
   } catch (err) {
     if (!is404(err)) throw err;
   }

@@ -36,8 +36,10 @@ describe('placedOnMarket vs evidence times', () => {
   });
 
   it('signature log time and creationTimestamp', () => {
-    const c = checkPlacedOnMarket(rel('2025-01-01', '2026-12-01T08:00:00Z'), { signatures: [sig('2026-11-30T10:00:00Z'), sig()] }).contradictions;
-    assert.deepEqual(c.map((x) => x.pointer), ['/metadata/creationTimestamp', '/signatures/fw/verified/0']);
+    const attestation = { ...sig(), attested: [{ signer: 'key acme', kind: 'key' as const, source: 'att', signedAt: '2026-10-01T00:00:00Z' }] };
+    const c = checkPlacedOnMarket(rel('2025-01-01', '2026-12-01T08:00:00Z'), { signatures: [sig('2026-11-30T10:00:00Z'), attestation] }).contradictions;
+    assert.deepEqual(c.map((x) => x.pointer), ['/metadata/creationTimestamp', '/signatures/fw/verified/0', '/signatures/fw/attested/0']);
+    assert.match(c[2]!.message, /before the SBOM attestation by key acme logged 2026-10-01/);
     // a future placedOnMarket (the usual case: the gate runs before the release ships) is consistent
     const ok = checkPlacedOnMarket(rel('2028-01-15', '2026-12-01T08:00:00Z'), { sboms: [cdx('2026-11-30T00:00:00Z')], signatures: [sig('2026-11-30T10:00:00Z')] });
     assert.deepEqual([ok.compared, ok.contradictions.length], [3, 0]);

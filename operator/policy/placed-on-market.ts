@@ -5,7 +5,7 @@
  * placed on the market from the dates of Art. 71(2)); a date before 2027-12-11 turns every Block into Warn. It is
  * the manufacturer's own claim, so it is checked against times that evidence already collected proves:
  *  - the SBOM's creation time (CycloneDX `metadata.timestamp`, SPDX `creationInfo.created`),
- *  - the time a verified signature was logged (transparency-log `integratedTime`),
+ *  - the time a verified signature or SBOM attestation was logged (transparency-log `integratedTime`),
  *  - the ProductRelease's `metadata.creationTimestamp` (set by the API server).
  * A product cannot have been placed on the market ("first made available on the Union market") before its
  * SBOM existed, before its release was signed, or before it was submitted to this gate: an evidence time later
@@ -71,6 +71,10 @@ export function checkPlacedOnMarket(release: ProductRelease, evidence: Evidence,
     sig.verified.forEach((v, i) => {
       const at = instant(v.signedAt);
       if (at) times.push({ pointer: `/signatures/${pointerSegment(sig.artifact)}/verified/${i}`, what: `the signature by ${v.signer} logged`, at });
+    });
+    (sig.attested ?? []).forEach((v, i) => {
+      const at = instant(v.signedAt);
+      if (at) times.push({ pointer: `/signatures/${pointerSegment(sig.artifact)}/attested/${i}`, what: `the SBOM attestation by ${v.signer} logged`, at });
     });
   }
   if (!placed) return { compared: times.length, contradictions: [] };

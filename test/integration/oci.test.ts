@@ -412,7 +412,7 @@ describe('keyless: Sigstore bundles beside url artifacts, against a trusted root
     };
     const evidence = await collectEvidence({ release: rel, policy: pol, sources: src, now: NOW }, [collector]);
     const ev = evaluate({ release: rel, policy: pol, policyName: 'oci', now: NOW, evidence });
-    return { ev, sig: ev.checks.find((c) => c.id === 'signature.valid')! };
+    return { ev, evidence, sig: ev.checks.find((c) => c.id === 'signature.valid')! };
   }
 
   function publish(name: string, signer: typeof id, authority = ca, signed?: Buffer): string {
@@ -423,9 +423,12 @@ describe('keyless: Sigstore bundles beside url artifacts, against a trusted root
   }
 
   it('identity and issuer as the policy says ⇒ pass (certificate chain, tlog inclusion proof + SET, signature)', async () => {
-    const { sig } = await judgeFile(publish('ok', id), keylessPolicy([{ issuer: id.issuer, subjectRegExp: '^https://github\\.com/acme/' }]));
+    const { sig, evidence } = await judgeFile(publish('ok', id), keylessPolicy([{ issuer: id.issuer, subjectRegExp: '^https://github\\.com/acme/' }]));
     assert.equal(sig.result, 'Pass', sig.message);
     assert.match(sig.message, /github\.com\/acme\/router/);
+    // the verified log entry's integratedTime is evidence of when it was signed (placedOnMarket plausibility)
+    const signedAt = Date.parse(evidence.signatures?.[0]?.verified[0]?.signedAt ?? '');
+    assert.ok(Math.abs(signedAt - Date.now()) < 10 * 60_000, `signedAt ${String(evidence.signatures?.[0]?.verified[0]?.signedAt)}`);
   });
 
   it('identity mismatch ⇒ UntrustedSigner naming the identity seen', async () => {
