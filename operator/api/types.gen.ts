@@ -211,7 +211,7 @@ export interface Updates {
    */
   manualJustification?: string;
   /**
-   * End of the support period during which vulnerabilities are handled and security updates are provided (Art. 13(8), Annex II(7)): "YYYY-MM" meaning the end of that month, or "YYYY-MM-DD". It must be at least five years after placedOnMarket unless expectedUsePeriod justifies less.
+   * End of the support period during which vulnerabilities are handled and security updates are provided (Art. 13(8), Annex II(7)): "YYYY-MM" meaning the end of that month, or "YYYY-MM-DD". It must be at least five years after placedOnMarket unless expectedUsePeriod justifies less. Once it has passed, "update.support-period" fails (the release is re-evaluated at that moment).
    */
   supportEnd?: string;
   /**
@@ -509,7 +509,7 @@ export interface ProductReleaseSpec {
    */
   version: string;
   /**
-   * Date (YYYY-MM-DD) on which this release is (or was) made available on the EU market. It decides which CRA obligations are in force (Art. 71: vulnerability reporting from 2026-09-11, all other obligations from 2027-12-11) and starts the support period (Art. 13(8)). When it is missing the check "cra.applicability" reports it.
+   * Date (YYYY-MM-DD) on which this release is (or was) first made available on the EU market. It decides which CRA obligations are in force (Art. 71: vulnerability reporting from 2026-09-11, all other obligations from 2027-12-11) and starts the support period (Art. 13(8)). When it is missing the check "cra.applicability" reports it. A date earlier than the SBOM's timestamp, a verified signature's log time or this object's creationTimestamp (beyond the policy's tolerance) is a finding, and then no obligation counts as not yet in force.
    */
   placedOnMarket?: string;
   /**
