@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyzeSbom } from '../sbom/analyze.ts';
+import { loadYamlDocuments } from '../validation/yaml.ts';
 import { vexVerdict } from './apply.ts';
 import { cpeParts, vexBinding, vexProductOf } from './bind.ts';
 import type { VexComponentId, VexProduct } from './bind.ts';
@@ -214,5 +215,22 @@ describe('CycloneDX VEX affects[].ref', () => {
     const within = cdx(['pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1'], { metadata: { component: { name: 'l', purl: 'pkg:generic/acme/acme-logger@1.0.0' } } });
     assert.equal(verdict(within)?.suppresses, true);
     assert.equal(verdict(within, log4jApi), undefined);
+  });
+});
+
+describe('the example VEX (examples/vex/acme-router-2.4.0.vex.cdx.json)', () => {
+  it('binds by BOM-Link to the openssl component of the acme-router 2.4.0 example SBOM', () => {
+    const docs = loadYamlDocuments(readFileSync(new URL('../../examples/acme-router-2.4.0.yaml', import.meta.url), 'utf8')) as { kind?: string; data?: Record<string, string> }[];
+    const bom = docs.find((d) => d.kind === 'ConfigMap' && d.data?.['bom.json'])!.data!['bom.json']!;
+    const a = analyzeSbom(bom);
+    assert.ok(a.ok);
+    const router = vexProductOf(a.model);
+    const doc = parseVex(readFileSync(new URL('../../examples/vex/acme-router-2.4.0.vex.cdx.json', import.meta.url)));
+    assert.deepEqual(doc.problems, []);
+    assert.deepEqual(vexBinding([{ source: 'example', doc }], [router]), { applicable: 1, ignored: [] });
+    const openssl = a.model.components.find((c) => c.ref === 'openssl')!;
+    const v = vexVerdict({ documents: [{ source: 'example', doc }] }, ['CVE-2024-5535'], { ...(openssl.purl ? { purl: openssl.purl } : {}), ref: 'openssl' }, router);
+    assert.equal(v?.suppresses, true);
+    assert.equal(vexVerdict({ documents: [{ source: 'example', doc }] }, ['CVE-2024-5535'], { ref: 'zlib' }, router), undefined);
   });
 });
