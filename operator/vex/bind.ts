@@ -141,7 +141,19 @@ export type TargetBinding =
   | { readonly applies: true; readonly components?: readonly VexRef[] }
   | { readonly applies: false; readonly why: string };
 
+const memo = new WeakMap<VexProduct, WeakMap<VexTarget, TargetBinding>>();
+
+/** Whether target `t` binds to release `p` (memoised per product object: one SBOM's matches share it). */
 export function bindTarget(t: VexTarget, p: VexProduct | undefined): TargetBinding {
+  if (!p) return bindUncached(t, p);
+  let inner = memo.get(p);
+  if (!inner) memo.set(p, (inner = new WeakMap()));
+  let b = inner.get(t);
+  if (!b) inner.set(t, (b = bindUncached(t, p)));
+  return b;
+}
+
+function bindUncached(t: VexTarget, p: VexProduct | undefined): TargetBinding {
   if (t.unresolved) return { applies: false, why: t.unresolved };
   if (!p) return { applies: false, why: 'the SBOM declares no primary component to bind VEX statements to' };
   const direct = identifiesAny(t.product, p);
