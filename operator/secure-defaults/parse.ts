@@ -1,15 +1,16 @@
 /**
  * Parsing of shipped manifests (multi-document YAML) and settings (JSON or YAML), with bounded cost.
  *
- * YAML is parsed by js-yaml, never by hand. Every document is then copied into a plain JSON tree with a node
- * budget, so alias bombs ("billion laughs") and absurdly deep or large documents stop with a clear error
- * instead of exhausting memory in later passes. Timestamps become ISO strings (as the API server would see
- * them after YAML→JSON conversion). Errors are `CraGateError`s: `MalformedSecureDefaults` (syntax, not an
+ * YAML is read by the one Kubernetes-compatible loader (../validation/yaml.ts: go-yaml v2 scalars, so
+ * `privileged: yes` is `true` here exactly as the API server runs it; timestamps stay strings as written).
+ * Every document is then copied into a plain JSON tree with a node budget, so alias bombs ("billion
+ * laughs") and absurdly deep or large documents stop with a clear error instead of exhausting memory in
+ * later passes. Errors are `CraGateError`s: `MalformedSecureDefaults` (syntax, not an
  * object, no kind, an unknown kind of a built-in API group) and `SecureDefaultsTooLarge` (limits).
  */
-import yaml from 'js-yaml';
 import { CraGateError } from '../errors.ts';
 import type { ManifestDoc, SettingsFile } from './types.ts';
+import { loadYaml, loadYamlAll, yamlErrorPosition } from '../validation/yaml.ts';
 
 export interface ParseLimits {
   /** Bytes of one file. */
@@ -106,10 +107,8 @@ export function toPlainJson(value: unknown, where: string, limits: ParseLimits =
 }
 
 function yamlError(err: unknown, where: string): CraGateError {
-  if (err instanceof yaml.YAMLException) {
-    const line = typeof err.mark?.line === 'number' ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
-    return malformed(`${where}: invalid YAML${line}: ${err.reason || err.message.split('\n')[0]}`);
-  }
+  const pos = yamlErrorPosition(err);
+  if (pos) return malformed(`${where}: invalid YAML at line ${pos.line}, column ${pos.column}: ${pos.reason}`);
   return malformed(`${where}: invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
 }
 
@@ -164,7 +163,7 @@ export function parseManifests(files: readonly TextFile[], limits: ParseLimits =
     checkSize(f.text, where, limits);
     let raw: unknown[];
     try {
-      raw = yaml.loadAll(f.text, null, { filename: f.name });
+      raw = loadYamlAll(f.text, f.name);
     } catch (err) {
       throw yamlError(err, where);
     }
@@ -189,14 +188,14 @@ export function parseSettings(file: TextFile, limits: ParseLimits = DEFAULT_LIMI
     } catch (err) {
       // JSON is YAML too; fall back so that flow-style YAML still parses, and report the YAML error otherwise.
       try {
-        raw = yaml.load(file.text, { filename: file.name });
+        raw = loadYaml(file.text, file.name);
       } catch {
         throw malformed(`${where}: invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   } else {
     try {
-      raw = yaml.load(file.text, { filename: file.name });
+      raw = loadYaml(file.text, file.name);
     } catch (err) {
       throw yamlError(err, where);
     }

@@ -22,9 +22,9 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import yaml from 'js-yaml';
 import { pointerSegment } from '../checks/types.ts';
 import type { ManifestDoc, RuleSource, SettingsFile } from './types.ts';
+import { loadYamlAll } from '../validation/yaml.ts';
 
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats: AddFormats =
@@ -128,7 +128,7 @@ function ajvErrorText(errors: readonly ErrorObject[] | null | undefined): string
 export function parseRuleFile(text: string, name: string): unknown[] {
   let docs: unknown[];
   try {
-    docs = yaml.loadAll(text, null, { filename: name, json: false });
+    docs = loadYamlAll(text, name);
   } catch (err) {
     throw new Error(`${name}: invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
