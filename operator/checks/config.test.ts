@@ -57,7 +57,7 @@ describe('config.secure-defaults', () => {
   it('hardened: the pass message says what was checked', () => {
     const out = configSecureDefaults.run(ctx(declared, {}, undefined, evidenceFor('hardened')));
     assert.equal(out.reason, 'Compliant');
-    assert.equal(out.message, '6 objects and 1 settings file meet Pod Security restricted, hardening, credential and 4 configuration rules');
+    assert.equal(out.message, '6 objects and 1 settings file meet Pod Security restricted, hardening, credential and 12 configuration rules');
   });
 
   it('a release without secureDefaults fails with a clear reason, never passes', () => {

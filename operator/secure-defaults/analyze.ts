@@ -68,7 +68,7 @@ export function analyze(input: AnalyzeInput): SecureDefaultsFinding[] {
 
   for (const v of applyRules(input.rules, input.manifests, input.settings)) {
     const category: FindingCategory = v.rule.startsWith('settings.') ? 'settings' : 'rule';
-    add({ rule: v.rule, category, object: v.object, pointer: v.pointer, message: `${v.object}: ${v.message}`, cra: v.cra });
+    add({ rule: v.rule, category, object: v.object, pointer: v.pointer, message: `${v.object}: ${v.message}`, cra: v.cra, ...(v.standards.length > 0 ? { standards: v.standards } : {}) });
   }
   return out;
 }

@@ -13,7 +13,11 @@ function settingsFindings(data: unknown, name = 'config.yaml'): string[] {
 describe('configuration rules (JSON Schema)', () => {
   it('the built-in settings rules load from policies/rules', () => {
     assert.deepEqual(builtin.errors, []);
-    assert.deepEqual(builtin.rules.map((r) => r.id).sort(), ['settings.auth-enabled', 'settings.debug-off', 'settings.telemetry-opt-in', 'settings.tls-enabled']);
+    assert.deepEqual(builtin.rules.map((r) => r.id).sort(), [
+      'settings.admin-not-exposed', 'settings.auth-enabled', 'settings.cleartext-admin-off', 'settings.debug-interfaces-off',
+      'settings.debug-off', 'settings.no-empty-password', 'settings.ssh-root-password-login-off', 'settings.telemetry-opt-in',
+      'settings.tls-enabled', 'settings.upnp-off', 'settings.wifi-encrypted', 'settings.wps-off',
+    ]);
   });
 
   it('TLS, auth, debug and telemetry rules find switches at any depth, in any key style', () => {

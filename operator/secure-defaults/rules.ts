@@ -8,7 +8,8 @@
  *
  *   id: acme.deployments-have-revision-limit      # lowercase, dots and dashes
  *   message: Deployments keep at most 3 old ReplicaSets
- *   cra: ["Annex I Part I(2)(b)"]
+ *   cra: ["Annex I Part I(2)(b)"]                 # what the CRA's own text requires
+ *   standards: ["ETSI EN 303 645 V2.1.1 5.6-1"]   # optional: guidance that makes it concrete
  *   select:
  *     kinds: [Deployment]                         # manifests of these kinds (optionally apiVersions: [...])
  *     settings: ["*.yaml"]                        # and/or settings files whose name matches a glob (* ?)
@@ -34,6 +35,8 @@ export interface ConfigRule {
   readonly id: string;
   readonly message: string;
   readonly cra: readonly string[];
+  /** Guidelines/standards that make the rule concrete (never presented as CRA text). */
+  readonly standards: readonly string[];
   readonly select: { readonly kinds?: readonly string[]; readonly apiVersions?: readonly string[]; readonly settings?: readonly string[] };
   readonly schema: Record<string, unknown>;
   readonly origin: string;
@@ -47,6 +50,7 @@ export interface CompiledRule extends ConfigRule {
 export interface RuleViolation {
   readonly rule: string;
   readonly cra: readonly string[];
+  readonly standards: readonly string[];
   /** Absolute: `/manifests/<i>/...` or `/settings/<file>/...`. */
   readonly pointer: string;
   readonly object: string;
@@ -66,6 +70,7 @@ const ruleDocumentSchema = {
     message: { type: 'string', minLength: 1, maxLength: 300 },
     description: { type: 'string' },
     cra: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 100 } },
+    standards: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 } },
     select: {
       type: 'object',
       additionalProperties: false,
@@ -161,7 +166,7 @@ export function compileRules(sources: readonly RuleSource[]): LoadedRules {
       errors.push(`${src.origin}: not a rule document: ${ajvErrorText(validateRuleDocument.errors)}`);
       continue;
     }
-    const doc = src.document as unknown as Omit<ConfigRule, 'origin'>;
+    const doc = src.document as unknown as Omit<ConfigRule, 'origin' | 'standards'> & { standards?: string[] };
     const earlier = ids.get(doc.id);
     if (earlier !== undefined) {
       errors.push(`${src.origin}: rule id ${doc.id} is already defined by ${earlier}`);
@@ -179,6 +184,7 @@ export function compileRules(sources: readonly RuleSource[]): LoadedRules {
       id: doc.id,
       message: doc.message,
       cra: [...doc.cra],
+      standards: [...(doc.standards ?? [])],
       select: doc.select,
       schema: doc.schema,
       origin: src.origin,
@@ -210,7 +216,7 @@ function violationsOf(rule: CompiledRule, data: unknown, base: string, object: s
     if (pointers.size >= MAX_ERRORS_PER_DOCUMENT) break;
     pointers.add(errorPointer(e));
   }
-  return [...pointers].map((p) => ({ rule: rule.id, cra: rule.cra, pointer: `${base}${p}`, object, message: rule.message }));
+  return [...pointers].map((p) => ({ rule: rule.id, cra: rule.cra, standards: rule.standards, pointer: `${base}${p}`, object, message: rule.message }));
 }
 
 export function ruleAppliesToManifest(rule: ConfigRule, doc: Pick<ManifestDoc, 'kind' | 'apiVersion'>): boolean {

@@ -62,8 +62,10 @@ export interface SecureDefaultsFinding {
   readonly pointer: string;
   /** What is wrong (never contains a secret value). */
   readonly message: string;
-  /** CRA references. */
+  /** CRA references: what the Regulation's own text requires. */
   readonly cra: readonly string[];
+  /** Guidelines/standards that make the rule concrete (ETSI EN 303 645, Pod Security Standards, …). */
+  readonly standards?: readonly string[];
 }
 
 declare module '../checks/types.ts' {
