@@ -5,6 +5,9 @@
  * server-side dry-run in a namespace labelled enforce=restricted + warn=restricted; the Pods it rejects and
  * the pod templates it warns about must be exactly those our check flags on its PSS rules — and rule by
  * rule: the admission reasons ("host namespaces", "unrestricted capabilities", …) map onto our rule ids.
+ * Each document is sent as its own YAML bytes (kubectl reads them with sigs.k8s.io/yaml, go-yaml v2), so the
+ * YAML 1.1 fixture (`privileged: yes`, `hostNetwork: on`, `runAsUser: 0x0`, …) proves that our loader reads
+ * what the API server runs: the same verdicts, and — in a namespace without Pod Security — the same values.
  *
  * End to end: the real operator blocks a release whose secureDefaults ConfigMap holds insecure manifests
  * and settings, and approves the hardened one.
@@ -19,6 +22,7 @@ import { parseManifests } from '../../operator/secure-defaults/parse.ts';
 import { analyze } from '../../operator/secure-defaults/analyze.ts';
 import { podSpecOf } from '../../operator/secure-defaults/pss.ts';
 import type { ManifestDoc } from '../../operator/secure-defaults/types.ts';
+import { parseYamlStream } from '../../operator/validation/yaml.ts';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'secure-defaults');
 const read = (rel: string): string => readFileSync(path.join(fixtures, rel), 'utf8');
@@ -72,36 +76,47 @@ function ourPssRules(docs: readonly ManifestDoc[]): Map<number, string[]> {
 describe('config.secure-defaults on a real kube-apiserver', () => {
   let cluster: Cluster;
   let pssNs: string;
+  let plainNs: string;
 
   before(async () => {
     cluster = await startCluster();
     pssNs = await cluster.namespace('pss');
     await cluster.kubectl(['label', 'namespace', pssNs, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+    plainNs = await cluster.namespace('yaml');
   });
 
   after(async () => {
     await cluster?.stop();
   });
 
-  /** Dry-run create one object; returns the PSS rules admission reported and whether it rejected. */
-  async function admit(doc: ManifestDoc): Promise<{ rejected: boolean; warned: boolean; rules: string[] }> {
-    const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', pssNs, '-f', '-'], { input: JSON.stringify(doc.object) });
+  /** The fixture's documents with each one's own YAML text (the same bytes kubectl is given). */
+  function documents(fixture: string): { doc: ManifestDoc; yaml: string }[] {
+    const text = read(`${fixture}/manifests.yaml`);
+    const docs = parseManifests([{ name: 'manifests.yaml', text }]);
+    const texts = parseYamlStream(text).map((d) => d.text);
+    assert.equal(texts.length, docs.length, `${fixture}: one YAML text per object (no Lists in the fixtures)`);
+    return docs.map((doc, i) => ({ doc, yaml: texts[i]! }));
+  }
+
+  /** Dry-run create one object from its YAML bytes; returns the PSS rules admission reported and whether it rejected. */
+  async function admit(doc: ManifestDoc, yamlText: string): Promise<{ rejected: boolean; warned: boolean; rules: string[] }> {
+    const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', pssNs, '-f', '-'], { input: yamlText });
     const rejected = r.code !== 0;
     if (rejected) assert.match(r.stderr, /violates PodSecurity/, `${doc.kind}/${doc.name} was rejected for another reason: ${r.stderr}`);
     const warned = /would violate PodSecurity/.test(r.stderr);
     return { rejected, warned, rules: admissionRules(r.stderr) };
   }
 
-  for (const fixture of ['pss-matrix', 'insecure', 'hardened']) {
+  for (const fixture of ['pss-matrix', 'insecure', 'hardened', 'yaml11']) {
     it(`${fixture}: PodSecurity admission rejects/warns exactly the objects and controls our PSS rules flag`, async () => {
-      const docs = parseManifests([{ name: 'manifests.yaml', text: read(`${fixture}/manifests.yaml`) }]);
-      const ours = ourPssRules(docs);
+      const pairs = documents(fixture);
+      const ours = ourPssRules(pairs.map((p) => p.doc));
       let pods = 0;
       let templates = 0;
-      for (const doc of docs) {
+      for (const { doc, yaml } of pairs) {
         const loc = podSpecOf(doc);
         if (!loc) continue;
-        const got = await admit(doc);
+        const got = await admit(doc, yaml);
         const mine = ours.get(doc.index) ?? [];
         const what = `${doc.kind}/${doc.name}`;
         if (loc.isPod) {
@@ -118,13 +133,53 @@ describe('config.secure-defaults on a real kube-apiserver', () => {
     });
   }
 
-  it('pss-matrix: our PSS rules match the hand-written expectations too', () => {
-    const docs = parseManifests([{ name: 'manifests.yaml', text: read('pss-matrix/manifests.yaml') }]);
-    const expected = JSON.parse(read('pss-matrix/expected.json')) as Record<string, string[]>;
-    const ours = ourPssRules(docs);
-    const actual: Record<string, string[]> = {};
-    for (const d of docs) actual[`${d.kind}/${d.name}`] = ours.get(d.index) ?? [];
-    assert.deepEqual(actual, Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [...v].sort()])));
+  for (const fixture of ['pss-matrix', 'yaml11']) {
+    it(`${fixture}: our PSS rules match the hand-written expectations too`, () => {
+      const docs = parseManifests([{ name: 'manifests.yaml', text: read(`${fixture}/manifests.yaml`) }]);
+      const expected = JSON.parse(read(`${fixture}/expected.json`)) as Record<string, string[]>;
+      const ours = ourPssRules(docs);
+      const actual: Record<string, string[]> = {};
+      for (const d of docs) actual[`${d.kind}/${d.name}`] = ours.get(d.index) ?? [];
+      assert.deepEqual(actual, Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [...v].sort()])));
+    });
+  }
+
+  it('yaml11: the API server reads every value of the same YAML bytes as our loader does', async () => {
+    let leaves = 0;
+    for (const { doc, yaml } of documents('yaml11')) {
+      const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-o', 'json', '-f', '-'], { input: yaml });
+      assert.equal(r.code, 0, `${doc.kind}/${doc.name}: ${r.stderr}`);
+      const server = JSON.parse(r.stdout) as unknown;
+      // Every value we read is the value the API server stored (it adds defaults, which we do not compare).
+      const walk = (ours: unknown, theirs: unknown, pointer: string): void => {
+        if (typeof ours === 'object' && ours !== null) {
+          assert.equal(typeof theirs, 'object', `${doc.kind}/${doc.name} ${pointer}: the server has ${JSON.stringify(theirs)}`);
+          for (const [k, v] of Object.entries(ours)) walk(v, (theirs as Record<string, unknown>)[k], `${pointer}/${k}`);
+          return;
+        }
+        leaves++;
+        assert.deepEqual(theirs, ours, `${doc.kind}/${doc.name} ${pointer}`);
+      };
+      walk(doc.object, server, '');
+    }
+    assert.ok(leaves > 50, `${leaves} values compared`);
+    // the spellings this fixture is about, as the server stored them
+    const hardened = JSON.parse((await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-o', 'json', '-f', '-'], { input: documents('yaml11').find((p) => p.doc.name === 'yaml11-hardened')!.yaml })).stdout) as {
+      metadata: { annotations: Record<string, unknown> };
+      spec: { activeDeadlineSeconds: number; securityContext: { runAsUser: number; fsGroup: number }; volumes: { configMap: { defaultMode: number } }[] };
+    };
+    assert.deepEqual([hardened.metadata.annotations.built, hardened.spec.activeDeadlineSeconds, hardened.spec.securityContext.runAsUser, hardened.spec.securityContext.fsGroup, hardened.spec.volumes[0]!.configMap.defaultMode], ['2027-11-30', 15, 1000, 1000, 0o440]);
+  });
+
+  it('YAML that kubectl refuses is an error for us too, never a pass', async () => {
+    const dup = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup}\ndata:\n  a: "1"\n  a: "2"\n';
+    const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-f', '-'], { input: dup });
+    assert.notEqual(r.code, 0, 'kubectl rejects duplicate keys');
+    assert.throws(() => parseManifests([{ name: 'dup.yaml', text: dup }]), /duplicated mapping key/);
+    const sameKey = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: onkey}\ndata:\n  on: "1"\n  y: "2"\n';
+    const r2 = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-f', '-'], { input: sameKey });
+    assert.notEqual(r2.code, 0, 'on and y are the same key (true) for kubectl');
+    assert.throws(() => parseManifests([{ name: 'onkey.yaml', text: sameKey }]), /duplicated mapping key/);
   });
 
   describe('end to end with the operator', () => {
