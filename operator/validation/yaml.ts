@@ -17,7 +17,9 @@
  *    "2028-01-15" (go-yaml v2 hands timestamps to `interface{}` targets as their text);
  *  - merge keys `<<`; only the core tags (`!!str !!int !!float !!bool !!null !!seq !!map`); any other tag
  *    (`!!binary`, `!!timestamp`, `!!set`, local tags) is an error rather than a guess;
- *  - duplicate mapping keys are an error (kubectl's strict decoding rejects them as well).
+ *  - duplicate mapping keys are an error. kubectl silently keeps the last value (proven in
+ *    test/integration/secure-defaults.test.ts); YAML forbids duplicates and a reader of the file may take the
+ *    first, so we refuse the document as ambiguous — stricter than the API server, never a silent pass.
  * Mapping keys are resolved the same way and then made strings (`on:` → key "true", `0777:` → "511"), as
  * sigs.k8s.io/yaml's YAMLToJSON does. Integers beyond ±2^53 lose precision (JavaScript numbers).
  */

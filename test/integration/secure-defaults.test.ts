@@ -171,15 +171,22 @@ describe('config.secure-defaults on a real kube-apiserver', () => {
     assert.deepEqual([hardened.metadata.annotations.built, hardened.spec.activeDeadlineSeconds, hardened.spec.securityContext.runAsUser, hardened.spec.securityContext.fsGroup, hardened.spec.volumes[0]!.configMap.defaultMode], ['2027-11-30', 15, 1000, 1000, 0o440]);
   });
 
-  it('YAML that kubectl refuses is an error for us too, never a pass', async () => {
-    const dup = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup}\ndata:\n  a: "1"\n  a: "2"\n';
-    const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-f', '-'], { input: dup });
-    assert.notEqual(r.code, 0, 'kubectl rejects duplicate keys');
-    assert.throws(() => parseManifests([{ name: 'dup.yaml', text: dup }]), /duplicated mapping key/);
-    const sameKey = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: onkey}\ndata:\n  on: "1"\n  y: "2"\n';
-    const r2 = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-f', '-'], { input: sameKey });
-    assert.notEqual(r2.code, 0, 'on and y are the same key (true) for kubectl');
-    assert.throws(() => parseManifests([{ name: 'onkey.yaml', text: sameKey }]), /duplicated mapping key/);
+  it('YAML whose meaning is ambiguous or that the API server refuses is never a pass for us', async () => {
+    // Duplicate keys (YAML forbids them): kubectl silently keeps the last value; we refuse the document
+    // (MalformedSecureDefaults → the check is Error), stricter than the API server and never a pass.
+    for (const [name, body, key, last] of [['dup', '  a: "1"\n  a: "2"\n', 'a', '2'], ['onkey', '  on: "1"\n  y: "2"\n', 'true', '2']] as const) {
+      const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata:\n${body}`;
+      const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-o', 'json', '-f', '-'], { input: text });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { data: Record<string, string> }).data[key], last, `${name}: kubectl keeps the last value of key ${key}`);
+      assert.throws(() => parseManifests([{ name: `${name}.yaml`, text }]), /duplicated mapping key/);
+    }
+    // A quoted "no" is a string: the API server refuses the Pod; our PSS rule does not take it for false.
+    const quoted = 'apiVersion: v1\nkind: Pod\nmetadata: {name: quoted}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: registry.example/app:1.0\n    securityContext: {allowPrivilegeEscalation: "no", capabilities: {drop: [ALL]}}\n';
+    const r = await cluster.cp.kubectl(['create', '--dry-run=server', '-n', plainNs, '-f', '-'], { input: quoted });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cannot unmarshal string into Go struct field .*allowPrivilegeEscalation of type bool/);
+    assert.deepEqual([...(ourPssRules(parseManifests([{ name: 'quoted.yaml', text: quoted }])).get(0) ?? [])], ['pss.allow-privilege-escalation']);
   });
 
   describe('end to end with the operator', () => {
