@@ -267,3 +267,19 @@ describe('every new rule states its CRA text and its guidance apart', () => {
     assert.deepEqual(f.map((x) => [x.rule, x.standards]), [['settings.upnp-off', ['ETSI EN 303 645 V2.1.1 5.6-1', 'ETSI EN 303 645 V2.1.1 5.6-5']]]);
   });
 });
+
+describe('the earlier settings rules understand the same value spellings', () => {
+  it('debug / telemetry must not be on; TLS / authentication must not be off — in every spelling', () => {
+    for (const v of ON) {
+      assert.deepEqual(findings({ debug: v }, 'settings.debug-off'), ['settings.debug-off /debug'], JSON.stringify(v));
+      assert.deepEqual(findings({ telemetry: { enabled: v } }, 'settings.telemetry-opt-in'), ['settings.telemetry-opt-in /telemetry/enabled'], JSON.stringify(v));
+      assert.deepEqual(findings({ tls: { enabled: v } }, 'settings.tls-enabled'), [], JSON.stringify(v));
+    }
+    for (const v of OFF) {
+      assert.deepEqual(findings({ tls: { enabled: v } }, 'settings.tls-enabled'), ['settings.tls-enabled /tls/enabled'], JSON.stringify(v));
+      assert.deepEqual(findings({ auth: v }, 'settings.auth-enabled'), ['settings.auth-enabled /auth'], JSON.stringify(v));
+      assert.deepEqual(findings({ debug: v }, 'settings.debug-off'), [], JSON.stringify(v));
+    }
+    assert.deepEqual(yamlFindings('debug: On\ntls: {enabled: No}\n').filter((f) => !f.startsWith('settings.debug-interfaces')), ['settings.debug-off /debug', 'settings.tls-enabled /tls/enabled']);
+  });
+});
