@@ -9,9 +9,12 @@
  *  - hardening: read-only root filesystem, resource requests/limits, no default service account token,
  *    no RBAC wildcards, NodePort/LoadBalancer only when declared as intended;
  *  - default credentials: default passwords, private keys, tokens (patterns + entropy);
- *  - configuration rules (JSON Schema): the built-in settings rules (TLS on, authentication on, debug off,
- *    telemetry opt-in) from policies/rules/, rule ConfigMaps named by `params.ruleConfigMaps`, and inline
- *    `params.rules`.
+ *  - configuration rules (JSON Schema): the built-in settings rules from policies/rules/ (TLS on,
+ *    authentication on, debug off, telemetry opt-in, and the classic device defaults: no cleartext admin
+ *    interfaces, admin services not on all interfaces or the WAN side, no empty passwords, encrypted Wi-Fi, WPS
+ *    and UPnP off, debug interfaces off, no SSH root login with a password — over the settings vocabulary of
+ *    docs/secure-defaults.md), rule ConfigMaps named by `params.ruleConfigMaps`, and inline `params.rules`.
+ *    Each rule carries its CRA text (`cra`) and, apart, the guidance that makes it concrete (`standards`).
  * A release that declares no secureDefaults fails (NoSecureDefaults); evidence that could not be read or
  * parsed makes the check Error (fail closed).
  */
@@ -77,10 +80,10 @@ export const configSecureDefaults: CheckDefinition = {
   id: 'config.secure-defaults',
   title: 'Secure by default configuration',
   cra: ['Annex I Part I(2)(b)', 'Annex I Part I(2)(d)', 'Annex I Part I(2)(e)', 'Annex I Part I(2)(j)'],
-  standards: ['Kubernetes Pod Security Standards (restricted, latest)'],
+  standards: ['Kubernetes Pod Security Standards (restricted, latest)', 'ETSI EN 303 645 V2.1.1 (device settings rules; provisions per rule)'],
   reads: 'spec.secureDefaults.manifests and .settings (ConfigMap or https URL with digest); policies/rules and params rules',
   passRule:
-    'manifests meet Pod Security "restricted" and the hardening rules, no default credentials anywhere, and every configuration rule (TLS on, authentication on, debug off, telemetry opt-in, user rules) holds',
+    'manifests meet Pod Security "restricted" and the hardening rules, no default credentials anywhere, and every configuration rule holds (TLS on, authentication on, debug off, telemetry opt-in; no Telnet/FTP/plain-HTTP admin, admin services only on loopback/LAN, no empty passwords, WPA2/WPA3 Wi-Fi, WPS, UPnP and debug interfaces off, no SSH root password login; user rules) — an unrecognised value for a known setting is a finding',
   fix: 'Fix each finding at its JSON pointer in the shipped defaults (e.g. the chart default values), or declare an intended exposure with the cra-gate.dev/intended-exposure annotation.',
   inForceFrom: '2027-12-11',
   params: ['podSecurityLevel', 'disabledRules', 'rules', 'ruleConfigMaps'],
