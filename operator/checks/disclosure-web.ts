@@ -2,8 +2,11 @@
  * disclosure.security-txt — Annex I Part II(5), RFC 9116: the declared security.txt is fetched over HTTPS and
  * has a Contact, exactly one Expires in the future, and a Policy. Its expiry is a `changesAt`.
  *
- * disclosure.cvd-policy — Annex I Part II(5): the coordinated vulnerability disclosure policy URL resolves
- * (HTTPS, 2xx after bounded redirects, through the SSRF guard).
+ * disclosure.cvd-policy — Annex I Part II(5), Annex II(2) (ISO/IEC 29147 as guidance): the coordinated
+ * vulnerability disclosure policy URL resolves (HTTPS, 2xx after bounded redirects, through the SSRF guard) to
+ * a document about reporting vulnerabilities — positive content evidence, not any 2xx page (a marketing
+ * homepage is not a CVD policy): see ../disclosure/policy-text.ts and docs/disclosure.md. The reporting
+ * channel it names must be one disclosure.contact accepts (the same classifier).
  *
  * `updateChannelProbe()` — the `update.channel` probe (params.probe: true): the channel is reachable over
  * HTTPS and serves a document listing this release's version.
@@ -15,6 +18,8 @@ import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome } from './types.ts';
 import type { FetchedDocument } from '../disclosure/evidence.ts';
 import { parseSecurityTxt } from '../disclosure/securitytxt.ts';
+import { cvdSignals, mediaType, POLICY_MEDIA_TYPES, PROXIMITY, readPolicyDocument } from '../disclosure/policy-text.ts';
+import { classifyContact } from './disclosure.ts';
 import type { Reason } from '../errors.ts';
 
 function fetchProblem(doc: FetchedDocument | undefined, what: string, notFound: Reason): CheckOutcome | undefined {
@@ -60,12 +65,13 @@ export const disclosureSecurityTxt: CheckDefinition = {
 
 export const disclosureCvdPolicy: CheckDefinition = {
   id: 'disclosure.cvd-policy',
-  title: 'Coordinated vulnerability disclosure policy resolves',
-  cra: ['Annex I Part II(5)'],
-  standards: ['ISO/IEC 29147'],
-  reads: 'spec.vulnerabilityHandling.disclosurePolicy, fetched over HTTPS',
-  passRule: 'the https: URL returns a document (2xx after at most 5 redirects, none to a private address)',
-  fix: 'Publish the coordinated vulnerability disclosure policy at a public https: URL and declare it.',
+  title: 'Coordinated vulnerability disclosure policy published',
+  cra: ['Annex I Part II(5)', 'Annex II(2)'],
+  standards: ['ISO/IEC 29147', 'RFC 9116'],
+  reads: 'spec.vulnerabilityHandling.disclosurePolicy, fetched over HTTPS (at most 1 MiB)',
+  passRule:
+    'the https: URL returns (2xx after at most 5 redirects, none to a private address) a text/html or text/plain document about reporting vulnerabilities: a vulnerability term near a reporting verb, and a reporting channel that disclosure.contact would accept (mailto:/e-mail, a reporting URL or form) or a reference to security.txt',
+  fix: 'Publish the coordinated vulnerability disclosure policy as an HTML or text page that says how to report vulnerabilities and where (e.g. "Report vulnerabilities to psirt@example.com"), and declare its URL — not the homepage.',
   inForceFrom: '2027-12-11',
   run(ctx) {
     const url = ctx.release.spec.vulnerabilityHandling?.disclosurePolicy;
@@ -73,7 +79,27 @@ export const disclosureCvdPolicy: CheckDefinition = {
     const doc = ctx.evidence.disclosure?.disclosurePolicy;
     const problem = fetchProblem(doc, 'disclosure policy', 'DisclosurePolicyUnreachable');
     if (problem) return problem;
-    return pass(`disclosure policy resolves (${doc!.finalUrl ?? url}, HTTP ${doc!.status ?? 200})`, { evidence: doc!.digest ? `${url} ${doc!.digest}` : url });
+    const d = doc!;
+    const where = d.finalUrl ?? url;
+    const evidence = d.digest ? `${url} ${d.digest}` : url;
+    const pointer = '/spec/vulnerabilityHandling/disclosurePolicy';
+    const notAPolicy = (message: string): CheckOutcome =>
+      fail('DisclosurePolicyNotAPolicy', message, { evidence, findings: [{ pointer, message }] });
+    const media = mediaType(d.contentType);
+    if (media === undefined || !POLICY_MEDIA_TYPES.includes(media)) {
+      return notAPolicy(`disclosure policy ${where} is served as ${media ?? 'no Content-Type'}; only ${POLICY_MEDIA_TYPES.join(', ')} can be assessed — publish the policy as a web page or text`);
+    }
+    if (d.text === undefined) return errorOutcome('EvidenceUnavailable', `disclosure policy ${where}: the document text was not kept`);
+    const signals = cvdSignals(readPolicyDocument(d.text, media, where));
+    const channel = signals.channels.find((c) => classifyContact(c).ok);
+    const missing: string[] = [];
+    if (signals.passage === undefined) missing.push(`no statement about reporting vulnerabilities (a vulnerability term within ${PROXIMITY} characters of "report", "submit", "notify", …)`);
+    if (channel === undefined && !signals.mentionsSecurityTxt) {
+      missing.push(`no reporting channel (an e-mail address, a mailto: link, a reporting URL or form, or security.txt)${signals.channels.length > 0 ? `; the ${signals.channels.length} link(s) it has are not reporting channels` : ''}`);
+    }
+    if (missing.length > 0) return notAPolicy(`disclosure policy ${where} does not read as a coordinated vulnerability disclosure policy: ${missing.join('; ')}`);
+    const via = channel ?? 'security.txt';
+    return pass(`disclosure policy ${where} (HTTP ${d.status ?? 200}, ${media}) says how to report vulnerabilities ("${signals.passage!.slice(0, 160)}") and where (${via.slice(0, 80)})`, { evidence });
   },
 };
 

@@ -23,6 +23,16 @@ void test('disclosure.contact passes for mailto and https reporting pages', () =
     ['mailto:psirt%2Bcra@acme.example', /mailto/],
     ['https://acme.example/security/report', /https:\/\/acme.example\/security\/report/],
     ['https://acme.example/.well-known/security.txt', /security.txt/],
+    ['https://security.acme.example/', /dedicated reporting site \(security\.acme\.example\)/],
+    ['https://psirt.acme.example', /dedicated reporting site/],
+    ['https://bugs.acme.example/', /dedicated reporting site/],
+    ['https://bugbounty.acme.example/submit', /dedicated reporting site/],
+    ['https://hackerone.com/acme', /a program on hackerone\.com/],
+    ['https://app.intigriti.com/programs/acme/acme-router', /a program on intigriti\.com/],
+    ['https://github.com/acme/router/security/advisories/new', /a reporting page/],
+    ['https://acme.example/en/vulnerability-disclosure', /a reporting page/],
+    ['https://acme.example/psirt', /a reporting page/],
+    ['https://acme.example/support/cvd', /a reporting page/],
     [undefined, /mailto:psirt@acme.example/], // falls back to the manufacturer email
     ['  ', /mailto:psirt@acme.example/],
   ];
@@ -49,6 +59,12 @@ void test('disclosure.contact failure paths', () => {
     ['mailto:a@b.example,c@d.example', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
     ['mailto:%E0%A4%A', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
     ['tel:+4930123', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
+    ['https://hackerone.com/', manufacturer, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['https://www.acme.example/', manufacturer, 'ContactIsHomepage', '/spec/vulnerabilityHandling/contact'],
+    ['https://acme.example/products/router', manufacturer, 'ContactNotReportingChannel', '/spec/vulnerabilityHandling/contact'],
+    ['https://acme.example/contact', manufacturer, 'ContactNotReportingChannel', '/spec/vulnerabilityHandling/contact'],
+    ['https://acme.example/securityfeatures', manufacturer, 'ContactNotReportingChannel', '/spec/vulnerabilityHandling/contact'],
+    ['https://insecurity.example/about', manufacturer, 'ContactNotReportingChannel', '/spec/vulnerabilityHandling/contact'],
     ['not a url', manufacturer, 'InvalidContact', '/spec/vulnerabilityHandling/contact'],
   ];
   for (const [contact, m, reason, pointer] of table) {
@@ -61,8 +77,21 @@ void test('disclosure.contact failure paths', () => {
   assert.match(run('https://acme.example/').message, /homepage/);
 });
 
-void test('classifyContact reports the kind', () => {
-  assert.deepEqual(classifyContact('mailto:a@b.example'), { ok: true, kind: 'mailto' });
-  assert.deepEqual(classifyContact('https://b.example/cvd'), { ok: true, kind: 'https' });
-  assert.deepEqual(classifyContact('https://b.example/cvd', 'not a url'), { ok: true, kind: 'https' });
+void test('classifyContact reports the kind and why', () => {
+  assert.deepEqual(classifyContact('mailto:a@b.example'), { ok: true, kind: 'mailto', why: 'an email address' });
+  assert.deepEqual(classifyContact('https://b.example/cvd'), { ok: true, kind: 'https', why: 'a reporting page' });
+  assert.deepEqual(classifyContact('https://b.example/cvd', 'not a url'), { ok: true, kind: 'https', why: 'a reporting page' });
+});
+
+void test('a Contact of the release\'s own security.txt is a reporting channel whatever its URL looks like', () => {
+  const txt = `Contact: https://acme.example/forms/42\nContact: mailto:psirt@acme.example\nExpires: 2030-01-01T00:00:00Z\nPolicy: https://acme.example/security/cvd\n`;
+  const withTxt = (contact: string, text = txt, ok = true) => disclosureContact.run(ctx(
+    release({ product: { name: 'p', manufacturer }, vulnerabilityHandling: { contact, securityTxt: 'https://acme.example/.well-known/security.txt' } }),
+    {}, undefined,
+    { disclosure: { securityTxt: { url: 'https://acme.example/.well-known/security.txt', ok, ...(ok ? { text } : {}) } } },
+  ));
+  assert.deepEqual([withTxt('https://acme.example/forms/42/').result, withTxt('https://acme.example/forms/42').message], ['Pass', 'vulnerability reports go to https://acme.example/forms/42 (listed as Contact in security.txt)']);
+  assert.match(withTxt('mailto:PSIRT@acme.example').message, /listed in security\.txt/);
+  assert.equal(withTxt('https://acme.example/forms/43').reason, 'ContactNotReportingChannel');
+  assert.equal(withTxt('https://acme.example/forms/42', txt, false).reason, 'ContactNotReportingChannel', 'an unfetched security.txt lists nothing');
 });

@@ -12,8 +12,10 @@ export interface FetchedDocument {
   readonly finalUrl?: string;
   /** `sha256:<hex>` of the body. */
   readonly digest?: string;
-  /** Body as text (bounded), for documents the checks parse (security.txt, update channel). */
+  /** Body as text (bounded), for documents the checks parse (security.txt, CVD policy, update channel). */
   readonly text?: string;
+  /** The Content-Type response header, when the server sent one. */
+  readonly contentType?: string;
   /** Why it failed: UrlNotAllowed (SSRF guard), FetchFailed (network/TLS/HTTP). */
   readonly error?: { readonly reason: Reason; readonly message: string; readonly httpStatus?: number };
 }

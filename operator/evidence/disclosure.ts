@@ -1,5 +1,6 @@
 /**
- * Evidence collector for disclosure.security-txt, disclosure.cvd-policy and the update-channel probe
+ * Evidence collector for disclosure.security-txt, disclosure.contact (the security.txt Contact fields),
+ * disclosure.cvd-policy (the policy text, bounded to 1 MiB, with its Content-Type) and the update-channel probe
  * (update.channel with params.probe: true): each URL is fetched through the SSRF-guarded fetcher (https
  * only; private, loopback and link-local addresses refused on every redirect hop unless allow-listed).
  * Only what the policy's checks need is fetched.
@@ -20,7 +21,12 @@ export interface DisclosureCollectorOptions {
 export async function fetchDocument(url: string, opts: DisclosureCollectorOptions, keepText: boolean): Promise<FetchedDocument> {
   try {
     const r = await (opts.fetch ?? fetchBytes)(url, { maxBytes: MAX_TEXT_BYTES, timeoutMs: 15_000, ...(opts.fetchOptions ?? fetchOptionsFromEnv()) });
-    return { url, ok: true, status: r.status, finalUrl: r.finalUrl, digest: `sha256:${r.sha256}`, ...(keepText ? { text: r.bytes.toString('utf8') } : {}) };
+    const contentType = r.contentType ?? r.headers?.['content-type'];
+    return {
+      url, ok: true, status: r.status, finalUrl: r.finalUrl, digest: `sha256:${r.sha256}`,
+      ...(contentType ? { contentType } : {}),
+      ...(keepText ? { text: r.bytes.toString('utf8') } : {}),
+    };
   } catch (err) {
     const m = /HTTP (\d{3})/.exec(errorMessage(err));
     const httpStatus = m && !/without Location/.test(errorMessage(err)) ? Number(m[1]) : undefined;
@@ -35,11 +41,12 @@ export function makeDisclosureCollector(opts: DisclosureCollectorOptions = {}): 
     const vh = ctx.release.spec.vulnerabilityHandling ?? {};
     const out: { -readonly [K in keyof DisclosureEvidence]: DisclosureEvidence[K] } = {};
     const jobs: Promise<void>[] = [];
-    if (checks.has('disclosure.security-txt') && vh.securityTxt) {
+    // security.txt: for its own check, and for disclosure.contact (its Contact fields designate reporting channels)
+    if ((checks.has('disclosure.security-txt') || checks.has('disclosure.contact')) && vh.securityTxt) {
       jobs.push(fetchDocument(vh.securityTxt, opts, true).then((d) => void (out.securityTxt = d)));
     }
     if (checks.has('disclosure.cvd-policy') && vh.disclosurePolicy) {
-      jobs.push(fetchDocument(vh.disclosurePolicy, opts, false).then((d) => void (out.disclosurePolicy = d)));
+      jobs.push(fetchDocument(vh.disclosurePolicy, opts, true).then((d) => void (out.disclosurePolicy = d)));
     }
     const upd = checks.get('update.channel');
     const channel = ctx.release.spec.updates?.channel;

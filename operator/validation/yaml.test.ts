@@ -10,7 +10,7 @@ const value = (scalar: string): unknown => (loadYaml(`v: ${scalar}\n`) as { v: u
  * server): plain scalar → the JSON value kubectl sends. The YAML 1.1 spellings are also proven against the
  * real API server in test/integration/secure-defaults.test.ts.
  */
-const TABLE: readonly [string, unknown][] = [
+const TABLE: readonly (readonly [string, unknown])[] = [
   // booleans, every spelling go-yaml v2 knows — and the ones it does not
   ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s) => [s, true] as const),
   ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false] as const),

@@ -130,8 +130,11 @@ const goFloat = new yaml.Type('tag:yaml.org,2002:float', {
   represent: (data: unknown) => (Number.isNaN(data) ? '.nan' : data === Number.POSITIVE_INFINITY ? '.inf' : data === Number.NEGATIVE_INFINITY ? '-.inf' : String(data)),
 });
 
+/** js-yaml's own `<<` merge type (exported as `types.merge`; missing from @types/js-yaml). */
+const mergeType = (yaml as unknown as { types: { merge: yaml.Type } }).types.merge;
+
 /** The schema Kubernetes effectively uses (go-yaml v2 scalar resolution), built on js-yaml's failsafe schema. */
-export const KUBE_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [goNull, goBool, goInt, goFloat, yaml.types.merge] });
+export const KUBE_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [goNull, goBool, goInt, goFloat, mergeType] });
 
 /** A js-yaml syntax (or resolution) error, with its 0-based mark. */
 export const YAMLException = yaml.YAMLException;
