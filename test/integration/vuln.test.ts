@@ -72,11 +72,12 @@ describe('vulnerability feeds, waivers and disclosure on a real control plane', 
       '/valid.txt': `Contact: mailto:psirt@acme.example\nExpires: ${future}\nPolicy: https://acme.example/cvd\n`,
       '/expired.txt': 'Contact: mailto:psirt@acme.example\nExpires: 2025-01-01T00:00:00Z\nPolicy: https://acme.example/cvd\n',
       '/nocontact.txt': `Expires: ${future}\nPolicy: https://acme.example/cvd\n`,
-      '/cvd': '<html>Coordinated vulnerability disclosure policy</html>',
+      '/cvd': '<html><body><h1>Coordinated vulnerability disclosure policy</h1><p>Report vulnerabilities to <a href="mailto:psirt@acme.example">psirt@acme.example</a>.</p></body></html>',
+      '/home': '<html><body><h1>ACME routers</h1><p>Fast and secure. <a href="/products">Products</a></p></body></html>',
     };
     server = createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
       const page = pages[req.url ?? ''];
-      if (page) return res.end(page);
+      if (page) return res.writeHead(200, { 'content-type': req.url!.endsWith('.txt') ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8' }).end(page);
       if (req.url === '/to-private') return res.writeHead(302, { location: 'https://10.0.0.1/.well-known/security.txt' }).end();
       if (req.url === '/to-http') return res.writeHead(301, { location: `http://127.0.0.1:${(server.address() as AddressInfo).port}/valid.txt` }).end();
       res.writeHead(404).end();
@@ -198,6 +199,7 @@ describe('vulnerability feeds, waivers and disclosure on a real control plane', 
       ['valid', '/valid.txt', '/cvd', 'Compliant', 'Compliant'],
       ['expired', '/expired.txt', '/cvd', 'SecurityTxtExpired', 'Compliant'],
       ['no-contact', '/nocontact.txt', '/missing', 'SecurityTxtInvalid', 'DisclosurePolicyUnreachable'],
+      ['homepage-as-policy', '/valid.txt', '/home', 'Compliant', 'DisclosurePolicyNotAPolicy'],
       ['to-private', '/to-private', '/cvd', 'UrlNotAllowed', 'Compliant'],
       ['to-http', '/to-http', '/cvd', 'UrlNotAllowed', 'Compliant'],
     ];
