@@ -78,7 +78,7 @@ export const reasons = {
   NoVulnerabilityContact: violation('no point of contact for vulnerability reports'),
   InvalidContact: violation('the vulnerability contact is neither a valid mailto: nor an https: URL'),
   ContactIsHomepage: violation('the vulnerability contact is a plain homepage'),
-  ContactNotReportingChannel: violation('the vulnerability contact is not recognisably a dedicated reporting channel (mailto:, a security.txt Contact, or a reporting URL)'),
+  ContactNotReportingChannel: violation('the vulnerability contact is not recognisably a dedicated reporting channel'),
 
   // ---- sbom.* and artifact.hash-matches-sbom (BSI TR-03183-2, NTIA) ----------------------------------
   SbomMissing: violation('an artifact has no SBOM'),
@@ -169,7 +169,7 @@ export const reasons = {
   SecurityTxtExpired: violation('the security.txt has expired'),
   NoDisclosurePolicy: violation('no coordinated vulnerability disclosure policy URL is declared'),
   DisclosurePolicyUnreachable: violation('the disclosure policy URL does not resolve to a document'),
-  DisclosurePolicyNotAPolicy: violation('the disclosure policy URL serves no document about reporting vulnerabilities (no positive content evidence, or a format that cannot be assessed)'),
+  DisclosurePolicyNotAPolicy: violation('the disclosure policy URL serves no assessable document about reporting vulnerabilities'),
   UpdateChannelUnreachable: violation('the update channel does not serve a document over HTTPS'),
   UpdateChannelVersionMissing: violation('the update channel document does not list this release version'),
   WaiverExpiringSoon: ok('a waiver covering this release expires soon'),
