@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import { loadYaml } from '../validation/yaml.ts';
 import { analyzeSbom } from '../sbom/analyze.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
 import { renderChecksDoc, renderExplain } from '../cli/catalogue.ts';
@@ -93,7 +93,7 @@ interface Pack {
   metadata: { name: string };
   spec: { checks: { id: string; enforcement: string; params?: Record<string, unknown> }[] };
 }
-const pack = (name: string) => yaml.load(readFileSync(join(root, 'policies', `${name}.yaml`), 'utf8')) as Pack;
+const pack = (name: string) => loadYaml(readFileSync(join(root, 'policies', `${name}.yaml`), 'utf8')) as Pack;
 
 test('cra-baseline blocks only on CRA text and warns on guidance-only SBOM rules; bsi-tr-03183-2 blocks on the TR too', () => {
   const base = pack('cra-baseline');
