@@ -1,5 +1,5 @@
 /**
- * disclosure.security-txt — Annex I Part II(5), RFC 9116: the declared security.txt is fetched over HTTPS and
+ * disclosure.security-txt — RFC 9116 (guidance; makes Annex I Part II(5),(6) and Annex II(2) concrete): the declared security.txt is fetched over HTTPS and
  * has a Contact, exactly one Expires in the future, and a Policy. Its expiry is a `changesAt`.
  *
  * disclosure.cvd-policy — Annex I Part II(5), Annex II(2) (ISO/IEC 29147 as guidance): the coordinated
@@ -35,8 +35,10 @@ function fetchProblem(doc: FetchedDocument | undefined, what: string, notFound: 
 export const disclosureSecurityTxt: CheckDefinition = {
   id: 'disclosure.security-txt',
   title: 'security.txt published (RFC 9116)',
-  cra: ['Annex I Part II(5)', 'Annex I Part II(6)'],
+  // The CRA text does not name security.txt: RFC 9116 is one concrete way to publish the contact and the policy.
+  cra: [],
   standards: ['RFC 9116'],
+  concretises: ['Annex I Part II(5)', 'Annex I Part II(6)', 'Annex II(2)'],
   reads: 'spec.vulnerabilityHandling.securityTxt, fetched over HTTPS',
   passRule: 'served over HTTPS; at least one Contact; exactly one Expires, in the future; at least one Policy',
   fix: 'Publish /.well-known/security.txt with Contact, Policy and one Expires date within the next year, and declare its URL.',
