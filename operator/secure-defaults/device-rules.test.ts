@@ -283,3 +283,17 @@ describe('the earlier settings rules understand the same value spellings', () =>
     assert.deepEqual(yamlFindings('debug: On\ntls: {enabled: No}\n').filter((f) => !f.startsWith('settings.debug-interfaces')), ['settings.debug-off /debug', 'settings.tls-enabled /tls/enabled']);
   });
 });
+
+describe('debug and telemetry switches fail closed too', () => {
+  it('an unknown value or a section without an enabled flag is a finding', () => {
+    for (const v of UNKNOWN) {
+      assert.deepEqual(findings({ debug: v }, 'settings.debug-off'), ['settings.debug-off /debug'], JSON.stringify(v));
+      assert.deepEqual(findings({ telemetry: v }, 'settings.telemetry-opt-in'), ['settings.telemetry-opt-in /telemetry'], JSON.stringify(v));
+    }
+    assert.deepEqual(findings({ telemetry: { endpoint: 'https://t.example' } }, 'settings.telemetry-opt-in'), ['settings.telemetry-opt-in /telemetry']);
+    assert.deepEqual(findings({ telemetry: { optIn: false, endpoint: 'https://t.example' } }, 'settings.telemetry-opt-in'), []);
+    assert.deepEqual(findings({ telemetry_enabled: 'auto' }, 'settings.telemetry-opt-in'), ['settings.telemetry-opt-in /telemetry_enabled']);
+    assert.deepEqual(findings({ do_not_track: 'maybe' }, 'settings.telemetry-opt-in'), ['settings.telemetry-opt-in /do_not_track']);
+    assert.deepEqual(findings({ debug: { enabled: false, port: 0 } }, 'settings.debug-off'), []);
+  });
+});

@@ -35,6 +35,7 @@ describe('configuration rules (JSON Schema)', () => {
       'settings.auth-enabled /security/authentication/type',
       'settings.debug-off /NODE_ENV',
       'settings.debug-off /logging/logLevel',
+      'settings.telemetry-opt-in /analytics', // fail closed: the section does not say it is off
       'settings.telemetry-opt-in /analytics/reporting_enabled',
       'settings.tls-enabled /client/callbackUrl',
       'settings.tls-enabled /client/insecure_skip_verify',
