@@ -60,6 +60,24 @@ describe('config.secure-defaults', () => {
     assert.equal(out.message, '6 objects and 1 settings file meet Pod Security restricted, hardening, credential and 12 configuration rules');
   });
 
+  it('device defaults: one finding per insecure setting, in every spelling; the hardened counterpart passes', () => {
+    const device = (name: string): Evidence => ({
+      secureDefaults: {
+        declared: { manifests: true, settings: true },
+        manifests: { documents: parseManifests([{ name: 'manifests.yaml', text: read('hardened/manifests.yaml') }]), digest: 'sha256:m' },
+        settings: { files: [parseSettings({ name: 'settings.yaml', text: read(`device/${name}.yaml`) })], digest: 'sha256:s' },
+        rules: builtin,
+      },
+    });
+    const out = configSecureDefaults.run(ctx(declared, {}, undefined, device('insecure')));
+    const expected = (JSON.parse(read('device/expected.json')) as { rule: string; pointer: string }[]).map((e) => `${e.rule} ${e.pointer}`).sort();
+    assert.deepEqual((out.findings ?? []).map(key).sort(), expected);
+    assert.deepEqual([out.result, out.reason], ['Fail', 'InsecureSettings']);
+    assert.match(out.message, /^13 findings in 1 object \(13 settings\)/);
+    const ok = configSecureDefaults.run(ctx(declared, {}, undefined, device('hardened')));
+    assert.equal(ok.result, 'Pass', ok.message);
+  });
+
   it('a release without secureDefaults fails with a clear reason, never passes', () => {
     const out = configSecureDefaults.run(ctx(goodRelease(), {}, undefined, {}));
     assert.equal(out.result, 'Fail');

@@ -212,6 +212,14 @@ describe('config.secure-defaults on a real kube-apiserver', () => {
           data: { 'settings.yaml': read(`${name}/settings.yaml`) },
         });
       }
+      for (const name of ['insecure', 'hardened']) {
+        await cluster.apply({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `device-${name}`, namespace: ns },
+          data: { 'settings.yaml': read(`device/${name}.yaml`) },
+        });
+      }
       op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-sd', args: ['--leader-elect', 'false'] });
       await op.port();
     });
@@ -249,6 +257,26 @@ describe('config.secure-defaults on a real kube-apiserver', () => {
       const c = r.status?.checks?.find((x) => x.id === 'config.secure-defaults');
       assert.equal(c?.result, 'Pass', c?.message);
       assert.match(c?.message ?? '', /6 objects and 1 settings file meet Pod Security restricted/);
+    });
+
+    it('blocks a release whose shipped device settings have the classic insecure defaults (YAML 1.1 spellings in a ConfigMap)', async () => {
+      const device = (name: string, source: string): unknown => compliantRelease(ns, name, {
+        spec: {
+          policyRef: 'sd-policy',
+          secureDefaults: {
+            manifests: { configMapRef: { name: 'hardened-manifests' } },
+            settings: { configMapRef: { name: `device-${source}`, key: 'settings.yaml' } },
+          },
+        },
+      });
+      await cluster.apply(device('router-1-0-0', 'insecure'));
+      await cluster.apply(device('router-1-0-1', 'hardened'));
+      const r = await waitForDecision(cluster, ns, 'router-1-0-0', (x) => x.status?.decision === 'Blocked');
+      const c = r.status?.checks?.find((x) => x.id === 'config.secure-defaults');
+      assert.deepEqual([c?.result, c?.reason], ['Fail', 'InsecureSettings'], c?.message);
+      assert.match(c?.message ?? '', /^13 findings in 1 object \(13 settings\)/);
+      const ok = await waitForDecision(cluster, ns, 'router-1-0-1', (x) => x.status?.decision === 'Approved');
+      assert.equal(ok.status?.checks?.find((x) => x.id === 'config.secure-defaults')?.result, 'Pass');
     });
 
     it('a missing secureDefaults ConfigMap is an Error (fail closed), not a pass', async () => {
