@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import { dumpYaml } from '../validation/yaml.ts';
 import { run } from './run.ts';
 import type { CliIO } from './io.ts';
 
@@ -19,7 +19,7 @@ const NS = 'vex-cli';
 
 function write(name: string, docs: unknown[]): string {
   const file = path.join(dir, name);
-  writeFileSync(file, docs.map((d) => yaml.dump(d)).join('---\n'));
+  writeFileSync(file, docs.map((d) => dumpYaml(d)).join('---\n'));
   return file;
 }
 
