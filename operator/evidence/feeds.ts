@@ -16,7 +16,7 @@ import type { FeedState } from '../vuln/evidence.ts';
 import { parseKev } from '../vuln/kev.ts';
 import type { KevCatalogue } from '../vuln/kev.ts';
 import { OsvIndex } from '../vuln/match.ts';
-import { parseOsvFeed } from '../vuln/osv.ts';
+import { parseOsvBundle } from '../vuln/bundle.ts';
 import type { OsvRecord } from '../vuln/osv.ts';
 import type { EvidenceSources } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
@@ -227,7 +227,9 @@ export class FeedStore {
       if (got.etag) entry.etag = got.etag;
       if (got.lastModified) entry.lastModified = got.lastModified;
       if (ref.kind === 'osv') {
-        entry.osv = got.docs.flatMap((d) => parseOsvFeed(d.bytes, d.name));
+        const osv: OsvRecord[] = [];
+        for (const d of got.docs) osv.push(...await parseOsvBundle(d.bytes, d.name));
+        entry.osv = osv;
         entry.state = { ...entry.state, records: entry.osv.length };
       } else {
         const cats = got.docs.map((d) => parseKev(d.bytes, d.name));

@@ -8,6 +8,7 @@ import { assessVulnerabilities } from './assess.ts';
 import { FeedFormatError } from './errors.ts';
 import { parseKev } from './kev.ts';
 import { OsvIndex } from './match.ts';
+import { parseOsvBundle } from './bundle.ts';
 import { parseOsvFeed } from './osv.ts';
 import { keyForOsvPackage, packageIdFromPurl, purlMatches } from './purl.ts';
 import { writeZip } from './zip.ts';
@@ -96,19 +97,19 @@ describe('OSV feeds and matching (real advisories × real SBOMs)', () => {
     assert.match(hit[0]!.uncertain!, /RubyGems/);
   });
 
-  it('reads OSV bundles (ZIP of records, as OSV publishes) and arrays', () => {
+  it('reads OSV bundles (ZIP of records, as OSV publishes) and arrays', async () => {
     const zip = writeZip(OSV.map((id) => ({ name: `${id}.json`, bytes: read(`osv/${id}.json`) })), (b) => deflateRawSync(b));
-    assert.deepEqual(parseOsvFeed(zip, 'all.zip').map((r) => r.id), OSV);
+    assert.deepEqual((await parseOsvBundle(zip, 'all.zip')).map((r) => r.id), OSV);
     const array = JSON.stringify(OSV.map((id): unknown => JSON.parse(read(`osv/${id}.json`).toString())));
     assert.equal(parseOsvFeed(array).length, 5);
   });
 
-  it('malformed feeds are rejected with a clear error', () => {
+  it('malformed feeds are rejected with a clear error', async () => {
     assert.throws(() => parseOsvFeed('{"id": "X"'), (e: Error) => e instanceof FeedFormatError && /not valid JSON/.test(e.message));
     assert.throws(() => parseOsvFeed('[{"id":"A","modified":"x"},{"modified":"x"}]', 'feed'), /feed\[1\]: OSV record without "id"/);
     assert.throws(() => parseOsvFeed('{"id":"A","modified":"x","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0","fixed":"1"}]}]}]}'), /exactly one of/);
     const zip = writeZip([{ name: 'a.json', bytes: Buffer.from('{"id":"A","modified":"x"}') }], (b) => deflateRawSync(b));
-    assert.throws(() => parseOsvFeed(zip.subarray(0, zip.length - 10)), /end-of-central-directory/);
+    await assert.rejects(parseOsvBundle(zip.subarray(0, zip.length - 10)), (e: Error) => e instanceof FeedFormatError && /ZIP archive cannot be read/.test(e.message));
     assert.throws(() => parseKev('{"vulnerabilities":[{"cveID":"nope","dateAdded":"2024-01-01"}]}'), /cveID/);
     assert.throws(() => parseKev('[]'), /not a KEV catalogue/);
   });

@@ -5,7 +5,7 @@
  * (the previous good feed stays in use).
  */
 import { FeedFormatError } from './errors.ts';
-import { isZip, readZip } from './zip.ts';
+import { isZip } from './zip.ts';
 
 export interface OsvEvent {
   readonly introduced?: string;
@@ -101,20 +101,14 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /**
- * Parse an OSV feed: a record, an array of records, or a ZIP of record files. `name` names the feed in
+ * Parse an OSV feed: a record or an array of records (ZIP bundles: parseOsvBundle in ./bundle.ts). `name` names the feed in
  * error messages. Throws FeedFormatError.
  */
 export function parseOsvFeed(bytes: Uint8Array | string, name = 'OSV feed'): OsvRecord[] {
   const out: OsvRecord[] = [];
   if (typeof bytes !== 'string' && isZip(bytes)) {
-    readZip(bytes, (entry, data) => {
-      if (!entry.toLowerCase().endsWith('.json')) return;
-      const v = parseJson(data.toString('utf8'), `${name} ${entry}`);
-      if (Array.isArray(v)) v.forEach((r, i) => out.push(normaliseOsvRecord(r, `${name} ${entry}[${i}]`)));
-      else out.push(normaliseOsvRecord(v, `${name} ${entry}`));
-    });
-    if (out.length === 0) throw new FeedFormatError(`${name}: the ZIP archive holds no OSV records`);
-    return out;
+    // ZIP bundles are read (bounded, asynchronously) by parseOsvBundle in ./bundle.ts, which calls this per entry.
+    throw new FeedFormatError(`${name}: a ZIP archive (nested, or not read through parseOsvBundle)`);
   }
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const v = parseJson(text, name);

@@ -1,103 +1,140 @@
 /**
- * A minimal, bounded ZIP reader for the bundles OSV publishes (`<ecosystem>/all.zip`: one JSON file per
- * record). Reads the central directory, ZIP64 included (bundles above 65,535 records); supports stored and
- * deflated entries; refuses encrypted and oversized archives. Throws FeedFormatError with a clear message on
- * anything it cannot read.
+ * Bounded reading of the ZIP bundles OSV publishes (`<ecosystem>/all.zip`: one JSON file per record), on top
+ * of yauzl (central directory incl. ZIP64, local-header checks, CRC-free size validation of inflated data).
+ *
+ * Limits are enforced on what is actually produced, not on what the archive declares:
+ * - entry count (from the end-of-central-directory record, before anything is read);
+ * - overlapping entries: every entry's local header + data must occupy its own byte range, so central-directory
+ *   entries that alias one local entry (a "zip bomb" that multiplies one compressed stream) are refused before
+ *   any data is inflated;
+ * - total inflated bytes, counted while streaming; the stream is destroyed at the limit;
+ * - compression ratio per entry (inflated bytes / compressed bytes), also counted while streaming.
+ * Encrypted entries and methods other than stored/deflate are refused. Throws FeedFormatError.
  */
-import { inflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { FeedFormatError } from './errors.ts';
 
 export interface ZipLimits {
-  /** Max total uncompressed bytes (default 1 GiB). */
+  /** Max total inflated bytes over all entries (default 1 GiB). */
   readonly maxTotalBytes: number;
   readonly maxEntries: number;
+  /** Max inflated/compressed ratio of one entry (default 200; entries below `ratioFloorBytes` are exempt). */
+  readonly maxRatio: number;
+  /** Output size below which an entry's ratio is not checked (tiny files compress oddly; default 1 MiB). */
+  readonly ratioFloorBytes: number;
 }
 
-export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxTotalBytes: 1024 * 1024 * 1024, maxEntries: 1_000_000 };
+export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxTotalBytes: 1024 * 1024 * 1024, maxEntries: 1_000_000, maxRatio: 200, ratioFloorBytes: 1024 * 1024 };
 
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }
 
-/** Calls `onEntry` for each file entry (name, bytes) in the archive, in central-directory order. */
-export function readZip(data: Uint8Array, onEntry: (name: string, bytes: Buffer) => void, limits: ZipLimits = DEFAULT_ZIP_LIMITS): number {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  // End of central directory: search backwards over at most 64 KiB of comment.
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65_535); i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new FeedFormatError('ZIP archive has no end-of-central-directory record (truncated?)');
-  let count = buf.readUInt16LE(eocd + 10);
-  let cdSize = buf.readUInt32LE(eocd + 12);
-  let cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) {
-    // ZIP64 (bundles with more than 65,535 records): the locator precedes the classic EOCD.
-    const loc = eocd - 20;
-    if (loc < 0 || buf.readUInt32LE(loc) !== 0x07064b50) throw new FeedFormatError('ZIP64 end-of-central-directory locator missing');
-    const rec = Number(buf.readBigUInt64LE(loc + 8));
-    if (rec + 56 > buf.length || buf.readUInt32LE(rec) !== 0x06064b50) throw new FeedFormatError('ZIP64 end-of-central-directory record is corrupt');
-    count = Number(buf.readBigUInt64LE(rec + 32));
-    cdSize = Number(buf.readBigUInt64LE(rec + 40));
-    cdOffset = Number(buf.readBigUInt64LE(rec + 48));
-  }
-  if (cdOffset + cdSize > buf.length) throw new FeedFormatError('ZIP central directory lies outside the archive (truncated?)');
-  if (count > limits.maxEntries) throw new FeedFormatError(`ZIP archive has ${count} entries (limit ${limits.maxEntries})`);
-  let p = cdOffset;
-  let total = 0;
-  let files = 0;
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== 0x02014b50) throw new FeedFormatError(`ZIP central directory entry ${n} is corrupt`);
-    const flags = buf.readUInt16LE(p + 8);
-    const method = buf.readUInt16LE(p + 10);
-    const csize = buf.readUInt32LE(p + 20);
-    const usize = buf.readUInt32LE(p + 24);
-    const nameLen = buf.readUInt16LE(p + 28);
-    const extraLen = buf.readUInt16LE(p + 30);
-    const commentLen = buf.readUInt16LE(p + 32);
-    let local = buf.readUInt32LE(p + 42);
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
-    if (local === 0xffffffff) {
-      // ZIP64 extended information: the 64-bit values present are those whose 32-bit fields are all ones.
-      let e = p + 46 + nameLen;
-      const end = e + extraLen;
-      while (e + 4 <= end) {
-        const id = buf.readUInt16LE(e);
-        const len = buf.readUInt16LE(e + 2);
-        if (id === 0x0001) {
-          let q = e + 4;
-          if (buf.readUInt32LE(p + 24) === 0xffffffff) q += 8;
-          if (buf.readUInt32LE(p + 20) === 0xffffffff) q += 8;
-          local = Number(buf.readBigUInt64LE(q));
+function fail(msg: string): FeedFormatError {
+  return new FeedFormatError(msg.slice(0, 300));
+}
+
+function open(buf: Buffer): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buf, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true }, (err, zf) => {
+      if (err) reject(fail(`ZIP archive cannot be read: ${err.message}`));
+      else resolve(zf);
+    });
+  });
+}
+
+/** All central-directory entries (metadata only). */
+function entries(zf: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const out: Entry[] = [];
+    zf.on('entry', (e: Entry) => {
+      out.push(e);
+      zf.readEntry();
+    });
+    zf.on('end', () => resolve(out));
+    zf.on('error', (err: Error) => reject(fail(`ZIP central directory is corrupt: ${err.message}`)));
+    zf.readEntry();
+  });
+}
+
+function dataStart(zf: ZipFile, e: Entry): Promise<number> {
+  return new Promise((resolve, reject) => {
+    zf.readLocalFileHeader(e, { minimal: true }, (err, h) => {
+      if (err) reject(fail(`ZIP local header of ${e.fileName} is corrupt: ${err.message}`));
+      else resolve(h.fileDataStart);
+    });
+  });
+}
+
+function inflate(zf: ZipFile, e: Entry, budget: { left: number }, limits: ZipLimits): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zf.openReadStream(e, (err, stream) => {
+      if (err) return reject(fail(`ZIP entry ${e.fileName} cannot be read: ${err.message}`));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      const stop = (error: FeedFormatError): void => {
+        if (done) return;
+        done = true;
+        stream.destroy();
+        reject(error);
+      };
+      stream.on('data', (c: Buffer) => {
+        if (done) return;
+        size += c.length;
+        if (size > budget.left) return stop(fail(`ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})`));
+        if (size > limits.ratioFloorBytes && size > limits.maxRatio * Math.max(1, e.compressedSize)) {
+          return stop(fail(`ZIP entry ${e.fileName} inflates more than ${limits.maxRatio}:1 (${e.compressedSize} compressed bytes)`));
         }
-        e += 4 + len;
-      }
+        chunks.push(c);
+      });
+      stream.on('error', (er: Error) => stop(fail(`ZIP entry ${e.fileName} cannot be inflated: ${er.message}`)));
+      stream.on('end', () => {
+        if (done) return;
+        done = true;
+        budget.left -= size;
+        resolve(Buffer.concat(chunks, size));
+      });
+    });
+  });
+}
+
+/**
+ * Calls `onEntry` for each file entry (name, bytes) in the archive, in central-directory order, and resolves
+ * with the number of file entries. Rejects with FeedFormatError on anything unreadable or over a limit.
+ */
+export async function readZip(data: Uint8Array, onEntry: (name: string, bytes: Buffer) => void, limits: Partial<ZipLimits> = {}): Promise<number> {
+  const lim: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const zf = await open(buf);
+  try {
+    if (zf.entryCount > lim.maxEntries) throw fail(`ZIP archive has ${zf.entryCount} entries (limit ${lim.maxEntries})`);
+    const all = await entries(zf);
+    // Every entry must own its byte range [local header, end of data); aliasing entries are refused.
+    const ranges: { start: number; end: number; name: string }[] = [];
+    for (const e of all) {
+      if (e.isEncrypted()) throw fail(`ZIP entry ${e.fileName} is encrypted`);
+      if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw fail(`ZIP entry ${e.fileName} uses unsupported compression method ${e.compressionMethod}`);
+      const start = await dataStart(zf, e);
+      ranges.push({ start: e.relativeOffsetOfLocalHeader, end: start + e.compressedSize, name: e.fileName });
     }
-    p += 46 + nameLen + extraLen + commentLen;
-    if (name.endsWith('/')) continue;
-    if (flags & 1) throw new FeedFormatError(`ZIP entry ${name} is encrypted`);
-    total += usize;
-    if (total > limits.maxTotalBytes) throw new FeedFormatError(`ZIP archive expands to more than ${limits.maxTotalBytes} bytes`);
-    if (local + 30 > buf.length || buf.readUInt32LE(local) !== 0x04034b50) throw new FeedFormatError(`ZIP local header of ${name} is corrupt`);
-    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
-    if (start + csize > buf.length) throw new FeedFormatError(`ZIP entry ${name} is truncated`);
-    const raw = buf.subarray(start, start + csize);
-    let bytes: Buffer;
-    if (method === 0) bytes = raw;
-    else if (method === 8) {
-      try {
-        bytes = inflateRawSync(raw, { maxOutputLength: Math.max(usize, 1) });
-      } catch (err) {
-        throw new FeedFormatError(`ZIP entry ${name} cannot be inflated: ${(err as Error).message}`);
-      }
-    } else throw new FeedFormatError(`ZIP entry ${name} uses unsupported compression method ${method}`);
-    files++;
-    onEntry(name, bytes);
+    ranges.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < ranges.length; i++) {
+      if (ranges[i]!.start < ranges[i - 1]!.end) throw fail(`ZIP entries ${ranges[i - 1]!.name} and ${ranges[i]!.name} overlap (aliased local entries)`);
+    }
+    const budget = { left: lim.maxTotalBytes };
+    let files = 0;
+    for (const e of all) {
+      if (e.fileName.endsWith('/')) continue;
+      const bytes = await inflate(zf, e, budget, lim);
+      files++;
+      onEntry(e.fileName, bytes);
+    }
+    return files;
+  } finally {
+    zf.close();
   }
-  return files;
 }
 
 /** Builds a stored/deflated ZIP (used by tests and the benchmark to make OSV-style bundles). */
