@@ -13,6 +13,7 @@
  * Style after fastify's coded errors: `craError('PolicyNotFound', 'no ReleasePolicy "x"')` builds a
  * `CraGateError` carrying the code, the summary-derived defaults and the cause.
  */
+import { redactUrls } from './util/redact.ts';
 
 export type ReasonKind = 'ok' | 'violation' | 'error';
 
@@ -208,7 +209,8 @@ export class CraGateError extends Error {
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(code: Reason, message?: string, options: CraGateErrorOptions = {}) {
-    super(message ?? reasons[code].summary, options.cause === undefined ? undefined : { cause: options.cause });
+    // URLs in messages lose credentials (userinfo, query values, fragment): messages reach status, Events, logs, CLI.
+    super(redactUrls(message ?? reasons[code].summary), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CraGateError';
     this.code = code;
     this.retryable = options.retryable ?? reasons[code].retryable;
@@ -252,6 +254,6 @@ export function errorMessage(err: unknown, max = 200): string {
       text = String(err);
     }
   }
-  text = text.replace(/\s+/g, ' ').trim();
+  text = redactUrls(text.replace(/\s+/g, ' ').trim());
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -19,6 +19,7 @@ import { findingBasis, outcomeBasisKind } from '../checks/types.ts';
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from '../checks/types.ts';
 import type { Waiver } from '../api/types.ts';
 import { appliedWaiver, decideWaiver, waivedMessage } from '../policy/waivers.ts';
+import { redactUrls } from '../util/redact.ts';
 
 /** Upper bound on one check message in the status (the status object must stay small). */
 export const MAX_MESSAGE_CHARS = 300;
@@ -109,13 +110,14 @@ export function assessEntry(input: AssessInput): Assessment | undefined {
     result: waiver.waived ? 'Waived' : outcome.result,
     enforcement: eff.enforcement,
     reason: outcome.reason,
-    message: bounded(waiver.waived ? waivedMessage(message, waiver.used) : message),
+    message: bounded(redactUrls(waiver.waived ? waivedMessage(message, waiver.used) : message)),
     cra: [...check.cra],
     basis: outcomeBasisKind(check, outcome.findings) === 'cra' ? 'CRA' : 'Guidance',
   };
   if (check.standards.length > 0) status.guidance = [...check.standards];
   if (waiver.waived) status.waivers = waiver.used.map(appliedWaiver);
-  if (outcome.evidence !== undefined) status.evidence = outcome.evidence;
+  // Check messages and evidence may quote spec URLs: credentials in them never reach the status (../util/redact.ts).
+  if (outcome.evidence !== undefined) status.evidence = typeof outcome.evidence === 'string' ? redactUrls(outcome.evidence) : outcome.evidence;
 
   const times = [eff.nextChangeAt, outcome.changesAt, waiver.changesAt].filter((d): d is Date => d instanceof Date && d > now);
   const changesAt = times.length > 0 ? new Date(Math.min(...times.map((d) => d.getTime()))) : undefined;

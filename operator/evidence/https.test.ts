@@ -132,3 +132,14 @@ test('special address classification', () => {
   }
   for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) assert.equal(isSpecialAddress(a), false, a);
 });
+
+test('IPv6 forms embedding IPv4 are special: IPv4-compatible ::/96, mapped, translated, NAT64, 6to4, Teredo', () => {
+  for (const a of [
+    '::127.0.0.1', '::7f00:1', '::a9fe:a9fe', '::169.254.169.254', '::10.0.0.1', '::8.8.8.8', '0:0:0:0:0:0:7f00:1',
+    '::ffff:7f00:1', '0:0:0:0:0:ffff:7f00:1', '::ffff:0:7f00:1', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe',
+    '2002:7f00:1::', '2002:a9fe:a9fe::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+  ]) assert.equal(isSpecialAddress(a), true, a);
+  for (const u of ['https://[::127.0.0.1]/x', 'https://[::a9fe:a9fe]/latest/meta-data', 'https://[::ffff:169.254.169.254]/', 'https://[64:ff9b::a9fe:a9fe]/', 'https://[2002:a9fe:a9fe::]/']) {
+    assert.throws(() => checkUrl(u), reason('UrlNotAllowed'), u);
+  }
+});

@@ -18,6 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import { craError } from '../errors.ts';
+import { redactUrl } from '../util/redact.ts';
 
 export interface FetchOptions {
   /** Max response body bytes (default 64 MiB). */
@@ -76,8 +77,13 @@ for (const [net, prefix] of [
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, prefix, 'ipv4');
+// IPv6 ranges that are special themselves or embed an IPv4 address (RFC 6890 / IANA special-purpose registry):
+// ::/96 covers ::, ::1 and the deprecated IPv4-compatible addresses (::127.0.0.1 = ::7f00:1, ::a9fe:a9fe);
+// ::ffff:0:0/96 IPv4-mapped (also checked against the IPv4 list below), ::ffff:0:0:0/96 IPv4-translated (RFC 2765),
+// 64:ff9b::/96 and 64:ff9b:1::/48 NAT64, 2002::/16 6to4, 2001::/32 Teredo (inside 2001::/23): all refused whole,
+// since an embedded address could be any IPv4 address, including private ones.
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
   ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) blocked.addSubnet(net, prefix, 'ipv6');
 
@@ -109,12 +115,12 @@ function hostAllowed(url: URL, allowHosts: readonly string[]): boolean {
 /** Throws UrlNotAllowed when the URL itself (scheme, credentials, literal address) is refused. */
 export function checkUrl(raw: string, opts: Pick<FetchOptions, 'allowHosts' | 'allowHttp'> = {}): URL {
   // `cra-gate evaluate --offline` (operator/cli): no network evidence at all; checks needing it report Error.
-  if (process.env.CRA_GATE_OFFLINE === '1') throw craError('EvidenceUnavailable', `${raw.slice(0, 120)} not fetched (--offline)`);
+  if (process.env.CRA_GATE_OFFLINE === '1') throw craError('EvidenceUnavailable', `${redactUrl(raw).slice(0, 160)} not fetched (--offline)`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw craError('UrlNotAllowed', `not a URL: ${raw.slice(0, 80)}`);
+    throw craError('UrlNotAllowed', `not a URL (${raw.length} characters; not echoed, it may hold credentials)`);
   }
   if (url.protocol !== 'https:' && !(opts.allowHttp && url.protocol === 'http:')) {
     throw craError('UrlNotAllowed', `${url.protocol} URLs are not allowed (https only): ${url.origin}`);

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { redactUrl, redactUrls } from './redact.ts';
+
+describe('URL redaction', () => {
+  it('redacts userinfo, query values and fragments, keeping host, path and parameter names', () => {
+    assert.equal(redactUrl('https://alice:s3cr3t@example.com/a/b?token=abc&x=1#frag'), 'https://REDACTED@example.com/a/b?token=REDACTED&x=REDACTED#REDACTED');
+    assert.equal(redactUrl('https://example.com/feed.json'), 'https://example.com/feed.json');
+    assert.equal(redactUrl('https://ghp_abcdef@github.com/x'), 'https://REDACTED@github.com/x');
+    assert.equal(redactUrl('not a url'), 'not a url');
+  });
+
+  it('redacts every URL inside free text and keeps sentence punctuation', () => {
+    const text = 'fetch of https://h.example/s.json?X-Amz-Signature=deadbeef failed (see https://u:p@h.example/), then ftp://x:y@f.example.';
+    const out = redactUrls(text);
+    assert.doesNotMatch(out, /deadbeef|u:p|x:y/);
+    assert.match(out, /https:\/\/h\.example\/s\.json\?X-Amz-Signature=REDACTED failed \(see https:\/\/REDACTED@h\.example\/\), then ftp:\/\/REDACTED@f\.example\/?\.$/);
+    assert.equal(redactUrls('no urls here'), 'no urls here');
+  });
+});
+
+describe('URL redaction where messages are made', () => {
+  it('coded errors and errorMessage() never carry URL credentials', async () => {
+    const { craError, errorMessage } = await import('../errors.ts');
+    const e = craError('FetchFailed', 'GET https://bot:ghp_T0KEN@feeds.example/osv.zip?access_token=SECRET1 failed');
+    assert.doesNotMatch(e.message, /ghp_T0KEN|SECRET1/);
+    assert.match(e.message, /https:\/\/REDACTED@feeds\.example\/osv\.zip\?access_token=REDACTED/);
+    assert.doesNotMatch(errorMessage(new Error('connect https://h.example/?sig=SECRET2 refused')), /SECRET2/);
+  });
+
+  it('the offline refusal of a URL does not echo its token', async () => {
+    const { checkUrl } = await import('../evidence/https.ts');
+    const before = process.env.CRA_GATE_OFFLINE;
+    process.env.CRA_GATE_OFFLINE = '1';
+    try {
+      assert.throws(() => checkUrl('https://h.example/sbom.json?token=SECRET3'), (err: Error) => !err.message.includes('SECRET3') && /token=REDACTED/.test(err.message));
+    } finally {
+      if (before === undefined) delete process.env.CRA_GATE_OFFLINE;
+      else process.env.CRA_GATE_OFFLINE = before;
+    }
+    delete process.env.CRA_GATE_OFFLINE;
+    assert.throws(() => checkUrl('https://u:SECRET4@[zz'), (err: Error) => !err.message.includes('SECRET4'));
+    if (before !== undefined) process.env.CRA_GATE_OFFLINE = before;
+  });
+});
