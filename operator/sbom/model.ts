@@ -170,7 +170,8 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   cdxAuthorEmails(c.authors, creator);
   // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept supplier contacts there.
   if (legacyCreator) cdxEntityContact(c.supplier, creator);
-  const props: Record<string, string[]> = {};
+  // Keys are untrusted property names (`constructor`, `__proto__`, …): a null-prototype object, never Object.prototype.
+  const props = Object.create(null) as Record<string, string[]>;
   for (const p of arr(c.properties)) {
     if (isObj(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
   }

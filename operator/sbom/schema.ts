@@ -16,6 +16,7 @@ import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { nonFinitePointers } from '../util/json.ts';
 import type { DetectedSbom } from './parse.ts';
 
 const require = createRequire(import.meta.url);
@@ -196,6 +197,15 @@ function noSchema(det: DetectedSbom): SchemaResult {
 
 /** Validate a detected SBOM. Never throws for document content. */
 export function validateSchema(det: DetectedSbom): SchemaResult {
+  const r = validateOfficialSchema(det);
+  // `1e999` parses to Infinity, which Ajv's number/integer keywords accept; JSON has no such number.
+  const bad = nonFinitePointers(det.doc);
+  if (bad.length === 0) return r;
+  const problems = bad.map((pointer) => ({ pointer, message: 'number is not finite (overflows to Infinity; JSON has no such number)' }));
+  return { ...r, valid: false, errorCount: r.errorCount + bad.length, problems: [...problems, ...r.problems] };
+}
+
+function validateOfficialSchema(det: DetectedSbom): SchemaResult {
   if (det.format === 'CycloneDX') {
     if (!(CDX_VERSIONS as readonly string[]).includes(det.specVersion)) {
       return {

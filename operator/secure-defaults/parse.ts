@@ -73,7 +73,8 @@ export function apiGroup(apiVersion: string): string {
 
 /** Whether `kind` is known for a built-in group; undefined when the group is not built in (a CRD). */
 export function isKnownKind(apiVersion: string, kind: string): boolean | undefined {
-  const kinds = BUILTIN_KINDS[apiGroup(apiVersion)];
+  const group = apiGroup(apiVersion);
+  const kinds = Object.hasOwn(BUILTIN_KINDS, group) ? BUILTIN_KINDS[group] : undefined;
   return kinds ? kinds.includes(kind) : undefined;
 }
 

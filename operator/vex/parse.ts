@@ -10,6 +10,7 @@
  * Statements with problems are kept out of `statements`, so an unjustified `not_affected` never suppresses
  * a match. A document that is not a VEX document at all throws FeedFormatError.
  */
+import { nonFinitePointers } from '../util/json.ts';
 import { FeedFormatError } from '../vuln/errors.ts';
 
 export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
@@ -100,6 +101,9 @@ export function parseVex(bytes: Uint8Array | string, name = 'VEX document'): Vex
     throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
   }
   if (!isObj(raw)) throw new FeedFormatError(`${name}: a VEX document must be a JSON object`);
+  // `1e999` parses to Infinity: not a JSON number, so the document is schema-invalid.
+  const nonFinite = nonFinitePointers(raw, 1);
+  if (nonFinite.length > 0) throw new FeedFormatError(`${name}: schema-invalid: number at ${nonFinite[0] || '/'} is not finite (overflows to Infinity)`);
   const context = raw['@context'];
   if (typeof context === 'string' && context.includes('openvex')) return parseOpenVex(raw);
   if (isObj(raw.document) && typeof raw.document.category === 'string') {
@@ -404,7 +408,7 @@ function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
     if (vulnerabilities.length === 0) return problems.push({ pointer: `${pointer}/id`, message: 'vulnerability has no id' });
     const a = isObj(v.analysis) ? v.analysis : undefined;
     if (!a || typeof a.state !== 'string') return problems.push({ pointer: `${pointer}/analysis/state`, message: 'no analysis state (VEX status)' });
-    const status = CDX_STATES[a.state];
+    const status = Object.hasOwn(CDX_STATES, a.state) ? CDX_STATES[a.state] : undefined;
     if (!status) return problems.push({ pointer: `${pointer}/analysis/state`, message: `unknown analysis state "${a.state.slice(0, 40)}"` });
     const justification = a.state === 'false_positive' ? 'false_positive' : str(a.justification);
     const detail = str(a.detail);

@@ -77,7 +77,7 @@ export function keyForOsvPackage(ecosystem: string, name: string, purl?: string)
     if (id) return id.key;
   }
   const base = ecosystem.split(':')[0]!;
-  const type = ECOSYSTEM_TO_TYPE[base];
+  const type = Object.hasOwn(ECOSYSTEM_TO_TYPE, base) ? ECOSYSTEM_TO_TYPE[base] : undefined;
   if (!type) return undefined;
   switch (type) {
     case 'maven': {

@@ -170,8 +170,9 @@ function qualifierKey(q: string): string {
 
 function strItem(s: string, followedByDigit: boolean): MvnItem {
   let v = s;
-  if (followedByDigit && v.length === 1) v = ({ a: 'alpha', b: 'beta', m: 'milestone' } as Record<string, string>)[v] ?? v;
-  v = ALIASES[v] ?? v;
+  const SHORT: Record<string, string> = { a: 'alpha', b: 'beta', m: 'milestone' };
+  if (followedByDigit && v.length === 1 && Object.hasOwn(SHORT, v)) v = SHORT[v]!;
+  if (Object.hasOwn(ALIASES, v)) v = ALIASES[v]!;
   return { t: 'str', v };
 }
 

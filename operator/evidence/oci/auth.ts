@@ -22,14 +22,15 @@ export function parseChallenge(header: string | string[] | undefined): Challenge
   if (!value) return undefined;
   const m = /^\s*(Basic|Bearer)\b\s*(.*)$/i.exec(value);
   if (!m) return undefined;
-  const params: Record<string, string> = {};
+  // Keys come from the registry: collected in a Map, turned into own data properties (a `__proto__` key stays a key).
+  const params = new Map<string, string>();
   const re = /([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))\s*,?/g;
   let p: RegExpExecArray | null;
   let guard = 0;
   while ((p = re.exec(m[2]!)) !== null && guard++ < 32) {
-    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+    params.set(p[1]!.toLowerCase(), (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1'));
   }
-  return { scheme: m[1]!.toLowerCase() as Challenge['scheme'], params };
+  return { scheme: m[1]!.toLowerCase() as Challenge['scheme'], params: Object.fromEntries(params) };
 }
 
 /** Registry host of a dockerconfigjson key: `https://index.docker.io/v1/` → `registry-1.docker.io`, `host:port`. */
