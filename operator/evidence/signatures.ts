@@ -170,6 +170,13 @@ function inTotoStatement(payloadType: string, payload: Buffer): Statement | unde
 
 const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
+/**
+ * DSSE predicates accepted as a *signature* of a url artifact: only cosign's signing predicate (cosign v3 signs
+ * with it; its predicate carries no claim beyond "signed"). `cosign sign-blob --bundle` writes a message
+ * signature instead, which is accepted without a predicate.
+ */
+export const URL_SIGNATURE_PREDICATES: ReadonlySet<string> = new Set([COSIGN_SIGN_PREDICATE]);
+
 function isSbomPredicate(t: string): boolean {
   return /^https:\/\/cyclonedx\.org\/bom(\/v?[\d.]+)?$/.test(t) || /^https:\/\/spdx\.dev\/Document(\/v?[\d.]+)?$/.test(t) || t === 'cyclonedx' || t === 'spdx' || t === 'spdxjson';
 }
@@ -326,13 +333,28 @@ export async function verifyUrlArtifact(artifact: string, url: string, declaredD
     const b = await fetchBytes(`${url}.sigstore.json`, small);
     found = true;
     const source = `${url}.sigstore.json`;
-    const bundle = parseBundle(JSON.parse(b.bytes.toString('utf8')) as unknown, source);
+    let json: unknown;
+    try {
+      json = JSON.parse(b.bytes.toString('utf8'));
+    } catch {
+      throw craError('RegistryContentInvalid', `${source} is not JSON`);
+    }
+    const bundle = parseBundle(json, source);
     const dsse = dssePayload(bundle);
     const v = verifyBundle(bundle, file.bytes, trust);
     const st = dsse ? inTotoStatement(dsse.payloadType, dsse.payload) : undefined;
+    // What counts as a signature of the file (docs/signing.md): a message signature over its bytes (what
+    // `cosign sign-blob --bundle` writes; the verifier checks its SHA-256 digest against the file), or a DSSE
+    // statement of cosign's signing predicate (URL_SIGNATURE_PREDICATES) whose subject is the file's SHA-256.
+    // Any other in-toto predicate (a scan result, provenance, `cosign attest-blob --type …`) is an attestation
+    // about the file, not a signature of it, whatever it says.
+    const notSignature = dsse && (!st || !URL_SIGNATURE_PREDICATES.has(st.predicateType));
     const signed = dsse ? (st?.subjectDigests ?? []) : [sha256];
     if (!v.ok) rejected.push(rejection(v, source));
-    else if (!signed.includes(sha256) && !signed.includes(declaredDigest)) rejected.push({ signer: v.signer, reason: 'SignedDigestMismatch', source, message: 'the bundle does not cover this file' });
+    else if (notSignature) {
+      const what = st ? `an in-toto attestation with predicate ${st.predicateType.slice(0, 100)}` : `a DSSE envelope of type ${dsse.payloadType.slice(0, 60)}`;
+      rejected.push({ signer: v.signer, reason: 'SignatureInvalid', source, message: `${what}, not a signature: only a message signature or the predicate ${COSIGN_SIGN_PREDICATE} counts` });
+    } else if (!signed.includes(sha256) && !signed.includes(declaredDigest)) rejected.push({ signer: v.signer, reason: 'SignedDigestMismatch', source, message: 'the bundle does not cover this file' });
     else verified.push({ signer: v.signer, kind: v.kind, source, ...(v.signedAt ? { signedAt: v.signedAt } : {}) });
   } catch (err) {
     if (!is404(err)) throw err;
