@@ -275,6 +275,15 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
     const payload = dssePayload(e.json as { payload?: unknown; payloadType?: unknown });
     await noteAttestation(verifyDsseEnvelope(e.json, trust, e.source), payload ? inTotoStatement(payload.payloadType, payload.payload) : undefined, e.source);
   }
+  // Attached artifacts whose manifest names another subject (e.g. a signed SBOM of an older image) never count.
+  for (const f of found.foreign) {
+    rejectedAttestations.push({
+      signer: 'not checked',
+      reason: 'SignedDigestMismatch',
+      source: f.source,
+      message: f.subject ? `attached to ${f.subject.slice(0, 19)}…, not to ${digest.slice(0, 19)}… (manifest subject); not counted` : `its manifest has no subject naming ${digest.slice(0, 19)}…; not counted`,
+    });
+  }
   // Attached / referrer SBOMs count only when their own manifest carries a trusted signature.
   for (const s of found.sboms) {
     const signers = await signaturesOf(client, ref.registry, ref.repository, s.manifestDigest, trust);

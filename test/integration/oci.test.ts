@@ -197,6 +197,91 @@ describe('verified evidence from a real registry', () => {
   });
 });
 
+/** Pushes a CycloneDX SBOM artifact manifest whose `subject` is `subjectDigest`; returns its manifest digest. */
+async function sbomArtifact(repo: string, reference: string, sbom: object, subjectDigest: string | undefined): Promise<string> {
+  const layer = await push.blob(repo, JSON.stringify(sbom));
+  const empty = await push.blob(repo, '{}');
+  const subject = subjectDigest ? await push.getManifest(repo, subjectDigest) : undefined;
+  return push.manifest(repo, reference, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.cyclonedx+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: empty.size },
+    layers: [{ mediaType: 'application/vnd.cyclonedx+json', digest: layer.digest, size: layer.size }],
+    ...(subject ? { subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subjectDigest, size: subject.body.length } } : {}),
+  });
+}
+
+describe('attached SBOMs count only for the image their manifest names as subject', () => {
+  it('a trusted-signed SBOM of an older image, tagged as the new image\'s .sbom, is not the new image\'s SBOM', async () => {
+    const older = await image('acme/subject');
+    const newer = await image('acme/subject');
+    await cosign.sign(newer.direct, keys.trusted);
+    // The SBOM artifact of the older image, signed by the trusted key (its manifest digest covers the subject).
+    const sbomDigest = await sbomArtifact(newer.repo, `sha256-${newer.digest.slice(7)}.sbom`, cyclonedxFor('subject', older.digest), older.digest);
+    await cosign.sign(`${reg.host}/${newer.repo}@${sbomDigest}`, keys.trusted, 'legacy');
+    const { ev, evidence, sig, sbom } = await judge(release({ app: newer.ref }));
+    assert.equal(sig.result, 'Pass', sig.message);
+    assert.notEqual(sbom.result, 'Pass', sbom.message);
+    assert.notEqual(ev.decision, 'Approved');
+    const rejected = evidence.signatures?.[0]?.rejectedAttestations ?? [];
+    assert.ok(rejected.some((r) => r.reason === 'SignedDigestMismatch' && r.message.includes(older.digest.slice(0, 19))), JSON.stringify(rejected));
+  });
+
+  it('a hostile registry listing the older image\'s signed SBOM referrer for the new image: not counted', async () => {
+    const older = await image('acme/subject-ref', proxy.host);
+    const newer = await image('acme/subject-ref', proxy.host);
+    await cosign.sign(newer.direct, keys.trusted);
+    const sbomDigest = await sbomArtifact(older.repo, `sbom-${seq}`, cyclonedxFor('subject-ref', older.digest), older.digest);
+    await cosign.sign(`${reg.host}/${older.repo}@${sbomDigest}`, keys.trusted, 'legacy');
+    const size = (await push.getManifest(older.repo, sbomDigest)).body.length;
+    const foreign = { mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cyclonedx+json', digest: sbomDigest, size };
+    // Without the referrers API the client reads the tag-schema index, which anyone who can push writes: add it there.
+    const tag = `sha256-${newer.digest.slice(7)}`;
+    let index: { schemaVersion: number; mediaType: string; manifests: unknown[] } = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
+    try {
+      index = JSON.parse((await push.getManifest(newer.repo, tag)).body.toString()) as typeof index;
+    } catch {
+      // no tag index yet (the registry has the referrers API)
+    }
+    await push.manifest(newer.repo, tag, { ...index, manifests: [...index.manifests, foreign] }, 'application/vnd.oci.image.index.v1+json');
+    // With the referrers API, the registry answers the new image's referrers with its real list plus the older image's SBOM.
+    proxy.rules = [{
+      match: new RegExp(`/referrers/${newer.digest}`),
+      action: {
+        replaceBody: (body) => {
+          let list: { manifests?: unknown[] };
+          try {
+            list = JSON.parse(body.toString()) as typeof list;
+          } catch {
+            return body;
+          }
+          if (!Array.isArray(list.manifests)) return body;
+          return Buffer.from(JSON.stringify({ ...list, manifests: [...list.manifests, foreign] }));
+        },
+      },
+    }];
+    try {
+      const { evidence, sig, sbom } = await judge(release({ app: newer.ref }));
+      assert.equal(sig.result, 'Pass', sig.message);
+      assert.notEqual(sbom.result, 'Pass', sbom.message);
+      assert.ok((evidence.signatures?.[0]?.rejectedAttestations ?? []).some((r) => r.reason === 'SignedDigestMismatch'));
+    } finally {
+      proxy.rules = [];
+    }
+  });
+
+  it('the same signed SBOM artifact whose subject is this image counts (control)', async () => {
+    const img = await image('acme/subject-ok');
+    await cosign.sign(img.direct, keys.trusted);
+    const sbomDigest = await sbomArtifact(img.repo, `sbom-${seq}`, cyclonedxFor('subject-ok', img.digest), img.digest);
+    await cosign.sign(`${reg.host}/${img.repo}@${sbomDigest}`, keys.trusted, 'legacy');
+    const { ev, sbom } = await judge(release({ app: img.ref }));
+    assert.equal(sbom.result, 'Pass', sbom.message);
+    assert.equal(ev.decision, 'Approved');
+  });
+});
+
 describe('TLS registry with the token flow', () => {
   let treg: TestRegistry;
   let tcosign: Cosign;

@@ -7,6 +7,11 @@
  *   `sha256-<hex>.sbom` (`cosign attach sbom`).
  * - OCI 1.1 referrers (API, else the `sha256-<hex>` tag index): Sigstore bundles (cosign v3 `sign`/`attest`
  *   with the new bundle format) and artifacts with SBOM artifact types.
+ *
+ * An attached artifact (referrer or `.sbom` tag) is only taken when its own manifest's `subject.digest` is the
+ * image's digest: a referrers answer, the tag index and the `.sbom` tag are all written by whoever can push to
+ * the repository (or served by the registry), and a trusted-signed SBOM manifest whose subject is another
+ * (older) image must not become this image's SBOM. Artifacts passed over are listed in `foreign`.
  */
 import { craError } from '../../errors.ts';
 import type { Descriptor, RegistryClient } from './client.ts';
@@ -62,11 +67,19 @@ export interface FoundSbom {
   readonly manifestDigest: string;
 }
 
+/** An attached artifact passed over because its manifest's subject is not the image. */
+export interface ForeignArtifact {
+  readonly source: string;
+  /** The manifest's `subject.digest`, or undefined when it has none. */
+  readonly subject: string | undefined;
+}
+
 export interface Discovered {
   readonly signatures: FoundSignature[];
   readonly bundles: FoundBundle[];
   readonly envelopes: FoundEnvelope[];
   readonly sboms: FoundSbom[];
+  readonly foreign: ForeignArtifact[];
 }
 
 export interface DiscoverLimits {
@@ -93,7 +106,7 @@ export async function discover(client: RegistryClient, registry: string, reposit
   const maxLayers = limits.maxLayers ?? 16;
   const maxItem = limits.maxItemBytes ?? 4 * 1024 * 1024;
   const maxSbom = limits.maxSbomBytes ?? 32 * 1024 * 1024;
-  const out: Discovered = { signatures: [], bundles: [], envelopes: [], sboms: [] };
+  const out: Discovered = { signatures: [], bundles: [], envelopes: [], sboms: [], foreign: [] };
   const repo = `${registry}/${repository}`;
 
   // The three cosign tags and the referrers are independent: fetch them concurrently.
@@ -123,7 +136,9 @@ export async function discover(client: RegistryClient, registry: string, reposit
       out.envelopes.push({ source: `${repo}:${digestTag(digest, '.att')}`, json: parseJsonLayer(bytes, `attestation in ${repo}:${digestTag(digest, '.att')}`) });
     }
   }
-  if (sbom) {
+  if (sbom && sbom.manifest.subject?.digest !== digest) {
+    out.foreign.push({ source: `${repo}:${digestTag(digest, '.sbom')}`, subject: sbom.manifest.subject?.digest });
+  } else if (sbom) {
     for (const layer of (sbom.manifest.layers ?? []).slice(0, maxLayers)) {
       if (!isSbomType(layer.mediaType)) continue;
       const bytes = await client.blob(registry, repository, layer.digest, maxSbom);
@@ -132,12 +147,12 @@ export async function discover(client: RegistryClient, registry: string, reposit
     }
   }
   for (const ref of referrers.slice(0, limits.maxReferrers ?? 32)) {
-    await readReferrer(client, registry, repository, ref, maxLayers, maxItem, maxSbom, out);
+    await readReferrer(client, registry, repository, digest, ref, maxLayers, maxItem, maxSbom, out);
   }
   return out;
 }
 
-async function readReferrer(client: RegistryClient, registry: string, repository: string, ref: Descriptor, maxLayers: number, maxItem: number, maxSbom: number, out: Discovered): Promise<void> {
+async function readReferrer(client: RegistryClient, registry: string, repository: string, digest: string, ref: Descriptor, maxLayers: number, maxItem: number, maxSbom: number, out: Discovered): Promise<void> {
   if (ref.mediaType !== MEDIA.ociManifest) return;
   // The index entry should carry the artifactType; some writers leave it out, then the manifest says.
   let m = ref.artifactType ? undefined : await client.manifest({ registry, repository, digest: ref.digest });
@@ -148,6 +163,10 @@ async function readReferrer(client: RegistryClient, registry: string, repository
   m ??= await client.manifest({ registry, repository, digest: ref.digest });
   if (!m) return;
   const source = `${registry}/${repository}@${ref.digest.slice(0, 19)}… (referrer ${at})`;
+  if (m.manifest.subject?.digest !== digest) {
+    out.foreign.push({ source, subject: m.manifest.subject?.digest });
+    return;
+  }
   for (const layer of (m.manifest.layers ?? []).slice(0, maxLayers)) {
     if (isBundle && layer.mediaType.startsWith(COSIGN.bundlePrefix)) {
       const bytes = await client.blob(registry, repository, layer.digest, maxItem);
