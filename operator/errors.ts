@@ -135,6 +135,7 @@ export const reasons = {
   SignedDigestMismatch: violation('a valid signature covers a different digest than the artifact'),
   NoTrustedSigners: terminal('the policy names no trusted keys or keyless identities (spec.signing)'),
   SigningConfigInvalid: terminal('a trusted key, the trusted root or a pull secret cannot be read or parsed'),
+  SecretRefNotAllowed: terminal('a Secret reference is outside the operator namespace and the namespaces opted in by label'),
 
   // ---- admission webhook (issue 9): violation reasons (metric labels) and the audit Event reason --------
   ReleaseBlocked: violation('the image belongs to a ProductRelease whose signed decision is Blocked'),

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     events,
     defaultPolicy: config.defaultPolicy,
     concurrency: config.concurrency,
+    operatorNamespace: config.namespace,
     ...(config.signing.enabled ? { signingKey: () => decisionKeys?.signing } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });

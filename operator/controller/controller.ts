@@ -47,6 +47,8 @@ export interface ControllerOptions {
   watchTimeoutSeconds?: number;
   /** Decision signing key (issue 9); when absent, decisions are written unsigned (the webhook trusts none). */
   signingKey?: () => DecisionKey | undefined;
+  /** The operator's namespace: Secret references are limited to it and opted-in namespaces (../evidence/cluster.ts). */
+  operatorNamespace?: string;
 }
 
 export class ReleaseController {
@@ -96,7 +98,7 @@ export class ReleaseController {
     });
 
     const status = new StatusWriter(opts.kubeConfig);
-    const sources = clusterSources(opts.kubeConfig);
+    const sources = clusterSources(opts.kubeConfig, opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {});
     const trackingStatus = {
       patch: async (target: Parameters<StatusWriter['patch']>[0], body: unknown) => {
         const ok = await status.patch(target, body);
@@ -184,7 +186,7 @@ export class ReleaseController {
       listPolicies: () => this.policies.list(),
       listReleases: () => this.releases.list(),
       defaultPolicy: this.opts.defaultPolicy,
-      sources: clusterSources(this.opts.kubeConfig),
+      sources: clusterSources(this.opts.kubeConfig, this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
       enqueue: (k) => this.enqueue(k),
       log: this.opts.log,
       events: this.opts.events,

@@ -103,8 +103,8 @@ async function readKey(sources: EvidenceSources, kind: 'ConfigMap' | 'Secret', r
   if (kind === 'Secret' && !sources.readSecret) throw craError('SigningConfigInvalid', `${what}: Secrets cannot be read here`);
   const data = kind === 'Secret' ? await sources.readSecret!(ref.namespace, ref.name) : await sources.readConfigMap(ref.namespace, ref.name);
   if (!data) throw craError('SigningConfigInvalid', `${kind} ${ref.namespace}/${ref.name} not found`);
-  const v = data[ref.key];
-  if (v === undefined) throw craError('SigningConfigInvalid', `${kind} ${ref.namespace}/${ref.name} has no key ${ref.key}`);
+  const v = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
+  if (typeof v !== 'string') throw craError('SigningConfigInvalid', `${kind} ${ref.namespace}/${ref.name} has no key ${ref.key}`);
   return v;
 }
 

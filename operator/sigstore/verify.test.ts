@@ -148,3 +148,23 @@ describe('trusted root', () => {
     assert.equal(r.tlogs.length, 0);
   });
 });
+
+describe('parser errors of Secret content are content-free', () => {
+  const SECRET = 'hunter2-S3CRET';
+  it('a trusted root that is broken JSON, the wrong document or malformed inside: the message quotes nothing', () => {
+    const docs = [
+      `{"token": "${SECRET}"`,
+      `${SECRET}`,
+      JSON.stringify({ mediaType: SECRET }),
+      JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [{ baseUrl: SECRET, publicKey: { rawBytes: SECRET } }] }),
+    ];
+    for (const doc of docs) {
+      assert.throws(() => parseTrustedRoot(doc, 'Secret cra-gate/root key root.json'), (e: Error & { code?: string }) => e.code === 'SigningConfigInvalid' && !e.message.includes(SECRET.slice(0, 6)) && e.message.startsWith('Secret cra-gate/root key root.json'), doc);
+    }
+  });
+  it('a key that is not PEM: the message names the source only', () => {
+    for (const pem of [SECRET, `-----BEGIN PUBLIC KEY-----\n${SECRET}\n-----END PUBLIC KEY-----\n`]) {
+      assert.throws(() => parsePublicKey(pem, 'Secret cra-gate/k key cosign.pub'), (e: Error & { code?: string }) => e.code === 'SigningConfigInvalid' && !e.message.includes(SECRET.slice(0, 6)));
+    }
+  });
+});

@@ -55,13 +55,16 @@ export type Verdict =
   | { readonly ok: true; readonly signer: string; readonly kind: 'key' | 'keyless'; readonly signedAt?: string }
   | { readonly ok: false; readonly reason: 'SignatureInvalid' | 'UntrustedSigner'; readonly signer: string; readonly message: string };
 
-/** Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA). Throws SigningConfigInvalid. */
+/**
+ * Parses a PEM public key (ECDSA P-256/P-384, Ed25519, RSA). Throws SigningConfigInvalid. The input may come
+ * from a Secret: messages name the source, never the content or a parser's excerpt of it.
+ */
 export function parsePublicKey(pem: string, source: string): TrustedKey {
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
-  } catch (err) {
-    throw craError('SigningConfigInvalid', `${source} is not a PEM public key: ${errorMessage(err, 80)}`);
+  } catch {
+    throw craError('SigningConfigInvalid', `${source} is not a PEM public key (ECDSA, Ed25519 or RSA SubjectPublicKeyInfo)`);
   }
   const t = key.asymmetricKeyType;
   if (t !== 'ec' && t !== 'ed25519' && t !== 'rsa') throw craError('SigningConfigInvalid', `${source}: unsupported key type ${t}`);
@@ -69,18 +72,26 @@ export function parsePublicKey(pem: string, source: string): TrustedKey {
   return { source, key, fingerprint: createHash('sha256').update(der).digest('hex') };
 }
 
-/** Parses a Sigstore TrustedRoot JSON document. Throws SigningConfigInvalid. */
+/**
+ * Parses a Sigstore TrustedRoot JSON document. Throws SigningConfigInvalid. The document may come from a
+ * Secret: messages say which step failed, never quote the content (JSON.parse errors include an excerpt).
+ */
 export function parseTrustedRoot(json: string, source: string): TrustedRoot {
+  let doc: { mediaType?: unknown };
   try {
-    const doc = JSON.parse(json) as { mediaType?: unknown };
-    if (typeof doc.mediaType !== 'string' || !doc.mediaType.startsWith('application/vnd.dev.sigstore.trustedroot')) {
-      throw new Error(`mediaType is ${JSON.stringify(doc.mediaType)}, not a Sigstore trusted root`);
-    }
+    doc = JSON.parse(json) as typeof doc;
+  } catch {
+    throw craError('SigningConfigInvalid', `${source}: invalid Sigstore trusted root: not valid JSON`);
+  }
+  if (typeof doc !== 'object' || doc === null || typeof doc.mediaType !== 'string' || !doc.mediaType.startsWith('application/vnd.dev.sigstore.trustedroot')) {
+    throw craError('SigningConfigInvalid', `${source}: invalid Sigstore trusted root: no application/vnd.dev.sigstore.trustedroot mediaType`);
+  }
+  try {
     const root = TrustedRoot.fromJSON(doc);
     toTrustMaterial(root); // validates the keys and certificates it carries
     return root;
-  } catch (err) {
-    throw craError('SigningConfigInvalid', `${source}: invalid Sigstore trusted root: ${errorMessage(err, 120)}`);
+  } catch {
+    throw craError('SigningConfigInvalid', `${source}: invalid Sigstore trusted root: its keys, certificates or log entries do not parse`);
   }
 }
 

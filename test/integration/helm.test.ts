@@ -296,6 +296,20 @@ describe('Helm chart', () => {
     await cluster.apply(baselinePolicy());
     const ns = await cluster.namespace('rbac');
     await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'evidence', namespace: ns }, data: { note: 'readable evidence' } });
+    // Secret references (issue #14 item 9): the operator's namespace, plus one namespace opted in by label and
+    // by the chart's rbac.evidenceSecretNamespaces; the release namespace `ns` has not opted in.
+    const optin = await cluster.namespace('rbac-optin');
+    await cluster.kubectl(['label', 'namespace', optin, 'cra-gate.dev/evidence-secrets=allow']);
+    const opt = await exec(helm, ['upgrade', 'cra-gate', CHART, '-n', 'cra-gate-system', '--reuse-values', '--set', `rbac.evidenceSecretNamespaces={${optin}}`, '--timeout', '60s'], { env });
+    assert.equal(opt.code, 0, opt.stderr);
+    const SECRET = 'TOPSECRET-rbac-51c2';
+    for (const [namespace, name] of [[ns, 'team-key'], [optin, 'key'], ['cra-gate-system', 'own-key']] as const) {
+      await cluster.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, stringData: { 'cosign.pub': `${SECRET} not a key` } });
+    }
+    const secretCases = [['sa-team', ns, 'team-key'], ['sa-optin', optin, 'key'], ['sa-own', 'cra-gate-system', 'own-key']] as const;
+    for (const [name, namespace, secret] of secretCases) {
+      await cluster.apply({ apiVersion: 'cra-gate.dev/v1alpha1', kind: 'ReleasePolicy', metadata: { name }, spec: { checks: [{ id: 'signature.valid', enforcement: 'Block' }], signing: { keys: [{ secretRef: { namespace, name: secret, key: 'cosign.pub' } }] } } });
+    }
     op = startOperator({ kubeconfig, identity: 'cra-gate-sa-0', namespace: 'cra-gate-system' });
     await op.port();
     await cluster.apply(compliantRelease(ns, 'router-2-4-0'));
@@ -308,6 +322,18 @@ describe('Helm chart', () => {
       const ev = JSON.parse(await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])) as { items: { reason: string }[] };
       return ev.items.some((e) => e.reason === 'Blocked') && ev.items.some((e) => e.reason === 'Approved') ? true : undefined;
     });
+    for (const [name] of secretCases) await cluster.apply(compliantRelease(ns, name, { spec: { policyRef: name } }));
+    const sigOf = async (name: string) => (await waitForDecision(cluster, ns, name, undefined, 90_000)).status!.checks!.find((c) => c.id === 'signature.valid')!;
+    const team = await sigOf('sa-team');
+    assert.equal(team.reason, 'SecretRefNotAllowed', team.message);
+    for (const name of ['sa-optin', 'sa-own']) {
+      const c = await sigOf(name);
+      assert.equal(c.reason, 'SigningConfigInvalid', `${name}: ${c.message}`);
+      assert.match(c.message, /is not a PEM public key/, `${name}: the Secret was read with the chart's RBAC`);
+    }
+    const seen = await cluster.kubectl(['get', 'productreleases,events.events.k8s.io', '-n', ns, '-o', 'json']);
+    assert.doesNotMatch(seen, new RegExp(SECRET), 'no Secret content in status or Events');
+    assert.deepEqual(op.logs.filter((l) => JSON.stringify(l).includes(SECRET)), [], 'no Secret content in logs');
     // Match an HTTP 403, not any "403" (ports and timestamps contain those digits too).
     const forbiddenLogs = op.logs.filter((l) => /forbidden|"(?:code|statusCode)":403\b|HTTP 403\b/i.test(JSON.stringify(l)));
     assert.deepEqual(forbiddenLogs, [], 'the operator never met a 403');
@@ -321,12 +347,18 @@ describe('Helm chart', () => {
       ['watch', 'releasepolicies.cra-gate.dev'],
       ['patch', 'productreleases.cra-gate.dev', '--subresource=status', '-n', ns],
       ['get', 'configmaps', '-n', ns],
-      ['get', 'secrets', '-n', ns],
+      ['get', 'secrets', '-n', 'cra-gate-system'],
+      ['get', 'secrets', '-n', optin],
+      ['get', 'namespaces'],
       ['create', 'events.events.k8s.io', '-n', ns],
       ['update', 'leases.coordination.k8s.io/cra-gate-operator', '-n', 'cra-gate-system'],
     ];
     for (const a of allowed) assert.equal(await can(a), true, `may ${a.join(' ')}`);
     const denied = [
+      ['get', 'secrets', '-n', ns],
+      ['get', 'secrets', '-n', 'kube-system'],
+      ['get', 'secrets', '-A'],
+      ['list', 'namespaces'],
       ['create', 'secrets', '-A'],
       ['update', 'secrets', '-n', 'cra-gate-system'],
       ['list', 'secrets', '-A'],

@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -300,5 +301,61 @@ describe('hostile input', () => {
     assert.equal((await fetch(`http://127.0.0.1:${await op.port()}/healthz`)).status, 200);
     const total = rejected.length + cases.length;
     assert.ok(total >= 50, `${total} hostile inputs`);
+  });
+  it('Secret references: only the operator namespace and opted-in namespaces; no content and no existence oracle in status, Events or logs', async () => {
+    const SECRET = 'TOPSECRET-7f3a9c';
+    const other = await cluster.namespace('secrets-other');
+    const optin = await cluster.namespace('secrets-optin');
+    await cluster.kubectl(['label', 'namespace', optin, 'cra-gate.dev/evidence-secrets=allow']);
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const secret = (namespace: string, name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, stringData: data });
+    await create([
+      secret(other, 'signing-key', { 'cosign.pub': `${SECRET} not a key` }),
+      secret(optin, 'signing-key', { 'cosign.pub': `${SECRET} not a key` }),
+      secret('cra-gate', 'trusted-root', { 'root.json': `{"token": "${SECRET}", broken` }),
+      secret('cra-gate', 'cosign-key', { 'cosign.pub': pem }),
+      secret(ns, 'regcred', { '.dockerconfigjson': `{"auths": {"r.example": {"auth": "${SECRET}"}}}` }),
+    ]);
+    const keyRef = (namespace: string, name: string) => ({ keys: [{ secretRef: { namespace, name, key: 'cosign.pub' } }] });
+    const policies: [string, Record<string, unknown>][] = [
+      ['sec-other-exists', keyRef(other, 'signing-key')],
+      ['sec-other-missing', keyRef(other, 'no-such-key')],
+      ['sec-optin', keyRef(optin, 'signing-key')],
+      ['sec-root', { keyless: [{ issuer: 'https://issuer.example', subject: 'release@acme.example' }], trustedRoot: { secretRef: { namespace: 'cra-gate', name: 'trusted-root', key: 'root.json' } } }],
+      ['sec-pull', { ...keyRef('cra-gate', 'cosign-key'), pullSecrets: [{ namespace: other, name: 'regcred' }] }],
+      ['sec-release-pull', keyRef('cra-gate', 'cosign-key')],
+    ];
+    await create(policies.map(([name, signing]) => ({ apiVersion: 'cra-gate.dev/v1alpha1', kind: 'ReleasePolicy', metadata: { name }, spec: { checks: [{ id: 'signature.valid', enforcement: 'Block' }], signing } })));
+    await create(policies.map(([name]) => compliantRelease(ns, name, { spec: { policyRef: name, ...(name === 'sec-release-pull' ? { imagePullSecrets: [{ name: 'regcred' }] } : {}) } })));
+
+    const sig = async (name: string) => {
+      const r = await waitFor(`${name} decided`, async () => {
+        const x = await cluster.getRelease(ns, name);
+        return x.status?.decision && x.status.observedGeneration === x.metadata.generation ? x : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 250 });
+      assert.equal(r.status?.decision === 'Approved', false, name);
+      return { release: r, check: r.status!.checks!.find((c) => c.id === 'signature.valid')! };
+    };
+    const exists = await sig('sec-other-exists');
+    const missing = await sig('sec-other-missing');
+    assert.equal(exists.check.result, 'Error');
+    assert.equal(exists.check.reason, 'SecretRefNotAllowed', exists.check.message);
+    assert.equal(missing.check.reason, 'SecretRefNotAllowed', missing.check.message);
+    // Same answer whether the Secret exists or not: only the name differs.
+    assert.equal(exists.check.message.replace('signing-key', 'X'), missing.check.message.replace('no-such-key', 'X'));
+    const optinCheck = (await sig('sec-optin')).check;
+    assert.equal(optinCheck.reason, 'SigningConfigInvalid', optinCheck.message);
+    assert.match(optinCheck.message, /is not a PEM public key/, 'the opted-in namespace was read');
+    const root = (await sig('sec-root')).check;
+    assert.equal(root.reason, 'SigningConfigInvalid', root.message);
+    assert.match(root.message, /not valid JSON/);
+    assert.equal((await sig('sec-pull')).check.reason, 'SecretRefNotAllowed');
+    assert.equal((await sig('sec-release-pull')).check.reason, 'SecretRefNotAllowed', 'the release namespace has not opted in');
+
+    const statuses = await cluster.kubectl(['get', 'productreleases', '-n', ns, '-o', 'json']);
+    const events = await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']);
+    assert.doesNotMatch(statuses, new RegExp(SECRET), 'no Secret content in any status');
+    assert.doesNotMatch(events, new RegExp(SECRET), 'no Secret content in Events');
+    assert.deepEqual(op.logs.filter((l) => JSON.stringify(l).includes(SECRET)), [], 'no Secret content in logs');
   });
 });
