@@ -329,7 +329,7 @@ describe('Helm chart', () => {
     for (const name of ['sa-optin', 'sa-own']) {
       const c = await sigOf(name);
       assert.equal(c.reason, 'SigningConfigInvalid', `${name}: ${c.message}`);
-      assert.match(c.message, /is not a PEM public key/, `${name}: the Secret was read with the chart's RBAC`);
+      assert.match(c.message ?? '', /is not a PEM public key/, `${name}: the Secret was read with the chart's RBAC`);
     }
     const seen = await cluster.kubectl(['get', 'productreleases,events.events.k8s.io', '-n', ns, '-o', 'json']);
     assert.doesNotMatch(seen, new RegExp(SECRET), 'no Secret content in status or Events');

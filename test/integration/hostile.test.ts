@@ -342,13 +342,13 @@ describe('hostile input', () => {
     assert.equal(exists.check.reason, 'SecretRefNotAllowed', exists.check.message);
     assert.equal(missing.check.reason, 'SecretRefNotAllowed', missing.check.message);
     // Same answer whether the Secret exists or not: only the name differs.
-    assert.equal(exists.check.message.replace('signing-key', 'X'), missing.check.message.replace('no-such-key', 'X'));
+    assert.equal((exists.check.message ?? '').replace('signing-key', 'X'), (missing.check.message ?? '').replace('no-such-key', 'X'));
     const optinCheck = (await sig('sec-optin')).check;
     assert.equal(optinCheck.reason, 'SigningConfigInvalid', optinCheck.message);
-    assert.match(optinCheck.message, /is not a PEM public key/, 'the opted-in namespace was read');
+    assert.match(optinCheck.message ?? '', /is not a PEM public key/, 'the opted-in namespace was read');
     const root = (await sig('sec-root')).check;
     assert.equal(root.reason, 'SigningConfigInvalid', root.message);
-    assert.match(root.message, /not valid JSON/);
+    assert.match(root.message ?? '', /not valid JSON/);
     assert.equal((await sig('sec-pull')).check.reason, 'SecretRefNotAllowed');
     assert.equal((await sig('sec-release-pull')).check.reason, 'SecretRefNotAllowed', 'the release namespace has not opted in');
 
