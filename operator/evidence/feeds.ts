@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ReleasePolicy, VulnerabilityFeed } from '../api/types.ts';
 import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
 import type { Reason } from '../errors.ts';
+import { redactUrls } from '../util/redact.ts';
 import { FeedFormatError } from '../vuln/errors.ts';
 import type { FeedState } from '../vuln/evidence.ts';
 import { parseKev } from '../vuln/kev.ts';
@@ -51,8 +52,9 @@ export function feedKey(f: FeedRef): string {
   return `${f.kind}:${f.url ?? '?'}`;
 }
 
+/** The feed's name in status, logs and messages: URL credentials (userinfo, query values) redacted. */
 export function feedSourceName(f: FeedRef): string {
-  return feedKey(f).slice(f.kind.length + 1);
+  return redactUrls(feedKey(f).slice(f.kind.length + 1));
 }
 
 interface Entry {

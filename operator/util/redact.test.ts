@@ -43,3 +43,11 @@ describe('URL redaction where messages are made', () => {
     if (before !== undefined) process.env.CRA_GATE_OFFLINE = before;
   });
 });
+
+describe('feed names in status and logs', () => {
+  it('a feed URL with a token is named without it', async () => {
+    const { feedSourceName } = await import('../evidence/feeds.ts');
+    const name = feedSourceName({ kind: 'kev', url: 'https://mirror.example/kev.json?access_token=SECRET5' });
+    assert.equal(name, 'https://mirror.example/kev.json?access_token=REDACTED');
+  });
+});
