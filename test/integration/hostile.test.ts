@@ -180,6 +180,10 @@ describe('hostile input', () => {
       ['url-loopback-other-port', 'https://127.0.0.1:1/bom.json', /UrlNotAllowed/],
       ['url-ipv6-loopback', 'https://[::1]:443/bom.json', /UrlNotAllowed/],
       ['url-v4-mapped', 'https://[::ffff:127.0.0.1]:9/bom.json', /UrlNotAllowed/],
+      ['url-v4-compatible-loopback', 'https://[::127.0.0.1]:9/bom.json', /UrlNotAllowed/],
+      ['url-v4-compatible-metadata', 'https://[::a9fe:a9fe]/latest/meta-data/', /UrlNotAllowed/],
+      ['url-nat64-metadata', 'https://[64:ff9b::a9fe:a9fe]/latest/meta-data/', /UrlNotAllowed/],
+      ['url-token-in-query', srv.url('/404?access_token=TOPSECRET-QUERY-TOKEN'), /FetchFailed/],
       ['url-hex-ip', 'https://0x7f.0.0.1:9/bom.json', /UrlNotAllowed/],
       ['url-decimal-ip', 'https://2130706433:9/bom.json', /UrlNotAllowed/],
       ['url-private', 'https://10.0.0.1/bom.json', /UrlNotAllowed/],
@@ -287,6 +291,10 @@ describe('hostile input', () => {
     }
     for (const line of decided) console.log(`#   ${line}`);
     assert.deepEqual(problems, [], 'every hostile input gets the decision and reason it should');
+    // A token in a URL's query never reaches status, Events or logs (issue #14 item 12).
+    assert.doesNotMatch(JSON.stringify(rec.latest.get(`${ns}/url-token-in-query`)?.status ?? {}), /TOPSECRET-QUERY-TOKEN/);
+    assert.doesNotMatch(await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json']), /TOPSECRET-QUERY-TOKEN/);
+    assert.deepEqual(op.logs.filter((l) => JSON.stringify(l).includes('TOPSECRET-QUERY-TOKEN')), [], 'no token in logs');
     assert.deepEqual(rec.violations(), [], 'never Approved with a failing blocking check');
 
     // The orphans are all Pending, PolicyNotFound.
