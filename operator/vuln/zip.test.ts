@@ -75,7 +75,14 @@ describe('OSV ZIP bundles: bounded reading (yauzl)', () => {
     const cd = cdOffset(zip);
     zip.writeUInt32LE(16, cd + 24); // central directory: uncompressed size 16
     zip.writeUInt32LE(16, 22); // local header too
-    await assert.rejects(readZip(zip, () => undefined), isFeedError(/cannot be inflated|too many bytes/));
+    await assert.rejects(readZip(zip, () => undefined), isFeedError(/inflates to more than its declared 16 bytes/));
+  });
+
+  it('refuses an entry whose CRC-32 does not match', async () => {
+    const zip = writeZip([{ name: 'a.json', bytes: record('A') }], (b) => deflateRawSync(b));
+    zip.writeUInt32LE((zip.readUInt32LE(cdOffset(zip) + 16) ^ 1) >>> 0, cdOffset(zip) + 16);
+    zip.writeUInt32LE((zip.readUInt32LE(14) ^ 1) >>> 0, 14);
+    await assert.rejects(readZip(zip, () => undefined), isFeedError(/CRC-32/));
   });
 
   it('refuses too many entries before reading them', async () => {

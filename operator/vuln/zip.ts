@@ -1,16 +1,19 @@
 /**
  * Bounded reading of the ZIP bundles OSV publishes (`<ecosystem>/all.zip`: one JSON file per record), on top
- * of yauzl (central directory incl. ZIP64, local-header checks, CRC-free size validation of inflated data).
+ * of yauzl (end-of-central-directory, central directory incl. ZIP64, local headers, file names).
  *
  * Limits are enforced on what is actually produced, not on what the archive declares:
  * - entry count (from the end-of-central-directory record, before anything is read);
  * - overlapping entries: every entry's local header + data must occupy its own byte range, so central-directory
  *   entries that alias one local entry (a "zip bomb" that multiplies one compressed stream) are refused before
  *   any data is inflated;
- * - total inflated bytes, counted while streaming; the stream is destroyed at the limit;
- * - compression ratio per entry (inflated bytes / compressed bytes), also counted while streaming.
+ * - total inflated bytes: node:zlib inflates each entry with `maxOutputLength` set to what is left of the budget,
+ *   so it stops producing at the limit;
+ * - compression ratio per entry (inflated bytes / compressed bytes), enforced the same way;
+ * - declared size and CRC-32 of every entry.
  * Encrypted entries and methods other than stored/deflate are refused. Throws FeedFormatError.
  */
+import { crc32 as zlibCrc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { FeedFormatError } from './errors.ts';
@@ -67,37 +70,38 @@ function dataStart(zf: ZipFile, e: Entry): Promise<number> {
   });
 }
 
-function inflate(zf: ZipFile, e: Entry, budget: { left: number }, limits: ZipLimits): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zf.openReadStream(e, (err, stream) => {
-      if (err) return reject(fail(`ZIP entry ${e.fileName} cannot be read: ${err.message}`));
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      const stop = (error: FeedFormatError): void => {
-        if (done) return;
-        done = true;
-        stream.destroy();
-        reject(error);
-      };
-      stream.on('data', (c: Buffer) => {
-        if (done) return;
-        size += c.length;
-        if (size > budget.left) return stop(fail(`ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})`));
-        if (size > limits.ratioFloorBytes && size > limits.maxRatio * Math.max(1, e.compressedSize)) {
-          return stop(fail(`ZIP entry ${e.fileName} inflates more than ${limits.maxRatio}:1 (${e.compressedSize} compressed bytes)`));
-        }
-        chunks.push(c);
-      });
-      stream.on('error', (er: Error) => stop(fail(`ZIP entry ${e.fileName} cannot be inflated: ${er.message}`)));
-      stream.on('end', () => {
-        if (done) return;
-        done = true;
-        budget.left -= size;
-        resolve(Buffer.concat(chunks, size));
-      });
-    });
-  });
+/**
+ * One entry's bytes: its raw data is the byte range yauzl located (local header validated, range checked against
+ * the archive and every other entry); deflate is undone by node:zlib with `maxOutputLength`, so inflation stops
+ * as soon as the output passes the remaining total budget, the ratio limit or the declared size. The output must
+ * then have exactly the declared size and CRC-32.
+ */
+function entryBytes(buf: Buffer, e: Entry, start: number, budget: { left: number }, limits: ZipLimits): Buffer {
+  const raw = buf.subarray(start, start + e.compressedSize);
+  const ratioCap = Math.max(limits.ratioFloorBytes, limits.maxRatio * Math.max(1, e.compressedSize));
+  const cap = Math.min(budget.left, ratioCap);
+  let out: Buffer;
+  if (e.compressionMethod === 0) {
+    out = raw;
+    if (out.length > cap) throw fail(out.length > budget.left ? `ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})` : `ZIP entry ${e.fileName} is larger than allowed`);
+  } else {
+    try {
+      // One byte over the declared size is enough to tell a lying header; never more than the caps.
+      out = inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(cap, e.uncompressedSize + 1)) });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE') {
+        if (e.uncompressedSize + 1 <= cap) throw fail(`ZIP entry ${e.fileName} inflates to more than its declared ${e.uncompressedSize} bytes`);
+        if (cap === budget.left) throw fail(`ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})`);
+        throw fail(`ZIP entry ${e.fileName} inflates more than ${limits.maxRatio}:1 (${e.compressedSize} compressed bytes)`);
+      }
+      throw fail(`ZIP entry ${e.fileName} cannot be inflated: ${(err as Error).message}`);
+    }
+  }
+  if (out.length !== e.uncompressedSize) throw fail(`ZIP entry ${e.fileName} has ${out.length} bytes, not the declared ${e.uncompressedSize}`);
+  if (zlibCrc32(out) !== e.crc32 >>> 0) throw fail(`ZIP entry ${e.fileName} fails its CRC-32 check`);
+  budget.left -= out.length;
+  return out;
 }
 
 /**
@@ -112,11 +116,14 @@ export async function readZip(data: Uint8Array, onEntry: (name: string, bytes: B
     if (zf.entryCount > lim.maxEntries) throw fail(`ZIP archive has ${zf.entryCount} entries (limit ${lim.maxEntries})`);
     const all = await entries(zf);
     // Every entry must own its byte range [local header, end of data); aliasing entries are refused.
+    const starts: number[] = [];
     const ranges: { start: number; end: number; name: string }[] = [];
     for (const e of all) {
       if (e.isEncrypted()) throw fail(`ZIP entry ${e.fileName} is encrypted`);
       if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw fail(`ZIP entry ${e.fileName} uses unsupported compression method ${e.compressionMethod}`);
       const start = await dataStart(zf, e);
+      if (start + e.compressedSize > buf.length) throw fail(`ZIP entry ${e.fileName} is truncated`);
+      starts.push(start);
       ranges.push({ start: e.relativeOffsetOfLocalHeader, end: start + e.compressedSize, name: e.fileName });
     }
     ranges.sort((a, b) => a.start - b.start);
@@ -125,9 +132,10 @@ export async function readZip(data: Uint8Array, onEntry: (name: string, bytes: B
     }
     const budget = { left: lim.maxTotalBytes };
     let files = 0;
-    for (const e of all) {
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i]!;
       if (e.fileName.endsWith('/')) continue;
-      const bytes = await inflate(zf, e, budget, lim);
+      const bytes = entryBytes(buf, e, starts[i]!, budget, lim);
       files++;
       onEntry(e.fileName, bytes);
     }
@@ -145,7 +153,7 @@ export function writeZip(entries: readonly { name: string; bytes: Buffer }[], de
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
     const comp = deflate(e.bytes);
-    const crc = crc32(e.bytes);
+    const crc = zlibCrc32(e.bytes);
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
     lh.writeUInt16LE(20, 4);
@@ -191,19 +199,4 @@ export function writeZip(entries: readonly { name: string; bytes: Buffer }[], de
   locator.writeBigUInt64LE(BigInt(offset + cd.length), 8);
   locator.writeUInt32LE(1, 16);
   return Buffer.concat([...locals, cd, z64, locator, end]);
-}
-
-let table: Int32Array | undefined;
-function crc32(b: Buffer): number {
-  if (!table) {
-    table = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c;
-    }
-  }
-  let crc = -1;
-  for (let i = 0; i < b.length; i++) crc = table[(crc ^ b[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
 }
