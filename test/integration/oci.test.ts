@@ -212,6 +212,21 @@ async function sbomArtifact(repo: string, reference: string, sbom: object, subje
   });
 }
 
+/**
+ * Lists `descriptor` among the referrers of `subject` the way OCI 1.1 clients do on a registry without the
+ * referrers API (the `sha256-<hex>` tag-schema index); with the API, the registry lists it by its `subject` itself.
+ */
+async function addToTagIndex(repo: string, subject: string, descriptor: object): Promise<void> {
+  const tag = `sha256-${subject.slice(7)}`;
+  let index: { schemaVersion: number; mediaType: string; manifests: unknown[] } = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
+  try {
+    index = JSON.parse((await push.getManifest(repo, tag)).body.toString()) as typeof index;
+  } catch {
+    // no tag index yet
+  }
+  await push.manifest(repo, tag, { ...index, manifests: [...index.manifests, descriptor] }, 'application/vnd.oci.image.index.v1+json');
+}
+
 describe('attached SBOMs count only for the image their manifest names as subject', () => {
   it('a trusted-signed SBOM of an older image, tagged as the new image\'s .sbom, is not the new image\'s SBOM', async () => {
     const older = await image('acme/subject');
@@ -237,14 +252,7 @@ describe('attached SBOMs count only for the image their manifest names as subjec
     const size = (await push.getManifest(older.repo, sbomDigest)).body.length;
     const foreign = { mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cyclonedx+json', digest: sbomDigest, size };
     // Without the referrers API the client reads the tag-schema index, which anyone who can push writes: add it there.
-    const tag = `sha256-${newer.digest.slice(7)}`;
-    let index: { schemaVersion: number; mediaType: string; manifests: unknown[] } = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
-    try {
-      index = JSON.parse((await push.getManifest(newer.repo, tag)).body.toString()) as typeof index;
-    } catch {
-      // no tag index yet (the registry has the referrers API)
-    }
-    await push.manifest(newer.repo, tag, { ...index, manifests: [...index.manifests, foreign] }, 'application/vnd.oci.image.index.v1+json');
+    await addToTagIndex(newer.repo, newer.digest, foreign);
     // With the referrers API, the registry answers the new image's referrers with its real list plus the older image's SBOM.
     proxy.rules = [{
       match: new RegExp(`/referrers/${newer.digest}`),
@@ -276,6 +284,8 @@ describe('attached SBOMs count only for the image their manifest names as subjec
     await cosign.sign(img.direct, keys.trusted);
     const sbomDigest = await sbomArtifact(img.repo, `sbom-${seq}`, cyclonedxFor('subject-ok', img.digest), img.digest);
     await cosign.sign(`${reg.host}/${img.repo}@${sbomDigest}`, keys.trusted, 'legacy');
+    const size = (await push.getManifest(img.repo, sbomDigest)).body.length;
+    await addToTagIndex(img.repo, img.digest, { mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cyclonedx+json', digest: sbomDigest, size });
     const { ev, sbom } = await judge(release({ app: img.ref }));
     assert.equal(sbom.result, 'Pass', sbom.message);
     assert.equal(ev.decision, 'Approved');
