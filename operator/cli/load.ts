@@ -173,7 +173,8 @@ function readConfigMap(item: Record<string, unknown>, where: string, defaultName
   if (typeof name !== 'string' || !name) throw bad('metadata.name: Required value: name or generateName is required');
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) throw bad(`metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
   const namespace = typeof meta?.namespace === 'string' && meta.namespace ? meta.namespace : defaultNamespace;
-  const data: Record<string, string> = {};
+  // Keys are user-chosen: null prototype, so `__proto__` stays a key and `constructor` is not inherited.
+  const data = Object.create(null) as Record<string, string>;
   if (item.data !== undefined && item.data !== null) {
     if (!isMap(item.data)) throw bad('data: Invalid value: must be a map of strings');
     for (const [k, v] of Object.entries(item.data)) {

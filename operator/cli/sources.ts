@@ -23,7 +23,8 @@ export function cliSources(opts: CliSourceOptions): EvidenceSources & { readonly
     offline: opts.offline,
     readConfigMap(namespace, name) {
       const data = opts.configMaps.get(`${namespace}/${name}`);
-      return Promise.resolve(data === undefined ? undefined : { ...data });
+      // A null-prototype copy: a key named `constructor` or `toString` is absent unless the ConfigMap has it.
+      return Promise.resolve(data === undefined ? undefined : (Object.assign(Object.create(null), data) as Record<string, string>));
     },
   };
 }

@@ -62,7 +62,8 @@ export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptio
     async readConfigMap(namespace, name) {
       try {
         const cm = await core.readNamespacedConfigMap({ namespace, name });
-        return cm.data ?? {};
+        // Null prototype: a key named `constructor` or `toString` is absent unless the ConfigMap has it.
+        return Object.assign(Object.create(null), cm.data ?? {}) as Record<string, string>;
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         const code = err instanceof ApiException ? err.code : undefined;

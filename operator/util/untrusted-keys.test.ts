@@ -3,8 +3,12 @@
  * SBOMs, VEX documents, feeds and manifests: analysis must neither break nor be bypassed (issue #14 items 10, 13).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadInputs } from '../cli/load.ts';
+import { cliSources } from '../cli/sources.ts';
 import { analyzeSbom } from '../sbom/analyze.ts';
 import { ruleBsiFields, ruleFormatValid } from '../sbom/rules.ts';
 import { isKnownKind } from '../secure-defaults/parse.ts';
@@ -75,5 +79,24 @@ describe('non-finite numbers are schema-invalid', () => {
   it('VEX: a document with -1e999 anywhere is rejected as schema-invalid, naming the pointer', () => {
     const text = '{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"vulnerabilities":[{"id":"CVE-1","ratings":[{"score":-1e999}],"analysis":{"state":"not_affected","justification":"code_not_present"},"affects":[{"ref":"x"}]}]}';
     assert.throws(() => parseVex(text, 'vex.json'), (e: Error) => e instanceof FeedFormatError && /schema-invalid: number at \/vulnerabilities\/0\/ratings\/0\/score is not finite/.test(e.message));
+  });
+});
+
+describe('ConfigMap data keyed by untrusted names', () => {
+  it('the CLI keeps a `__proto__` key and does not inherit `constructor` / `toString`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cra-gate-keys-'));
+    try {
+      const file = join(dir, 'cm.json');
+      // Written as text: an object literal's `__proto__:` would set the prototype instead of a key.
+      writeFileSync(file, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"evidence","namespace":"acme"},"data":{"__proto__":"kept","bom.json":"{}"}}');
+      const inputs = loadInputs([file]);
+      const src = cliSources({ configMaps: inputs.configMaps, offline: true });
+      const data = (await src.readConfigMap('acme', 'evidence'))!;
+      assert.equal(Object.hasOwn(data, '__proto__'), true);
+      assert.equal(data['__proto__'], 'kept');
+      for (const n of ['constructor', 'toString', 'hasOwnProperty']) assert.equal(data[n], undefined, n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
