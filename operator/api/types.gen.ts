@@ -525,7 +525,7 @@ export interface ProductReleaseSpec {
    */
   artifacts?: Artifact[];
   /**
-   * kubernetes.io/dockerconfigjson Secrets in the release's namespace with credentials for the registries holding spec.artifacts[].image, their signatures and attestations.
+   * kubernetes.io/dockerconfigjson Secrets in the release's namespace with credentials for the registries holding spec.artifacts[].image, their signatures and attestations. Read only when that namespace is the operator's or is labelled cra-gate.dev/evidence-secrets=allow (else SecretRefNotAllowed).
    *
    * @maxItems 16
    *
@@ -920,7 +920,7 @@ export interface PolicyCheck {
 }
 
 /**
- * The Secret key holding the PEM-encoded public key.
+ * The Secret key holding the PEM-encoded public key; the Secret must be in the operator's namespace or a namespace labelled cra-gate.dev/evidence-secrets=allow.
  */
 export interface SecretKeyRef {
   /**
@@ -942,7 +942,7 @@ export interface SecretKeyRef {
  */
 export interface SigningKey {
   /**
-   * The Secret key holding the PEM-encoded public key.
+   * The Secret key holding the PEM-encoded public key; the Secret must be in the operator's namespace or a namespace labelled cra-gate.dev/evidence-secrets=allow.
    */
   secretRef: SecretKeyRef;
 }
@@ -1054,7 +1054,7 @@ export interface Signing {
    */
   trustedRoot?: TrustedRootSource;
   /**
-   * kubernetes.io/dockerconfigjson Secrets with credentials for the registries that hold the artifacts, their signatures and attestations (used together with the release's own spec.imagePullSecrets).
+   * kubernetes.io/dockerconfigjson Secrets with credentials for the registries that hold the artifacts, their signatures and attestations (used together with the release's own spec.imagePullSecrets). Like every Secret reference, only in the operator's namespace or a namespace labelled cra-gate.dev/evidence-secrets=allow (else SecretRefNotAllowed).
    *
    * @maxItems 16
    *
