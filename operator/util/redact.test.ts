@@ -51,3 +51,18 @@ describe('feed names in status and logs', () => {
     assert.equal(name, 'https://mirror.example/kev.json?access_token=REDACTED');
   });
 });
+
+describe('check messages in the status (operator and CLI share operator/engine)', () => {
+  it('a contact URL with a key in its query is reported without it', async () => {
+    const { evaluate } = await import('../engine/evaluate.ts');
+    const release = {
+      apiVersion: 'cra-gate.dev/v1alpha1', kind: 'ProductRelease', metadata: { name: 'r', namespace: 'a', generation: 1 },
+      spec: { product: { name: 'p' }, version: '1.0.0', placedOnMarket: '2028-01-15', policyRef: 'p', vulnerabilityHandling: { contact: 'https://psirt.example/report?key=SECRET8' } },
+    };
+    const policy = { apiVersion: 'cra-gate.dev/v1alpha1', kind: 'ReleasePolicy', metadata: { name: 'p', generation: 1 }, spec: { checks: [{ id: 'disclosure.contact', enforcement: 'Block' }] } };
+    const ev = evaluate({ release, policy, policyName: 'p', now: new Date('2028-02-01T00:00:00Z'), evidence: {} } as unknown as Parameters<typeof evaluate>[0]);
+    const text = JSON.stringify(ev);
+    assert.doesNotMatch(text, /SECRET8/);
+    assert.match(text, /https:\/\/psirt\.example\/report\?key=REDACTED/);
+  });
+});
