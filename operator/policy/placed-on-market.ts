@@ -35,7 +35,11 @@ export interface DateContradiction {
 export interface PlacedOnMarketCheck {
   /** Midnight UTC of placedOnMarket; undefined when missing or invalid. */
   readonly placed?: Date;
-  /** How many evidence times were compared. */
+  /**
+   * How many evidence times (SBOM timestamps, signature and attestation log times) were compared. The
+   * ProductRelease's creationTimestamp is compared too, but not counted: it exists only on the cluster object, and
+   * the offline CLI must say the same as the operator for the same evidence (a contradiction still fails in both).
+   */
   readonly compared: number;
   readonly contradictions: readonly DateContradiction[];
 }
@@ -77,7 +81,8 @@ export function checkPlacedOnMarket(release: ProductRelease, evidence: Evidence,
       if (at) times.push({ pointer: `/signatures/${pointerSegment(sig.artifact)}/attested/${i}`, what: `the SBOM attestation by ${v.signer} logged`, at });
     });
   }
-  if (!placed) return { compared: times.length, contradictions: [] };
+  const compared = times.filter((t) => t.pointer !== '/metadata/creationTimestamp').length;
+  if (!placed) return { compared, contradictions: [] };
   const limit = placed.getTime() + (1 + tolerance) * DAY_MS;
   const day = release.spec.placedOnMarket;
   const contradictions = times
@@ -86,5 +91,5 @@ export function checkPlacedOnMarket(release: ProductRelease, evidence: Evidence,
       ...t,
       message: `placedOnMarket ${day} is before ${t.what} ${t.at.toISOString()}${tolerance > 0 ? ` (beyond the tolerance of ${tolerance} day(s))` : ''}`,
     }));
-  return { placed, compared: times.length, contradictions };
+  return { placed, compared, contradictions };
 }

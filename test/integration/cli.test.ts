@@ -9,12 +9,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
 import { ManifestValidator } from '../../operator/validation/validate.ts';
-import { loadYamlDocuments } from '../../operator/validation/yaml.ts';
+import { dumpYaml, loadYamlDocuments } from '../../operator/validation/yaml.ts';
 import { malformedCases, validPolicy, validRelease, type Obj } from '../fixtures/cli/malformed.ts';
 import type { ProductRelease } from '../../operator/api/types.ts';
 
@@ -103,7 +104,22 @@ void describe('cra-gate CLI against a real control plane', { timeout: 600_000 },
       fromOperator.set(`${r.metadata.namespace}/${r.metadata.name}`, got);
     }
 
-    const cli = await runCli(['evaluate', ...files.filter((f) => !f.endsWith('policies.yaml') && !f.endsWith('configmaps.yaml')), '--policy', files[0]!, '--configmap', files[1]!, '--output', 'json']);
+    // Same inputs: the CLI reads each release as the API server holds it, creationTimestamp included (cra.applicability
+    // compares placedOnMarket with it, issue 13 item 5); everything else is the fixture file as applied.
+    const inputDir = mkdtempSync(path.join(os.tmpdir(), 'cli-parity-'));
+    const inputs = files.map((f) => {
+      const docs = loadYamlDocuments(readFileSync(f, 'utf8')).map((d) => {
+        const r = d as ProductRelease;
+        if (r.kind !== 'ProductRelease') return d;
+        const created = fromOperator.get(`${r.metadata.namespace}/${r.metadata.name}`)?.metadata?.creationTimestamp;
+        return { ...r, metadata: { ...r.metadata, ...(created ? { creationTimestamp: new Date(created).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}) } };
+      });
+      const out = path.join(inputDir, path.basename(f));
+      writeFileSync(out, docs.map((d) => dumpYaml(d)).join('---\n'));
+      return out;
+    });
+    const cli = await runCli(['evaluate', ...inputs.filter((f) => !f.endsWith('policies.yaml') && !f.endsWith('configmaps.yaml')), '--policy', inputs[0]!, '--configmap', inputs[1]!, '--output', 'json']);
+    rmSync(inputDir, { recursive: true, force: true });
     assert.equal(cli.code, 2, `exit code (a Pending release and an errored blocking check make it 2): ${cli.stderr}`);
     const list = JSON.parse(cli.stdout) as { items: { metadata: { name: string; namespace: string }; status: ProductRelease['status'] }[] };
     assert.equal(list.items.length, releases.length);
