@@ -731,6 +731,46 @@ export interface ExploitedVulnerability {
 }
 
 /**
+ * A component no feed could assess.
+ */
+export interface UnassessedComponent {
+  /**
+   * Its purl, CPE or name@version.
+   */
+  component: string;
+  /**
+   * JSON pointer of the component, "/sboms/<artifact>/<pointer in the SBOM>".
+   */
+  pointer?: string;
+  /**
+   * Why no feed could assess it.
+   */
+  reason: string;
+}
+
+/**
+ * How many SBOM components the vulnerability feeds could assess (a purl in an ecosystem the OSV feeds cover, or a CPE with an NVD feed), and the first unassessed ones with the reason. The primary component (the product itself) is not counted.
+ */
+export interface VulnerabilityCoverage {
+  /**
+   * Components at least one feed could assess.
+   */
+  assessed: number;
+  /**
+   * Components of the release's SBOMs (without the primary component).
+   */
+  total: number;
+  /**
+   * The first unassessed components (at most 20; total - assessed is the full count).
+   *
+   * @maxItems 20
+   *
+   * Items: A component no feed could assess.
+   */
+  unassessed?: UnassessedComponent[];
+}
+
+/**
  * Number of checks by outcome.
  */
 export interface ReleaseSummary {
@@ -864,6 +904,10 @@ export interface ProductReleaseStatus {
    * Items: One actively exploited vulnerability and its Art. 14 deadlines.
    */
   exploited?: ExploitedVulnerability[];
+  /**
+   * How many SBOM components the vulnerability feeds could assess (a purl in an ecosystem the OSV feeds cover, or a CPE with an NVD feed), and the first unassessed ones with the reason. The primary component (the product itself) is not counted.
+   */
+  vulnerabilityCoverage?: VulnerabilityCoverage;
   /**
    * Number of checks by outcome.
    */
@@ -1101,7 +1145,7 @@ export interface FeedSource {
 }
 
 /**
- * One feed; exactly one of osv or kev.
+ * One feed; exactly one of osv, nvd or kev.
  */
 export interface VulnerabilityFeed {
   /**
@@ -1112,6 +1156,10 @@ export interface VulnerabilityFeed {
    * The CISA Known Exploited Vulnerabilities catalogue (its JSON format), e.g. a mirror of https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json.
    */
   kev?: FeedSource;
+  /**
+   * NVD CVE records (the NVD CVE API 2.0 JSON: a response with "vulnerabilities", an array of responses or of "cve" objects, or one "cve" object). Components are matched by their CPE (CycloneDX "cpe", SPDX cpe23Type) against the records' configurations (CPE 2.3 criteria and version ranges); "vuln.no-known-exploited" also reads the CVEs found this way.
+   */
+  nvd?: FeedSource;
 }
 
 /**
@@ -1289,11 +1337,11 @@ export interface ReleasePolicySpec {
    */
   signing?: Signing;
   /**
-   * Vulnerability data matched against the SBOMs by "vuln.no-known-exploitable" (OSV) and "vuln.no-known-exploited" (CISA KEV catalogue), Annex I Part I(2)(a). A feed update re-evaluates the releases this policy governs.
+   * Vulnerability data matched against the SBOMs by "vuln.no-known-exploitable" (OSV by purl, NVD by CPE) and "vuln.no-known-exploited" (CISA KEV catalogue), Annex I Part I(2)(a). A feed update re-evaluates the releases this policy governs.
    *
    * @maxItems 16
    *
-   * Items: One feed; exactly one of osv or kev.
+   * Items: One feed; exactly one of osv, nvd or kev.
    */
   vulnerabilityFeeds?: VulnerabilityFeed[];
   /**

@@ -158,6 +158,7 @@ export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date):
     evaluatedAt: rfc3339(now),
     ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
     ...(ev.conformity ? { conformity: ev.conformity } : {}),
+    ...(ev.vulnerabilityCoverage ? { vulnerabilityCoverage: ev.vulnerabilityCoverage } : {}),
   } as ProductReleaseStatus;
   return status;
 }

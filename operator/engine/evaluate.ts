@@ -11,9 +11,10 @@ import type { ProductRelease, ReleasePolicy, StatusCheck, StatusSummary } from '
 import { assessEntry, decide } from '../decision/decide.ts';
 import { tryParseDuration } from '../policy/duration.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
-import type { ConformityStatus, ExploitedVulnerability } from '../api/types.ts';
+import type { ConformityStatus, ExploitedVulnerability, VulnerabilityCoverage } from '../api/types.ts';
 import { productCategory } from '../conformity/categories.ts';
 import { exploitedClock, newlyExploitedReason } from '../vuln/art14.ts';
+import { vulnerabilityCoverage } from '../vuln/coverage.ts';
 
 /** Periodic re-evaluation is never more frequent than this, whatever the policy says (no polling). */
 export const MIN_REEVALUATE_MS = 60_000;
@@ -46,6 +47,8 @@ export interface Evaluation {
   readonly retryable: boolean;
   /** Art. 14 clock: actively exploited vulnerabilities affecting the release (status.exploited). */
   readonly exploited?: ExploitedVulnerability[];
+  /** How many SBOM components the vulnerability feeds could assess (status.vulnerabilityCoverage). */
+  readonly vulnerabilityCoverage?: VulnerabilityCoverage;
   /** Findings per check id (for `describe`-style output and the CLI; not written to status). */
   readonly findings: Readonly<Record<string, readonly Finding[]>>;
   /** The product's CRA category and declared conformity procedure (status.conformity), when declared. */
@@ -135,6 +138,7 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
   const d = decide(checks);
   const conformity = conformityStatus(release);
   const exploited = exploitedClock(evidence, release.status, now);
+  const coverage = vulnerabilityCoverage(evidence);
   const reason = newlyExploitedReason(d.decision, d.reason, checks, release.status);
   const waits: number[] = [];
   if (nextChange !== undefined) waits.push(Math.max(1_000, nextChange - now.getTime()));
@@ -148,6 +152,7 @@ function evaluateUnsafe(input: EvaluateInput): Evaluation {
     message: d.message,
     checks,
     ...(exploited ? { exploited } : {}),
+    ...(coverage ? { vulnerabilityCoverage: coverage } : {}),
     summary: d.summary,
     policy: policyRef,
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),

@@ -1,5 +1,5 @@
 /**
- * Vulnerability feeds (OSV, CISA KEV) from ConfigMaps, HTTPS URLs or OCI artifacts, shared by every release whose policy
+ * Vulnerability feeds (OSV, NVD CVE API 2.0 records, CISA KEV) from ConfigMaps, HTTPS URLs or OCI artifacts, shared by every release whose policy
  * names them. The store keeps the last GOOD content of each feed: a refresh that fails (network, malformed
  * data, digest mismatch) records the error and keeps the previous content in use. URLs are fetched through
  * the SSRF guard with If-None-Match / If-Modified-Since when the previous response gave an ETag /
@@ -18,6 +18,8 @@ import { parseKev } from '../vuln/kev.ts';
 import type { KevCatalogue } from '../vuln/kev.ts';
 import { OsvIndex } from '../vuln/match.ts';
 import { parseOsvBundle } from '../vuln/bundle.ts';
+import { NvdIndex, parseNvdFeed } from '../vuln/nvd.ts';
+import type { NvdRecord } from '../vuln/nvd.ts';
 import type { OsvRecord } from '../vuln/osv.ts';
 import type { EvidenceSources } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
@@ -27,7 +29,7 @@ import type { Descriptor, RegistryClientOptions } from './oci/client.ts';
 import { parseImageReference } from './oci/reference.ts';
 import { registryOptionsFromEnv } from './signatures.ts';
 
-export type FeedKind = 'osv' | 'kev';
+export type FeedKind = 'osv' | 'kev' | 'nvd';
 
 export interface FeedRef {
   readonly kind: FeedKind;
@@ -42,6 +44,7 @@ export function feedRefs(policy: ReleasePolicy | undefined): FeedRef[] {
   return (policy?.spec.vulnerabilityFeeds ?? []).flatMap((f: VulnerabilityFeed): FeedRef[] => {
     if (f.osv) return [{ kind: 'osv', ...f.osv }];
     if (f.kev) return [{ kind: 'kev', ...f.kev }];
+    if (f.nvd) return [{ kind: 'nvd', ...f.nvd }];
     return [];
   });
 }
@@ -60,6 +63,7 @@ export function feedSourceName(f: FeedRef): string {
 interface Entry {
   state: FeedState;
   osv?: OsvRecord[];
+  nvd?: NvdRecord[];
   kev?: KevCatalogue;
   etag?: string;
   lastModified?: string;
@@ -102,6 +106,7 @@ export class FeedStore {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<RefreshResult>>();
   private readonly indexes = new Map<string, OsvIndex>();
+  private readonly nvdIndexes = new Map<string, NvdIndex>();
   private readonly opts: FeedStoreOptions;
 
   constructor(opts: FeedStoreOptions = {}) {
@@ -117,13 +122,13 @@ export class FeedStore {
   }
 
   /** Feed content for evaluation: loads it when never loaded or older than maxAge (concurrent callers share one load). */
-  async get(ref: FeedRef, sources: EvidenceSources): Promise<{ state: FeedState; osv?: OsvRecord[]; kev?: KevCatalogue }> {
+  async get(ref: FeedRef, sources: EvidenceSources): Promise<{ state: FeedState; osv?: OsvRecord[]; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
     const key = feedKey(ref);
     const e = this.entries.get(key);
     const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
     if (!e || this.now() - e.checkedAt >= maxAge) await this.refresh(ref, sources);
     const cur = this.entries.get(key)!;
-    return { state: cur.state, ...(cur.osv ? { osv: cur.osv } : {}), ...(cur.kev ? { kev: cur.kev } : {}) };
+    return { state: cur.state, ...(cur.osv ? { osv: cur.osv } : {}), ...(cur.nvd ? { nvd: cur.nvd } : {}), ...(cur.kev ? { kev: cur.kev } : {}) };
   }
 
   /** Re-read one feed; `changed` when the content in use changed. Never throws. */
@@ -144,6 +149,18 @@ export class FeedStore {
       idx = new OsvIndex(parts.flatMap((p) => p.osv ?? []));
       this.indexes.set(id, idx);
       while (this.indexes.size > 8) this.indexes.delete(this.indexes.keys().next().value!);
+    }
+    return idx;
+  }
+
+  /** The NVD (CPE) index over several feeds' records (cached by their digests). */
+  nvdIndex(parts: readonly { state: FeedState; nvd?: NvdRecord[] }[]): NvdIndex {
+    const id = parts.map((p) => p.state.digest ?? '-').join('+');
+    let idx = this.nvdIndexes.get(id);
+    if (!idx) {
+      idx = new NvdIndex(parts.flatMap((p) => p.nvd ?? []));
+      this.nvdIndexes.set(id, idx);
+      while (this.nvdIndexes.size > 8) this.nvdIndexes.delete(this.nvdIndexes.keys().next().value!);
     }
     return idx;
   }
@@ -233,6 +250,10 @@ export class FeedStore {
         for (const d of got.docs) osv.push(...await parseOsvBundle(d.bytes, d.name));
         entry.osv = osv;
         entry.state = { ...entry.state, records: entry.osv.length };
+      } else if (ref.kind === 'nvd') {
+        entry.nvd = got.docs.flatMap((d) => parseNvdFeed(d.bytes, d.name));
+        const unconfigured = entry.nvd.filter((r) => r.matches.length === 0).length;
+        entry.state = { ...entry.state, records: entry.nvd.length, ...(unconfigured > 0 ? { unconfigured } : {}) };
       } else {
         const cats = got.docs.map((d) => parseKev(d.bytes, d.name));
         const entries = new Map(cats.flatMap((c) => [...c.entries]));

@@ -1,5 +1,5 @@
 /**
- * Evidence collector for the vulnerability checks: the policy's OSV and KEV feeds (from the shared
+ * Evidence collector for the vulnerability checks: the policy's OSV, NVD and KEV feeds (from the shared
  * FeedStore: last good content, refreshed when stale) and the release's VEX document (ConfigMap key or an
  * https URL through the SSRF guard). Runs only when the policy uses a vulnerability or VEX check.
  */
@@ -55,6 +55,7 @@ export function makeVulnCollector(opts: VulnCollectorOptions = {}): Collector {
     if (!ctx.policy?.spec.checks.some((c) => CHECKS.has(c.id) && c.enforcement !== 'Off')) return {};
     const loaded = await Promise.all(feedRefs(ctx.policy).map((ref) => store.get(ref, ctx.sources)));
     const osv = loaded.filter((l) => l.state.kind === 'osv');
+    const nvd = loaded.filter((l) => l.state.kind === 'nvd');
     const vex: VexState[] = [];
     const docs: { source: string; doc: VexDocument }[] = [];
     if (ctx.release.spec.vulnerabilityHandling?.vex) {
@@ -65,6 +66,7 @@ export function makeVulnCollector(opts: VulnCollectorOptions = {}): Collector {
     const vulnFeeds: VulnFeedsEvidence = {
       feeds: loaded.map((l) => l.state),
       index: store.index(osv),
+      ...(nvd.length > 0 ? { nvd: store.nvdIndex(nvd) } : {}),
       kev: loaded.flatMap((l) => (l.kev ? [l.kev] : [])),
       vex,
       vexSet: { documents: docs },

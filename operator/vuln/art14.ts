@@ -1,8 +1,11 @@
 /**
- * The CRA Art. 14 clock: for every actively exploited vulnerability (CISA KEV, not resolved by VEX) that
- * affects a release, when cra-gate first saw it affect the release (`knownSince`, kept stable across
- * evaluations by reading the previous status) and the reporting deadlines: early warning within 24 h
- * (Art. 14(2)(a)) and vulnerability notification within 72 h (Art. 14(2)(b)). Pure.
+ * The CRA Art. 14 REPORTING clock (not the release verdict, which rests on Annex I Part I(2)(a), see
+ * ../checks/vuln.ts): for every actively exploited vulnerability (CISA KEV, reached through an OSV alias or a
+ * CPE-matched NVD CVE, not resolved by VEX) that affects a release, when cra-gate first saw it affect the
+ * release (`knownSince`, kept stable across evaluations by reading the previous status) and the reporting
+ * deadlines: early warning within 24 h (Art. 14(2)(a)) and vulnerability notification within 72 h
+ * (Art. 14(2)(b)). Art. 14 applies from 11 September 2026 (Art. 71(2)), to every product on the market
+ * including those placed before 11 December 2027 (Art. 69(3)); before that date there is no clock. Pure.
  */
 import type { ExploitedVulnerability, ProductReleaseStatus } from '../api/types.ts';
 import type { Evidence } from '../checks/types.ts';
@@ -11,10 +14,13 @@ import { vulnerabilityEvidence } from './evidence.ts';
 export const EARLY_WARNING_MS = 24 * 3600_000;
 export const NOTIFICATION_MS = 72 * 3600_000;
 const MAX_ENTRIES = 64;
+/** Art. 71(2): Art. 14 applies from 11 September 2026. */
+export const ART14_APPLIES_FROM = new Date('2026-09-11T00:00:00Z');
 
 export function exploitedClock(evidence: Evidence, previous: ProductReleaseStatus | undefined, now: Date): ExploitedVulnerability[] | undefined {
   const ev = vulnerabilityEvidence(evidence);
   if (!ev) return undefined;
+  if (now.getTime() < ART14_APPLIES_FROM.getTime()) return [];
   const byCve = new Map<string, { advisories: Set<string>; components: Set<string> }>();
   for (const m of ev.matches) {
     if (!m.kev || m.vex?.suppresses) continue;

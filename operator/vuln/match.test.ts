@@ -48,7 +48,7 @@ describe('OSV feeds and matching (real advisories × real SBOMs)', () => {
       'GHSA-xvch-5gv4-984h pkg:npm/minimist@0.0.8',
     ]);
     assert.equal(r.sbomProblems.length, 0);
-    assert.ok(r.componentsScanned >= 40);
+    assert.ok(r.componentsAssessed >= 40);
   });
 
   it('matches Go SEMVER ranges with an open upper bound (proton-bridge, jwt-go v3.2.0)', () => {
@@ -82,7 +82,7 @@ describe('OSV feeds and matching (real advisories × real SBOMs)', () => {
     assert.equal(r.matches[0]!.kev?.dateAdded, '2021-12-10');
   });
 
-  it('GIT ranges are skipped with a note; unknown ecosystems are uncertain (fail closed)', () => {
+  it('GIT ranges are skipped with a note; ecosystems cra-gate cannot order leave the component unassessed (fail closed)', () => {
     const [rec] = parseOsvFeed(JSON.stringify({
       id: 'SYNTHETIC-1', modified: '2024-01-01T00:00:00Z',
       affected: [
@@ -92,9 +92,9 @@ describe('OSV feeds and matching (real advisories × real SBOMs)', () => {
     }));
     const idx = new OsvIndex([rec!]);
     assert.deepEqual(idx.match('pkg:npm/left-pad@1.0.0'), []);
-    const hit = idx.match('pkg:gem/rack@1.6.0');
-    assert.equal(hit.length, 1);
-    assert.match(hit[0]!.uncertain!, /RubyGems/);
+    const a = idx.assess('pkg:gem/rack@1.6.0');
+    assert.deepEqual(a.hits, []);
+    assert.match(a.unassessed!, /cannot order RubyGems versions/);
   });
 
   it('reads OSV bundles (ZIP of records, as OSV publishes) and arrays', async () => {

@@ -1,17 +1,20 @@
 /**
  * The OSV index (records by package key) and matching of SBOM components against it, per the OSV
- * evaluation rules: explicit `versions`, then `ranges` (SEMVER, ECOSYSTEM for npm, PyPI, Maven, Go,
- * Debian). GIT ranges are skipped with a note; a range that cannot be ordered (unknown ecosystem, a
+ * evaluation rules: explicit `versions`, then `ranges` (SEMVER; ECOSYSTEM for npm, crates.io, Go, Hex, Pub,
+ * NuGet, SwiftURL, PyPI, Maven, Debian, Ubuntu). Distribution records apply only to the release named by the
+ * component's `distro` qualifier. GIT ranges are skipped with a note; a range that cannot be ordered (unknown ecosystem, a
  * version that does not parse) makes the match "uncertain" — reported and failing, never silently dropped.
  */
 import type { OsvAffected, OsvRange, OsvRecord } from './osv.ts';
-import { keyForOsvPackage, packageIdFromPurl } from './purl.ts';
+import { DISTRO_ECOSYSTEMS, ecosystemOfPurl, keyForOsvPackage, packageIdFromPurl, parseEcosystem } from './purl.ts';
 import { comparatorFor, VersionError } from './version.ts';
 import type { Comparator } from './version.ts';
 
 interface IndexEntry {
   readonly record: OsvRecord;
   readonly affected: OsvAffected;
+  /** Normalised distribution release of the entry's ecosystem (`Debian:12` -> `12`), if any. */
+  readonly release?: string;
 }
 
 export interface AdvisoryHit {
@@ -21,8 +24,23 @@ export interface AdvisoryHit {
   readonly notes: readonly string[];
 }
 
+export interface OsvAssessment {
+  /** Why the OSV feeds cannot assess this component (it is then not covered by them). */
+  readonly unassessed?: string;
+  readonly hits: AdvisoryHit[];
+  /** Ids and aliases (upper-cased) of every advisory evaluated for the component, affected or not. */
+  readonly considered: ReadonlySet<string>;
+}
+
+/** `Debian:12`, `npm` … as the coverage key of an ecosystem (release-specific for distributions). */
+function ecosystemKey(e: { base: string; release?: string }): string {
+  return e.release ? `${e.base}:${e.release}` : e.base;
+}
+
 export class OsvIndex {
   private readonly byKey = new Map<string, IndexEntry[]>();
+  /** Ecosystems (and distribution releases) the loaded records cover. */
+  private readonly ecosystems = new Set<string>();
   readonly recordCount: number;
   /** Affected entries with no purl mapping (ecosystem unknown to cra-gate). */
   readonly unmapped: number;
@@ -39,9 +57,11 @@ export class OsvIndex {
           unmapped++;
           continue;
         }
+        const eco = parseEcosystem(affected.ecosystem);
+        this.ecosystems.add(ecosystemKey(eco));
         let list = this.byKey.get(key);
         if (!list) this.byKey.set(key, (list = []));
-        list.push({ record, affected });
+        list.push({ record, affected, ...(eco.release ? { release: eco.release } : {}) });
       }
     }
     this.recordCount = count;
@@ -52,16 +72,44 @@ export class OsvIndex {
     return this.byKey.size;
   }
 
+  /** Whether the loaded records cover an ecosystem (`npm`, `Debian:12` …). */
+  covers(ecosystem: { base: string; release?: string }): boolean {
+    return this.ecosystems.has(ecosystemKey(ecosystem)) || (!ecosystem.release && this.ecosystems.has(ecosystem.base));
+  }
+
   /** Advisories affecting the package `purl` at its version (from the purl, or `version`). */
   match(purl: string, version?: string): AdvisoryHit[] {
+    return this.assess(purl, version).hits;
+  }
+
+  /**
+   * Assess one component: which advisories affect it, and whether the OSV feeds can assess it at all. A
+   * component is unassessed when its purl does not parse, names no OSV ecosystem (`pkg:generic`), is a
+   * distribution package without a `distro` qualifier naming its release, has no version, is in an
+   * ecosystem whose versions cra-gate cannot order, or in one the loaded feeds hold no records for.
+   * Entries for another distribution release never decide this one.
+   */
+  assess(purl: string, version?: string): OsvAssessment {
+    const considered = new Set<string>();
     const id = packageIdFromPurl(purl);
-    if (!id) return [];
-    const entries = this.byKey.get(id.key);
-    if (!entries) return [];
+    if (!id) return { unassessed: 'the purl does not parse', hits: [], considered };
+    const eco = ecosystemOfPurl(id);
+    if (!eco) return { unassessed: `purl type "${id.type}" has no OSV ecosystem`, hits: [], considered };
+    if (DISTRO_ECOSYSTEMS.has(eco.base) && !eco.release) {
+      return { unassessed: `${eco.base} package without a "distro" qualifier naming its release (e.g. ${eco.base === 'Alpine' ? 'distro=alpine-3.20' : eco.base === 'Ubuntu' ? 'distro=ubuntu-22.04' : 'distro=debian-12'})`, hits: [], considered };
+    }
     const v = version ?? id.version;
+    if (v === undefined || v.trim() === '') return { unassessed: 'no version', hits: [], considered };
+    const orderable = comparatorFor('ECOSYSTEM', eco.base) !== undefined;
+    let unassessed: string | undefined;
+    if (!orderable) unassessed = `cra-gate cannot order ${eco.base} versions`;
+    else if (!this.covers(eco)) unassessed = `the OSV feeds hold no records for ecosystem ${ecosystemKey(eco)}`;
+    const entries = (this.byKey.get(id.key) ?? []).filter((e) => !eco.release || !e.release || e.release === eco.release);
     const hits = new Map<string, AdvisoryHit>();
     for (const e of entries) {
-      const r = v === undefined ? { affected: true, uncertain: 'the component has no version', notes: [] } : isAffected(v, e.affected);
+      for (const x of [e.record.id, ...e.record.aliases]) considered.add(x.toUpperCase());
+      // Without an ordering for the ecosystem only explicit version lists can decide.
+      const r = orderable ? isAffected(v, e.affected) : { affected: e.affected.versions.includes(v), notes: [] as string[] };
       if (!r.affected) continue;
       const prev = hits.get(e.record.id);
       // A certain hit wins over an uncertain one for the same advisory.
@@ -69,7 +117,7 @@ export class OsvIndex {
         hits.set(e.record.id, { record: e.record, ...(r.uncertain ? { uncertain: r.uncertain } : {}), notes: r.notes });
       }
     }
-    return [...hits.values()];
+    return { ...(unassessed ? { unassessed } : {}), hits: [...hits.values()], considered };
   }
 }
 

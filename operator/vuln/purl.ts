@@ -9,6 +9,8 @@ export interface PackageId {
   readonly key: string;
   readonly type: string;
   readonly version?: string;
+  /** The purl's `distro` qualifier, when present (deb, rpm, apk). */
+  readonly distro?: string;
 }
 
 /** OSV ecosystem name (before any ":release" suffix) -> purl type. */
@@ -63,11 +65,87 @@ export function packageIdFromPurl(purl: string): PackageId | undefined {
   let namespace = p.namespace ?? undefined;
   // Debian/Ubuntu purls carry the distribution as namespace; OSV Debian names do not. Keep the vendor.
   if (type === 'deb' && namespace) namespace = namespace.toLowerCase();
+  const distro = p.qualifiers?.distro;
   return {
     key: `${type}:${normaliseName(type, namespace, p.name)}`,
     type,
     ...(p.version ? { version: p.version } : {}),
+    ...(typeof distro === 'string' && distro.trim() !== '' ? { distro: distro.trim() } : {}),
   };
+}
+
+/** purl type -> OSV ecosystem (deb: by namespace). Types without an OSV ecosystem are absent. */
+const TYPE_TO_ECOSYSTEM: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ECOSYSTEM_TO_TYPE).filter(([eco]) => eco !== 'Ubuntu' && eco !== 'Debian').map(([eco, type]) => [type, eco]),
+);
+
+/** Release-specific ecosystems: a record for one release never decides a component built for another. */
+export const DISTRO_ECOSYSTEMS: ReadonlySet<string> = new Set(['Debian', 'Ubuntu', 'Alpine']);
+
+const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
+  jessie: '8', stretch: '9', buster: '10', bullseye: '11', bookworm: '12', trixie: '13', forky: '14', duke: '15',
+};
+const UBUNTU_CODENAMES: Readonly<Record<string, string>> = {
+  xenial: '16.04', bionic: '18.04', focal: '20.04', jammy: '22.04', kinetic: '22.10', lunar: '23.04', mantic: '23.10',
+  noble: '24.04', oracular: '24.10', plucky: '25.04', questing: '25.10', resolute: '26.04',
+};
+
+/**
+ * The distribution release a purl's `distro` qualifier (or an OSV ecosystem suffix) names, normalised to
+ * what OSV uses after the colon: Debian `12` (from `debian-12`, `debian-12.5`, `12`, `bookworm`), Ubuntu
+ * `22.04` (from `ubuntu-22.04`, `jammy`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`), Alpine `3.20` (from
+ * `alpine-3.20`, `3.20.3`, `v3.20`). Undefined when it names no release of `ecosystem`.
+ */
+export function distroRelease(ecosystem: string, raw: string): string | undefined {
+  const s = raw.trim().toLowerCase();
+  switch (ecosystem) {
+    case 'Debian': {
+      const code = DEBIAN_CODENAMES[s.replace(/^debian-/, '')];
+      if (code) return code;
+      const m = /^(?:debian-)?(\d+)(?:\.\d+)*$/.exec(s);
+      return m ? String(Number(m[1])) : undefined;
+    }
+    case 'Ubuntu': {
+      const code = UBUNTU_CODENAMES[s.replace(/^ubuntu-/, '')];
+      if (code) return code;
+      const m = /(?:^|[-:])(\d{2}\.\d{2})(?:$|[.:-])/.exec(s) ?? /^(\d{2}\.\d{2})/.exec(s);
+      return m ? m[1] : undefined;
+    }
+    case 'Alpine': {
+      const m = /^(?:alpine-)?v?(\d+)\.(\d+)(?:\.\d+)?$/.exec(s);
+      return m ? `${Number(m[1])}.${Number(m[2])}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An OSV ecosystem string split into its base and (for distributions) normalised release. */
+export function parseEcosystem(ecosystem: string): { base: string; release?: string } {
+  const i = ecosystem.indexOf(':');
+  const base = i < 0 ? ecosystem : ecosystem.slice(0, i);
+  if (i < 0 || !DISTRO_ECOSYSTEMS.has(base)) return { base };
+  const release = distroRelease(base, ecosystem.slice(i + 1));
+  return release ? { base, release } : { base };
+}
+
+/**
+ * The OSV ecosystem of a purl: `Debian` / `Ubuntu` (deb by namespace), `Alpine` (apk), `npm`, `crates.io` …
+ * and, for distributions, the release from its `distro` qualifier. Undefined for types without one
+ * (`generic`, `github` repositories, …).
+ */
+export function ecosystemOfPurl(id: PackageId): { base: string; release?: string } | undefined {
+  let base: string | undefined;
+  if (id.type === 'deb') {
+    const ns = id.key.slice(4).split('/')[0];
+    base = ns === 'debian' ? 'Debian' : ns === 'ubuntu' ? 'Ubuntu' : undefined;
+  } else if (id.type === 'apk') {
+    base = id.key.slice(4).split('/')[0] === 'alpine' ? 'Alpine' : undefined;
+  } else base = TYPE_TO_ECOSYSTEM[id.type];
+  if (!base) return undefined;
+  if (!DISTRO_ECOSYSTEMS.has(base) || !id.distro) return { base };
+  const release = distroRelease(base, id.distro);
+  return release ? { base, release } : { base };
 }
 
 /** The key for an OSV `affected[].package`; undefined for ecosystems without a purl mapping. */

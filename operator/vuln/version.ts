@@ -3,12 +3,19 @@
  * VersionError when a version cannot be parsed in that scheme (the caller reports the match as uncertain:
  * fail closed, never a silent "not affected").
  *
- *  - SEMVER (OSV range type), npm, Go (leading "v", "+incompatible"): Semantic Versioning 2.0.0 precedence.
- *  - PyPI: PEP 440 (epoch, release, pre/post/dev, local).
+ *  - SEMVER (OSV range type) and the OSV ecosystems whose versions are SemVer (npm, Go with its leading "v"
+ *    and "+incompatible", crates.io, Hex, Pub, NuGet, SwiftURL): Semantic Versioning 2.0.0 precedence, by the
+ *    `semver` package (the parser npm uses).
+ *  - PyPI: PEP 440 (epoch, release, pre/post/dev, local), by `@renovatebot/pep440`.
  *  - Maven: Maven's ComparableVersion (items split on ".", "-" and digit/letter transitions; qualifiers
  *    alpha < beta < milestone < rc/cr < snapshot < "" (ga, final, release) < sp; unknown qualifiers after).
- *  - Debian: dpkg's algorithm (epoch:upstream-revision, "~" sorts before everything, letters before others).
+ *  - Debian / Ubuntu: dpkg's algorithm (epoch:upstream-revision, "~" sorts before everything, letters before
+ *    others). No maintained npm implementation exists, so it is implemented here and property-tested.
+ *  - Maven: likewise (no maintained npm implementation of ComparableVersion).
  */
+import * as pep440 from '@renovatebot/pep440';
+import semver from 'semver';
+import type { SemVer } from 'semver';
 
 export class VersionError extends Error {
   constructor(message: string) {
@@ -19,22 +26,7 @@ export class VersionError extends Error {
 
 export type Comparator = (a: string, b: string) => number;
 
-// ---- SemVer 2.0.0 -------------------------------------------------------------------------------------
-
-interface SemVer {
-  readonly nums: [bigint, bigint, bigint];
-  readonly pre: readonly (string | bigint)[];
-}
-
-const SEMVER_RE =
-  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-export function parseSemver(v: string): SemVer {
-  const m = SEMVER_RE.exec(v.trim());
-  if (!m) throw new VersionError(`"${v.slice(0, 60)}" is not a semantic version`);
-  const pre = m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? BigInt(p) : p)) : [];
-  return { nums: [BigInt(m[1]!), BigInt(m[2]!), BigInt(m[3]!)], pre };
-}
+// ---- SemVer 2.0.0 (the `semver` package) and PEP 440 (`@renovatebot/pep440`) ---------------------------
 
 function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -58,103 +50,27 @@ function memo<T>(parse: (v: string) => T, max = 50_000): (v: string) => T {
   };
 }
 
-const semverCached = memo(parseSemver);
+const semverCached = memo((v: string): SemVer => {
+  // Strict SemVer 2.0.0 (one optional leading "v", as OSV SEMVER ranges and Go use); no coercion of "1.0".
+  const parsed = semver.parse(v.trim(), { loose: false });
+  if (!parsed) throw new VersionError(`"${v.slice(0, 60)}" is not a semantic version`);
+  return parsed;
+});
 
-export const compareSemver: Comparator = (a, b) => {
-  const x = semverCached(a);
-  const y = semverCached(b);
-  for (let i = 0; i < 3; i++) {
-    const c = cmpBig(x.nums[i]!, y.nums[i]!);
-    if (c !== 0) return c;
-  }
-  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length === 0 ? 0 : x.pre.length === 0 ? 1 : -1;
-  const n = Math.min(x.pre.length, y.pre.length);
-  for (let i = 0; i < n; i++) {
-    const p = x.pre[i]!;
-    const q = y.pre[i]!;
-    if (typeof p === 'bigint' && typeof q === 'bigint') {
-      const c = cmpBig(p, q);
-      if (c !== 0) return c;
-    } else if (typeof p === 'bigint') return -1;
-    else if (typeof q === 'bigint') return 1;
-    else {
-      const c = cmpStr(p, q);
-      if (c !== 0) return c;
-    }
-  }
-  return x.pre.length - y.pre.length;
-};
+/** SemVer 2.0.0 precedence (build metadata ignored). Throws VersionError for anything else. */
+export const compareSemver: Comparator = (a, b) => semverCached(a).compare(semverCached(b));
 
 /** Go module versions: semver with a leading "v"; "+incompatible" is build metadata (ignored). */
 export const compareGo: Comparator = (a, b) => compareSemver(a.replace(/^v/, ''), b.replace(/^v/, ''));
 
-// ---- PEP 440 ------------------------------------------------------------------------------------------
+const pep440Valid = memo((v: string): string => {
+  const t = v.trim();
+  if (pep440.valid(t) === null) throw new VersionError(`"${v.slice(0, 60)}" is not a PEP 440 version`);
+  return t;
+});
 
-const PEP440_RE =
-  /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?(dev)[-_.]?(\d*))?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
-
-type Pep440Key = [number, bigint[], [number, bigint], [number, bigint], [number, bigint], (string | bigint)[]];
-
-function pep440Key(v: string): Pep440Key {
-  const m = PEP440_RE.exec(v.trim().toLowerCase());
-  if (!m) throw new VersionError(`"${v.slice(0, 60)}" is not a PEP 440 version`);
-  const epoch = m[1] ? Number(m[1]) : 0;
-  const release = m[2]!.split('.').map((s) => BigInt(s));
-  while (release.length > 1 && release[release.length - 1] === 0n) release.pop();
-  const preKind = m[3] ? ({ a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 } as Record<string, number>)[m[3]]! : undefined;
-  const postNum = m[5] ?? (m[6] !== undefined ? m[7] || '0' : undefined);
-  const devNum = m[8] !== undefined ? m[9] || '0' : undefined;
-  const NEG = -Infinity;
-  const POS = Infinity;
-  // pre: a dev release without pre/post sorts before any pre release of the same release.
-  let pre: [number, bigint];
-  if (preKind !== undefined) pre = [preKind, BigInt(m[4] || '0')];
-  else if (postNum === undefined && devNum !== undefined) pre = [NEG, 0n];
-  else pre = [POS, 0n];
-  const post: [number, bigint] = postNum !== undefined ? [1, BigInt(postNum)] : [NEG, 0n];
-  const dev: [number, bigint] = devNum !== undefined ? [0, BigInt(devNum)] : [POS, 0n];
-  const local = m[10] ? m[10].split(/[-_.]/).map((s) => (/^\d+$/.test(s) ? BigInt(s) : s)) : [];
-  return [epoch, release, pre, post, dev, local];
-}
-
-function cmpPair(a: [number, bigint], b: [number, bigint]): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
-  return cmpBig(a[1], b[1]);
-}
-
-const pep440Cached = memo(pep440Key);
-
-export const comparePep440: Comparator = (a, b) => {
-  const x = pep440Cached(a);
-  const y = pep440Cached(b);
-  if (x[0] !== y[0]) return x[0] - y[0];
-  const n = Math.max(x[1].length, y[1].length);
-  for (let i = 0; i < n; i++) {
-    const c = cmpBig(x[1][i] ?? 0n, y[1][i] ?? 0n);
-    if (c !== 0) return c;
-  }
-  for (const i of [2, 3, 4] as const) {
-    const c = cmpPair(x[i], y[i]);
-    if (c !== 0) return c;
-  }
-  // local versions: a version with a local segment sorts after the same version without one
-  const l = x[5];
-  const r = y[5];
-  for (let i = 0; i < Math.min(l.length, r.length); i++) {
-    const p = l[i]!;
-    const q = r[i]!;
-    if (typeof p === 'bigint' && typeof q === 'bigint') {
-      const c = cmpBig(p, q);
-      if (c !== 0) return c;
-    } else if (typeof p === 'bigint') return 1;
-    else if (typeof q === 'bigint') return -1;
-    else {
-      const c = cmpStr(p, q);
-      if (c !== 0) return c;
-    }
-  }
-  return l.length - r.length;
-};
+/** PEP 440 ordering (epoch, release, pre/post/dev, local). Throws VersionError for invalid versions. */
+export const comparePep440: Comparator = (a, b) => pep440.compare(pep440Valid(a), pep440Valid(b));
 
 // ---- Maven ComparableVersion --------------------------------------------------------------------------
 
@@ -355,6 +271,11 @@ export function comparatorFor(rangeType: string, ecosystem: string): Comparator 
   const eco = ecosystem.split(':')[0]!;
   switch (eco) {
     case 'npm':
+    case 'crates.io':
+    case 'Hex':
+    case 'Pub':
+    case 'NuGet':
+    case 'SwiftURL':
       return compareSemver;
     case 'Go':
       return compareGo;
