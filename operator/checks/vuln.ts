@@ -42,9 +42,9 @@ function sbomPointer(artifact: string, pointer: string): string {
 
 type UnassessedMode = 'Fail' | 'Warn';
 
-function unassessedMode(ctx: CheckContext): UnassessedMode | string {
+function unassessedMode(ctx: CheckContext): { mode: UnassessedMode } | { error: string } {
   const v = ctx.params.unassessed ?? 'Fail';
-  return v === 'Fail' || v === 'Warn' ? v : 'params.unassessed must be "Fail" or "Warn"';
+  return v === 'Fail' || v === 'Warn' ? { mode: v } : { error: 'params.unassessed must be "Fail" or "Warn"' };
 }
 
 function preconditions(ev: VulnerabilityEvidence | undefined, kind: 'match' | 'kev', ctx: CheckContext): CheckOutcome | undefined {
@@ -160,10 +160,10 @@ export const vulnNoKnownExploitable: CheckDefinition = {
     const ev = vulnerabilityEvidence(ctx.evidence);
     const pre = preconditions(ev, 'match', ctx);
     if (pre) return pre;
-    const mode = unassessedMode(ctx);
-    if (mode !== 'Fail' && mode !== 'Warn') return errorOutcome('InvalidCheckParams', mode);
+    const m = unassessedMode(ctx);
+    if ('error' in m) return errorOutcome('InvalidCheckParams', m.error);
     const open = ev!.matches.filter((m) => !m.vex?.suppresses);
-    return outcomeFor(ev!, open, ev!.matches.length - open.length, 'known vulnerabilities', 'KnownVulnerability', mode);
+    return outcomeFor(ev!, open, ev!.matches.length - open.length, 'known vulnerabilities', 'KnownVulnerability', m.mode);
   },
 };
 
@@ -181,10 +181,10 @@ export const vulnNoKnownExploited: CheckDefinition = {
     const ev = vulnerabilityEvidence(ctx.evidence);
     const pre = preconditions(ev, 'kev', ctx);
     if (pre) return pre;
-    const mode = unassessedMode(ctx);
-    if (mode !== 'Fail' && mode !== 'Warn') return errorOutcome('InvalidCheckParams', mode);
+    const m = unassessedMode(ctx);
+    if ('error' in m) return errorOutcome('InvalidCheckParams', m.error);
     const kevMatches = ev!.matches.filter((m) => m.kev);
     const open = kevMatches.filter((m) => !m.vex?.suppresses);
-    return outcomeFor(ev!, open, kevMatches.length - open.length, 'known-exploited vulnerabilities', 'KnownExploitedVulnerability', mode);
+    return outcomeFor(ev!, open, kevMatches.length - open.length, 'known-exploited vulnerabilities', 'KnownExploitedVulnerability', m.mode);
   },
 };

@@ -73,8 +73,8 @@ function normaliseCve(raw: unknown, where: string): NvdRecord | undefined {
         const range: Partial<Record<(typeof RANGE_KEYS)[number], string>> = {};
         for (const k of RANGE_KEYS) {
           if (m[k] === undefined) continue;
-          if (typeof m[k] !== 'string' || (m[k] as string).trim() === '') throw new FeedFormatError(`${mat}/${k}: must be a non-empty string`);
-          range[k] = m[k] as string;
+          if (typeof m[k] !== 'string' || (m[k]).trim() === '') throw new FeedFormatError(`${mat}/${k}: must be a non-empty string`);
+          range[k] = m[k];
         }
         if (range.versionStartIncluding && range.versionStartExcluding) throw new FeedFormatError(`${mat}: both versionStartIncluding and versionStartExcluding`);
         if (range.versionEndIncluding && range.versionEndExcluding) throw new FeedFormatError(`${mat}: both versionEndIncluding and versionEndExcluding`);

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import * as pep440 from '@renovatebot/pep440';
+import semver from 'semver';
 import { compareDebian, compareGo, compareMaven, comparePep440, compareSemver, comparatorFor, VersionError } from './version.ts';
 import type { Comparator } from './version.ts';
 
@@ -50,5 +52,34 @@ describe('version ordering', () => {
     fc.assert(fc.property(semver, semver, (x, y) => Math.sign(compareSemver(x, y)) === -Math.sign(compareSemver(y, x)) && compareSemver(x, x) === 0));
     const mvn = fc.array(fc.oneof(fc.nat(30).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'SNAPSHOT', 'sp', 'jre')), { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
     fc.assert(fc.property(mvn, mvn, (x, y) => Math.sign(compareMaven(x, y)) === -Math.sign(compareMaven(y, x))));
+  });
+  it('SemVer ecosystems agree with the semver package (property)', () => {
+    const ident = fc.oneof(fc.nat(30).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'x-y', 'a1'));
+    const sv = fc
+      .tuple(fc.nat(50), fc.nat(50), fc.nat(50), fc.array(ident, { maxLength: 3 }), fc.option(fc.constantFrom('build.1', 'sha.abc')))
+      .map(([a, b, c, pre, build]) => `${a}.${b}.${c}${pre.length ? `-${pre.join('.')}` : ''}${build ? `+${build}` : ''}`);
+    fc.assert(fc.property(sv, sv, (x, y) => Math.sign(compareSemver(x, y)) === Math.sign(semver.compare(x, y))));
+    for (const eco of ['npm', 'crates.io', 'Hex', 'Pub', 'NuGet', 'SwiftURL']) assert.equal(comparatorFor('ECOSYSTEM', eco), compareSemver, eco);
+  });
+  it('PEP 440 agrees with @renovatebot/pep440 (property)', () => {
+    const pv = fc
+      .tuple(fc.option(fc.nat(2)), fc.array(fc.nat(20), { minLength: 1, maxLength: 4 }), fc.option(fc.tuple(fc.constantFrom('a', 'b', 'rc'), fc.nat(5))), fc.option(fc.nat(3)), fc.option(fc.nat(3)))
+      .map(([ep, rel, pre, post, dev]) => `${ep ? `${ep}!` : ''}${rel.join('.')}${pre ? `${pre[0]}${pre[1]}` : ''}${post !== null ? `.post${post}` : ''}${dev !== null ? `.dev${dev}` : ''}`);
+    fc.assert(fc.property(pv, pv, (x, y) => Math.sign(comparePep440(x, y)) === Math.sign(pep440.compare(x, y))));
+  });
+  it('Debian (dpkg) ordering is a total order consistent with dpkg --compare-versions results (property)', () => {
+    // Pairs checked against dpkg's documented algorithm (deb-version(7)): "~" before everything, letters
+    // before non-letters, numbers numerically, epoch first.
+    for (const [a, b] of [['1.0~~', '1.0~'], ['1.0~', '1.0'], ['1.0', '1.0+'], ['1.0a', '1.0+'], ['1.2.9', '1.2.10'], ['2:1.0', '10:0.1'], ['1.0-1', '1.0-1.1'], ['3.0.11-1~deb12u2', '3.0.13-1~deb12u1']] as const) {
+      assert.ok(compareDebian(a, b) < 0, `${a} < ${b}`);
+    }
+    const part = fc.stringMatching(/^[0-9][0-9a-z.+~]{0,6}$/);
+    const deb = fc.tuple(fc.option(fc.nat(3)), part, fc.option(fc.stringMatching(/^[0-9a-z.+~]{1,5}$/))).map(([e, u, r]) => `${e !== null ? `${e}:` : ''}${u}${r ? `-${r}` : ''}`);
+    fc.assert(fc.property(deb, deb, deb, (a, b, c) => {
+      const ab = Math.sign(compareDebian(a, b));
+      if (ab !== -Math.sign(compareDebian(b, a)) || compareDebian(a, a) !== 0) return false;
+      if (ab <= 0 && compareDebian(b, c) <= 0) return compareDebian(a, c) <= 0;
+      return true;
+    }), { numRuns: 500 });
   });
 });
