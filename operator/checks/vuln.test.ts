@@ -9,6 +9,7 @@ import { parseVex } from '../vex/parse.ts';
 import type { VulnFeedsEvidence } from '../vuln/evidence.ts';
 import { parseKev } from '../vuln/kev.ts';
 import { OsvIndex } from '../vuln/match.ts';
+import { NvdIndex, parseNvdFeed } from '../vuln/nvd.ts';
 import { parseOsvFeed } from '../vuln/osv.ts';
 import { disclosureCvdPolicy, disclosureSecurityTxt, documentListsVersion, updateChannelProbe } from './disclosure-web.ts';
 import { goodRelease, ctx } from './testkit.ts';
@@ -141,6 +142,97 @@ describe('waivers and the Art. 14 clock in evaluate()', () => {
     const again = evaluate({ release: blocked, policy: policy(), policyName: 'cra-baseline', now: new Date('2028-02-01T09:00:00Z'), evidence });
     assert.equal(again.exploited?.[0]?.knownSince, '2028-02-01T06:00:00Z');
     assert.equal(again.reason, 'NewlyExploitedVulnerability');
+  });
+});
+
+describe('coverage is part of the verdict (issue 13 item 1)', () => {
+  const nvdIndex = new NvdIndex(parseNvdFeed(read('nvd/nvd-demo-subset.json')));
+  const bom = (components: unknown[]): SbomEvidence => ({
+    artifact: 'fw',
+    source: 'test',
+    analysis: analyzeSbom(Buffer.from(JSON.stringify({
+      bomFormat: 'CycloneDX', specVersion: '1.6', version: 1,
+      metadata: { timestamp: '2026-01-01T00:00:00Z', component: { type: 'firmware', name: 'fw', version: '1.0', 'bom-ref': 'fw' } },
+      components,
+    }))),
+  });
+  const withNvd = (): VulnFeedsEvidence => ({
+    ...feeds(),
+    feeds: [...feeds().feeds, { kind: 'nvd', source: 'ConfigMap cra-gate/nvd', digest: 'sha256:c', records: 4, unconfigured: 1 }],
+    nvd: nvdIndex,
+  });
+  const generic = { type: 'library', name: 'openssl', 'bom-ref': 'openssl', version: '3.0.13', purl: 'pkg:generic/openssl@3.0.13' };
+  const zlibCpe = { type: 'library', name: 'zlib', 'bom-ref': 'zlib', version: '1.3.1', cpe: 'cpe:2.3:a:zlib:zlib:1.3.1:*:*:*:*:*:*:*' };
+  const opensslCpe = { ...generic, cpe: 'cpe:2.3:a:openssl:openssl:3.0.13:*:*:*:*:*:*:*' };
+
+  it('"0 components checked" never passes: a pkg:generic component fails both checks by default', () => {
+    const ev: Evidence = { sboms: [bom([generic])], vulnFeeds: feeds() };
+    for (const check of [vulnNoKnownExploitable, vulnNoKnownExploited]) {
+      const out = check.run(ctx(goodRelease(), {}, NOW, ev));
+      assert.deepEqual([out.result, out.reason], ['Fail', 'UnassessedComponents'], check.id);
+      assert.match(out.message, /^0 of 1 components assessed \(1 unassessed\): pkg:generic\/openssl@3\.0\.13 \(purl: purl type "generic" has no OSV ecosystem; no CPE\)/);
+      assert.deepEqual(out.findings?.map((f) => f.pointer), ['/sboms/fw/components/0']);
+    }
+  });
+  it('params.unassessed: Warn passes with a warning that names the unassessed components; anything else is an Error', () => {
+    const ev: Evidence = { sboms: [bom([generic, zlibCpe])], vulnFeeds: withNvd() };
+    const out = vulnNoKnownExploitable.run(ctx(goodRelease(), { unassessed: 'Warn' }, NOW, ev));
+    assert.equal(out.result, 'Pass');
+    assert.match(out.message, /^warning \(params\.unassessed: Warn\): 1 of 2 components assessed \(1 unassessed\): pkg:generic\/openssl@3\.0\.13/);
+    assert.equal(out.findings?.length, 1);
+    const bad = vulnNoKnownExploitable.run(ctx(goodRelease(), { unassessed: 'Ignore' }, NOW, ev));
+    assert.deepEqual([bad.result, bad.reason], ['Error', 'InvalidCheckParams']);
+  });
+  it('CPE components with an NVD feed are assessed: the pass says "N of M components assessed" and counts unconfigured NVD records', () => {
+    const ev: Evidence = { sboms: [bom([opensslCpe, zlibCpe])], vulnFeeds: withNvd() };
+    const out = vulnNoKnownExploitable.run(ctx(goodRelease(), {}, NOW, ev));
+    assert.equal(out.result, 'Pass', out.message);
+    assert.match(out.message, /^2 of 2 components assessed against \d+ advisories: no unresolved known vulnerabilities; 1 NVD record\(s\) without CPE configuration/);
+    const old = { ...zlibCpe, version: '1.2.11', cpe: 'cpe:2.3:a:zlib:zlib:1.2.11:*:*:*:*:*:*:*' };
+    const f = vulnNoKnownExploitable.run(ctx(goodRelease(), {}, NOW, { sboms: [bom([old])], vulnFeeds: withNvd() }));
+    assert.equal(f.reason, 'KnownVulnerability');
+    assert.match(f.message, /CVE-2023-45853 in pkg|CVE-2023-45853 in cpe:2\.3:a:zlib:zlib:1\.2\.11/);
+    assert.match(f.message, /NVD CPE match/);
+  });
+  it('KEV through a CPE-matched CVE blocks vuln.no-known-exploited', () => {
+    const log4j = { type: 'library', name: 'log4j', 'bom-ref': 'log4j', version: '2.14.1', cpe: 'cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*' };
+    const out = vulnNoKnownExploited.run(ctx(goodRelease(), {}, NOW, { sboms: [bom([log4j])], vulnFeeds: withNvd() }));
+    assert.deepEqual([out.result, out.reason], ['Fail', 'KnownExploitedVulnerability']);
+    assert.match(out.message, /CVE-2021-44228 in cpe:2\.3:a:apache:log4j:2\.14\.1/);
+  });
+  it('purl version and version field disagree: ComponentVersionConflict, not silently one of the two', () => {
+    const c = { type: 'library', name: 'zlib', 'bom-ref': 'zlib', version: '1.3.1', cpe: 'cpe:2.3:a:zlib:zlib:1.3:*:*:*:*:*:*:*' };
+    const out = vulnNoKnownExploitable.run(ctx(goodRelease(), {}, NOW, { sboms: [bom([{ ...c, cpe: 'cpe:2.3:a:zlib:zlib:1.3.2:*:*:*:*:*:*:*' }])], vulnFeeds: withNvd() }));
+    assert.deepEqual([out.result, out.reason], ['Fail', 'ComponentVersionConflict']);
+    assert.match(out.findings![0]!.message, /version conflict: .*version 1\.3\.1, CPE 1\.3\.2/);
+    // the CPE's 1.3 is affected even though the version field says 1.3.1
+    assert.equal(vulnNoKnownExploitable.run(ctx(goodRelease(), {}, NOW, { sboms: [bom([c])], vulnFeeds: withNvd() })).reason, 'KnownVulnerability');
+  });
+  it('an SBOM with no component besides the primary one is not a pass', () => {
+    const out = vulnNoKnownExploitable.run(ctx(goodRelease(), {}, NOW, { sboms: [bom([])], vulnFeeds: feeds() }));
+    assert.deepEqual([out.result, out.reason], ['Fail', 'UnassessedComponents']);
+  });
+  it('an NVD feed alone is enough for vuln.no-known-exploitable; coverage lands in evaluate() (status)', () => {
+    const nvdOnly = { ...withNvd(), feeds: withNvd().feeds.filter((f) => f.kind !== 'osv') };
+    const ev: Evidence = { sboms: [bom([zlibCpe, generic])], vulnFeeds: nvdOnly };
+    assert.equal(vulnNoKnownExploitable.run(ctx(goodRelease(), { unassessed: 'Warn' }, NOW, ev)).result, 'Pass');
+    const e = evaluate({ release: goodRelease(), policy: policy(), policyName: 'cra-baseline', now: NOW, evidence: ev });
+    assert.deepEqual(e.vulnerabilityCoverage, {
+      assessed: 1,
+      total: 2,
+      unassessed: [{ component: 'pkg:generic/openssl@3.0.13', pointer: '/sboms/fw/components/1', reason: 'purl: purl type "generic" has no OSV ecosystem; no CPE' }],
+    });
+  });
+  it('item 15: blocking on KEV rests on Annex I Part I(2)(a) with its own date; Art. 14 is the reporting clock from 11 Sep 2026', () => {
+    assert.deepEqual(vulnNoKnownExploited.cra, ['Annex I Part I(2)(a)']);
+    assert.equal(vulnNoKnownExploited.inForceFrom, '2027-12-11');
+    assert.equal(vulnNoKnownExploited.inForceBasis ?? 'placedOnMarket', 'placedOnMarket');
+    const log4j = { type: 'library', name: 'log4j', 'bom-ref': 'log4j', version: '2.14.1', cpe: 'cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*' };
+    const ev: Evidence = { sboms: [bom([log4j])], vulnFeeds: withNvd() };
+    const before = evaluate({ release: goodRelease(), policy: policy(), policyName: 'cra-baseline', now: new Date('2026-09-10T12:00:00Z'), evidence: ev });
+    assert.deepEqual(before.exploited, [], 'no Art. 14 clock before 11 Sep 2026');
+    const after = evaluate({ release: goodRelease(), policy: policy(), policyName: 'cra-baseline', now: new Date('2026-09-11T00:00:00Z'), evidence: ev });
+    assert.equal(after.exploited?.[0]?.vulnerability, 'CVE-2021-44228');
   });
 });
 

@@ -119,7 +119,7 @@ function componentHits(c: SbomComponent, input: AssessInput): { hits: Hit[]; una
         }
       }
     }
-  } else if (!c.purl) reasons.push('no CPE');
+  } else reasons.push('no CPE');
   return { hits: [...hits.values()], ...(assessed ? {} : { unassessed: reasons.join('; ') || 'no identifier' }) };
 }
 
