@@ -131,3 +131,17 @@ function leadingSkipped(text: string): number {
 export function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * "vulnerability coverage: 12 of 14 components assessed; unassessed: a (reason); b (reason); +3 more", or
+ * undefined when the vulnerability checks did not run. Every report format shows it (issue 13: coverage is
+ * part of the verdict).
+ */
+export function coverageText(o: ReleaseOutcome, listed = 5): string | undefined {
+  const c = o.evaluation.vulnerabilityCoverage;
+  if (!c) return undefined;
+  const un = c.total - c.assessed;
+  const list = (c.unassessed ?? []).slice(0, listed).map((u) => `${u.component} (${u.reason})`);
+  const more = un - list.length;
+  return `vulnerability coverage: ${c.assessed} of ${c.total} components assessed${un > 0 ? `; unassessed: ${list.join('; ')}${more > 0 ? `; +${more} more` : ''}` : ''}`;
+}

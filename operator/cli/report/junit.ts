@@ -6,7 +6,7 @@
  */
 import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
-import { checkDefinition, key, lineOf, severity } from './common.ts';
+import { checkDefinition, key, lineOf, severity, coverageText } from './common.ts';
 
 /** Escapes text for XML 1.0 (and drops characters XML 1.0 cannot carry). */
 export function xmlEscape(s: string): string {
@@ -87,6 +87,7 @@ export function renderJunit(outcomes: readonly ReleaseOutcome[], opts: { now: Da
       `      <property${attr('name', 'decision')}${attr('value', ev.decision)}/>\n` +
       `      <property${attr('name', 'reason')}${attr('value', ev.reason)}/>\n` +
       `      <property${attr('name', 'policy')}${attr('value', o.policyName)}/>\n` +
+      (coverageText(o) ? `      <property${attr('name', 'vulnerabilityCoverage')}${attr('value', coverageText(o, 20)!)}/>\n` : '') +
       `    </properties>`;
     suites.push(
       `  <testsuite${attr('name', key(o))}${attr('tests', sTests)}${attr('failures', sFail)}${attr('errors', sErr)}${attr('skipped', sSkip)}${attr('time', 0)}${attr('timestamp', opts.now.toISOString().replace(/\.\d{3}Z$/, ''))}${attr('file', o.release.source.file)}>\n` +

@@ -2,7 +2,7 @@
 import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { unusableReason } from '../evaluate.ts';
-import { checkDefinition, counts, key, lineOf, severity, verdictOf } from './common.ts';
+import { checkDefinition, counts, coverageText, key, lineOf, severity, verdictOf } from './common.ts';
 
 /** Escapes text for a table cell / inline position. */
 export function mdEscape(s: string): string {
@@ -32,6 +32,8 @@ export function renderMarkdown(outcomes: readonly ReleaseOutcome[], opts: { exit
     );
     out.push('');
     out.push(`**${ev.reason}**: ${mdEscape(ev.message)}`);
+    const cov = coverageText(o);
+    if (cov) out.push('', `${ev.vulnerabilityCoverage!.assessed < ev.vulnerabilityCoverage!.total ? '⚠️ ' : ''}${mdEscape(cov)}`);
     const why = unusableReason(o);
     if (why && ev.decision !== 'Pending') out.push('', `> **Not a final verdict:** ${mdEscape(why)}`);
     out.push('');

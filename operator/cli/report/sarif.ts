@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { formatBasis } from '../../checks/types.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
-import { checkDefinition, key, lineOf, severity, toolVersion } from './common.ts';
+import { checkDefinition, key, lineOf, severity, toolVersion, coverageText } from './common.ts';
 
 interface SarifRule {
   id: string;
@@ -120,7 +120,18 @@ export function renderSarif(outcomes: readonly ReleaseOutcome[], opts: { exitCod
         message: { text },
         locations: [{ physicalLocation: physical(lineOf(o, findings[0]?.pointer)), logicalLocations: logical }],
         partialFingerprints: { 'craGate/v1': fingerprint(key(o), c.id, c.reason) },
-        properties: { release: key(o), decision: o.evaluation.decision, enforcement: c.enforcement, result: c.result, reason: c.reason, cra: c.cra, guidance: c.guidance ?? [], basis: c.basis, policy: o.policyName },
+        properties: {
+          release: key(o),
+          decision: o.evaluation.decision,
+          enforcement: c.enforcement,
+          result: c.result,
+          reason: c.reason,
+          cra: c.cra,
+          guidance: c.guidance ?? [],
+          basis: c.basis,
+          policy: o.policyName,
+          ...(c.id.startsWith('vuln.') && o.evaluation.vulnerabilityCoverage ? { vulnerabilityCoverage: coverageText(o, 20) } : {}),
+        },
       };
       if (findings.length > 1) {
         result.relatedLocations = findings.slice(0, 20).map((f, i) => ({
@@ -165,6 +176,12 @@ export function renderSarif(outcomes: readonly ReleaseOutcome[], opts: { exitCod
         invocations: [{ executionSuccessful: opts.exitCode !== 2, exitCode: opts.exitCode, endTimeUtc: opts.now.toISOString() }],
         columnKind: 'unicodeCodePoints',
         results,
+        // Coverage is part of every verdict, also when no result is reported for a release.
+        properties: {
+          vulnerabilityCoverage: Object.fromEntries(
+            outcomes.flatMap((o) => (o.evaluation.vulnerabilityCoverage ? [[key(o), { ...o.evaluation.vulnerabilityCoverage, text: coverageText(o, 20) }]] : [])),
+          ),
+        },
       },
     ],
   };

@@ -3,7 +3,7 @@ import { formatBasis } from '../../checks/types.ts';
 import { palette } from '../io.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { unusableReason } from '../evaluate.ts';
-import { checkDefinition, counts, key, severity, verdictOf } from './common.ts';
+import { checkDefinition, counts, coverageText, key, severity, verdictOf } from './common.ts';
 
 export function renderText(outcomes: readonly ReleaseOutcome[], opts: { colour: boolean; exitCode: number }): string {
   const p = palette(opts.colour);
@@ -18,6 +18,8 @@ export function renderText(outcomes: readonly ReleaseOutcome[], opts: { colour: 
       `${p.bold(head)}  ${p.dim(`policy ${o.policyName} · ${s.passed} passed, ${s.failed} failed, ${s.warned} warned, ${s.waived} waived, ${s.skipped} skipped · ${o.release.source.file}:${o.release.source.line}`)}`,
     );
     out.push(`  ${ev.reason}: ${ev.message}`);
+    const cov = coverageText(o);
+    if (cov) out.push(ev.vulnerabilityCoverage!.assessed < ev.vulnerabilityCoverage!.total ? p.yellow(`  ${cov}`) : `  ${cov}`);
     const why = unusableReason(o);
     if (why && ev.decision !== 'Pending') out.push(p.yellow(`  not a final verdict: ${why}`));
     for (const c of ev.checks) {
