@@ -54,6 +54,22 @@ describe('FeedStore', () => {
   });
 });
 
+describe('FeedStore: the nvd feed kind', () => {
+  it('loads NVD CVE API 2.0 records, counts records without CPE configuration, and indexes them by CPE', async () => {
+    const cms = { 'cra-gate/nvd': { 'page-1.json': read('nvd/nvd-demo-subset.json') } };
+    const store = new FeedStore();
+    const ref = { kind: 'nvd' as const, configMapRef: { namespace: 'cra-gate', name: 'nvd' } };
+    const got = await store.get(ref, memorySources(cms));
+    assert.deepEqual({ kind: got.state.kind, records: got.state.records, unconfigured: got.state.unconfigured }, { kind: 'nvd', records: 4, unconfigured: 1 });
+    const idx = store.nvdIndex([got]);
+    assert.deepEqual(idx.assess('cpe:2.3:a:zlib:zlib:1.2.13:*:*:*:*:*:*:*').hits.map((h) => h.record.id), ['CVE-2023-45853']);
+    assert.equal(store.nvdIndex([got]), idx, 'cached by digest');
+    const bad = await store.refresh({ kind: 'nvd', configMapRef: { namespace: 'cra-gate', name: 'bad' } }, memorySources({ 'cra-gate/bad': { x: '{"vulnerabilities":[{"cve":{"id":"CVE-1"}}]}' } }));
+    assert.equal(bad.state.error?.reason, 'FeedInvalid');
+    assert.match(bad.state.error.message, /a CVE id is required/);
+  });
+});
+
 describe('FeedStore over HTTPS (conditional GET)', () => {
   it('a second refresh with an unchanged ETag does not re-download; a new ETag does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cra-feeds-'));
@@ -123,7 +139,9 @@ describe('FeedRefresher', () => {
     const registry = new Registry();
     const waived = { decision: 'Approved' as const, checks: [{ id: 'vuln.no-known-exploited', result: 'Waived' as const, enforcement: 'Block' as const, waivers: [{ justification: 'j', ticket: 'SEC-9', approvedBy: 'jane', expires: '2028-02-03' }] }],
       exploited: [{ vulnerability: 'CVE-2021-44228', knownSince: '2028-02-01T00:00:00Z', earlyWarningDue: '2028-02-02T00:00:00Z', notificationDue: '2028-02-04T00:00:00Z' }] };
-    const releases = [rel('r1', 'pa', waived), rel('r2', 'pb'), rel('r3', 'pa')];
+    const gaps = { decision: 'Blocked' as const, vulnerabilityCoverage: { assessed: 3, total: 7, unassessed: [{ component: 'pkg:generic/x@1', reason: 'purl: purl type "generic" has no OSV ecosystem' }] } };
+    const full = { decision: 'Approved' as const, vulnerabilityCoverage: { assessed: 5, total: 5 } };
+    const releases = [rel('r1', 'pa', waived), rel('r2', 'pb', gaps), rel('r3', 'pa', full)];
     const r = new FeedRefresher({
       listPolicies: () => [policy('pa', 'kev-a'), policy('pb', 'kev-b')],
       listReleases: () => releases,
@@ -147,5 +165,8 @@ describe('FeedRefresher', () => {
     assert.match(text, /cra_gate_waiver_expiry_timestamp_seconds\{policy="pa",check="vuln.no-known-exploited"\} 1833235200/);
     assert.match(text, /cra_gate_exploited_vulnerabilities\{deadline_state="early_warning_pending"\} 1/);
     assert.match(text, /cra_gate_art14_next_deadline_timestamp_seconds\{deadline="notification"\} 1833235200/);
+    assert.match(text, /cra_gate_unassessed_components\{decision="Blocked"\} 4/);
+    assert.match(text, /cra_gate_unassessed_components\{decision="Approved"\} 0/);
+    assert.match(text, /cra_gate_releases_with_unassessed_components\{decision="Blocked"\} 1/);
   });
 });

@@ -11,7 +11,9 @@
  *  - Metrics, computed at scrape time from the caches (bounded labels, base units):
  *    `cra_gate_waiver_expiry_timestamp_seconds{policy,check}` (earliest expiry of the active waivers),
  *    `cra_gate_exploited_vulnerabilities{deadline_state}` (open Art. 14 entries: pending / overdue early
- *    warning), and `cra_gate_art14_next_deadline_timestamp_seconds{deadline}`.
+ *    warning), `cra_gate_art14_next_deadline_timestamp_seconds{deadline}`, and
+ *    `cra_gate_unassessed_components{decision}` / `cra_gate_releases_with_unassessed_components{decision}`
+ *    (vulnerability coverage gaps, from status.vulnerabilityCoverage).
  */
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
@@ -215,6 +217,36 @@ export class FeedRefresher {
         }
         if (early !== Infinity) this.set({ deadline: 'early_warning' }, early / 1000);
         if (note !== Infinity) this.set({ deadline: 'notification' }, note / 1000);
+      },
+    });
+    new Gauge({
+      name: 'cra_gate_unassessed_components',
+      help: 'SBOM components no vulnerability feed could assess, summed over the releases per decision (status.vulnerabilityCoverage)',
+      labelNames: ['decision'],
+      registers: [registry],
+      collect() {
+        const sums: Record<string, number> = { Approved: 0, Blocked: 0, Pending: 0 };
+        for (const r of deps.listReleases()) {
+          const c = r.status?.vulnerabilityCoverage;
+          const d = r.status?.decision ?? 'Pending';
+          if (c && d in sums) sums[d]! += Math.max(0, c.total - c.assessed);
+        }
+        for (const [k, v] of Object.entries(sums)) this.set({ decision: k }, v);
+      },
+    });
+    new Gauge({
+      name: 'cra_gate_releases_with_unassessed_components',
+      help: 'Releases whose SBOMs have components no vulnerability feed could assess, per decision',
+      labelNames: ['decision'],
+      registers: [registry],
+      collect() {
+        const n: Record<string, number> = { Approved: 0, Blocked: 0, Pending: 0 };
+        for (const r of deps.listReleases()) {
+          const c = r.status?.vulnerabilityCoverage;
+          const d = r.status?.decision ?? 'Pending';
+          if (c && c.assessed < c.total && d in n) n[d]!++;
+        }
+        for (const [k, v] of Object.entries(n)) this.set({ decision: k }, v);
       },
     });
   }
