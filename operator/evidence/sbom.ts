@@ -16,6 +16,8 @@ import type { SbomLimits } from '../sbom/parse.ts';
 import type { Collector, CollectContext } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
+import { collectReferencedBoms } from './bomrefs.ts';
+import type { ReadSbom } from './bomrefs.ts';
 
 export interface SbomCollectorOptions {
   readonly limits?: SbomLimits;
@@ -138,6 +140,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
     const limits = limitsForPolicy(ctx.policy?.spec, baseLimits);
     const entries = spec.sboms ?? [];
     const out: SbomEvidence[] = [];
+    const read: ReadSbom[] = [];
     for (const [i, s] of entries.entries()) {
       const specPointer = `/spec/sboms/${i}`;
       let bytes: Uint8Array;
@@ -199,9 +202,17 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
           continue;
         }
       }
-      out.push({ artifact: s.artifact, source, specPointer, analysis: await analyse(bytes, limits) });
+      const analysis = await analyse(bytes, limits);
+      out.push({ artifact: s.artifact, source, specPointer, analysis });
+      if (analysis.ok) read.push({ artifact: s.artifact, source, bytes });
     }
-    return { sboms: out };
+    // External BOM references (issue 13): assessed for vulnerabilities like the main SBOM, or an Error naming them.
+    const referencedSboms = await collectReferencedBoms(read, {
+      fetch: options.fetch ?? fetchBytes,
+      fetchOptions: { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions },
+      analyse: (b) => analyse(b, limits),
+    });
+    return { sboms: out, ...(referencedSboms.length > 0 ? { referencedSboms } : {}) };
   };
 }
 

@@ -10,7 +10,7 @@ import type { OsvIndex } from './match.ts';
 import type { NvdIndex } from './nvd.ts';
 import type { KevCatalogue } from './kev.ts';
 import { assessVulnerabilities } from './assess.ts';
-import '../sbom/evidence.ts';
+import type { SbomEvidence } from '../sbom/evidence.ts';
 
 export interface FeedState {
   readonly kind: 'osv' | 'kev' | 'nvd';
@@ -112,6 +112,11 @@ declare module '../checks/types.ts' {
   interface Evidence {
     /** Vulnerability feeds and VEX (collected). Absent: not collected. */
     readonly vulnFeeds?: VulnFeedsEvidence;
+    /**
+     * BOMs referenced by the release's SBOMs (externalReferences[type=bom], ../evidence/bomrefs.ts): matched
+     * like the main SBOMs; an unreadable one makes the vulnerability checks end in Error naming it.
+     */
+    readonly referencedSboms?: readonly SbomEvidence[];
   }
 }
 
@@ -124,11 +129,13 @@ const memo = new WeakMap<object, WeakMap<object, VulnerabilityEvidence>>();
 export function vulnerabilityEvidence(evidence: Evidence): VulnerabilityEvidence | undefined {
   const vf = evidence.vulnFeeds;
   if (!vf) return undefined;
-  const sboms = evidence.sboms ?? [];
-  let inner = memo.get(sboms);
-  if (!inner) memo.set(sboms, (inner = new WeakMap()));
+  const declared = evidence.sboms ?? [];
+  // Referenced BOMs come from the same collection as the declared ones: the declared list keys the memo.
+  let inner = memo.get(declared);
+  if (!inner) memo.set(declared, (inner = new WeakMap()));
   const hit = inner.get(vf);
   if (hit) return hit;
+  const sboms = evidence.referencedSboms?.length ? [...declared, ...evidence.referencedSboms] : declared;
   const r = assessVulnerabilities({ sboms, index: vf.index, ...(vf.nvd ? { nvd: vf.nvd } : {}), kev: vf.kev, vex: vf.vexSet });
   const out: VulnerabilityEvidence = {
     feeds: vf.feeds,
