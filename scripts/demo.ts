@@ -69,6 +69,8 @@ function feedsAndKeys(publicKeyPem: string): unknown {
   const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
   // The whole KEV catalogue, minified to fit a ConfigMap (1 MiB).
   const kev = JSON.stringify(JSON.parse(readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
+  // Real NVD CVE records (API 2.0 shape) for the example firmware's C libraries, matched by CPE (SOURCES.md).
+  const nvd = readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'nvd', 'nvd-demo-subset.json'), 'utf8');
   const meta = (name: string): unknown => ({ name, namespace: 'cra-gate' });
   return {
     apiVersion: 'v1',
@@ -77,6 +79,7 @@ function feedsAndKeys(publicKeyPem: string): unknown {
       { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': publicKeyPem } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nvd-feed'), data: { 'nvd.json': nvd } },
     ],
   };
 }
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
 
     step('trusted signing key and vulnerability feeds the baseline policy names (Secret and ConfigMaps in cra-gate)');
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(feedsAndKeys(site.signingPublicKeyPem)));
-    console.log('    secret/cra-gate-signing-keys, configmap/osv-feed (real OSV records), configmap/kev-feed (the CISA KEV catalogue)');
+    console.log('    secret/cra-gate-signing-keys, configmap/osv-feed (real OSV records), configmap/nvd-feed (real NVD records, CPE matching), configmap/kev-feed (the CISA KEV catalogue)');
 
     step('starting the operator (logs: .cache/demo/operator.log)');
     mkdirSync(path.join(root, '.cache', 'demo'), { recursive: true });
