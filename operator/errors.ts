@@ -162,7 +162,7 @@ export const reasons = {
   KnownVulnerability: violation('components have known vulnerabilities that no VEX statement resolves'),
   KnownExploitedVulnerability: violation('components have actively exploited (CISA KEV) vulnerabilities that no VEX statement resolves'),
   NewlyExploitedVulnerability: violation('an approved release is now affected by a newly known-exploited vulnerability (CRA Art. 14 clock started)'),
-  UnassessedComponents: violation('SBOM components that no vulnerability feed could assess (no purl in a covered ecosystem, no CPE with an NVD feed, no version)'),
+  UnassessedComponents: violation('SBOM components no vulnerability feed could assess (no purl in a covered ecosystem, no CPE with an NVD feed)'),
   ComponentVersionConflict: violation("a component's purl version, CPE version and version field disagree"),
   NoVulnerabilityFeed: terminal('the policy configures no vulnerability feed of the kind this check needs'),
   FeedInvalid: terminal('a vulnerability feed is malformed or unreadable (the previous good feed stays in use when there is one)'),

@@ -80,6 +80,7 @@ function policy(): Obj {
       },
       vulnerabilityFeeds: [
         { osv: { configMapRef: { namespace: 'cra-gate', name: 'osv-feed' } } },
+        { nvd: { url: 'https://feeds.example/nvd/cves.json', digest: `sha256:${'c'.repeat(64)}` } },
         { kev: { url: 'https://feeds.example/kev.json' } },
       ],
       waivers: [
@@ -387,7 +388,19 @@ const rejected: Case[] = [
     name: 'policy: feed with both osv and kev',
     base: rpol,
     mutate: (o) => (o.spec.vulnerabilityFeeds[0].kev = { url: 'https://feeds.example/kev.json' }),
-    expect: [/spec\.vulnerabilityFeeds\[0\]/, /exactly one of osv or kev/],
+    expect: [/spec\.vulnerabilityFeeds\[0\]/, /exactly one of osv, nvd or kev/],
+  },
+  {
+    name: 'policy: feed with both nvd and osv',
+    base: rpol,
+    mutate: (o) => (o.spec.vulnerabilityFeeds[1].osv = { configMapRef: { namespace: 'cra-gate', name: 'osv-feed' } }),
+    expect: [/spec\.vulnerabilityFeeds\[1\]/, /exactly one of osv, nvd or kev/],
+  },
+  {
+    name: 'policy: nvd feed with two sources',
+    base: rpol,
+    mutate: (o) => (o.spec.vulnerabilityFeeds[1].nvd.oci = 'registry.example/feeds/nvd:latest'),
+    expect: [/spec\.vulnerabilityFeeds\[1\]\.nvd/, /exactly one of url or configMapRef or oci/],
   },
 ];
 
