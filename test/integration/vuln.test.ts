@@ -117,6 +117,9 @@ describe('vulnerability feeds, waivers and disclosure on a real control plane', 
     const editor = await waitForDecision(cluster, ns, 'editor-1-0-0', (r) => r.status?.decision !== 'Pending', 90_000);
     assert.equal(logger.status?.decision, 'Approved', JSON.stringify(logger.status?.checks));
     assert.equal(editor.status?.decision, 'Approved', JSON.stringify(editor.status?.checks));
+    // coverage is part of the status the API server stores (schema-validated, not pruned)
+    assert.deepEqual(logger.status?.vulnerabilityCoverage, { assessed: 2, total: 2 });
+    assert.deepEqual(editor.status?.vulnerabilityCoverage, { assessed: 43, total: 43 });
     // the npm release has real, unresolved advisories: reported (Warn), listing components and advisories
     const exploitable = editor.status?.checks?.find((c) => c.id === 'vuln.no-known-exploitable');
     assert.equal(exploitable?.result, 'Fail');
@@ -185,6 +188,56 @@ describe('vulnerability feeds, waivers and disclosure on a real control plane', 
     const back = await waitForDecision(cluster, ns, 'logger-1-0-0', (r) => r.status?.decision === 'Blocked', 60_000);
     assert.ok(Date.now() >= Date.parse(expires), 'not before the expiry');
     assert.equal(back.status?.checks?.find((x) => x.id === 'vuln.no-known-exploited')?.result, 'Fail');
+  });
+
+  it('NVD feed: a CPE-only log4j is blocked through KEV; an unassessed component is listed in status and counted in the metric', async () => {
+    await cluster.apply(configMap('cra-gate', 'nvd-feed', { 'nvd.json': fx('nvd/nvd-demo-subset.json') }));
+    await cluster.apply(configMap('cra-gate', 'kev-full', { 'kev.json': fx('kev/kev-subset-with-log4shell.json') }));
+    await cluster.apply({
+      apiVersion: 'cra-gate.dev/v1alpha1',
+      kind: 'ReleasePolicy',
+      metadata: { name: 'nvd-gate' },
+      spec: {
+        checks: [
+          { id: 'vuln.no-known-exploited', enforcement: 'Block' },
+          { id: 'vuln.no-known-exploitable', enforcement: 'Block', params: { unassessed: 'Warn' } },
+        ],
+        vulnerabilityFeeds: [
+          { nvd: { configMapRef: { namespace: 'cra-gate', name: 'nvd-feed' } } },
+          { kev: { configMapRef: { namespace: 'cra-gate', name: 'kev-full' } } },
+        ],
+      },
+    });
+    const bom = (components: unknown[]) => JSON.stringify({
+      bomFormat: 'CycloneDX', specVersion: '1.6', version: 1,
+      metadata: { timestamp: '2028-01-01T00:00:00Z', component: { type: 'firmware', name: 'cam', version: '1.0.0', 'bom-ref': 'cam' } },
+      components,
+    });
+    await cluster.apply(configMap(ns, 'sbom-cam', { 'bom.json': bom([
+      { type: 'library', name: 'log4j', 'bom-ref': 'log4j', version: '2.14.1', cpe: 'cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*' },
+      { type: 'library', name: 'busybox', 'bom-ref': 'busybox', version: '1.36.1', purl: 'pkg:generic/busybox@1.36.1' },
+    ]) }));
+    await cluster.apply(configMap(ns, 'sbom-zlib', { 'bom.json': bom([
+      { type: 'library', name: 'zlib', 'bom-ref': 'zlib', version: '1.3.1', cpe: 'cpe:2.3:a:zlib:zlib:1.3.1:*:*:*:*:*:*:*' },
+    ]) }));
+    const rel = (name: string, sbomCm: string) => compliantRelease(ns, name, { spec: { policyRef: 'nvd-gate', sboms: [{ artifact: 'router', configMapRef: { name: sbomCm, key: 'bom.json' } }] } });
+    await cluster.apply(rel('cam-1-0-0', 'sbom-cam'));
+    await cluster.apply(rel('zlib-1-0-0', 'sbom-zlib'));
+    const cam = await waitForDecision(cluster, ns, 'cam-1-0-0', (r) => r.status?.decision !== 'Pending', 60_000);
+    assert.equal(cam.status?.decision, 'Blocked', JSON.stringify(cam.status?.checks));
+    const kev = cam.status?.checks?.find((c) => c.id === 'vuln.no-known-exploited');
+    assert.equal(kev?.reason, 'KnownExploitedVulnerability');
+    assert.match(kev?.message ?? '', /CVE-2021-44228 in cpe:2\.3:a:apache:log4j:2\.14\.1/);
+    assert.equal(cam.status?.exploited?.[0]?.vulnerability, 'CVE-2021-44228');
+    assert.deepEqual(cam.status?.vulnerabilityCoverage, {
+      assessed: 1,
+      total: 2,
+      unassessed: [{ component: 'pkg:generic/busybox@1.36.1', pointer: '/sboms/router/components/1', reason: 'purl: purl type "generic" has no OSV ecosystem; no CPE' }],
+    });
+    const zlib = await waitForDecision(cluster, ns, 'zlib-1-0-0', (r) => r.status?.decision !== 'Pending', 60_000);
+    assert.equal(zlib.status?.decision, 'Approved', JSON.stringify(zlib.status?.checks));
+    assert.match(zlib.status?.checks?.find((c) => c.id === 'vuln.no-known-exploitable')?.message ?? '', /^1 of 1 components assessed against 4 advisories/);
+    await waitFor('the unassessed-components metric', async () => ((await op.metric('cra_gate_unassessed_components', { decision: 'Blocked' })) >= 1 ? true : undefined), { timeoutMs: 20_000 });
   });
 
   it('security.txt and the CVD policy are fetched over HTTPS through the SSRF guard', async () => {
