@@ -110,7 +110,7 @@ describe('distribution releases from purl qualifiers (item 10)', () => {
   });
 });
 
-describe('SemVer ecosystems', () => {
+describe('ordered ecosystems (SemVer ones, and RubyGems by its own scheme)', () => {
   for (const [eco, purl, fixed, below, above] of [
     ['crates.io', 'pkg:cargo/smallvec', '1.6.1', '1.6.0', '1.6.1'],
     ['Hex', 'pkg:hex/plug', '1.3.6', '1.3.5', '1.4.0'],
@@ -118,8 +118,9 @@ describe('SemVer ecosystems', () => {
     ['NuGet', 'pkg:nuget/Newtonsoft.Json', '13.0.1', '12.0.3', '13.0.1'],
     ['SwiftURL', 'pkg:swift/github.com/vapor/vapor', '4.40.1', '4.40.0', '4.41.0'],
     ['npm', 'pkg:npm/ws', '6.2.2', '6.2.1', '7.0.0'],
+    ['RubyGems', 'pkg:gem/rack', '2.2.8.1', '2.2.8', '3.0.0'],
   ] as const) {
-    it(`${eco}: ECOSYSTEM ranges are ordered by SemVer`, () => {
+    it(`${eco}: ECOSYSTEM ranges are ordered`, () => {
       const name = eco === 'SwiftURL' ? 'github.com/vapor/vapor' : purl.split('/').slice(1).join('/');
       const idx = new OsvIndex([parseOsvFeed(JSON.stringify({ id: `T-${eco}`, modified: '2024-01-01T00:00:00Z', affected: [{ package: { ecosystem: eco, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] }))[0]!]);
       const lo = idx.assess(`${purl}@${below}`);
@@ -229,5 +230,17 @@ describe('coverage: unassessed components never pass silently (item 1)', () => {
       vex: { documents: [] },
     });
     assert.deepEqual(same.versionConflicts, [], 'a leading "v" is not a disagreement');
+  });
+
+  it('SPDX cpe23Type external refs of a real syft SBOM are parsed (quoted "@" and "/") and assessed through the NVD feed', () => {
+    const spdx = readFileSync(new URL('../../test/fixtures/sbom/generated/syft-cra-gate-lock.spdx.json', import.meta.url));
+    const s: SbomEvidence = { artifact: 'app', source: 'syft', analysis: analyzeSbom(spdx) };
+    assert.ok(s.analysis.ok);
+    const withCpe = s.analysis.ok ? s.analysis.model.components.filter((c) => c.cpe) : [];
+    assert.ok(withCpe.length > 100, `${withCpe.length} components with a CPE`);
+    const noOsv = assessVulnerabilities({ sboms: [s], index: new OsvIndex([]), nvd, kev, vex: { documents: [] } });
+    // npm purls are not covered by an empty OSV feed, but every CPE with a version is assessed by NVD.
+    assert.equal(noOsv.unassessed.filter((u) => withCpe.some((c) => c.pointer === u.pointer)).length, 0);
+    assert.ok(noOsv.componentsAssessed >= withCpe.length);
   });
 });

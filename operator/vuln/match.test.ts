@@ -87,14 +87,14 @@ describe('OSV feeds and matching (real advisories × real SBOMs)', () => {
       id: 'SYNTHETIC-1', modified: '2024-01-01T00:00:00Z',
       affected: [
         { package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'GIT', repo: 'https://x', events: [{ introduced: '0' }, { fixed: 'abc' }] }] },
-        { package: { ecosystem: 'RubyGems', name: 'rack' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }] },
+        { package: { ecosystem: 'Packagist', name: 'laravel/framework' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }] },
       ],
     }));
     const idx = new OsvIndex([rec!]);
     assert.deepEqual(idx.match('pkg:npm/left-pad@1.0.0'), []);
-    const a = idx.assess('pkg:gem/rack@1.6.0');
+    const a = idx.assess('pkg:composer/laravel/framework@1.6.0');
     assert.deepEqual(a.hits, []);
-    assert.match(a.unassessed!, /cannot order RubyGems versions/);
+    assert.match(a.unassessed!, /cannot order Packagist versions/);
   });
 
   it('reads OSV bundles (ZIP of records, as OSV publishes) and arrays', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as pep440 from '@renovatebot/pep440';
 import semver from 'semver';
-import { compareDebian, compareGo, compareMaven, comparePep440, compareSemver, comparatorFor, VersionError } from './version.ts';
+import { compareDebian, compareGo, compareMaven, comparePep440, compareRubyGems, compareSemver, comparatorFor, VersionError } from './version.ts';
 import type { Comparator } from './version.ts';
 
 function ascending(cmp: Comparator, list: string[]): void {
@@ -36,6 +36,11 @@ describe('version ordering', () => {
     assert.ok(compareMaven('9.4.18.v20190429', '9.4.41.v20210516') < 0);
     assert.ok(compareMaven('24.1.1-jre', '30.0-jre') < 0);
   });
+  it('RubyGems (Gem::Version)', () => {
+    ascending(compareRubyGems, ['1.0.0.a', '1.0.0.pre', '1.0.0.rc1', '1.0.0', '1.0.1', '2.2.8', '2.2.10', '3.0.0.beta1', '3.0.0']);
+    assert.equal(compareRubyGems('1.0', '1.0.0'), 0);
+    assert.throws(() => compareRubyGems('not a version!', '1.0'), VersionError);
+  });
   it('Debian (dpkg)', () => {
     ascending(compareDebian, ['1.0~rc1', '1.0', '1.0-1', '1.0-1+deb11u1', '1.0-2', '1.0a', '1.0+b1', '1.1', '1:0.9']);
     assert.equal(compareDebian('0:1.0', '1.0'), 0);
@@ -44,7 +49,8 @@ describe('version ordering', () => {
   it('dispatches per range type and ecosystem', () => {
     assert.ok(comparatorFor('SEMVER', 'anything'));
     assert.equal(comparatorFor('GIT', 'npm'), undefined);
-    assert.equal(comparatorFor('ECOSYSTEM', 'RubyGems'), undefined);
+    assert.equal(comparatorFor('ECOSYSTEM', 'RubyGems'), compareRubyGems);
+    assert.equal(comparatorFor('ECOSYSTEM', 'Alpine:v3.20'), undefined);
     assert.equal(comparatorFor('ECOSYSTEM', 'Debian:12'), compareDebian);
   });
   it('comparators are antisymmetric and reflexive (property)', () => {

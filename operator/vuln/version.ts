@@ -7,6 +7,7 @@
  *    and "+incompatible", crates.io, Hex, Pub, NuGet, SwiftURL): Semantic Versioning 2.0.0 precedence, by the
  *    `semver` package (the parser npm uses).
  *  - PyPI: PEP 440 (epoch, release, pre/post/dev, local), by `@renovatebot/pep440`.
+ *  - RubyGems: Gem::Version, by `@renovatebot/ruby-semver`.
  *  - Maven: Maven's ComparableVersion (items split on ".", "-" and digit/letter transitions; qualifiers
  *    alpha < beta < milestone < rc/cr < snapshot < "" (ga, final, release) < sp; unknown qualifiers after).
  *  - Debian / Ubuntu: dpkg's algorithm (epoch:upstream-revision, "~" sorts before everything, letters before
@@ -14,6 +15,7 @@
  *  - Maven: likewise (no maintained npm implementation of ComparableVersion).
  */
 import * as pep440 from '@renovatebot/pep440';
+import * as gem from '@renovatebot/ruby-semver';
 import semver from 'semver';
 import type { SemVer } from 'semver';
 
@@ -68,6 +70,19 @@ const pep440Valid = memo((v: string): string => {
   if (pep440.valid(t) === null) throw new VersionError(`"${v.slice(0, 60)}" is not a PEP 440 version`);
   return t;
 });
+
+const gemValid = memo((v: string): string => {
+  const t = v.trim();
+  if (gem.valid(t) === null) throw new VersionError(`"${v.slice(0, 60)}" is not a RubyGems version`);
+  return t;
+});
+
+/** RubyGems Gem::Version ordering (by `@renovatebot/ruby-semver`). Throws VersionError for invalid versions. */
+export const compareRubyGems: Comparator = (a, b) => {
+  const x = gemValid(a);
+  const y = gemValid(b);
+  return gem.eq(x, y) ? 0 : gem.lt(x, y) ? -1 : 1;
+};
 
 /** PEP 440 ordering (epoch, release, pre/post/dev, local). Throws VersionError for invalid versions. */
 export const comparePep440: Comparator = (a, b) => pep440.compare(pep440Valid(a), pep440Valid(b));
@@ -281,6 +296,8 @@ export function comparatorFor(rangeType: string, ecosystem: string): Comparator 
       return compareGo;
     case 'PyPI':
       return comparePep440;
+    case 'RubyGems':
+      return compareRubyGems;
     case 'Maven':
       return compareMaven;
     case 'Debian':
