@@ -65,6 +65,16 @@ describe('OCI-artifact vulnerability feeds', () => {
     assert.equal((await store.refresh({ kind: 'kev', oci: `${reg.host}/feeds/kev:latest` }, noSources)).changed, false);
   });
 
+  it('loads NVD CVE records (feed kind nvd) from an artifact and matches by CPE', async () => {
+    const nvd = readFileSync(new URL('../fixtures/vuln/nvd/nvd-demo-subset.json', import.meta.url));
+    const a = await pushArtifact('feeds/nvd', 'latest', nvd);
+    const store = new FeedStore({ registry: registry() });
+    const got = await store.get({ kind: 'nvd', oci: `${reg.host}/feeds/nvd:latest` }, noSources);
+    assert.equal(got.state.error, undefined);
+    assert.deepEqual({ kind: got.state.kind, records: got.state.records, digest: got.state.digest }, { kind: 'nvd', records: 4, digest: a.layer });
+    assert.deepEqual(store.nvdIndex([got]).assess('cpe:2.3:a:openssl:openssl:3.0.12:*:*:*:*:*:*:*').hits.map((h) => h.record.id), ['CVE-2024-0727']);
+  });
+
   it('picks the JSON layer among several; refuses an artifact where the feed layer is ambiguous', async () => {
     await pushArtifact('feeds/kev-multi', 'v1', withLog4shell, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', content: Buffer.from('not the feed') }]);
     const store = new FeedStore({ registry: registry() });
