@@ -705,13 +705,13 @@ export interface ExploitedVulnerability {
    */
   vulnerability: string;
   /**
-   * The advisories (OSV ids) that matched.
+   * The advisories that matched (OSV ids, or the CVE ids of CPE-matched NVD records).
    *
    * @maxItems 16
    */
   advisories?: string[];
   /**
-   * Package URLs of the affected components (first few).
+   * The affected components (first few), by purl, else CPE.
    *
    * @maxItems 16
    */
