@@ -94,7 +94,10 @@ export class OsvIndex {
     const id = packageIdFromPurl(purl);
     if (!id) return { unassessed: 'the purl does not parse', hits: [], considered };
     const eco = ecosystemOfPurl(id);
-    if (!eco) return { unassessed: `purl type "${id.type}" has no OSV ecosystem`, hits: [], considered };
+    if (!eco) {
+      const ns = id.type === 'deb' || id.type === 'apk' ? ` with namespace "${id.key.slice(id.type.length + 1).split('/')[0]}"` : '';
+      return { unassessed: `purl type "${id.type}"${ns} has no OSV ecosystem`, hits: [], considered };
+    }
     if (DISTRO_ECOSYSTEMS.has(eco.base) && !eco.release) {
       return { unassessed: `${eco.base} package without a "distro" qualifier naming its release (e.g. ${eco.base === 'Alpine' ? 'distro=alpine-3.20' : eco.base === 'Ubuntu' ? 'distro=ubuntu-22.04' : 'distro=debian-12'})`, hits: [], considered };
     }
