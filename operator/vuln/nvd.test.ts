@@ -79,6 +79,7 @@ describe('CPE matching with version ranges', () => {
     const asc = ['1.0.2', '1.0.2a', '1.0.2z', '1.0.2za', '1.0.2zj', '1.1', '1.1.0', '1.1.1', '1.1.1w', '3.0.9', '3.0.13'];
     for (let i = 0; i + 1 < asc.length; i++) assert.ok(compareNvdVersions(asc[i]!, asc[i + 1]!) <= 0, `${asc[i]} <= ${asc[i + 1]}`);
     assert.equal(compareNvdVersions('1.3', '1.3.0'), 0);
+    assert.equal(compareNvdVersions('v1.3.1', '1.3.1'), 0);
     assert.ok(compareNvdVersions('2.0.0-beta9', '2.0.0') < 0);
     assert.throws(() => compareNvdVersions('2021-12-13', '1.0'), VersionError);
     const ver = fc.array(fc.nat(40), { minLength: 1, maxLength: 4 }).chain((n) => fc.constantFrom('', 'a', 'w', 'zj').map((l) => `${n.join('.')}${l}`));

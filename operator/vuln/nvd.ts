@@ -133,8 +133,8 @@ const DOTTED = /^(\d+(?:\.\d+)*)([a-z]{0,2})$/i;
  * (the match is then undecided, counted as affected).
  */
 export function compareNvdVersions(a: string, b: string): number {
-  const x = a.trim();
-  const y = b.trim();
+  const x = a.trim().replace(/^v(?=\d)/i, '');
+  const y = b.trim().replace(/^v(?=\d)/i, '');
   const sa = semver.valid(x);
   const sb = semver.valid(y);
   if (sa && sb && (semver.prerelease(sa) || semver.prerelease(sb))) return semver.compare(sa, sb);
