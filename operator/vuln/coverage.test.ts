@@ -70,6 +70,13 @@ describe('distribution releases from purl qualifiers (item 10)', () => {
     assert.deepEqual(ids(idx, 'pkg:deb/debian/openssl@1.1.1w-0+deb11u2?distro=debian-11'), []);
     assert.deepEqual(ids(idx, 'pkg:deb/debian/openssl@3.0.15-1?distro=trixie'), ['DEBIAN-CVE-2024-0727']);
   });
+  it('binary packages are matched through their source package (the `upstream` qualifier, as syft writes it)', () => {
+    assert.deepEqual(ids(idx, 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12'), ['DEBIAN-CVE-2024-0727']);
+    assert.deepEqual(ids(idx, 'pkg:deb/debian/libssl3@3.0.13-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12'), []);
+    // the source version, when it differs from the binary's, decides
+    assert.deepEqual(ids(idx, 'pkg:deb/debian/libssl3@9.9?arch=amd64&upstream=openssl%403.0.11-1~deb12u2&distro=debian-12'), ['DEBIAN-CVE-2024-0727']);
+    assert.deepEqual(ids(idx, 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12'), [], 'without upstream, libssl3 is its own package');
+  });
   it('a version at or above every fixed version is not affected', () => {
     const multi = new OsvIndex([
       parseOsvFeed(JSON.stringify({

@@ -107,12 +107,19 @@ export class OsvIndex {
     let unassessed: string | undefined;
     if (!orderable) unassessed = `cra-gate cannot order ${eco.base} versions`;
     else if (!this.covers(eco)) unassessed = `the OSV feeds hold no records for ecosystem ${ecosystemKey(eco)}`;
-    const entries = (this.byKey.get(id.key) ?? []).filter((e) => !eco.release || !e.release || e.release === eco.release);
+    // Distribution records name SOURCE packages (openssl); an SBOM lists binary ones (libssl3) with the source in
+    // the `upstream` qualifier (`upstream=openssl` or `upstream=glibc@2.36-9`): both are looked up.
+    const lookups: { key: string; version: string }[] = [{ key: id.key, version: v }];
+    if (id.upstream && id.type === 'deb') {
+      const ns = id.key.slice(4).split('/')[0]!;
+      const key = `deb:${ns}/${id.upstream.name.toLowerCase()}`;
+      if (key !== id.key || id.upstream.version) lookups.push({ key, version: id.upstream.version ?? v });
+    }
     const hits = new Map<string, AdvisoryHit>();
-    for (const e of entries) {
+    for (const { key, version: lv } of lookups) for (const e of (this.byKey.get(key) ?? []).filter((x) => !eco.release || !x.release || x.release === eco.release)) {
       for (const x of [e.record.id, ...e.record.aliases]) considered.add(x.toUpperCase());
       // Without an ordering for the ecosystem only explicit version lists can decide.
-      const r = orderable ? isAffected(v, e.affected) : { affected: e.affected.versions.includes(v), notes: [] as string[] };
+      const r = orderable ? isAffected(lv, e.affected) : { affected: e.affected.versions.includes(lv), notes: [] as string[] };
       if (!r.affected) continue;
       const prev = hits.get(e.record.id);
       // A certain hit wins over an uncertain one for the same advisory.

@@ -11,6 +11,8 @@ export interface PackageId {
   readonly version?: string;
   /** The purl's `distro` qualifier, when present (deb, rpm, apk). */
   readonly distro?: string;
+  /** deb: the source package from the `upstream` qualifier (`openssl`, or `glibc@2.36-9` with its version). */
+  readonly upstream?: { readonly name: string; readonly version?: string };
 }
 
 /** OSV ecosystem name (before any ":release" suffix) -> purl type. */
@@ -66,11 +68,18 @@ export function packageIdFromPurl(purl: string): PackageId | undefined {
   // Debian/Ubuntu purls carry the distribution as namespace; OSV Debian names do not. Keep the vendor.
   if (type === 'deb' && namespace) namespace = namespace.toLowerCase();
   const distro = p.qualifiers?.distro;
+  const up = p.qualifiers?.upstream;
+  let upstream: PackageId['upstream'];
+  if (typeof up === 'string' && up.trim() !== '') {
+    const at = up.indexOf('@');
+    upstream = at > 0 ? { name: up.slice(0, at).trim(), version: up.slice(at + 1).trim() } : { name: up.trim() };
+  }
   return {
     key: `${type}:${normaliseName(type, namespace, p.name)}`,
     type,
     ...(p.version ? { version: p.version } : {}),
     ...(typeof distro === 'string' && distro.trim() !== '' ? { distro: distro.trim() } : {}),
+    ...(upstream ? { upstream } : {}),
   };
 }
 
