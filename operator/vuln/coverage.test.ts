@@ -108,12 +108,13 @@ describe('distribution releases from purl qualifiers (item 10)', () => {
     assert.deepEqual(ids(u, 'pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.12?distro=jammy'), ['UBUNTU-CVE-2024-0727']);
     assert.deepEqual(ids(u, 'pkg:deb/ubuntu/openssl@3.0.10-1ubuntu4?distro=ubuntu-24.04'), ['UBUNTU-CVE-2024-0727']);
   });
-  it('Alpine: the release is matched; versions cra-gate cannot order leave it unassessed (exact versions still match)', () => {
-    const a = new OsvIndex([distroRecord('ALPINE-X', 'openssl', [{ ecosystem: 'Alpine:v3.20', fixed: '3.3.2-r0', versions: ['3.3.1-r0'] }])]);
-    const r = a.assess('pkg:apk/alpine/openssl@3.3.1-r0?distro=alpine-3.20');
-    assert.match(r.unassessed!, /cannot order Alpine/);
+  it('Alpine: the release is matched and apk versions are ordered', () => {
+    const a = new OsvIndex([distroRecord('ALPINE-X', 'openssl', [{ ecosystem: 'Alpine:v3.20', fixed: '3.3.2-r0' }])]);
+    const r = a.assess('pkg:apk/alpine/openssl@3.3.1-r0?arch=x86_64&distro=alpine-3.20.3');
+    assert.equal(r.unassessed, undefined);
     assert.deepEqual(r.hits.map((h) => h.record.id), ['ALPINE-X']);
-    assert.deepEqual(a.assess('pkg:apk/alpine/openssl@3.3.1-r0?distro=alpine-3.19').hits, []);
+    assert.deepEqual(a.assess('pkg:apk/alpine/openssl@3.3.2-r0?distro=alpine-3.20').hits, []);
+    assert.match(a.assess('pkg:apk/alpine/openssl@3.3.1-r0?distro=alpine-3.19').unassessed!, /no records for ecosystem Alpine:3.19/);
   });
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as pep440 from '@renovatebot/pep440';
 import semver from 'semver';
-import { compareDebian, compareGo, compareMaven, comparePep440, compareRubyGems, compareSemver, comparatorFor, VersionError } from './version.ts';
+import { compareApk, compareDebian, compareGo, compareMaven, comparePep440, compareRubyGems, compareSemver, comparatorFor, VersionError } from './version.ts';
 import type { Comparator } from './version.ts';
 
 function ascending(cmp: Comparator, list: string[]): void {
@@ -41,6 +41,21 @@ describe('version ordering', () => {
     assert.equal(compareRubyGems('1.0', '1.0.0'), 0);
     assert.throws(() => compareRubyGems('not a version!', '1.0'), VersionError);
   });
+  it('Alpine (apk-tools version grammar)', () => {
+    ascending(compareApk, ['0.1.0_alpha', '0.1.0_alpha2', '0.1.0_beta', '0.1.0_pre1', '0.1.0_rc1', '0.1.0', '0.1.0-r1', '0.1.0_p1', '0.1.0.1', '0.1.3_alpha', '1.0', '1.0a', '1.0z', '1.1', '3.3.1-r0', '3.3.2-r0', '3.3.10-r0']);
+    assert.equal(compareApk('1.2.3-r0', '1.2.3'), 0);
+    assert.ok(compareApk('1.0_git20240101', '1.0') > 0);
+    assert.throws(() => compareApk('1.0-beta', '1.0'), VersionError);
+    const apk = fc
+      .tuple(fc.array(fc.nat(20), { minLength: 1, maxLength: 3 }), fc.constantFrom('', 'a', 'z'), fc.array(fc.tuple(fc.constantFrom('alpha', 'rc', 'p', 'git'), fc.option(fc.nat(3))), { maxLength: 2 }), fc.option(fc.nat(5)))
+      .map(([n, l, sfx, r]) => `${n.join('.')}${l}${sfx.map(([k, x]) => `_${k}${x ?? ''}`).join('')}${r !== null ? `-r${r}` : ''}`);
+    fc.assert(fc.property(apk, apk, apk, (a, b, c) => {
+      const ab = Math.sign(compareApk(a, b));
+      if (ab !== -Math.sign(compareApk(b, a)) || compareApk(a, a) !== 0) return false;
+      if (ab <= 0 && compareApk(b, c) <= 0) return compareApk(a, c) <= 0;
+      return true;
+    }), { numRuns: 500 });
+  });
   it('Debian (dpkg)', () => {
     ascending(compareDebian, ['1.0~rc1', '1.0', '1.0-1', '1.0-1+deb11u1', '1.0-2', '1.0a', '1.0+b1', '1.1', '1:0.9']);
     assert.equal(compareDebian('0:1.0', '1.0'), 0);
@@ -50,7 +65,8 @@ describe('version ordering', () => {
     assert.ok(comparatorFor('SEMVER', 'anything'));
     assert.equal(comparatorFor('GIT', 'npm'), undefined);
     assert.equal(comparatorFor('ECOSYSTEM', 'RubyGems'), compareRubyGems);
-    assert.equal(comparatorFor('ECOSYSTEM', 'Alpine:v3.20'), undefined);
+    assert.equal(comparatorFor('ECOSYSTEM', 'Alpine:v3.20'), compareApk);
+    assert.equal(comparatorFor('ECOSYSTEM', 'Packagist'), undefined);
     assert.equal(comparatorFor('ECOSYSTEM', 'Debian:12'), compareDebian);
   });
   it('comparators are antisymmetric and reflexive (property)', () => {

@@ -13,6 +13,7 @@
  *  - Debian / Ubuntu: dpkg's algorithm (epoch:upstream-revision, "~" sorts before everything, letters before
  *    others). No maintained npm implementation exists, so it is implemented here and property-tested.
  *  - Maven: likewise (no maintained npm implementation of ComparableVersion).
+ *  - Alpine: apk-tools' version grammar (see compareApk), likewise implemented here and property-tested.
  */
 import * as pep440 from '@renovatebot/pep440';
 import * as gem from '@renovatebot/ruby-semver';
@@ -274,6 +275,59 @@ export const compareDebian: Comparator = (a, b) => {
   return verrevcmp(x[2], y[2]);
 };
 
+// ---- Alpine (apk) ---------------------------------------------------------------------------------------
+//
+// apk-tools' version format (apk_version_compare): numbers separated by dots, an optional single letter,
+// any number of suffixes `_alpha|_beta|_pre|_rc` (before the release) or `_cvs|_svn|_git|_hg|_p` (after it),
+// each with an optional number, and an optional `-rN` package revision. No maintained npm implementation
+// exists; anything outside this grammar throws VersionError (the match is then undecided, never dropped).
+
+const APK_RE = /^(\d+(?:\.\d+)*)([a-z]?)((?:_(?:alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*)(?:-r(\d+))?$/;
+const APK_SUFFIX_RANK: Readonly<Record<string, number>> = { alpha: -4, beta: -3, pre: -2, rc: -1, cvs: 1, svn: 2, git: 3, hg: 4, p: 5 };
+
+interface ApkVersion {
+  readonly nums: readonly bigint[];
+  readonly letter: string;
+  readonly suffixes: readonly (readonly [number, bigint])[];
+  readonly rev: bigint;
+}
+
+function parseApk(v: string): ApkVersion {
+  const m = APK_RE.exec(v.trim());
+  if (!m) throw new VersionError(`"${v.slice(0, 60)}" is not an Alpine (apk) version`);
+  const suffixes = (m[3] ?? '')
+    .split('_')
+    .filter(Boolean)
+    .map((x): readonly [number, bigint] => {
+      const k = /^([a-z]+)(\d*)$/.exec(x)!;
+      return [APK_SUFFIX_RANK[k[1]!]!, BigInt(k[2] || '0')];
+    });
+  return { nums: m[1]!.split('.').map((n) => BigInt(n)), letter: m[2] ?? '', suffixes, rev: BigInt(m[4] ?? '0') };
+}
+
+const apkCached = memo(parseApk);
+
+export const compareApk: Comparator = (a, b) => {
+  const x = apkCached(a);
+  const y = apkCached(b);
+  for (let i = 0; i < Math.max(x.nums.length, y.nums.length); i++) {
+    // a missing component sorts first: 1.0 < 1.0.0 < 1.0.1 (apk: the longer version wins)
+    if (x.nums[i] === undefined) return -1;
+    if (y.nums[i] === undefined) return 1;
+    const c = cmpBig(x.nums[i]!, y.nums[i]!);
+    if (c !== 0) return c;
+  }
+  if (x.letter !== y.letter) return cmpStr(x.letter, y.letter);
+  for (let i = 0; i < Math.max(x.suffixes.length, y.suffixes.length); i++) {
+    const p = x.suffixes[i] ?? [0, 0n];
+    const q = y.suffixes[i] ?? [0, 0n];
+    if (p[0] !== q[0]) return p[0] < q[0] ? -1 : 1;
+    const c = cmpBig(p[1], q[1]);
+    if (c !== 0) return c;
+  }
+  return cmpBig(x.rev, y.rev);
+};
+
 // ---- dispatch -----------------------------------------------------------------------------------------
 
 /**
@@ -303,6 +357,8 @@ export function comparatorFor(rangeType: string, ecosystem: string): Comparator 
     case 'Debian':
     case 'Ubuntu':
       return compareDebian;
+    case 'Alpine':
+      return compareApk;
     default:
       return undefined;
   }
