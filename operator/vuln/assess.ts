@@ -92,7 +92,9 @@ function componentHits(c: SbomComponent, input: AssessInput): { hits: Hit[]; una
       if (a.unassessed) reasons.push(`purl: ${a.unassessed}`);
       else assessed = true;
       for (const h of a.hits) {
-        add({ advisory: h.record.id, aliases: h.record.aliases, ...(h.record.summary ? { summary: h.record.summary } : {}), ...(h.uncertain ? { uncertain: h.uncertain } : {}), notes: h.notes, source: 'osv' });
+        // `upstream` ids (a distribution record's CVE) count like aliases: KEV, VEX and waivers see them.
+        const aliases = h.record.upstream.length > 0 ? [...new Set([...h.record.aliases, ...h.record.upstream])] : h.record.aliases;
+        add({ advisory: h.record.id, aliases, ...(h.record.summary ? { summary: h.record.summary } : {}), ...(h.uncertain ? { uncertain: h.uncertain } : {}), notes: h.notes, source: 'osv' });
       }
     }
   } else reasons.push('no purl');

@@ -212,6 +212,22 @@ describe('coverage: unassessed components never pass silently (item 1)', () => {
     assert.deepEqual(r.versionConflicts, [], 'the CPE names the upstream version of the Debian package');
   });
 
+  it('a distribution record naming its CVE in OSV 1.6 `upstream` (not aliases) reaches KEV', () => {
+    const rec = parseOsvFeed(JSON.stringify({
+      id: 'DEBIAN-CVE-2021-44228', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2021-44228'],
+      affected: [{ package: { ecosystem: 'Debian:11', name: 'apache-log4j2' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.15.0-1~deb11u1' }] }] }],
+    }))[0]!;
+    const r = assessVulnerabilities({
+      sboms: [bom([lib('liblog4j2-java', { version: '2.13.3-1', purl: 'pkg:deb/debian/liblog4j2-java@2.13.3-1?arch=all&upstream=apache-log4j2&distro=debian-11' })])],
+      index: new OsvIndex([rec]),
+      nvd,
+      kev,
+      vex: { documents: [] },
+    });
+    assert.deepEqual(r.matches.map((m) => [m.advisory, m.kev?.cveID]), [['DEBIAN-CVE-2021-44228', 'CVE-2021-44228']]);
+    assert.throws(() => parseOsvFeed('{"id":"X","modified":"x","upstream":"CVE-1"}'), /"upstream" must be an array of strings/);
+  });
+
   it('purl version and version field disagree: a finding, and both versions are matched', () => {
     const r = assessVulnerabilities({
       sboms: [bom([lib('log4j-core', { version: '2.17.1', purl: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1' })])],

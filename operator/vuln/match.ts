@@ -117,7 +117,7 @@ export class OsvIndex {
     }
     const hits = new Map<string, AdvisoryHit>();
     for (const { key, version: lv } of lookups) for (const e of (this.byKey.get(key) ?? []).filter((x) => !eco.release || !x.release || x.release === eco.release)) {
-      for (const x of [e.record.id, ...e.record.aliases]) considered.add(x.toUpperCase());
+      for (const x of [e.record.id, ...e.record.aliases, ...e.record.upstream]) considered.add(x.toUpperCase());
       // Without an ordering for the ecosystem only explicit version lists can decide.
       const r = orderable ? isAffected(lv, e.affected) : { affected: e.affected.versions.includes(lv), notes: [] as string[] };
       if (!r.affected) continue;

@@ -30,6 +30,8 @@ export interface OsvAffected {
 export interface OsvRecord {
   readonly id: string;
   readonly aliases: readonly string[];
+  /** OSV 1.6 `upstream`: the ids this record derives from (Debian/Ubuntu/Alpine CVE records name their CVE here). */
+  readonly upstream: readonly string[];
   readonly modified: string;
   readonly summary?: string;
   readonly withdrawn?: string;
@@ -47,6 +49,9 @@ export function normaliseOsvRecord(raw: unknown, where: string): OsvRecord {
   if (typeof raw.modified !== 'string') throw new FeedFormatError(`${where} (${id}): "modified" is required`);
   if (raw.aliases !== undefined && (!Array.isArray(raw.aliases) || raw.aliases.some((a) => typeof a !== 'string'))) {
     throw new FeedFormatError(`${where} (${id}): "aliases" must be an array of strings`);
+  }
+  if (raw.upstream !== undefined && (!Array.isArray(raw.upstream) || raw.upstream.some((a) => typeof a !== 'string'))) {
+    throw new FeedFormatError(`${where} (${id}): "upstream" must be an array of strings`);
   }
   if (raw.affected !== undefined && !Array.isArray(raw.affected)) throw new FeedFormatError(`${where} (${id}): "affected" must be an array`);
   const affected: OsvAffected[] = [];
@@ -85,6 +90,7 @@ export function normaliseOsvRecord(raw: unknown, where: string): OsvRecord {
   return {
     id,
     aliases: (raw.aliases as string[] | undefined) ?? [],
+    upstream: (raw.upstream as string[] | undefined) ?? [],
     modified: raw.modified,
     ...(typeof raw.summary === 'string' ? { summary: raw.summary } : {}),
     ...(typeof raw.withdrawn === 'string' ? { withdrawn: raw.withdrawn } : {}),
