@@ -33,6 +33,17 @@ function distroRecord(id: string, pkg: string, entries: { ecosystem: string; fix
 const ids = (idx: OsvIndex, purl: string) => idx.assess(purl).hits.map((h) => h.record.id);
 
 describe('distribution releases from purl qualifiers (item 10)', () => {
+  it('untrusted keys never reach prototype properties (purl type, distro codename)', () => {
+    const empty = new OsvIndex([]);
+    for (const purl of ['pkg:constructor/x@1', 'pkg:__proto__/x@1', 'pkg:hasOwnProperty/x@1', 'pkg:tostring/x@1']) {
+      const id = packageIdFromPurl(purl);
+      if (id) assert.equal(ecosystemOfPurl(id), undefined, purl);
+      assert.ok(empty.assess(purl).unassessed, purl);
+    }
+    assert.equal(distroRelease('Debian', 'constructor'), undefined);
+    assert.equal(distroRelease('Ubuntu', 'toString'), undefined);
+    assert.deepEqual(ecosystemOfPurl(packageIdFromPurl('pkg:deb/debian/x@1?distro=constructor')!), { base: 'Debian' });
+  });
   it('normalises distro qualifiers and OSV ecosystem suffixes', () => {
     assert.equal(distroRelease('Debian', 'debian-12'), '12');
     assert.equal(distroRelease('Debian', 'debian-12.5'), '12');

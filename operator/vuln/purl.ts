@@ -109,13 +109,15 @@ export function distroRelease(ecosystem: string, raw: string): string | undefine
   const s = raw.trim().toLowerCase();
   switch (ecosystem) {
     case 'Debian': {
-      const code = DEBIAN_CODENAMES[s.replace(/^debian-/, '')];
+      const name = s.replace(/^debian-/, '');
+      const code = Object.hasOwn(DEBIAN_CODENAMES, name) ? DEBIAN_CODENAMES[name] : undefined;
       if (code) return code;
       const m = /^(?:debian-)?(\d+)(?:\.\d+)*$/.exec(s);
       return m ? String(Number(m[1])) : undefined;
     }
     case 'Ubuntu': {
-      const code = UBUNTU_CODENAMES[s.replace(/^ubuntu-/, '')];
+      const name = s.replace(/^ubuntu-/, '');
+      const code = Object.hasOwn(UBUNTU_CODENAMES, name) ? UBUNTU_CODENAMES[name] : undefined;
       if (code) return code;
       const m = /(?:^|[-:])(\d{2}\.\d{2})(?:$|[.:-])/.exec(s) ?? /^(\d{2}\.\d{2})/.exec(s);
       return m ? m[1] : undefined;
@@ -150,7 +152,7 @@ export function ecosystemOfPurl(id: PackageId): { base: string; release?: string
     base = ns === 'debian' ? 'Debian' : ns === 'ubuntu' ? 'Ubuntu' : undefined;
   } else if (id.type === 'apk') {
     base = id.key.slice(4).split('/')[0] === 'alpine' ? 'Alpine' : undefined;
-  } else base = TYPE_TO_ECOSYSTEM[id.type];
+  } else base = Object.hasOwn(TYPE_TO_ECOSYSTEM, id.type) ? TYPE_TO_ECOSYSTEM[id.type] : undefined;
   if (!base) return undefined;
   if (!DISTRO_ECOSYSTEMS.has(base) || !id.distro) return { base };
   const release = distroRelease(base, id.distro);
