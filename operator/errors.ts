@@ -51,6 +51,9 @@ export const reasons = {
   InvalidSpec: terminal('the ProductRelease spec is malformed'),
   ApiServerError: transient('the Kubernetes API server returned an error'),
   Conflict: transient('the object changed concurrently (HTTP 409); re-read and retry'),
+  ApiRequestRejected: terminal('the API server rejected a request for this object version (HTTP 4xx but 404/409/429); retried when it changes'),
+  ReconcileCancelled: transient('the reconcile was cancelled (leadership lost, shutdown); nothing was written afterwards'),
+  ReconcileTimeout: transient('the reconcile exceeded its deadline and was cancelled; retried with backoff'),
   Internal: terminal('an unexpected internal error'),
 
   // ---- cra.applicability -----------------------------------------------------------------------------

@@ -8,10 +8,13 @@ const EXPECTED = [
   'cra_gate_reconcile_duration_seconds',
   'cra_gate_check_results_total',
   'cra_gate_releases',
-  'cra_gate_workqueue_depth',
-  'cra_gate_workqueue_adds_total',
-  'cra_gate_workqueue_retries_total',
-  'cra_gate_workqueue_work_duration_seconds',
+  'workqueue_depth',
+  'workqueue_adds_total',
+  'workqueue_retries_total',
+  'workqueue_queue_duration_seconds',
+  'workqueue_work_duration_seconds',
+  'workqueue_unfinished_work_seconds',
+  'workqueue_longest_running_processor_seconds',
   'cra_gate_leader',
   'cra_gate_evaluation_duration_seconds',
   'cra_gate_watch_restarts_total',
@@ -65,15 +68,19 @@ void test('exposition carries labels and values', async () => {
   assert.match(text, /^# HELP cra_gate_leader .+$/m);
 });
 
-void test('queue hooks feed the workqueue metrics', async () => {
+void test('queue hooks feed the workqueue metrics under controller-runtime names, labelled by queue name', async () => {
   const m = createMetrics({ defaultMetrics: false });
   const h = m.queueHooks();
-  h.add?.('a'); h.add?.('b'); h.depth?.(2); h.retry?.('a'); h.workDuration?.(0.5, 'error');
+  h.add?.('a'); h.add?.('b'); h.depth?.(2); h.retry?.('a'); h.queueDuration?.(0.25); h.workDuration?.(0.5, 'error');
+  m.observeQueue('productrelease', { unfinishedWorkSeconds: () => 7, longestRunningSeconds: () => 4 });
   const text = await m.registry.metrics();
-  assert.match(text, /^cra_gate_workqueue_adds_total 2$/m);
-  assert.match(text, /^cra_gate_workqueue_depth 2$/m);
-  assert.match(text, /^cra_gate_workqueue_retries_total 1$/m);
-  assert.match(text, /^cra_gate_workqueue_work_duration_seconds_sum 0.5$/m);
+  assert.match(text, /^workqueue_adds_total\{name="productrelease"\} 2$/m);
+  assert.match(text, /^workqueue_depth\{name="productrelease"\} 2$/m);
+  assert.match(text, /^workqueue_retries_total\{name="productrelease"\} 1$/m);
+  assert.match(text, /^workqueue_queue_duration_seconds_sum\{name="productrelease"\} 0.25$/m);
+  assert.match(text, /^workqueue_work_duration_seconds_sum\{name="productrelease"\} 0.5$/m);
+  assert.match(text, /^workqueue_unfinished_work_seconds\{name="productrelease"\} 7$/m);
+  assert.match(text, /^workqueue_longest_running_processor_seconds\{name="productrelease"\} 4$/m);
 });
 
 void test('default labels apply to every series', async () => {

@@ -41,14 +41,16 @@ export interface Metrics {
   readonly checkResultsTotal: Counter<'check' | 'result'>;
   /** `cra_gate_releases{decision}`: releases currently known per decision (set from the cache). */
   readonly releases: Gauge<'decision'>;
-  /** `cra_gate_workqueue_depth`: keys waiting in the work queue. */
-  readonly workqueueDepth: Gauge;
-  /** `cra_gate_workqueue_adds_total`: adds to the work queue. */
-  readonly workqueueAddsTotal: Counter;
-  /** `cra_gate_workqueue_retries_total`: retries scheduled after failures. */
-  readonly workqueueRetriesTotal: Counter;
-  /** `cra_gate_workqueue_work_duration_seconds`: time a handler took. */
-  readonly workqueueWorkDuration: Histogram;
+  /** `workqueue_depth{name}`: keys waiting in the work queue (controller-runtime's name). */
+  readonly workqueueDepth: Gauge<'name'>;
+  /** `workqueue_adds_total{name}`: adds to the work queue. */
+  readonly workqueueAddsTotal: Counter<'name'>;
+  /** `workqueue_retries_total{name}`: retries scheduled after failures. */
+  readonly workqueueRetriesTotal: Counter<'name'>;
+  /** `workqueue_queue_duration_seconds{name}`: how long a key waited between add and processing. */
+  readonly workqueueQueueDuration: Histogram<'name'>;
+  /** `workqueue_work_duration_seconds{name}`: time a handler took. */
+  readonly workqueueWorkDuration: Histogram<'name'>;
   /** `cra_gate_leader`: 1 while this replica holds the leader lease. */
   readonly leader: Gauge;
   /** `cra_gate_evaluation_duration_seconds`: time of the pure check + decision evaluation. */
@@ -59,9 +61,26 @@ export interface Metrics {
   observeReconcile(result: ReconcileResult, seconds: number, errorReason?: string): void;
   /** Sets `cra_gate_releases` from counts per decision; decisions not given are set to 0. */
   setReleaseCounts(counts: Partial<Record<ReleaseDecision, number>>): void;
-  /** Hooks to pass to `new WorkQueue({ metrics })`. */
-  queueHooks(): QueueMetricsHooks;
+  /** Hooks to pass to `new WorkQueue({ metrics })`; `name` is the queue's label (default `productrelease`). */
+  queueHooks(name?: string): QueueMetricsHooks;
+  /**
+   * Registers a queue whose unfinished work and longest running processor are read at scrape time
+   * (`workqueue_unfinished_work_seconds{name}`, `workqueue_longest_running_processor_seconds{name}`).
+   */
+  observeQueue(name: string, probe: WorkQueueProbe): void;
 }
+
+/** What the scrape-time work-queue gauges read from a queue. */
+export interface WorkQueueProbe {
+  unfinishedWorkSeconds(): number;
+  longestRunningSeconds(): number;
+}
+
+/** The name label of the ProductRelease work queue (controller-runtime labels its queues by controller name). */
+export const RELEASE_QUEUE_NAME = 'productrelease';
+
+/** controller-runtime's work-queue buckets: 10 ns .. 1000 s, ×10. */
+export const WORKQUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
 
 /** Creates a fresh registry with all operator metrics registered. */
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
@@ -100,26 +119,58 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['decision'] as const,
     registers,
   });
+  // Work-queue metrics under controller-runtime's (client-go's) names, so existing dashboards and alerts for
+  // Kubernetes controllers work unchanged.
   const workqueueDepth = new Gauge({
-    name: 'cra_gate_workqueue_depth',
-    help: 'Keys waiting in the reconcile work queue.',
+    name: 'workqueue_depth',
+    help: 'Current depth of workqueue',
+    labelNames: ['name'] as const,
     registers,
   });
   const workqueueAddsTotal = new Counter({
-    name: 'cra_gate_workqueue_adds_total',
-    help: 'Adds to the reconcile work queue.',
+    name: 'workqueue_adds_total',
+    help: 'Total number of adds handled by workqueue',
+    labelNames: ['name'] as const,
     registers,
   });
   const workqueueRetriesTotal = new Counter({
-    name: 'cra_gate_workqueue_retries_total',
-    help: 'Retries scheduled by the reconcile work queue after failures.',
+    name: 'workqueue_retries_total',
+    help: 'Total number of retries handled by workqueue',
+    labelNames: ['name'] as const,
+    registers,
+  });
+  const workqueueQueueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long in seconds an item stays in workqueue before being requested',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
     registers,
   });
   const workqueueWorkDuration = new Histogram({
-    name: 'cra_gate_workqueue_work_duration_seconds',
-    help: 'Time a work queue handler took, in seconds.',
-    buckets: LATENCY_BUCKETS,
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long in seconds processing an item from workqueue takes',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
     registers,
+  });
+  const probes = new Map<string, WorkQueueProbe>();
+  new Gauge({
+    name: 'workqueue_unfinished_work_seconds',
+    help: 'How many seconds of work has been done that is in progress and hasn\'t been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.',
+    labelNames: ['name'] as const,
+    registers,
+    collect() {
+      for (const [name, p] of probes) this.set({ name }, p.unfinishedWorkSeconds());
+    },
+  });
+  new Gauge({
+    name: 'workqueue_longest_running_processor_seconds',
+    help: 'How many seconds has the longest running processor for workqueue been running.',
+    labelNames: ['name'] as const,
+    registers,
+    collect() {
+      for (const [name, p] of probes) this.set({ name }, p.longestRunningSeconds());
+    },
   });
   const leader = new Gauge({
     name: 'cra_gate_leader',
@@ -143,7 +194,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   for (const r of ['success', 'error', 'requeue'] as const) reconcileTotal.labels(r).inc(0);
   for (const d of RELEASE_DECISIONS) releases.labels(d).set(0);
   leader.set(0);
-  workqueueDepth.set(0);
+  workqueueDepth.labels(RELEASE_QUEUE_NAME).set(0);
+  workqueueAddsTotal.labels(RELEASE_QUEUE_NAME).inc(0);
+  workqueueRetriesTotal.labels(RELEASE_QUEUE_NAME).inc(0);
 
   return {
     registry,
@@ -155,6 +208,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     workqueueDepth,
     workqueueAddsTotal,
     workqueueRetriesTotal,
+    workqueueQueueDuration,
     workqueueWorkDuration,
     leader,
     evaluationDuration,
@@ -167,13 +221,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     setReleaseCounts(counts) {
       for (const d of RELEASE_DECISIONS) releases.labels(d).set(counts[d] ?? 0);
     },
-    queueHooks() {
+    queueHooks(name = RELEASE_QUEUE_NAME) {
       return {
-        depth: (n) => workqueueDepth.set(n),
-        add: () => workqueueAddsTotal.inc(),
-        retry: () => workqueueRetriesTotal.inc(),
-        workDuration: (s) => workqueueWorkDuration.observe(s),
+        depth: (n) => workqueueDepth.labels(name).set(n),
+        add: () => workqueueAddsTotal.labels(name).inc(),
+        retry: () => workqueueRetriesTotal.labels(name).inc(),
+        queueDuration: (s) => workqueueQueueDuration.labels(name).observe(s),
+        workDuration: (s) => workqueueWorkDuration.labels(name).observe(s),
       };
+    },
+    observeQueue(name, probe) {
+      probes.set(name, probe);
     },
   };
 }

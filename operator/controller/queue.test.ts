@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue, isTerminalError, type QueueTimers, type WorkOutcome } from './queue.ts';
+import { QueueAbortError, WorkQueue, isTerminalError, type QueueTimers, type WorkOutcome } from './queue.ts';
 
 /** A manual clock + timers: `advance(ms)` fires due timers in deadline order. */
 class FakeTime implements QueueTimers {
@@ -314,4 +314,105 @@ void test('a handler that throws synchronously is retried, and a throwing onErro
 
 void test('rejects a bad concurrency', () => {
   assert.throws(() => new WorkQueue({ concurrency: 0, handler: async () => {} }), RangeError);
+});
+
+/** A handler that resolves only when its signal is aborted, recording the abort reason. */
+function untilAborted(reasons: unknown[]): (key: string, signal: AbortSignal) => Promise<void> {
+  return (_k, signal) =>
+    new Promise<void>((_, reject) => {
+      signal.addEventListener('abort', () => { reasons.push(signal.reason); reject(signal.reason as Error); }, { once: true });
+    });
+}
+
+void test('a run past its deadline has its signal aborted (TimeoutError) and is retried with backoff', async () => {
+  const t = new FakeTime();
+  const reasons: unknown[] = [];
+  const retried: boolean[] = [];
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t, timeoutMs: 5000,
+    backoff: { initialMs: 100, jitter: 0 },
+    handler: untilAborted(reasons),
+    onError: (_k, _e, willRetry) => retried.push(willRetry),
+  });
+  q.add('slow');
+  await settle();
+  await t.advance(4999);
+  assert.equal(reasons.length, 0);
+  await t.advance(1);
+  assert.equal(reasons.length, 1);
+  assert.ok(reasons[0] instanceof QueueAbortError && reasons[0].kind === 'timeout');
+  assert.deepEqual(retried, [true]);
+  assert.equal(q.inFlight(), 0);
+});
+
+void test('cancelAll aborts every running handler; shutdown cancels by default and drains', async () => {
+  const t = new FakeTime();
+  const reasons: unknown[] = [];
+  const q = new WorkQueue({ concurrency: 2, clock: t.clock, timers: t, handler: untilAborted(reasons) });
+  q.add('a'); q.add('b');
+  await settle();
+  assert.equal(q.inFlight(), 2);
+  const res = await q.shutdown({ drainTimeoutMs: 1000 });
+  assert.deepEqual(res, { drained: true, inFlight: [] });
+  assert.equal(reasons.length, 2);
+  assert.ok(reasons.every((r) => r instanceof QueueAbortError && r.kind === 'cancelled'));
+});
+
+void test('a handler that ignores its aborted signal is abandoned after the grace period', async () => {
+  const t = new FakeTime();
+  const errors: unknown[] = [];
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t, abortGraceMs: 2000,
+    handler: () => new Promise(() => {}),
+    onError: (_k, e) => errors.push(e),
+  });
+  q.add('deaf');
+  await settle();
+  assert.equal(q.cancelAll('lost leadership'), 1);
+  await t.advance(1999);
+  assert.equal(q.inFlight(), 1, 'still within the grace period');
+  await t.advance(1);
+  assert.equal(q.inFlight(), 0, 'released after the grace period');
+  assert.ok(errors[0] instanceof QueueAbortError);
+});
+
+void test('retries wait for the larger of the per-key backoff and the overall token bucket', async () => {
+  const t = new FakeTime();
+  const delays: number[] = [];
+  const q = new WorkQueue({
+    concurrency: 10, clock: t.clock, timers: t,
+    backoff: { initialMs: 10, jitter: 0 },
+    rateLimit: { qps: 10, burst: 2 },
+    handler: () => Promise.reject(new Error('boom')),
+    onError: (_k, _e, _w, ms) => delays.push(ms ?? -1),
+  });
+  for (const k of ['a', 'b', 'c', 'd']) q.add(k);
+  await settle();
+  assert.deepEqual(delays, [10, 10, 100, 200], 'two from the burst, then 1/qps apart (debt), each at least the backoff');
+  await q.shutdown();
+});
+
+void test('queue duration, unfinished work and the longest running processor', async () => {
+  const t = new FakeTime();
+  const waited: number[] = [];
+  const gates: Array<ReturnType<typeof deferred>> = [];
+  const q = new WorkQueue({
+    concurrency: 1, clock: t.clock, timers: t,
+    metrics: { queueDuration: (s) => waited.push(s) },
+    handler: () => { const d = deferred(); gates.push(d); return d.promise; },
+  });
+  q.add('a');
+  q.add('b');
+  await settle();
+  await t.advance(3000);
+  assert.equal(q.unfinishedWorkSeconds(), 3);
+  assert.equal(q.longestRunningSeconds(), 3);
+  gates[0]!.resolve();
+  await settle();
+  assert.deepEqual(waited, [0, 3], 'b waited 3 s behind a');
+  await t.advance(1000);
+  assert.equal(q.longestRunningSeconds(), 1);
+  gates[1]!.resolve();
+  await settle();
+  assert.equal(q.unfinishedWorkSeconds(), 0);
 });

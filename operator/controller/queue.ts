@@ -6,13 +6,23 @@
  * - **No concurrent runs of one key**: a key being processed is never handed to a second worker; if it is
  *   added meanwhile it is marked dirty and re-run once after the current run finishes.
  * - **Bounded concurrency**: at most `concurrency` handlers run at once.
- * - **Retries**: a handler that throws is retried with per-key jittered exponential backoff, reset on
- *   success; errors with `retryable === false` (the `CraGateError` shape) are terminal and not retried.
+ * - **Retries**: a handler that throws is retried after the larger of a per-key jittered exponential backoff
+ *   (reset on success) and an overall token bucket shared by all keys (10 qps, burst 100 by default) — the
+ *   pair client-go's `DefaultControllerRateLimiter` combines; errors with `retryable === false` (the
+ *   `CraGateError` shape) are terminal and not retried.
+ * - **Cancellation**: each run gets an AbortSignal; it is aborted when the run exceeds `timeoutMs` (its
+ *   deadline) and by {@link WorkQueue.cancelAll} / {@link WorkQueue.shutdown}. A handler that ignores the
+ *   signal is abandoned `abortGraceMs` later (its key is released; whatever it still does is fenced by
+ *   the caller).
  * - **Delayed adds**: `requeueAfterMs` results and {@link WorkQueue.addAfter} keep one timer per key, the
  *   earliest wins; timers are `unref()`ed so they never keep the process alive.
- * - **Graceful shutdown**: {@link WorkQueue.shutdown} stops intake and waits for in-flight handlers.
+ * - **Graceful shutdown**: {@link WorkQueue.shutdown} stops intake, cancels in-flight handlers (unless told
+ *   to drain them) and waits for them to return.
+ * - **Metrics** as client-go's workqueue reports them: depth, adds, queue duration (add → start), work
+ *   duration, retries, unfinished work and the longest running processor (the last two read at scrape time).
  */
 import { Backoff } from '../kube/backoff.ts';
+import { TokenBucket } from '../kube/token-bucket.ts';
 
 /** What a handler may return: nothing, or a request to run the key again after a delay. */
 export type QueueResult = { requeueAfterMs?: number } | void;
@@ -28,8 +38,20 @@ export interface QueueMetricsHooks {
   add?(key: string): void;
   /** Called when a failed key is scheduled for a retry. */
   retry?(key: string): void;
+  /** Called when a key leaves the queue for a handler, with the seconds it waited since it was added. */
+  queueDuration?(seconds: number): void;
   /** Called after each handler run with its duration in seconds. */
   workDuration?(seconds: number, outcome: WorkOutcome): void;
+}
+
+/** Why a run's signal was aborted: its deadline passed, or the queue cancelled it. */
+export class QueueAbortError extends Error {
+  readonly kind: 'timeout' | 'cancelled';
+  constructor(kind: 'timeout' | 'cancelled', message: string) {
+    super(message);
+    this.name = kind === 'timeout' ? 'TimeoutError' : 'AbortError';
+    this.kind = kind;
+  }
 }
 
 /** Minimal timer API, injectable for tests. Handles must be accepted by `clearTimeout`. */
@@ -42,10 +64,19 @@ export interface QueueTimers {
 export interface WorkQueueOptions {
   /** Maximum number of handlers running at once (>= 1). */
   concurrency: number;
-  /** Processes one key. Throw to retry; throw an error with `retryable === false` to give up. */
-  handler: (key: string) => Promise<QueueResult>;
+  /**
+   * Processes one key. Throw to retry; throw an error with `retryable === false` to give up. `signal` is
+   * aborted (reason: a {@link QueueAbortError}) at the run's deadline or when the queue cancels it.
+   */
+  handler: (key: string, signal: AbortSignal) => Promise<QueueResult>;
   /** Per-key retry backoff (defaults: 800 ms .. 30 s, factor 2, jitter 0.2). */
   backoff?: { initialMs?: number; maxMs?: number; factor?: number; jitter?: number; random?: () => number };
+  /** Overall retry rate limit shared by all keys (default 10 per second, burst 100, as client-go). */
+  rateLimit?: { qps?: number; burst?: number };
+  /** Deadline of one handler run in ms; the signal is aborted when it passes (default: none). */
+  timeoutMs?: number;
+  /** How long an aborted handler may take to return before its key is released anyway (default 5 s). */
+  abortGraceMs?: number;
   /** Metrics hooks. */
   metrics?: QueueMetricsHooks;
   /**
@@ -86,7 +117,10 @@ export function isTerminalError(err: unknown): boolean {
 /** A deduplicating, per-key serialised, concurrency-bounded work queue with retries. */
 export class WorkQueue {
   readonly #concurrency: number;
-  readonly #handler: (key: string) => Promise<QueueResult>;
+  readonly #handler: (key: string, signal: AbortSignal) => Promise<QueueResult>;
+  readonly #bucket: TokenBucket;
+  readonly #timeoutMs: number | undefined;
+  readonly #abortGraceMs: number;
   readonly #backoffOpts: NonNullable<WorkQueueOptions['backoff']>;
   readonly #metrics: QueueMetricsHooks;
   readonly #onError: WorkQueueOptions['onError'];
@@ -96,7 +130,10 @@ export class WorkQueue {
   /** FIFO of waiting keys; `#queued` mirrors it for O(1) membership. */
   #queue: string[] = [];
   #queued = new Set<string>();
-  #processing = new Set<string>();
+  /** Keys being processed → start time and the controller of their run's signal. */
+  #processing = new Map<string, { started: number; abort: AbortController }>();
+  /** When each waiting (or dirty) key was added, for the queue-duration metric. */
+  #addedAt = new Map<string, number>();
   #dirty = new Set<string>();
   #delayed = new Map<string, { at: number; handle: unknown }>();
   #backoffs = new Map<string, Backoff>();
@@ -115,6 +152,38 @@ export class WorkQueue {
     this.#onError = opts.onError;
     this.#clock = opts.clock ?? (() => performance.now());
     this.#timers = opts.timers ?? defaultTimers;
+    this.#bucket = new TokenBucket({ qps: opts.rateLimit?.qps ?? 10, burst: opts.rateLimit?.burst ?? 100, clock: this.#clock });
+    this.#timeoutMs = opts.timeoutMs;
+    this.#abortGraceMs = opts.abortGraceMs ?? 5_000;
+  }
+
+  /** Seconds of work in progress that has not finished yet, summed over running handlers (client-go's unfinished work). */
+  unfinishedWorkSeconds(): number {
+    const now = this.#clock();
+    let total = 0;
+    for (const { started } of this.#processing.values()) total += Math.max(0, now - started);
+    return total / 1000;
+  }
+
+  /** Seconds the longest-running handler has been running (0 when idle). */
+  longestRunningSeconds(): number {
+    const now = this.#clock();
+    let max = 0;
+    for (const { started } of this.#processing.values()) max = Math.max(max, now - started);
+    return max / 1000;
+  }
+
+  /** True while `key` is being processed. */
+  isProcessing(key: string): boolean {
+    return this.#processing.has(key);
+  }
+
+  /** Aborts the signals of all running handlers (e.g. leadership lost). Returns how many were running. */
+  cancelAll(message = 'cancelled'): number {
+    for (const { abort } of this.#processing.values()) {
+      if (!abort.signal.aborted) abort.abort(new QueueAbortError('cancelled', message));
+    }
+    return this.#processing.size;
   }
 
   /** Number of keys waiting to be processed (not counting in-flight or delayed ones). */
@@ -145,10 +214,12 @@ export class WorkQueue {
     if (this.#shuttingDown) return;
     this.#metrics.add?.(key);
     if (this.#processing.has(key)) {
+      if (!this.#dirty.has(key)) this.#addedAt.set(key, this.#clock());
       this.#dirty.add(key);
       return;
     }
     if (this.#queued.has(key)) return;
+    if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock());
     this.#queued.add(key);
     this.#queue.push(key);
     this.#metrics.depth?.(this.#queue.length);
@@ -190,16 +261,19 @@ export class WorkQueue {
   }
 
   /**
-   * Stops intake (adds are ignored, pending delayed adds are cancelled, waiting keys are dropped) and
-   * resolves when in-flight handlers have finished or `drainTimeoutMs` (default 30 s) has passed.
+   * Stops intake (adds are ignored, pending delayed adds are cancelled, waiting keys are dropped), cancels
+   * the running handlers' signals (unless `cancel: false`, to let them finish) and resolves when they have
+   * returned or `drainTimeoutMs` (default 30 s) has passed.
    */
-  shutdown(opts: { drainTimeoutMs?: number } = {}): Promise<ShutdownResult> {
+  shutdown(opts: { drainTimeoutMs?: number; cancel?: boolean } = {}): Promise<ShutdownResult> {
     this.#shuttingDown = true;
+    if (opts.cancel !== false) this.cancelAll('shutting down');
     for (const { handle } of this.#delayed.values()) this.#timers.clearTimeout(handle);
     this.#delayed.clear();
     this.#queue = [];
     this.#queued.clear();
     this.#dirty.clear();
+    this.#addedAt.clear();
     this.#metrics.depth?.(0);
     if (this.#processing.size === 0) return Promise.resolve({ drained: true, inFlight: [] });
     const drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
@@ -208,7 +282,7 @@ export class WorkQueue {
       const timer = this.#timers.setTimeout(() => {
         if (done) return;
         done = true;
-        resolve({ drained: false, inFlight: [...this.#processing] });
+        resolve({ drained: false, inFlight: [...this.#processing.keys()] });
       }, drainTimeoutMs);
       this.#idleWaiters.push(() => {
         if (done) return;
@@ -234,16 +308,50 @@ export class WorkQueue {
       const key = this.#queue.shift() as string;
       this.#queued.delete(key);
       this.#metrics.depth?.(this.#queue.length);
-      this.#processing.add(key);
-      void this.#run(key);
+      const added = this.#addedAt.get(key);
+      this.#addedAt.delete(key);
+      const started = this.#clock();
+      if (added !== undefined) this.#metrics.queueDuration?.(Math.max(0, started - added) / 1000);
+      const abort = new AbortController();
+      this.#processing.set(key, { started, abort });
+      void this.#run(key, abort);
     }
   }
 
-  async #run(key: string): Promise<void> {
-    const started = this.#clock();
+  /** The handler's promise, raced (once its signal is aborted) against the abort grace period. */
+  #invoke(key: string, abort: AbortController): Promise<QueueResult> {
+    const timers = this.#timers;
+    let deadline: unknown;
+    let grace: unknown;
+    if (this.#timeoutMs !== undefined && this.#timeoutMs > 0) {
+      const ms = this.#timeoutMs;
+      deadline = timers.setTimeout(() => abort.abort(new QueueAbortError('timeout', `exceeded its deadline of ${ms} ms`)), ms);
+    }
+    let handled: Promise<QueueResult>;
+    try {
+      handled = this.#handler(key, abort.signal);
+    } catch (err) {
+      handled = Promise.reject(err as Error);
+    }
+    const abandoned = new Promise<never>((_, reject) => {
+      const onAbort = (): void => {
+        grace = timers.setTimeout(() => reject(abort.signal.reason ?? new QueueAbortError('cancelled', 'cancelled')), this.#abortGraceMs);
+      };
+      if (abort.signal.aborted) onAbort();
+      else abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    abandoned.catch(() => undefined);
+    return Promise.race([handled, abandoned]).finally(() => {
+      if (deadline !== undefined) timers.clearTimeout(deadline);
+      if (grace !== undefined) timers.clearTimeout(grace);
+    });
+  }
+
+  async #run(key: string, abort: AbortController): Promise<void> {
+    const started = this.#processing.get(key)?.started ?? this.#clock();
     let outcome: WorkOutcome;
     try {
-      const result = await this.#handler(key);
+      const result = await this.#invoke(key, abort);
       this.#backoffs.delete(key);
       const after = result && typeof result === 'object' ? result.requeueAfterMs : undefined;
       if (typeof after === 'number' && Number.isFinite(after) && after >= 0) {
@@ -267,7 +375,8 @@ export class WorkQueue {
             b = new Backoff(this.#backoffOpts);
             this.#backoffs.set(key, b);
           }
-          const delay = b.next();
+          // client-go's MaxOfRateLimiter: the per-key backoff and the overall bucket, whichever waits longer.
+          const delay = Math.max(b.next(), Math.ceil(this.#bucket.reserve()));
           this.#metrics.retry?.(key);
           this.#safeOnError(key, err, true, delay);
           this.addAfter(key, delay);

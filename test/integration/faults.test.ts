@@ -73,7 +73,7 @@ describe('fault injection', () => {
   const diagnose = async (): Promise<string> => {
     const m = async (name: string, labels?: Record<string, string>) => op.metric(name, labels).catch(() => NaN);
     const lines = [
-      `queue depth ${await m('cra_gate_workqueue_depth')}, reconciles ok ${await m('cra_gate_reconcile_total', { result: 'success' })}, errors ${await m('cra_gate_reconcile_total', { result: 'error' })}, watch restarts ${await m('cra_gate_watch_restarts_total')}`,
+      `queue depth ${await m('workqueue_depth')}, reconciles ok ${await m('cra_gate_reconcile_total', { result: 'success' })}, errors ${await m('cra_gate_reconcile_total', { result: 'error' })}, watch restarts ${await m('cra_gate_watch_restarts_total')}`,
       ...op.logs.filter((l) => Number(l.level) >= 40 || l.resource !== undefined).slice(-25).map((l) => JSON.stringify(l).slice(0, 300)),
     ];
     return lines.join('\n');

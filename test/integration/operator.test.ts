@@ -184,7 +184,7 @@ describe('operator on a real control plane', () => {
     assert.ok((await op.metric('cra_gate_releases', { decision: 'Blocked' })) >= 1);
     const text = await op.metrics();
     assert.match(text, /cra_gate_reconcile_duration_seconds_bucket/);
-    assert.match(text, /cra_gate_workqueue_depth/);
+    assert.match(text, /workqueue_depth\{name="productrelease"\}/);
     assert.match(text, /process_cpu_seconds_total/);
     const ready = await fetch(`http://127.0.0.1:${await op.port()}/readyz`);
     assert.equal(ready.status, 200);
