@@ -23,6 +23,10 @@ export interface OperatorConfig {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** Deadline of one reconcile (evidence collection included); past it the reconcile is cancelled and retried. */
+  reconcileTimeoutMs: number;
+  /** Budget of a graceful shutdown (keep it below the pod's terminationGracePeriodSeconds, default 30 s). */
+  shutdownTimeoutMs: number;
   /** Admission webhook (issue 9). */
   webhook: WebhookConfig;
   /** Decision signing (issue 9). */
@@ -67,6 +71,8 @@ Flags (environment variable in brackets):
   --metrics-bind HOST:PORT  health and metrics endpoint [CRA_GATE_METRICS_BIND] (0.0.0.0:8080)
   --concurrency N           reconciles in parallel [CRA_GATE_CONCURRENCY] (4)
   --watch-namespace NS      watch one namespace only [CRA_GATE_WATCH_NAMESPACE] (all)
+  --reconcile-timeout SEC   deadline of one reconcile [CRA_GATE_RECONCILE_TIMEOUT_SECONDS] (180)
+  --shutdown-timeout SEC    graceful shutdown budget, below the pod's grace period [CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS] (25)
 ${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
 `;
 
@@ -83,6 +89,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'metrics-bind': { type: 'string' },
       concurrency: { type: 'string' },
       'watch-namespace': { type: 'string' },
+      'reconcile-timeout': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...WEBHOOK_FLAGS,
     },
@@ -109,6 +117,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     leaseDurationMs: int('CRA_GATE_LEASE_DURATION_MS', env.CRA_GATE_LEASE_DURATION_MS, 15_000, 1000, 600_000),
     renewDeadlineMs: int('CRA_GATE_RENEW_DEADLINE_MS', env.CRA_GATE_RENEW_DEADLINE_MS, 10_000, 500, 600_000),
     retryPeriodMs: int('CRA_GATE_RETRY_PERIOD_MS', env.CRA_GATE_RETRY_PERIOD_MS, 2_000, 100, 60_000),
+    reconcileTimeoutMs: int('reconcile timeout', values['reconcile-timeout'] ?? env.CRA_GATE_RECONCILE_TIMEOUT_SECONDS, 180, 1, 3600) * 1000,
+    shutdownTimeoutMs: int('shutdown timeout', values['shutdown-timeout'] ?? env.CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS, 25, 1, 600) * 1000,
     ...parseWebhookConfig(values, env, namespace),
   };
 }

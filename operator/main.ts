@@ -1,7 +1,9 @@
 /**
  * The cra-gate operator process: configuration → logger, metrics, health server → informers →
- * leader election → reconcile. SIGTERM/SIGINT stop intake, drain in-flight reconciles, release the
- * Lease and flush logs before exiting.
+ * leader election → reconcile. SIGTERM/SIGINT, in order: stop intake, cancel in-flight reconciles and the feed
+ * refresh (their signals; bounded wait for them to return), release the Lease, close the servers, flush logs and
+ * exit — well within the pod's termination grace period (a hard stop at `shutdownTimeoutMs` backs it up).
+ * Losing the Lease cancels running reconciles at once (nothing is written after that) and exits.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, USAGE } from './config.ts';
@@ -49,6 +51,9 @@ async function main(): Promise<void> {
     defaultPolicy: config.defaultPolicy,
     concurrency: config.concurrency,
     operatorNamespace: config.namespace,
+    reconcileTimeoutMs: config.reconcileTimeoutMs,
+    // Fence: a write happens only while the elector holds a Lease renewed within the renew deadline.
+    holdsLease: () => !config.leaderElection || (leadership.elector?.holdsLease() ?? false),
     ...(config.signing.enabled ? { signingKey: () => decisionKeys?.signing } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });
@@ -59,10 +64,11 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info({ signal }, 'shutting down: stopping intake and draining reconciles');
-    const hardStop = setTimeout(() => process.exit(code || 1), 25_000);
+    const hardStop = setTimeout(() => process.exit(code || 1), config.shutdownTimeoutMs);
     hardStop.unref();
     server.setReady(false);
-    await controller.stop(10_000);
+    // Stop intake and cancel in-flight work; wait at most a third of the budget for handlers to return.
+    await controller.stop(Math.floor(config.shutdownTimeoutMs / 3));
     if (leadership.elector) await leadership.elector.stop({ release: true });
     await leadership.webhook?.close();
     await server.close();
@@ -112,6 +118,7 @@ async function main(): Promise<void> {
     },
     onStoppedLeading: () => {
       metrics.leader.set(0);
+      controller.stopLeading();
       if (shuttingDown) return;
       // Never reconcile without the lease: exit and let the restart re-join the election.
       log.error('lost leadership; exiting');

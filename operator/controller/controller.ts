@@ -2,12 +2,21 @@
  * The ProductRelease controller: watch → queue → reconcile.
  *
  * Informers on ProductRelease and ReleasePolicy feed one work queue keyed by `namespace/name`.
- * What enqueues a release: it appears; its generation or labels change (a spec edit); its status differs
- * from what this operator last wrote (someone else touched it); its policy changes; a periodic
- * re-evaluation comes due (requeueAfter). Our own status writes do not re-trigger a reconcile.
+ * What enqueues a release: it appears; its generation or labels change (a spec edit); its status was changed
+ * by someone else; its policy changes; a ConfigMap or Secret its last evaluation read changes; a feed its policy
+ * uses changed; a periodic re-evaluation comes due (requeueAfter).
+ *
+ * Own writes are recognised by resourceVersion bookkeeping, never by comparing content: the status writer
+ * returns the resourceVersion our server-side apply produced; an update event that carries exactly that
+ * resourceVersion (with `status.observedGeneration == metadata.generation`) is the echo of our write. An event
+ * for a key whose reconcile is still running is decided when that reconcile has finished (its write's version
+ * is known then).
+ *
  * Informers run on every replica (caches stay warm for admission); only the leader processes the queue.
+ * Losing leadership cancels every running reconcile at once (their AbortSignals), and every write is fenced:
+ * it happens only while this replica holds the Lease.
  */
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   GROUP,
@@ -19,19 +28,24 @@ import {
 } from '../api/types.ts';
 import { Informer, objectKey, stripBookkeeping, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from './queue.ts';
-import { reconcileRelease } from './reconcile.ts';
+import { reconcileRelease, recordRejection, throwIfCancelled, type ReconcileDeps, type StatusSink } from './reconcile.ts';
 import { reconcilePolicyStatus } from './policy-status.ts';
-
-/** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
-const POLICY_KEY_PREFIX = 'policy:';
 import { StatusWriter } from '../kube/status.ts';
-import { clusterSources } from '../evidence/cluster.ts';
+import { clusterSources, type OptInCache } from '../evidence/cluster.ts';
+import type { EvidenceSources } from '../evidence/collect.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import type { Metrics } from '../metrics.ts';
+import { RELEASE_QUEUE_NAME, type Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { FeedRefresher } from '../vuln/refresher.ts';
+import { feedRefs, feedStore, type FeedRef } from '../evidence/feeds.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
+import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
+
+/** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
+const POLICY_KEY_PREFIX = 'policy:';
+/** Default deadline of one reconcile (evidence collection included). */
+const DEFAULT_RECONCILE_TIMEOUT_MS = 180_000;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -43,37 +57,89 @@ export interface ControllerOptions {
   /** Restrict to one namespace (default: all). */
   namespace?: string;
   now?: () => Date;
-  relistIntervalMs?: number;
+  /** Re-deliver cached releases to the event handlers this often, from the cache (default: never). */
+  resyncIntervalMs?: number;
   watchTimeoutSeconds?: number;
+  /** Deadline of one reconcile in ms (default 180 s); past it the reconcile is cancelled and retried. */
+  reconcileTimeoutMs?: number;
+  /**
+   * Whether this replica may write now (the leader elector's `holdsLease`); checked right before every write.
+   * Default: while leading.
+   */
+  holdsLease?: () => boolean;
+  /** Watch the ConfigMaps/Secrets releases read, to re-evaluate on their change (default true). */
+  watchReferences?: boolean;
   /** Decision signing key (issue 9); when absent, decisions are written unsigned (the webhook trusts none). */
   signingKey?: () => DecisionKey | undefined;
   /** The operator's namespace: Secret references are limited to it and opted-in namespaces (../evidence/cluster.ts). */
   operatorNamespace?: string;
 }
 
+/** Why an update event of a release does or does not enqueue it. */
+export type UpdateCause = 'spec' | 'labels' | 'status' | 'own' | 'none';
+
+/**
+ * Classifies an update of a cached release. `ownVersion` is the resourceVersion our last status write produced.
+ *  - generation or labels changed → a spec edit: reconcile;
+ *  - the object carries the version we wrote and its status is for the current generation → our own write;
+ *  - the status is for an older generation, or differs from the previous cached status → someone else wrote it;
+ *  - anything else (annotations, finalizers, a resync) → nothing to do.
+ */
+export function updateCause(obj: ProductRelease, old: ProductRelease | undefined, ownVersion: string | undefined): UpdateCause {
+  if (!old) return 'spec';
+  if (obj.metadata?.generation !== old.metadata?.generation) return 'spec';
+  if (canonicalJson(obj.metadata?.labels ?? {}) !== canonicalJson(old.metadata?.labels ?? {})) return 'labels';
+  const current = obj.status?.observedGeneration === obj.metadata?.generation;
+  if (ownVersion !== undefined && obj.metadata?.resourceVersion === ownVersion && current) return 'own';
+  if (!current) return 'status';
+  if (obj.metadata?.resourceVersion === old.metadata?.resourceVersion) return 'none';
+  return canonicalJson(obj.status ?? null) !== canonicalJson(old.status ?? null) ? 'status' : 'none';
+}
+
+/** Keeps only what the reference watch needs: identity and version (no data — memory stays bounded). */
+function metadataOnly<T extends KubernetesObject>(obj: T): T {
+  const md = obj.metadata ?? {};
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name: md.name, namespace: md.namespace, resourceVersion: md.resourceVersion, uid: md.uid },
+  } as T;
+}
+
 export class ReleaseController {
   readonly releases: Informer<ProductRelease>;
   readonly policies: Informer<ReleasePolicy>;
   readonly queue: WorkQueue;
+  /** Which ConfigMaps/Secrets each release's last evaluation read. */
+  readonly references = new ReferenceIndex();
   /** Feed refresh loop + waiver warnings (issue 5), started with leadership. */
   private feedRefresher: FeedRefresher | undefined;
   private readonly opts: ControllerOptions;
   private readonly decisions = new Map<string, string>();
   private readonly counts = new Map<string, number>();
-  /** JSON of the status this operator last wrote per key, to tell our writes from others'. */
+  /** The resourceVersion our last status write produced, per key. */
   private readonly written = new Map<string, string>();
+  /** Status-only update events that arrived while the key's reconcile was running: the latest version seen. */
+  private readonly deferred = new Map<string, string>();
+  /** Namespace-scoped, metadata-only informers on referenced ConfigMaps/Secrets: `kind/namespace` → informer. */
+  private readonly refWatches = new Map<string, Informer<KubernetesObject>>();
+  private readonly core: CoreV1Api;
   private leading = false;
+  private stopped = false;
+  /** Which namespaces opted in to Secret references (cached by the cluster evidence sources). */
+  private readonly secretOptIns: OptInCache = new Map();
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
     const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     const { log, metrics } = opts;
     const ns = opts.namespace;
     const common = {
       kubeConfig: opts.kubeConfig,
       log,
       transform: stripBookkeeping,
-      ...(opts.relistIntervalMs ? { relistIntervalMs: opts.relistIntervalMs } : {}),
+      ...(opts.resyncIntervalMs ? { resyncIntervalMs: opts.resyncIntervalMs } : {}),
       ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
     };
     this.releases = new Informer<ProductRelease>({
@@ -97,79 +163,119 @@ export class ReleaseController {
       onWatchRestart: (reason) => metrics.watchRestartsTotal.inc({ resource: RELEASE_POLICY_PLURAL, reason }),
     });
 
-    const status = new StatusWriter(opts.kubeConfig);
-    const sources = clusterSources(opts.kubeConfig, opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {});
-    const trackingStatus = {
-      patch: async (target: Parameters<StatusWriter['patch']>[0], body: unknown) => {
-        const ok = await status.patch(target, body);
+    const writer = new StatusWriter(opts.kubeConfig);
+    const fence = (): void => {
+      if (!this.mayWrite()) throw new CraGateError('ReconcileCancelled', 'not the leader any more; nothing is written');
+    };
+    // Every write is fenced right before it is sent, and the version it produced is recorded (own-write bookkeeping).
+    const status: StatusSink = {
+      apply: async (target, body, o = {}) => {
+        throwIfCancelled(o.signal);
+        fence();
+        const w = await writer.apply(target, body, o);
         const key = target.namespace ? `${target.namespace}/${target.name}` : target.name;
-        if (ok) this.written.set(key, canonicalJson(body));
-        return ok;
+        const wkey = target.namespace ? key : POLICY_KEY_PREFIX + key;
+        if (w) this.written.set(wkey, w.resourceVersion);
+        return w;
       },
-    } as StatusWriter;
+    };
+    const now = opts.now ?? (() => new Date());
 
     this.queue = new WorkQueue({
       concurrency: opts.concurrency,
-      handler: async (key) => {
-        const started = performance.now();
-        if (key.startsWith(POLICY_KEY_PREFIX)) {
-          const policy = this.policies.get(key.slice(POLICY_KEY_PREFIX.length));
-          if (policy) await reconcilePolicyStatus(policy, trackingStatus, (opts.now ?? (() => new Date()))());
-          return;
-        }
+      timeoutMs: opts.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
+      handler: async (key, signal) => {
         try {
-          const res = await reconcileRelease(
-            {
-              getRelease: (k) => this.releases.get(k),
-              getPolicy: (n) => this.policies.get(n),
-              sources,
-              status: trackingStatus,
-              events: opts.events,
-              metrics,
-              log,
-              defaultPolicy: opts.defaultPolicy,
-              now: opts.now ?? (() => new Date()),
-              onDecision: (k, d) => this.setDecision(k, d),
-              ...(opts.signingKey ? { signingKey: opts.signingKey } : {}),
-            },
-            key,
-          );
-          metrics.observeReconcile('success', (performance.now() - started) / 1000);
-          return res;
-        } catch (err) {
-          metrics.observeReconcile('error', (performance.now() - started) / 1000, reasonOf(err));
-          throw err;
+          return await this.handle(key, signal, status, fence, now);
+        } finally {
+          // A status change seen while this ran: ours (the version we just wrote) or someone else's (run again).
+          const seen = this.deferred.get(key);
+          this.deferred.delete(key);
+          if (seen !== undefined && seen !== this.written.get(key)) this.enqueue(key);
         }
       },
-      metrics: metrics.queueHooks(),
+      metrics: metrics.queueHooks(RELEASE_QUEUE_NAME),
       onError: (key, err, willRetry, retryInMs) => {
         const e = err as Error;
-        const level = err instanceof CraGateError && err.code === 'Conflict' ? 'debug' : 'warn';
-        log[level]({ release: key, err: e.message, code: (err as { code?: string }).code, willRetry, retryInMs }, 'reconcile failed');
+        const code = (err as { code?: string }).code;
+        const level = code === 'Conflict' || code === 'ReconcileCancelled' ? 'debug' : 'warn';
+        log[level]({ release: key, err: e.message, code, willRetry, retryInMs }, 'reconcile failed');
       },
     });
+    metrics.observeQueue(RELEASE_QUEUE_NAME, this.queue);
 
     this.releases.on((event, obj, old) => {
       const key = objectKey(obj);
       if (event === 'delete') {
         this.written.delete(key);
+        this.deferred.delete(key);
+        this.references.delete(key);
         this.setDecision(key, undefined);
+        this.syncReferenceWatches();
         return;
       }
-      if (event === 'add' || shouldReconcile(obj, old, this.written.get(key))) this.enqueue(key);
+      if (event === 'add') return this.enqueue(key);
+      const cause = updateCause(obj, old, this.written.get(key));
+      if (cause === 'own' || cause === 'none') return;
+      if (cause === 'status' && this.queue.isProcessing(key)) {
+        this.deferred.set(key, obj.metadata?.resourceVersion ?? '');
+        return;
+      }
+      this.enqueue(key);
     });
     this.policies.on((event, policy, old) => {
       const name = policy.metadata?.name;
       if (!name) return;
       const specChanged = event !== 'update' || policy.metadata?.generation !== old?.metadata?.generation;
-      if (event !== 'delete' && (specChanged || canonicalJson(policy.status ?? {}) !== this.written.get(name))) {
-        this.enqueue(POLICY_KEY_PREFIX + name);
+      const own = this.written.get(POLICY_KEY_PREFIX + name) === policy.metadata?.resourceVersion;
+      const statusCurrent = policy.status?.observedGeneration === policy.metadata?.generation;
+      if (event !== 'delete' && (specChanged || !own || !statusCurrent)) {
+        if (specChanged || !statusCurrent || canonicalJson(policy.status ?? null) !== canonicalJson(old?.status ?? null)) this.enqueue(POLICY_KEY_PREFIX + name);
       }
       if (!specChanged) return; // a status-only change of the policy does not change any verdict
       for (const rel of this.releases.list()) {
         if ((rel.spec?.policyRef || opts.defaultPolicy) === name) this.enqueue(objectKey(rel));
       }
+      this.syncReferenceWatches();
     });
+  }
+
+  /** One queue item: a policy's status, or a release. */
+  private async handle(key: string, signal: AbortSignal, status: StatusSink, fence: () => void, now: () => Date): ReturnType<typeof reconcileRelease> {
+    const { metrics, log } = this.opts;
+    const started = performance.now();
+    if (key.startsWith(POLICY_KEY_PREFIX)) {
+      const policy = this.policies.get(key.slice(POLICY_KEY_PREFIX.length));
+      if (policy) await reconcilePolicyStatus(policy, status, now(), signal);
+      return;
+    }
+    const reads = new Set<string>();
+    const deps: ReconcileDeps = {
+      getRelease: (k) => this.releases.get(k),
+      getPolicy: (n) => this.policies.get(n),
+      sources: recordingSources(this.evidenceSources(signal), (kind, ns, name) => reads.add(refKey(kind, ns, name))),
+      status,
+      fence,
+      events: this.opts.events,
+      metrics,
+      log,
+      defaultPolicy: this.opts.defaultPolicy,
+      now,
+      onDecision: (k, d) => this.setDecision(k, d),
+      ...(this.opts.signingKey ? { signingKey: this.opts.signingKey } : {}),
+    };
+    try {
+      const res = await reconcileRelease(deps, key, signal);
+      // What this evaluation read is what a change of must re-evaluate it.
+      this.references.set(key, reads);
+      this.syncReferenceWatches();
+      metrics.observeReconcile('success', (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      if (reasonOf(err) === 'ApiRequestRejected') await recordRejection(deps, key, err, signal);
+      metrics.observeReconcile('error', (performance.now() - started) / 1000, reasonOf(err));
+      throw err;
+    }
   }
 
   /** Starts the informers; resolves once both caches have listed. */
@@ -186,29 +292,131 @@ export class ReleaseController {
       listPolicies: () => this.policies.list(),
       listReleases: () => this.releases.list(),
       defaultPolicy: this.opts.defaultPolicy,
-      sources: clusterSources(this.opts.kubeConfig, this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
+      sources: this.evidenceSources(),
       enqueue: (k) => this.enqueue(k),
       log: this.opts.log,
       events: this.opts.events,
       registry: this.opts.metrics.registry,
+      store: feedStore,
     });
     this.feedRefresher.start();
+    this.syncReferenceWatches();
+  }
+
+  /**
+   * Leadership is gone: no more writes (the fence fails from now on), and every running reconcile is cancelled
+   * at once, so collectors and HTTP/registry requests stop instead of running on for seconds.
+   */
+  stopLeading(): void {
+    this.leading = false;
+    const n = this.queue.cancelAll('leadership lost');
+    if (n > 0) this.opts.log.warn({ cancelled: n }, 'leadership lost: cancelled running reconciles');
   }
 
   isLeading(): boolean {
     return this.leading;
   }
 
+  /** True while this replica may write: leading, not stopped, and (when given) still holding the Lease. */
+  mayWrite(): boolean {
+    return this.leading && !this.stopped && (this.opts.holdsLease?.() ?? true);
+  }
+
+  /**
+   * Shutdown, in order: stop intake, cancel in-flight reconciles (and the feed refresh), wait for them to
+   * return (bounded by `drainTimeoutMs`), stop the informers. The caller then releases the Lease.
+   */
   async stop(drainTimeoutMs = 10_000): Promise<void> {
     this.leading = false;
-    await this.feedRefresher?.stop();
+    this.stopped = true;
+    const drained = this.queue.shutdown({ drainTimeoutMs });
+    await Promise.all([drained, this.feedRefresher?.stop()]);
     this.releases.stop();
     this.policies.stop();
-    await this.queue.shutdown({ drainTimeoutMs });
+    for (const w of this.refWatches.values()) w.stop();
+    this.refWatches.clear();
+  }
+
+  /** Evidence sources for one reconcile (its signal), sharing the namespace opt-in cache across reconciles. */
+  private evidenceSources(signal?: AbortSignal): EvidenceSources {
+    return clusterSources(this.opts.kubeConfig, {
+      optInCache: this.secretOptIns,
+      ...(this.opts.operatorNamespace ? { operatorNamespace: this.opts.operatorNamespace } : {}),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   private enqueue(key: string): void {
     if (this.leading) this.queue.add(key);
+  }
+
+  /** Feed ConfigMaps named by policies: `ConfigMap/namespace/name` → the feed refs that read them. */
+  private feedConfigMaps(): Map<string, FeedRef[]> {
+    const out = new Map<string, FeedRef[]>();
+    for (const p of this.policies.list()) {
+      for (const f of feedRefs(p)) {
+        if (!f.configMapRef) continue;
+        const k = refKey('ConfigMap', f.configMapRef.namespace, f.configMapRef.name);
+        out.set(k, [...(out.get(k) ?? []), f]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Keeps one metadata-only informer per namespace that holds a referenced ConfigMap (or Secret) — the
+   * namespaces of releases' evidence and of policies' feed ConfigMaps — and none elsewhere.
+   */
+  private syncReferenceWatches(): void {
+    if (this.opts.watchReferences === false || !this.leading || this.stopped) return;
+    const want = new Set<string>();
+    for (const ns of this.references.namespaces('ConfigMap')) want.add(`ConfigMap/${ns}`);
+    for (const ns of this.references.namespaces('Secret')) want.add(`Secret/${ns}`);
+    for (const k of this.feedConfigMaps().keys()) want.add(k.split('/').slice(0, 2).join('/'));
+    for (const [k, inf] of this.refWatches) {
+      if (!want.has(k)) {
+        inf.stop();
+        this.refWatches.delete(k);
+      }
+    }
+    for (const k of want) {
+      if (this.refWatches.has(k)) continue;
+      const [kind, ns] = k.split('/') as [RefKind, string];
+      const inf = this.referenceInformer(kind, ns);
+      this.refWatches.set(k, inf);
+      void inf.start().catch(() => undefined);
+    }
+  }
+
+  private referenceInformer(kind: RefKind, ns: string): Informer<KubernetesObject> {
+    const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+    const inf: Informer<KubernetesObject> = new Informer<KubernetesObject>({
+      kubeConfig: this.opts.kubeConfig,
+      log: this.opts.log,
+      resource: plural,
+      watchPath: `/api/v1/namespaces/${ns}/${plural}`,
+      transform: metadataOnly,
+      ...(this.opts.watchTimeoutSeconds ? { watchTimeoutSeconds: this.opts.watchTimeoutSeconds } : {}),
+      list: async ({ limit, continueToken }) =>
+        (kind === 'ConfigMap'
+          ? await this.core.listNamespacedConfigMap({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) })
+          : await this.core.listNamespacedSecret({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) })),
+      onWatchRestart: (reason) => this.opts.metrics.watchRestartsTotal.inc({ resource: plural, reason }),
+    });
+    inf.on((event, obj, old) => {
+      // The initial list only fills the cache: what it holds is what the releases were evaluated on.
+      if (!inf.hasSynced()) return;
+      if (event === 'update' && old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
+      const name = obj.metadata?.name ?? '';
+      const keys = this.references.releasesFor(kind, ns, name);
+      for (const k of keys) this.enqueue(k);
+      const feeds = kind === 'ConfigMap' ? this.feedConfigMaps().get(refKey(kind, ns, name)) : undefined;
+      for (const f of feeds ?? []) void this.feedRefresher?.refreshFeed(f);
+      if (keys.length || feeds?.length) {
+        this.opts.log.info({ kind, namespace: ns, name, event, releases: keys.length, feeds: feeds?.length ?? 0 }, 'referenced evidence changed; re-evaluating');
+      }
+    });
+    return inf;
   }
 
   private setDecision(key: string, decision: string | undefined): void {
@@ -223,17 +431,4 @@ export class ReleaseController {
     }
     this.opts.metrics.setReleaseCounts(Object.fromEntries(this.counts));
   }
-}
-
-/**
- * Predicate: a spec edit (generation), a label change, or a status this operator did not write.
- * The periodic re-list and policy changes enqueue separately.
- */
-export function shouldReconcile(obj: ProductRelease, old: ProductRelease | undefined, lastWritten: string | undefined): boolean {
-  if (!old) return true;
-  if (obj.metadata?.generation !== old.metadata?.generation) return true;
-  if (canonicalJson(obj.metadata?.labels ?? {}) !== canonicalJson(old.metadata?.labels ?? {})) return true;
-  if (obj.status?.observedGeneration !== obj.metadata?.generation) return true;
-  if (lastWritten === undefined) return false;
-  return canonicalJson(obj.status ?? null) !== lastWritten;
 }

@@ -5,13 +5,13 @@
  * policy's author why, in one place.
  */
 import type { ReleasePolicy, ReleasePolicyStatus } from '../api/types.ts';
-import { RELEASE_POLICY_PLURAL } from '../api/types.ts';
+import { RELEASE_POLICY_KIND, RELEASE_POLICY_PLURAL } from '../api/types.ts';
 import type { CheckDefinition } from '../checks/types.ts';
 import { checkRegistry } from '../checks/index.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
 import type { Reason } from '../errors.ts';
 import { mergeConditions } from '../kube/conditions.ts';
-import type { StatusWriter } from '../kube/status.ts';
+import type { StatusSink } from './reconcile.ts';
 import { canonicalJson } from '../util/canonical.ts';
 
 export interface PolicyProblems {
@@ -61,14 +61,16 @@ export function buildPolicyStatus(policy: ReleasePolicy, now: Date): ReleasePoli
 /** Writes the policy's status when it differs; returns the status written (or current). */
 export async function reconcilePolicyStatus(
   policy: ReleasePolicy,
-  status: StatusWriter,
+  status: StatusSink,
   now: Date,
+  signal?: AbortSignal,
 ): Promise<ReleasePolicyStatus | undefined> {
   const next = buildPolicyStatus(policy, now);
   if (canonicalJson(next) === canonicalJson(policy.status ?? {})) return next;
-  const ok = await status.patch(
-    { plural: RELEASE_POLICY_PLURAL, name: policy.metadata.name ?? '', resourceVersion: policy.metadata.resourceVersion },
+  const ok = await status.apply(
+    { plural: RELEASE_POLICY_PLURAL, kind: RELEASE_POLICY_KIND, name: policy.metadata.name ?? '', resourceVersion: policy.metadata.resourceVersion },
     next,
+    signal ? { signal } : {},
   );
   return ok ? next : undefined;
 }

@@ -331,11 +331,12 @@ export class WorkQueue {
     try {
       handled = this.#handler(key, abort.signal);
     } catch (err) {
-      handled = Promise.reject(err as Error);
+      handled = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const abandoned = new Promise<never>((_, reject) => {
       const onAbort = (): void => {
-        grace = timers.setTimeout(() => reject(abort.signal.reason ?? new QueueAbortError('cancelled', 'cancelled')), this.#abortGraceMs);
+        const why: unknown = abort.signal.reason;
+        grace = timers.setTimeout(() => reject(why instanceof Error ? why : new QueueAbortError('cancelled', 'cancelled')), this.#abortGraceMs);
       };
       if (abort.signal.aborted) onAbort();
       else abort.signal.addEventListener('abort', onAbort, { once: true });

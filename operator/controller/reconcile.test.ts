@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { ProductRelease } from '../api/types.ts';
 import type { Evaluation } from '../engine/evaluate.ts';
 import { buildStatus, needsWrite } from './reconcile.ts';
-import { shouldReconcile } from './controller.ts';
-import { canonicalJson } from '../util/canonical.ts';
+import { updateCause } from './controller.ts';
 
 const release = (generation: number, status?: ProductRelease['status']): ProductRelease => ({
   apiVersion: 'cra-gate.dev/v1alpha1',
@@ -64,15 +63,18 @@ test('needsWrite ignores the evaluation sequence and the signature (signatureCur
   assert.equal(needsWrite(sealed, buildStatus(release(1, sealed), evaluation('Approved'), now), now, 3600_000), false);
 });
 
-test('predicate: spec edits, label edits and foreign status writes reconcile; our own writes do not', () => {
+test('predicate: own writes are recognised by the resourceVersion we wrote, not by content', () => {
   const st = buildStatus(release(1), evaluation('Approved'), new Date());
-  const ours = canonicalJson(st);
-  const old = release(1, st);
-  assert.equal(shouldReconcile(release(2, st), old, undefined), true, 'generation changed');
-  const relabelled = { ...release(1, st), metadata: { ...release(1, st).metadata, labels: { a: '2' } } };
-  assert.equal(shouldReconcile(relabelled, old, undefined), true, 'labels changed');
-  const forged = release(1, { ...st, decision: 'Approved', summary: { ...st.summary, failed: 0 }, checks: [], conditions: [] });
-  assert.equal(shouldReconcile(forged, old, ours), true, 'status differs from what we wrote');
-  assert.equal(shouldReconcile(release(1, st), old, ours), false, 'our own status write does not re-trigger');
-  assert.equal(shouldReconcile(release(1, { ...st, observedGeneration: 0 }), old, undefined), true, 'status of an older generation');
+  const at = (rv: string, r: ProductRelease): ProductRelease => ({ ...r, metadata: { ...r.metadata, resourceVersion: rv } });
+  const old = at('10', release(1, st));
+  assert.equal(updateCause(at('11', release(2, st)), old, '11'), 'spec', 'generation changed, even at our version');
+  const relabelled = at('11', { ...release(1, st), metadata: { ...release(1, st).metadata, labels: { a: '2' } } });
+  assert.equal(updateCause(relabelled, old, undefined), 'labels');
+  const forged = at('12', release(1, { ...st, decision: 'Approved', checks: [], conditions: [] }));
+  assert.equal(updateCause(forged, old, '11'), 'status', 'a status written by someone else');
+  assert.equal(updateCause(at('11', release(1, st)), old, '11'), 'own', 'the echo of our own write');
+  assert.equal(updateCause(at('12', release(1, st)), at('11', release(1, st)), '11'), 'none', 'metadata-only change (same status)');
+  assert.equal(updateCause(at('11', release(1, { ...st, observedGeneration: 0 })), old, '11'), 'status', 'status of an older generation is never ours');
+  assert.equal(updateCause(at('10', release(1, st)), old, '11'), 'none', 'a resync (same version)');
+  assert.equal(updateCause(at('10', release(1, st)), undefined, undefined), 'spec', 'first sight');
 });

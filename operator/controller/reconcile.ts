@@ -2,17 +2,24 @@
  * Reconcile one ProductRelease: level-triggered. It reads the latest cached object (never the event
  * that queued it), evaluates it against its policy, and writes the status subresource, an Event when
  * the verdict changes, and metrics. Returns when to look again.
+ *
+ * Cancellation and fencing: `signal` (from the work queue: deadline, lost leadership, shutdown) reaches every
+ * collector and HTTP/registry/API request; right before each write (status, Event) the reconcile checks the
+ * signal and `deps.fence()` (this replica still holds the leader Lease), so a replica that lost leadership
+ * writes nothing after it noticed.
  */
 import { art14Events } from './art14-events.ts';
 import type { EventRegarding } from '../kube/events.ts';
 import type { Logger } from 'pino';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
-import { PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
+import { PRODUCT_RELEASE_KIND, PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
 import { collectEvidence, type EvidenceSources } from '../evidence/collect.ts';
 import type { QueueResult } from './queue.ts';
 import { mergeConditions, rfc3339, type ConditionInput } from '../kube/conditions.ts';
-import type { StatusWriter } from '../kube/status.ts';
+import type { StatusTarget, StatusWriteOptions, StatusWritten } from '../kube/status.ts';
+import { CraGateError, errorMessage, reasonOf } from '../errors.ts';
+import { QueueAbortError } from './queue.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Metrics } from '../metrics.ts';
 import { canonicalJson } from '../util/canonical.ts';
@@ -23,7 +30,9 @@ export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
   getPolicy(name: string): ReleasePolicy | undefined;
   sources: EvidenceSources;
-  status: StatusWriter;
+  status: StatusSink;
+  /** Throws (ReconcileCancelled) when this replica may no longer write: called right before every write. */
+  fence?(): void;
   events: EventRecorder;
   metrics: Metrics;
   log: Logger;
@@ -37,12 +46,25 @@ export interface ReconcileDeps {
   signingKey?(): DecisionKey | undefined;
 }
 
+/** Where status goes: the server-side-apply writer (kube/status.ts), wrapped by the controller's bookkeeping. */
+export interface StatusSink {
+  apply(target: StatusTarget, status: object, opts?: StatusWriteOptions): Promise<StatusWritten | undefined>;
+}
+
+/** Throws ReconcileTimeout / ReconcileCancelled when `signal` was aborted. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const why = signal.reason as unknown;
+  if (why instanceof QueueAbortError && why.kind === 'timeout') throw new CraGateError('ReconcileTimeout', `reconcile ${why.message}`, { cause: why });
+  throw new CraGateError('ReconcileCancelled', `reconcile cancelled: ${errorMessage(why)}`, { cause: why });
+}
+
 /** The longest we wait before looking at an approved release again when its policy names no interval. */
 const DEFAULT_REEVALUATE_MS = 6 * 3600_000;
 /** How soon a release whose evidence failed transiently is looked at again. */
 const RETRY_EVIDENCE_MS = 30_000;
 
-export async function reconcileRelease(deps: ReconcileDeps, key: string): Promise<QueueResult> {
+export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?: AbortSignal): Promise<QueueResult> {
   const release = deps.getRelease(key);
   if (!release?.metadata?.name) {
     deps.onDecision?.(key, undefined);
@@ -57,7 +79,9 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   const policy = deps.getPolicy(policyName);
   const now = deps.now();
 
-  const evidence = await collectEvidence({ release, policy, sources: deps.sources, now });
+  const evidence = await collectEvidence({ release, policy, sources: deps.sources, now, ...(signal ? { signal } : {}) });
+  // Evidence cut short by a cancellation reads as "unavailable"; never evaluate or write on it.
+  throwIfCancelled(signal);
   const started = performance.now();
   const ev = evaluate({ release, policy, policyName, now, evidence });
   deps.metrics.evaluationDuration.observe((performance.now() - started) / 1000);
@@ -69,15 +93,19 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   const signingKey = deps.signingKey?.();
   const validityMs = decisionValidityMs(nextLookMs(ev));
   if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000) || !signatureCurrent(signingKey, release, previous, status, now, validityMs)) {
+    throwIfCancelled(signal);
+    deps.fence?.();
     sealStatus(signingKey, release, previous, status, now, validityMs);
-    const written = await deps.status.patch(
+    const written = await deps.status.apply(
       {
         plural: PRODUCT_RELEASE_PLURAL,
+        kind: PRODUCT_RELEASE_KIND,
         namespace: release.metadata.namespace,
         name: release.metadata.name,
         resourceVersion: release.metadata.resourceVersion,
       },
       status,
+      signal ? { signal } : {},
     );
     if (!written) {
       deps.onDecision?.(key, undefined);
@@ -90,6 +118,8 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string): Promis
   deps.onDecision?.(key, ev.decision);
 
   if (verdictChanged(previous, ev)) {
+    throwIfCancelled(signal);
+    deps.fence?.();
     deps.events.event(
       regardingOf(release),
       {
@@ -122,6 +152,54 @@ function nextLookMs(ev: Evaluation): number {
   // Blocked/Pending with the reason, so nothing is approved meanwhile.
   if (ev.retryable) requeue = Math.min(requeue, RETRY_EVIDENCE_MS);
   return Math.max(1000, requeue);
+}
+
+/**
+ * Records an error that retrying cannot fix for this object version (ApiRequestRejected: a 4xx such as 403 or
+ * 422): a Warning Event naming the cause and — fail closed — a status that approves nothing and says why in
+ * its conditions (best effort: the rejected request may have been the status write itself). The queue does
+ * not retry; the next change of the object enqueues it again.
+ */
+export async function recordRejection(deps: ReconcileDeps, key: string, err: unknown, signal?: AbortSignal): Promise<void> {
+  const release = deps.getRelease(key);
+  if (!release?.metadata?.name) return;
+  const reason = reasonOf(err);
+  const message = `not evaluated: ${errorMessage(err, 400)}; retried when the ProductRelease changes`;
+  const now = deps.now();
+  try {
+    throwIfCancelled(signal);
+    deps.fence?.();
+    deps.events.event(
+      {
+        apiVersion: release.apiVersion,
+        kind: release.kind,
+        name: release.metadata.name,
+        namespace: release.metadata.namespace ?? 'default',
+        uid: release.metadata.uid ?? '',
+        resourceVersion: release.metadata.resourceVersion,
+      },
+      { type: 'Warning', reason, action: 'Evaluate', note: message.slice(0, 1000) },
+    );
+    const generation = release.metadata.generation;
+    const conditions = mergeConditions(
+      release.status?.conditions ?? [],
+      [
+        { type: 'Evaluated', status: 'False', reason, message },
+        { type: 'Approved', status: 'False', reason, message },
+        { type: 'Ready', status: 'False', reason, message },
+      ],
+      generation,
+      now,
+    );
+    await deps.status.apply(
+      { plural: PRODUCT_RELEASE_PLURAL, kind: PRODUCT_RELEASE_KIND, namespace: release.metadata.namespace, name: release.metadata.name },
+      { ...(generation !== undefined ? { observedGeneration: generation } : {}), decision: 'Pending', conditions, evaluatedAt: rfc3339(now) },
+      signal ? { signal } : {},
+    );
+    deps.onDecision?.(key, 'Pending');
+  } catch (e) {
+    deps.log.warn({ release: key, err: errorMessage(e) }, 'could not record the rejected request on the ProductRelease');
+  }
 }
 
 export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date): ProductReleaseStatus {

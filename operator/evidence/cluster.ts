@@ -9,11 +9,15 @@
  */
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CraGateError } from '../errors.ts';
+import { requestOptions } from '../kube/request.ts';
 import type { EvidenceSources } from './collect.ts';
 
 /** The namespace label that opts a namespace in to Secret references (value `allow`). */
 export const EVIDENCE_SECRETS_LABEL = 'cra-gate.dev/evidence-secrets';
 export const EVIDENCE_SECRETS_ALLOW = 'allow';
+
+/** namespace → whether it opted in to Secret references, and when that was read. */
+export type OptInCache = Map<string, { allowed: boolean; at: number }>;
 
 export interface ClusterSourcesOptions {
   /** The operator's namespace (default: POD_NAMESPACE, else `cra-gate`). Its Secrets are always usable. */
@@ -21,6 +25,10 @@ export interface ClusterSourcesOptions {
   /** How long a namespace's opt-in label is remembered (default 30 s). */
   readonly labelCacheMs?: number;
   readonly now?: () => number;
+  /** The opt-in cache to use, so that per-reconcile sources share one (default: a new one). */
+  readonly optInCache?: OptInCache;
+  /** Cancels every read (a reconcile's signal: lost leadership, shutdown, deadline). */
+  readonly signal?: AbortSignal;
 }
 
 /** Why a Secret reference is refused; the same text whether or not the Secret exists. */
@@ -36,7 +44,9 @@ export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptio
   const own = opts.operatorNamespace ?? (process.env.POD_NAMESPACE || 'cra-gate');
   const cacheMs = opts.labelCacheMs ?? 30_000;
   const now = opts.now ?? Date.now;
-  const optedIn = new Map<string, { allowed: boolean; at: number }>();
+  const optedIn: OptInCache = opts.optInCache ?? new Map<string, { allowed: boolean; at: number }>();
+  const signal = opts.signal;
+  const options = signal ? requestOptions({ signal }) : undefined;
 
   async function secretsAllowedIn(namespace: string): Promise<boolean> {
     if (namespace === own) return true;
@@ -44,7 +54,7 @@ export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptio
     if (hit && now() - hit.at < cacheMs) return hit.allowed;
     let allowed: boolean;
     try {
-      const ns = await core.readNamespace({ name: namespace });
+      const ns = await core.readNamespace({ name: namespace }, options);
       allowed = ns.metadata?.labels?.[EVIDENCE_SECRETS_LABEL] === EVIDENCE_SECRETS_ALLOW;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) allowed = false;
@@ -59,9 +69,10 @@ export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptio
   }
 
   return {
+    ...(signal ? { signal } : {}),
     async readConfigMap(namespace, name) {
       try {
-        const cm = await core.readNamespacedConfigMap({ namespace, name });
+        const cm = await core.readNamespacedConfigMap({ namespace, name }, options);
         // Null prototype: a key named `constructor` or `toString` is absent unless the ConfigMap has it.
         return Object.assign(Object.create(null), cm.data ?? {}) as Record<string, string>;
       } catch (err) {
@@ -73,7 +84,7 @@ export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptio
     async readSecret(namespace, name) {
       if (!(await secretsAllowedIn(namespace))) throw secretRefNotAllowed(namespace, name, own);
       try {
-        const secret = await core.readNamespacedSecret({ namespace, name });
+        const secret = await core.readNamespacedSecret({ namespace, name }, options);
         // Null prototype: Secret keys are user-chosen (a key named `constructor` is just a key).
         const out = Object.create(null) as Record<string, string>;
         for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');

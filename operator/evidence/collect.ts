@@ -21,6 +21,8 @@ export interface EvidenceSources {
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** The decoded data of a Secret, or undefined when it does not exist (signing keys, trusted roots, pull secrets). */
   readSecret?(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /** Cancels the reads and fetches of one collection (the operator binds a reconcile's signal here). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CollectContext {
@@ -28,6 +30,8 @@ export interface CollectContext {
   policy: ReleasePolicy | undefined;
   sources: EvidenceSources;
   now: Date;
+  /** Aborted when the reconcile is cancelled (leadership lost, shutdown, deadline): every fetch stops. */
+  signal?: AbortSignal;
 }
 
 /** A collector returns the evidence fields it contributes (and any errors it hit). */

@@ -18,9 +18,9 @@ export interface DisclosureCollectorOptions {
   readonly fetchOptions?: FetchOptions;
 }
 
-export async function fetchDocument(url: string, opts: DisclosureCollectorOptions, keepText: boolean): Promise<FetchedDocument> {
+export async function fetchDocument(url: string, opts: DisclosureCollectorOptions, keepText: boolean, signal?: AbortSignal): Promise<FetchedDocument> {
   try {
-    const r = await (opts.fetch ?? fetchBytes)(url, { maxBytes: MAX_TEXT_BYTES, timeoutMs: 15_000, ...(opts.fetchOptions ?? fetchOptionsFromEnv()) });
+    const r = await (opts.fetch ?? fetchBytes)(url, { maxBytes: MAX_TEXT_BYTES, timeoutMs: 15_000, ...(opts.fetchOptions ?? fetchOptionsFromEnv()), ...(signal ? { signal } : {}) });
     const contentType = r.contentType ?? r.headers?.['content-type'];
     return {
       url, ok: true, status: r.status, finalUrl: r.finalUrl, digest: `sha256:${r.sha256}`,
@@ -43,15 +43,15 @@ export function makeDisclosureCollector(opts: DisclosureCollectorOptions = {}): 
     const jobs: Promise<void>[] = [];
     // security.txt: for its own check, and for disclosure.contact (its Contact fields designate reporting channels)
     if ((checks.has('disclosure.security-txt') || checks.has('disclosure.contact')) && vh.securityTxt) {
-      jobs.push(fetchDocument(vh.securityTxt, opts, true).then((d) => void (out.securityTxt = d)));
+      jobs.push(fetchDocument(vh.securityTxt, opts, true, ctx.signal).then((d) => void (out.securityTxt = d)));
     }
     if (checks.has('disclosure.cvd-policy') && vh.disclosurePolicy) {
-      jobs.push(fetchDocument(vh.disclosurePolicy, opts, true).then((d) => void (out.disclosurePolicy = d)));
+      jobs.push(fetchDocument(vh.disclosurePolicy, opts, true, ctx.signal).then((d) => void (out.disclosurePolicy = d)));
     }
     const upd = checks.get('update.channel');
     const channel = ctx.release.spec.updates?.channel;
     if (upd?.params?.probe === true && channel) {
-      jobs.push(fetchDocument(channel, opts, true).then((d) => void (out.updateChannel = d)));
+      jobs.push(fetchDocument(channel, opts, true, ctx.signal).then((d) => void (out.updateChannel = d)));
     }
     if (jobs.length === 0) return {};
     await Promise.all(jobs);

@@ -122,23 +122,49 @@ export class FeedStore {
   }
 
   /** Feed content for evaluation: loads it when never loaded or older than maxAge (concurrent callers share one load). */
-  async get(ref: FeedRef, sources: EvidenceSources): Promise<{ state: FeedState; osv?: OsvRecord[]; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
+  async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvRecord[]; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
     const key = feedKey(ref);
     const e = this.entries.get(key);
     const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
-    if (!e || this.now() - e.checkedAt >= maxAge) await this.refresh(ref, sources);
+    if (!e || this.now() - e.checkedAt >= maxAge) await this.refresh(ref, sources, signal);
     const cur = this.entries.get(key)!;
     return { state: cur.state, ...(cur.osv ? { osv: cur.osv } : {}), ...(cur.nvd ? { nvd: cur.nvd } : {}), ...(cur.kev ? { kev: cur.kev } : {}) };
   }
 
   /** Re-read one feed; `changed` when the content in use changed. Never throws. */
-  refresh(ref: FeedRef, sources: EvidenceSources): Promise<RefreshResult> {
+  refresh(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<RefreshResult> {
     const key = feedKey(ref);
     const running = this.inflight.get(key);
     if (running) return running;
-    const p = this.doRefresh(ref, key, sources).finally(() => this.inflight.delete(key));
+    const p = this.doRefresh(ref, key, sources, signal)
+      .then((r) => {
+        if (r.changed) this.emitChange(ref, r);
+        return r;
+      })
+      .finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  private readonly listeners = new Set<(ref: FeedRef, result: RefreshResult) => void>();
+
+  /**
+   * Subscribes to content changes: called whenever a refresh — by the refresh loop or inside a reconcile
+   * that found the feed stale — replaced the content in use. Returns the unsubscribe function.
+   */
+  onChange(listener: (ref: FeedRef, result: RefreshResult) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitChange(ref: FeedRef, result: RefreshResult): void {
+    for (const l of this.listeners) {
+      try {
+        l(ref, result);
+      } catch {
+        // A listener's failure must not break the refresh.
+      }
+    }
   }
 
   /** The OSV index over several feeds' records (cached by their digests). */
@@ -165,7 +191,7 @@ export class FeedStore {
     return idx;
   }
 
-  private async read(ref: FeedRef, prev: Entry | undefined, sources: EvidenceSources): Promise<{ docs: { name: string; bytes: Uint8Array }[]; notModified?: boolean; etag?: string; lastModified?: string }> {
+  private async read(ref: FeedRef, prev: Entry | undefined, sources: EvidenceSources, signal?: AbortSignal): Promise<{ docs: { name: string; bytes: Uint8Array }[]; notModified?: boolean; etag?: string; lastModified?: string }> {
     if (ref.configMapRef) {
       const { namespace, name, key } = ref.configMapRef;
       const data = await sources.readConfigMap(namespace, name);
@@ -175,13 +201,13 @@ export class FeedStore {
       if (keys.length === 0) throw new FeedFormatError(`ConfigMap ${namespace}/${name} is empty`);
       return { docs: keys.map((k) => ({ name: `ConfigMap ${namespace}/${name} key ${k}`, bytes: Buffer.from(data[k]!, 'utf8') })) };
     }
-    if (ref.oci) return this.readOci(ref.oci);
+    if (ref.oci) return this.readOci(ref.oci, signal);
     if (!ref.url) throw new FeedFormatError('feed has none of url, configMapRef or oci');
     const headers: Record<string, string> = {};
     if (prev?.etag) headers['if-none-match'] = prev.etag;
     if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
     const base: FetchOptions = this.opts.fetchOptions ?? fetchOptionsFromEnv();
-    const opts: FetchOptions = { maxBytes: this.opts.maxBytes ?? 512 * 1024 * 1024, timeoutMs: 120_000, ...base, headers: { ...base.headers, ...headers } };
+    const opts: FetchOptions = { maxBytes: this.opts.maxBytes ?? 512 * 1024 * 1024, timeoutMs: 120_000, ...base, headers: { ...base.headers, ...headers }, ...(signal ? { signal } : {}) };
     const r: FetchResult = await (this.opts.fetch ?? fetchBytes)(ref.url, opts);
     // A 304 is only returned as a result when validators were sent (i.e. there is previous content).
     if (r.notModified || r.status === 304) {
@@ -198,14 +224,14 @@ export class FeedStore {
   }
 
   /** The feed layer of an OCI artifact: the single layer, or the one layer with a JSON / ZIP media type. */
-  private async readOci(raw: string): Promise<{ docs: { name: string; bytes: Uint8Array }[] }> {
+  private async readOci(raw: string, signal?: AbortSignal): Promise<{ docs: { name: string; bytes: Uint8Array }[] }> {
     let ref;
     try {
       ref = parseImageReference(raw);
     } catch (err) {
       throw new FeedFormatError(`oci ${raw.slice(0, 120)}: ${errorMessage(err, 160)}`);
     }
-    const client = new RegistryClient({ cache: sharedCache, ...(this.opts.registry ?? registryOptionsFromEnv()) });
+    const client = new RegistryClient({ cache: sharedCache, ...(this.opts.registry ?? registryOptionsFromEnv()), ...(signal ? { signal } : {}) });
     const m = await client.manifest(ref);
     if (!m) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: artifact not found`);
     const layers = m.manifest.layers ?? [];
@@ -223,12 +249,12 @@ export class FeedStore {
     return { docs: [{ name: `oci ${raw} (manifest ${m.digest})`, bytes }] };
   }
 
-  private async doRefresh(ref: FeedRef, key: string, sources: EvidenceSources): Promise<RefreshResult> {
+  private async doRefresh(ref: FeedRef, key: string, sources: EvidenceSources, signal?: AbortSignal): Promise<RefreshResult> {
     const prev = this.entries.get(key);
     const source = feedSourceName(ref);
     const now = this.now();
     try {
-      const got = await this.read(ref, prev, sources);
+      const got = await this.read(ref, prev, sources, signal);
       if (got.notModified && prev) {
         prev.checkedAt = now;
         const { error: _e, ...rest } = prev.state;

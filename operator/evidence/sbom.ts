@@ -161,7 +161,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
           bytes = Buffer.from(text, 'utf8');
         } else if (s.url) {
           source = s.url;
-          const fetchOpts: FetchOptions = { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions };
+          const fetchOpts: FetchOptions = { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) };
           const r = await (options.fetch ?? fetchBytes)(s.url, fetchOpts);
           bytes = r.bytes;
         } else {

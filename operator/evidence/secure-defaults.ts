@@ -94,7 +94,7 @@ async function readSource(ctx: CollectContext, src: SourceSpec, what: string, op
     return keys.map((k) => ({ name: k, text: data[k] ?? '' }));
   }
   if (src.url) {
-    const res = await fetchBytes(src.url, { ...fetchOptionsFromEnv(), maxBytes: limits.maxFileBytes, ...opts.fetch });
+    const res = await fetchBytes(src.url, { ...fetchOptionsFromEnv(), maxBytes: limits.maxFileBytes, ...opts.fetch, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (src.digest) verifyDigest(res.bytes, src.digest, src.url);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(res.bytes);
     const base = new URL(res.finalUrl).pathname.split('/').filter(Boolean).pop() ?? 'document';

@@ -403,8 +403,8 @@ export function makeSignatureCollector(options: SignatureCollectorOptions = {}):
       return { signingConfigError: { reason: reason === 'Internal' ? 'SigningConfigInvalid' : reason, message: errorMessage(err, 240) } };
     }
     const base = options.registry ?? registryOptionsFromEnv();
-    const client = new RegistryClient({ cache: sharedCache, ...base, credentials: (host) => creds.get(host.toLowerCase()) ?? base.credentials?.(host) });
-    const fetchOpts: FetchOptions = options.fetchOptions ?? { maxBytes: 512 * 1024 * 1024, ...fetchOptionsFromEnv() };
+    const client = new RegistryClient({ cache: sharedCache, ...base, ...(ctx.signal ? { signal: ctx.signal } : {}), credentials: (host) => creds.get(host.toLowerCase()) ?? base.credentials?.(host) });
+    const fetchOpts: FetchOptions = { ...(options.fetchOptions ?? { maxBytes: 512 * 1024 * 1024, ...fetchOptionsFromEnv() }), ...(ctx.signal ? { signal: ctx.signal } : {}) };
     const sboms: SbomEvidence[] = [];
     try {
       const signatures = await mapLimit(artifacts, options.concurrency ?? 4, async (a): Promise<SignatureEvidence> => {

@@ -38,7 +38,7 @@ async function readVex(ctx: CollectContext, opts: VulnCollectorOptions): Promise
       if (key === undefined || data[key] === undefined) return failed('EvidenceUnavailable', `ConfigMap ${ns}/${vex.configMapRef.name} has no key ${key ?? ''}`);
       text = data[key];
     } else if (vex?.url) {
-      const r = await (opts.fetch ?? fetchBytes)(vex.url, { maxBytes: MAX_VEX_BYTES, ...(opts.fetchOptions ?? fetchOptionsFromEnv()) });
+      const r = await (opts.fetch ?? fetchBytes)(vex.url, { maxBytes: MAX_VEX_BYTES, ...(opts.fetchOptions ?? fetchOptionsFromEnv()), ...(ctx.signal ? { signal: ctx.signal } : {}) });
       text = r.bytes.toString('utf8');
     } else return failed('InvalidSpec', 'vex has neither url nor configMapRef');
     const doc = parseVex(text, source);
@@ -53,7 +53,7 @@ export function makeVulnCollector(opts: VulnCollectorOptions = {}): Collector {
   const store = opts.store ?? feedStore;
   return async function vulnCollector(ctx: CollectContext) {
     if (!ctx.policy?.spec.checks.some((c) => CHECKS.has(c.id) && c.enforcement !== 'Off')) return {};
-    const loaded = await Promise.all(feedRefs(ctx.policy).map((ref) => store.get(ref, ctx.sources)));
+    const loaded = await Promise.all(feedRefs(ctx.policy).map((ref) => store.get(ref, ctx.sources, ctx.signal)));
     const osv = loaded.filter((l) => l.state.kind === 'osv');
     const nvd = loaded.filter((l) => l.state.kind === 'nvd');
     const vex: VexState[] = [];

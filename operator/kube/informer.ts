@@ -4,8 +4,12 @@
  * It survives what a long-running watch meets in practice:
  *  - 410 Gone (the resourceVersion was compacted away): re-list and diff against the cache;
  *  - errors and dropped connections: restart with jittered exponential backoff (0.8 s to 30 s);
- *  - silent stalls: the watch request carries a server-side timeout, an inactivity watchdog aborts a
- *    connection that stays silent past it, and a periodic re-list repairs anything missed.
+ *  - silent stalls: the watch request carries a server-side timeout, and an inactivity watchdog aborts a
+ *    connection that stays silent past it and re-lists.
+ * There is no periodic re-list (a full LIST costs the API server on every replica): the informer lists at
+ * start, after 410 Gone and after errors, and otherwise resumes watches from the last resourceVersion
+ * (bookmarks keep it fresh). An optional resync re-delivers the cached objects as `update(obj, obj)` events
+ * from memory, without any request — client-go's resync semantics.
  * Handlers receive the object as cached; reconcilers must read the latest object from the cache,
  * never act on the event payload alone.
  */
@@ -31,8 +35,8 @@ export interface InformerOptions<T> {
   /** Lists one page. */
   list: (opts: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
   log: Logger;
-  /** Re-list this often even when the watch looks healthy (default 10 min). */
-  relistIntervalMs?: number;
+  /** Re-deliver every cached object as `update(obj, obj)` this often, from the cache (default: never). */
+  resyncIntervalMs?: number;
   /** Server-side watch timeout (default 50 s, jittered ±10 %); the server then closes and we renew. */
   watchTimeoutSeconds?: number;
   /**
@@ -89,7 +93,8 @@ interface WatchStatus {
 }
 
 export class Informer<T extends KubernetesObject> {
-  private readonly opts: Required<Omit<InformerOptions<T>, 'onWatchRestart' | 'transform'>> & Pick<InformerOptions<T>, 'onWatchRestart' | 'transform'>;
+  private readonly opts: Required<Omit<InformerOptions<T>, 'onWatchRestart' | 'transform' | 'resyncIntervalMs'>> &
+    Pick<InformerOptions<T>, 'onWatchRestart' | 'transform' | 'resyncIntervalMs'>;
   private readonly cache = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly backoff = new Backoff({ initialMs: 800, maxMs: 30_000, factor: 2, jitter: 0.2 });
@@ -97,7 +102,7 @@ export class Informer<T extends KubernetesObject> {
   private abort: AbortController | undefined;
   private stopped = false;
   private synced = false;
-  private relistTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private firstSync: { resolve: () => void; promise: Promise<void> };
@@ -109,7 +114,6 @@ export class Informer<T extends KubernetesObject> {
   constructor(opts: InformerOptions<T>) {
     const watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 50;
     this.opts = {
-      relistIntervalMs: 10 * 60_000,
       watchTimeoutSeconds,
       inactivityTimeoutMs: (watchTimeoutSeconds * 1.1 + 20) * 1000,
       pageSize: 500,
@@ -144,16 +148,22 @@ export class Informer<T extends KubernetesObject> {
   async start(): Promise<void> {
     this.stopped = false;
     void this.relistAndWatch('start');
-    this.relistTimer = setInterval(() => {
-      void this.relistAndWatch('periodic-relist');
-    }, this.opts.relistIntervalMs);
-    this.relistTimer.unref();
+    if (this.opts.resyncIntervalMs) {
+      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncIntervalMs);
+      this.resyncTimer.unref();
+    }
     return this.firstSync.promise;
+  }
+
+  /** Re-delivers every cached object as `update(obj, obj)`, from memory (no API request). */
+  resync(): void {
+    if (!this.synced || this.stopped) return;
+    for (const obj of [...this.cache.values()]) this.emit('update', obj, obj);
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.relistTimer);
+    clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.watchdog);
     this.generation++;
@@ -203,7 +213,7 @@ export class Informer<T extends KubernetesObject> {
       if (this.stopped) return;
       this.replace(items);
       this.resourceVersion = resourceVersion;
-      if (reason !== 'start' && reason !== 'periodic-relist') this.opts.log.info({ resource: this.opts.resource, reason, count: items.length }, 're-listed');
+      if (reason !== 'start') this.opts.log.info({ resource: this.opts.resource, reason, count: items.length }, 're-listed');
       if (!this.synced) {
         this.synced = true;
         this.firstSync.resolve();

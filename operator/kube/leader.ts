@@ -99,6 +99,8 @@ export class LeaderElector {
   #abort = new AbortController();
   #running: Promise<void> | undefined;
   #stoppedNotified = false;
+  /** Local time at which the last successful acquire/renew attempt started. */
+  #lastRenew = 0;
 
   constructor(opts: LeaderElectorOptions) {
     this.#opts = opts;
@@ -121,6 +123,16 @@ export class LeaderElector {
   /** True while this candidate holds the lease (as far as it knows). */
   isLeader(): boolean {
     return this.#leader;
+  }
+
+  /**
+   * True while leading AND the last successful renewal started less than `renewDeadlineMs` ago — the fence
+   * checked right before every write. Past the renew deadline the Lease may already be someone else's (another
+   * replica may take it over once `leaseDurationMs` has passed), so nothing is written even before the renew
+   * loop has formally given up.
+   */
+  holdsLease(): boolean {
+    return this.#leader && !this.#stopping && this.#now() - this.#lastRenew < this.renewDeadlineMs;
   }
 
   /** The holder last observed in the Lease (may be stale), or undefined. */
@@ -165,6 +177,7 @@ export class LeaderElector {
       const attemptStart = this.#now();
       if (await this.#tryAcquireOrRenew()) {
         lastRenew = attemptStart;
+        this.#lastRenew = attemptStart;
         break;
       }
       await this.#sleep(this.#jittered(this.retryPeriodMs));
@@ -184,6 +197,7 @@ export class LeaderElector {
       if (this.#stopping) return;
       if (ok) {
         lastRenew = attemptStart;
+        this.#lastRenew = attemptStart;
         continue;
       }
       const holder = this.#lastLeader;

@@ -1,9 +1,9 @@
 /**
- * Per-request options for @kubernetes/client-node's promise API: a Content-Type (patch strategy) and an
+ * Per-request options for @kubernetes/client-node's API clients: a Content-Type (patch strategy) and an
  * AbortSignal, so that every API request a reconcile makes is cancelled with it (lost leadership, deadline,
  * shutdown).
  */
-import type { ConfigurationOptions, Middleware as PromiseMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { Observable, type ConfigurationOptions, type ObservableMiddleware, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 
 export interface RequestOptions {
   contentType?: string;
@@ -11,15 +11,15 @@ export interface RequestOptions {
 }
 
 /** Client options that set the given header and signal on the request (undefined when neither is given). */
-export function requestOptions(opts: RequestOptions): ConfigurationOptions<PromiseMiddleware> | undefined {
+export function requestOptions(opts: RequestOptions): ConfigurationOptions | undefined {
   if (!opts.contentType && !opts.signal) return undefined;
-  const middleware: PromiseMiddleware = {
+  const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
       if (opts.contentType) ctx.setHeaderParam('Content-Type', opts.contentType);
       if (opts.signal) ctx.setSignal(opts.signal);
-      return Promise.resolve(ctx);
+      return new Observable(Promise.resolve(ctx));
     },
-    post: (res: ResponseContext) => Promise.resolve(res),
+    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
   };
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }

@@ -5,6 +5,9 @@
  *    policy is re-read (conditional GET for URLs); when its content digest changed, every release governed by
  *    a policy using that feed is enqueued — an Approved release that a newly known-exploited vulnerability
  *    now affects flips within one reconcile. A failed refresh keeps the previous good feed.
+ *  - A feed refreshed elsewhere — inside a reconcile that found it stale, or after its ConfigMap changed — is
+ *    reported by the store's `onChange`; while started, the refresher enqueues the releases it affects too.
+ *  - `stop()` aborts a refresh in progress (a slow feed download never holds a shutdown).
  *  - Waivers expiring soon (within CRA_GATE_WAIVER_WARN_DAYS, default 7): a Warning Event on every release
  *    whose status shows the waiver applied (once per release/check/expiry per process). Expiry itself is a
  *    `changesAt` of the waived check, so the release is re-evaluated at that instant (requeueAfter).
@@ -21,7 +24,7 @@ import type { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { EvidenceSources } from '../evidence/collect.ts';
 import { feedKey, feedRefs, feedStore } from '../evidence/feeds.ts';
-import type { FeedStore } from '../evidence/feeds.ts';
+import type { FeedRef, FeedStore } from '../evidence/feeds.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { waiverEnd } from '../policy/waivers.ts';
 
@@ -50,6 +53,10 @@ export class FeedRefresher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly warned = new Set<string>();
+  private abort = new AbortController();
+  private unsubscribe: (() => void) | undefined;
+  /** Feeds the running tick is refreshing itself (it enqueues their releases; the change listener skips them). */
+  private readonly ticking = new Set<string>();
 
   constructor(deps: RefresherDeps) {
     this.deps = deps;
@@ -65,6 +72,13 @@ export class FeedRefresher {
 
   start(): void {
     if (this.timer) return;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
+    this.unsubscribe ??= this.store.onChange((ref) => {
+      const k = feedKey(ref);
+      if (this.ticking.has(k)) return;
+      const n = this.enqueueAffected([k]);
+      this.deps.log.info({ feed: k, releases: n }, 'vulnerability feed changed; re-evaluating the releases using it');
+    });
     const loop = () => {
       this.timer = setTimeout(() => {
         this.running = this.tick().then(() => undefined, () => undefined).finally(() => {
@@ -80,40 +94,63 @@ export class FeedRefresher {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.abort.abort();
     await this.running;
+  }
+
+  /** Re-reads one feed now (its ConfigMap changed); a change enqueues the affected releases via onChange. */
+  async refreshFeed(ref: FeedRef): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    await this.store.refresh(ref, this.deps.sources, this.abort.signal);
+  }
+
+  /** Enqueues every release governed by a policy that uses one of the feeds (by feed key); returns how many. */
+  private enqueueAffected(feedKeys: readonly string[]): number {
+    const wanted = new Set(feedKeys);
+    const policies = new Set<string>();
+    for (const p of this.deps.listPolicies()) {
+      if (p.metadata?.name && feedRefs(p).some((f) => wanted.has(feedKey(f)))) policies.add(p.metadata.name);
+    }
+    let n = 0;
+    for (const rel of this.deps.listReleases()) {
+      if (policies.has(rel.spec?.policyRef || this.deps.defaultPolicy)) {
+        this.deps.enqueue(releaseKey(rel));
+        n++;
+      }
+    }
+    return n;
   }
 
   /** One pass: refresh every feed, enqueue the releases of changed feeds, warn about expiring waivers. */
   async tick(): Promise<{ changed: string[]; enqueued: number }> {
     const policies = this.deps.listPolicies();
     const refs = new Map<string, ReturnType<typeof feedRefs>[number]>();
-    const policiesByFeed = new Map<string, Set<string>>();
     for (const p of policies) {
       const name = p.metadata?.name;
       if (!name) continue;
       for (const ref of feedRefs(p)) {
         const k = feedKey(ref);
         refs.set(k, ref);
-        let set = policiesByFeed.get(k);
-        if (!set) policiesByFeed.set(k, (set = new Set()));
-        set.add(name);
       }
     }
     const changed: string[] = [];
     for (const [k, ref] of refs) {
-      const r = await this.store.refresh(ref, this.deps.sources);
+      if (this.abort.signal.aborted) break;
+      this.ticking.add(k);
+      let r;
+      try {
+        r = await this.store.refresh(ref, this.deps.sources, this.abort.signal);
+      } finally {
+        this.ticking.delete(k);
+      }
       if (r.changed) changed.push(k);
       if (r.state.error) this.deps.log.warn({ feed: r.state.source, reason: r.state.error.reason, err: r.state.error.message }, 'feed refresh failed; previous content stays in use');
     }
     let enqueued = 0;
     if (changed.length > 0) {
-      const affected = new Set(changed.flatMap((k) => [...(policiesByFeed.get(k) ?? [])]));
-      for (const rel of this.deps.listReleases()) {
-        if (affected.has(rel.spec?.policyRef || this.deps.defaultPolicy)) {
-          this.deps.enqueue(releaseKey(rel));
-          enqueued++;
-        }
-      }
+      enqueued = this.enqueueAffected(changed);
       this.deps.log.info({ feeds: changed, releases: enqueued }, 'vulnerability feeds changed; re-evaluating the releases using them');
     }
     this.warnExpiringWaivers();

@@ -71,6 +71,8 @@ export interface RegistryClientOptions {
   readonly ca?: string | readonly string[];
   /** Per-attempt timeout (default 15 s). */
   readonly timeoutMs?: number;
+  /** Cancels every request of this client (a reconcile's signal); an aborted request is not retried. */
+  readonly signal?: AbortSignal;
   /** Attempts for 429/5xx/network errors (default 4). */
   readonly attempts?: number;
   /** First backoff (default 200 ms; doubles, ±25 % jitter, capped at 5 s incl. Retry-After). */
@@ -144,7 +146,7 @@ export class RegistryClient {
     const insecure = this.options.insecureHosts ?? [];
     const allowHosts = this.options.allowHosts ?? [];
     const timeoutMs = this.options.timeoutMs ?? 15_000;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const signal = this.options.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), this.options.signal]) : AbortSignal.timeout(timeoutMs);
     let url = checkUrl(rawUrl, { allowHosts, allowHttp: insecure.length > 0 });
     const origin = url.host;
     for (let hop = 0; hop <= 5; hop++) {
@@ -260,7 +262,7 @@ export class RegistryClient {
       } catch (err) {
         lastErr = err;
         const retryable = err instanceof CraGateError && err.code === 'RegistryUnavailable' && err.retryable;
-        if (!retryable || attempt === attempts) break;
+        if (!retryable || attempt === attempts || this.options.signal?.aborted) break;
         this.stats.retries++;
         const jitter = delay * (0.75 + Math.random() * 0.5);
         await sleep(Math.min(5_000, Math.max(jitter, retryAfterMs ?? 0)));
