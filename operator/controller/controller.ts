@@ -40,6 +40,7 @@ import { canonicalJson } from '../util/canonical.ts';
 import { FeedRefresher } from '../vuln/refresher.ts';
 import { feedRefs, feedStore, type FeedRef } from '../evidence/feeds.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
+import { httpStatus } from '../kube/api-errors.ts';
 import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
 
 /** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
@@ -67,8 +68,13 @@ export interface ControllerOptions {
    * Default: while leading.
    */
   holdsLease?: () => boolean;
-  /** Watch the ConfigMaps/Secrets releases read, to re-evaluate on their change (default true). */
+  /** Watch the ConfigMaps releases and policies read, to re-evaluate on their change (default true; needs list/watch on ConfigMaps). */
   watchReferences?: boolean;
+  /**
+   * Also watch the Secrets releases read (default false: list/watch on Secrets exposes every Secret of those
+   * namespaces to the operator, so it is opt-in; without it a changed Secret is seen at the next re-evaluation).
+   */
+  watchSecrets?: boolean;
   /** Decision signing key (issue 9); when absent, decisions are written unsigned (the webhook trusts none). */
   signingKey?: () => DecisionKey | undefined;
   /** The operator's namespace: Secret references are limited to it and opted-in namespaces (../evidence/cluster.ts). */
@@ -124,6 +130,8 @@ export class ReleaseController {
   /** Namespace-scoped, metadata-only informers on referenced ConfigMaps/Secrets: `kind/namespace` → informer. */
   private readonly refWatches = new Map<string, Informer<KubernetesObject>>();
   private readonly core: CoreV1Api;
+  /** `kind/namespace` watches the API server refused (403): not retried, logged once. */
+  private readonly refForbidden = new Set<string>();
   private leading = false;
   private stopped = false;
   /** Which namespaces opted in to Secret references (cached by the cluster evidence sources). */
@@ -371,7 +379,7 @@ export class ReleaseController {
     if (this.opts.watchReferences === false || !this.leading || this.stopped) return;
     const want = new Set<string>();
     for (const ns of this.references.namespaces('ConfigMap')) want.add(`ConfigMap/${ns}`);
-    for (const ns of this.references.namespaces('Secret')) want.add(`Secret/${ns}`);
+    if (this.opts.watchSecrets) for (const ns of this.references.namespaces('Secret')) want.add(`Secret/${ns}`);
     for (const k of this.feedConfigMaps().keys()) want.add(k.split('/').slice(0, 2).join('/'));
     for (const [k, inf] of this.refWatches) {
       if (!want.has(k)) {
@@ -380,7 +388,7 @@ export class ReleaseController {
       }
     }
     for (const k of want) {
-      if (this.refWatches.has(k)) continue;
+      if (this.refWatches.has(k) || this.refForbidden.has(k)) continue;
       const [kind, ns] = k.split('/') as [RefKind, string];
       const inf = this.referenceInformer(kind, ns);
       this.refWatches.set(k, inf);
@@ -397,10 +405,24 @@ export class ReleaseController {
       watchPath: `/api/v1/namespaces/${ns}/${plural}`,
       transform: metadataOnly,
       ...(this.opts.watchTimeoutSeconds ? { watchTimeoutSeconds: this.opts.watchTimeoutSeconds } : {}),
-      list: async ({ limit, continueToken }) =>
-        (kind === 'ConfigMap'
-          ? await this.core.listNamespacedConfigMap({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) })
-          : await this.core.listNamespacedSecret({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) })),
+      list: async ({ limit, continueToken }) => {
+        try {
+          return kind === 'ConfigMap'
+            ? await this.core.listNamespacedConfigMap({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) })
+            : await this.core.listNamespacedSecret({ namespace: ns, limit, ...(continueToken ? { _continue: continueToken } : {}) });
+        } catch (err) {
+          if (httpStatus(err) === 403 && !this.refForbidden.has(`${kind}/${ns}`)) {
+            // Not permitted (RBAC without list/watch): give this watch up; changes are seen at re-evaluation.
+            this.refForbidden.add(`${kind}/${ns}`);
+            this.opts.log.warn({ kind, namespace: ns }, `not allowed to list/watch ${plural}; changes of referenced ${plural} are seen at the next re-evaluation`);
+            setImmediate(() => {
+              inf.stop();
+              this.refWatches.delete(`${kind}/${ns}`);
+            });
+          }
+          throw err;
+        }
+      },
       onWatchRestart: (reason) => this.opts.metrics.watchRestartsTotal.inc({ resource: plural, reason }),
     });
     inf.on((event, obj, old) => {
