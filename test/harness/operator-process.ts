@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait.ts';
+import { StopWaiting, waitFor } from './wait.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const live = new Set<ChildProcess>();
@@ -18,8 +18,10 @@ export interface OperatorProcess {
   identity: string;
   /** Parsed JSON log lines so far. */
   logs: Record<string, unknown>[];
-  /** Health/metrics port once known. */
+  /** Health/metrics port once known (the server listens: it logs the port after `listen` succeeded). */
   port(): Promise<number>;
+  /** Resolves once `/readyz` answers 200 (caches synced; the webhook, when enabled, is listening). */
+  ready(timeoutMs?: number): Promise<void>;
   metrics(): Promise<string>;
   /** Sum of a metric's samples whose labels include `labels` (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -99,11 +101,25 @@ export function startOperator(opts: OperatorOptions): OperatorProcess {
     const res = await fetch(`http://127.0.0.1:${await port()}/metrics`);
     return res.text();
   };
+  const ready = async (timeoutMs = 60_000): Promise<void> => {
+    const p = await port();
+    await waitFor(
+      `operator ${opts.identity} to report ready (/readyz)`,
+      async () => {
+        if (proc.exitCode !== null) throw new StopWaiting(`operator exited with ${proc.exitCode}: ${stderr}`);
+        const res = await fetch(`http://127.0.0.1:${p}/readyz`, { signal: AbortSignal.timeout(5_000) });
+        await res.arrayBuffer();
+        return res.status === 200;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  };
   return {
     proc,
     identity: opts.identity,
     logs,
     port,
+    ready,
     metrics,
     async metric(name, labels = {}) {
       const text = await metrics();

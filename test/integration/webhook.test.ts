@@ -83,10 +83,11 @@ describe('admission webhook on a real control plane', () => {
     // Releases in `rel` also cover the enforce/warn/audit namespaces; team B's releases only team B.
     await cluster.apply(policy(rel, [enforce, warn, audit]));
     op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-webhook', args: ['--leader-elect', 'false', ...webhookArgs()], env: certEnv });
-    await op.port();
+    // Real readiness signals, never ordering luck: the operator reports ready (/readyz) only after its webhook
+    // server listens; and the serving port must complete a TLS handshake before its certificate is read.
+    await op.ready();
     initialBundle = await waitFor('the caBundle to be patched', async () => (await bundle()) || undefined, { timeoutMs: 60_000 });
-    // The caBundle is patched before the server listens: wait for the TLS handshake itself.
-    firstSerial = await waitFor('the webhook to serve TLS', async () => servedSerial(port).catch(() => undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    firstSerial = await waitFor('the webhook port to complete a TLS handshake', () => servedSerial(port), { timeoutMs: 60_000, intervalMs: 200 });
     await cluster.apply(compliantRelease(rel, 'router'));
     await cluster.apply(
       compliantRelease(rel, 'camera', {
@@ -259,7 +260,7 @@ describe('admission webhook on a real control plane', () => {
       spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
     });
     op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
-    await op.port();
+    await op.ready();
     await waitUntilServing();
 
     const router = await cluster.getRelease(rel, 'router');
