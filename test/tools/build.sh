@@ -6,56 +6,26 @@
 #   bash test/tools/build.sh [all|etcd|kube-apiserver|kubectl|kube-controller-manager]...
 #   all = etcd kube-apiserver kubectl (kube-controller-manager only when asked for)
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+TOOLS_LOG=tools
+# shellcheck source=test/tools/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=/dev/null
 source "$here/versions.env"
-cache="${CRA_GATE_TOOLS_CACHE:-$root/.cache/tools}"
-bin="$cache/bin"
-mkdir -p "$bin"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
-
-log() { printf '[tools] %s\n' "$*" >&2; }
+export GOFLAGS=-mod=mod
 
 # A binary is current when its stamp file holds "<version> recipe=<TOOLS_RECIPE>" (test/harness/controlplane.ts
 # checks the same stamp to skip running this script).
 stamp() { echo "$1 recipe=${TOOLS_RECIPE:-1}"; }
-stamp_ok() { [[ -x "$bin/$1" && -f "$bin/.$1.version" && "$(<"$bin/.$1.version")" == "$(stamp "$2")" ]]; }
-
-# Runs a long command, printing a heartbeat line every 30 s so a first run never looks stuck.
-with_heartbeat() {
-  local what=$1; shift
-  local t0=$SECONDS
-  (trap 'kill "$s" 2>/dev/null; exit 0' TERM
-   while sleep 30 & s=$!; wait "$s"; do log "$what: still building ($((SECONDS - t0))s)"; done) &
-  local hb=$!
-  local rc=0
-  "$@" || rc=$?
-  kill "$hb" 2>/dev/null || true
-  wait "$hb" 2>/dev/null || true
-  return "$rc"
-}
-
-lock_taken=0
-take_lock() {
-  ((lock_taken)) && return
-  command -v go >/dev/null || { log "go is not on PATH; install Go >= 1.25 to build the test tools"; exit 1; }
-  exec 9>"$cache/.build.lock"
-  if ! flock -n 9; then
-    log "another build is running; waiting for it (lock $cache/.build.lock)"
-    flock 9
-  fi
-  lock_taken=1
-}
+take_build_lock() { require_go "the test tools"; take_lock .build.lock; }
 
 build_kube() {
   local want=("$@") todo=()
-  for c in "${want[@]}"; do stamp_ok "$c" "$KUBERNETES_VERSION" || todo+=("$c"); done
+  for c in "${want[@]}"; do stamp_ok "$c" "$(stamp "$KUBERNETES_VERSION")" || todo+=("$c"); done
   ((${#todo[@]})) || { log "kubernetes $KUBERNETES_VERSION: ${want[*]} cached"; return; }
-  take_lock
+  take_build_lock
   # Re-check under the lock: a concurrent run may have built them meanwhile.
   todo=()
-  for c in "${want[@]}"; do stamp_ok "$c" "$KUBERNETES_VERSION" || todo+=("$c"); done
+  for c in "${want[@]}"; do stamp_ok "$c" "$(stamp "$KUBERNETES_VERSION")" || todo+=("$c"); done
   ((${#todo[@]})) || { log "kubernetes $KUBERNETES_VERSION: ${want[*]} cached"; return; }
   local work="$cache/src/kube-$KUBERNETES_VERSION"
   mkdir -p "$work"
@@ -89,15 +59,15 @@ build_kube() {
     rm -f "$bin/.$c.version"
     (cd "$work" && with_heartbeat "$c" go build -trimpath -ldflags="-s $ldflags" -o "$bin/.$c.tmp" "k8s.io/kubernetes/cmd/$c")
     mv -f "$bin/.$c.tmp" "$bin/$c"
-    stamp "$KUBERNETES_VERSION" >"$bin/.$c.version"
+    write_stamp "$c" "$(stamp "$KUBERNETES_VERSION")"
     log "kubernetes: $c built in $((SECONDS - t0))s"
   done
 }
 
 build_etcd() {
-  if stamp_ok etcd "$ETCD_VERSION"; then log "etcd $ETCD_VERSION cached"; return; fi
-  take_lock
-  if stamp_ok etcd "$ETCD_VERSION"; then log "etcd $ETCD_VERSION cached"; return; fi
+  if stamp_ok etcd "$(stamp "$ETCD_VERSION")"; then log "etcd $ETCD_VERSION cached"; return; fi
+  take_build_lock
+  if stamp_ok etcd "$(stamp "$ETCD_VERSION")"; then log "etcd $ETCD_VERSION cached"; return; fi
   local work="$cache/src/etcd-$ETCD_VERSION"
   mkdir -p "$work"
   cp "$here/etcd/main.go" "$work/main.go"
@@ -113,7 +83,7 @@ build_etcd() {
   rm -f "$bin/.etcd.version"
   (cd "$work" && with_heartbeat etcd go build -trimpath -ldflags=-s -o "$bin/.etcd.tmp" .)
   mv -f "$bin/.etcd.tmp" "$bin/etcd"
-  stamp "$ETCD_VERSION" >"$bin/.etcd.version"
+  write_stamp etcd "$(stamp "$ETCD_VERSION")"
   log "etcd: built in $((SECONDS - t0))s"
 }
 
