@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from './controlplane.ts';
 import { waitFor } from './wait.ts';
 import type { ProductRelease } from '../../operator/api/types.ts';
+import { policyFixture, policySpecs, releaseFixture } from '../fixtures/releases.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -56,31 +57,9 @@ export async function startCluster(): Promise<Cluster> {
   };
 }
 
-/** A release that passes every spec-only check of the baseline policy; `patch` overrides parts. */
+/** A release that passes every spec-only check of the baseline policy (the shared `compliant` fixture); `patch` overrides parts. */
 export function compliantRelease(namespace: string, name: string, patch: Record<string, unknown> = {}): ProductRelease {
-  const base = {
-    apiVersion: 'cra-gate.dev/v1alpha1',
-    kind: 'ProductRelease',
-    metadata: { name, namespace, labels: { product: 'acme-router' } },
-    spec: {
-      product: {
-        name: 'acme-router',
-        manufacturer: {
-          name: 'ACME Networks GmbH',
-          email: 'psirt@acme.example',
-          url: 'https://acme.example',
-          address: 'Musterstr. 1, 10115 Berlin, DE',
-        },
-      },
-      version: '2.4.0',
-      placedOnMarket: '2028-01-15',
-      policyRef: 'cra-baseline',
-      artifacts: [{ name: 'router', image: `registry.acme.example/router@sha256:${'a'.repeat(64)}` }],
-      updates: { channel: 'https://updates.acme.example/router/stable.json', automatic: true, supportEnd: '2033-01' },
-      vulnerabilityHandling: { contact: 'mailto:psirt@acme.example' },
-    },
-  };
-  return deepMerge(base, patch) as ProductRelease;
+  return deepMerge(releaseFixture('compliant', namespace, name, { product: 'acme-router' }), patch) as ProductRelease;
 }
 
 function deepMerge(a: unknown, b: unknown): unknown {
@@ -94,13 +73,7 @@ function deepMerge(a: unknown, b: unknown): unknown {
 }
 
 export function baselinePolicy(name = 'cra-baseline', overrides: Record<string, string> = {}): unknown {
-  const ids = ['cra.applicability', 'manufacturer.identity', 'update.channel', 'update.support-period', 'disclosure.contact'];
-  return {
-    apiVersion: 'cra-gate.dev/v1alpha1',
-    kind: 'ReleasePolicy',
-    metadata: { name },
-    spec: { checks: ids.map((id) => ({ id, enforcement: overrides[id] ?? 'Block' })), reevaluateEvery: '6h' },
-  };
+  return policyFixture(policySpecs.baseline(overrides), name);
 }
 
 export function toYaml(doc: unknown): string {

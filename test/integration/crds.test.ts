@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { D256, policyFixture, policySpecs, releaseFixture, type Obj } from '../fixtures/releases.ts';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.ts';
 import { waitFor } from '../harness/wait.ts';
@@ -12,97 +13,12 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const repo = (p: string): string => path.join(repoRoot, p);
 
 // Test fixtures are mutated freely by the table below.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = Record<string, any>;
-
-const D256 = `sha256:${'a'.repeat(64)}`;
-const D512 = `sha512:${'b'.repeat(128)}`;
-
 function release(): Obj {
-  return {
-    apiVersion: 'cra-gate.dev/v1alpha1',
-    kind: 'ProductRelease',
-    metadata: { name: 'probe', namespace: 'crd-test' },
-    spec: {
-      product: {
-        name: 'acme-router',
-        manufacturer: {
-          name: 'ACME Networks GmbH',
-          email: 'psirt@acme.example',
-          url: 'https://acme.example',
-          address: 'Musterstr. 1, 10115 Berlin, DE',
-        },
-      },
-      version: '2.4.0',
-      placedOnMarket: '2028-01-15',
-      policyRef: 'cra-baseline',
-      artifacts: [
-        { name: 'router', image: `registry.acme.example/router@${D256}` },
-        { name: 'firmware', url: 'https://downloads.acme.example/router/2.4.0/fw.bin', digest: D512 },
-      ],
-      sboms: [
-        { artifact: 'firmware', url: 'https://downloads.acme.example/router/2.4.0/fw.cdx.json' },
-        { artifact: 'firmware', configMapRef: { name: 'fw-sbom', key: 'bom.json' } },
-      ],
-      secureDefaults: {
-        manifests: { configMapRef: { name: 'router-default-manifests' } },
-        settings: { configMapRef: { name: 'router-settings', key: 'defaults.yaml' } },
-      },
-      updates: {
-        channel: 'https://updates.acme.example/router/stable.json',
-        automatic: true,
-        supportEnd: '2033-01',
-      },
-      vulnerabilityHandling: {
-        contact: 'mailto:psirt@acme.example',
-        disclosurePolicy: 'https://acme.example/security/cvd',
-        securityTxt: 'https://acme.example/.well-known/security.txt',
-        vex: { url: 'https://acme.example/vex/router-2.4.0.json', digest: D256 },
-      },
-    },
-  };
+  return releaseFixture('full', 'crd-test', 'probe');
 }
 
 function policy(): Obj {
-  return {
-    apiVersion: 'cra-gate.dev/v1alpha1',
-    kind: 'ReleasePolicy',
-    metadata: { name: 'probe' },
-    spec: {
-      checks: [
-        { id: 'sbom.present', enforcement: 'Block' },
-        { id: 'vuln.no-known-exploited', enforcement: 'Block', effectiveFrom: '2026-09-11' },
-        { id: 'update.support-period', params: { minimumMonths: 60, nested: { any: ['thing'] } } },
-      ],
-      signing: {
-        keys: [{ secretRef: { namespace: 'cra-gate', name: 'acme-cosign-pub', key: 'cosign.pub' } }],
-        keyless: [{ issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: '^https://github.com/acme/' }],
-      },
-      vulnerabilityFeeds: [
-        { osv: { configMapRef: { namespace: 'cra-gate', name: 'osv-feed' } } },
-        { nvd: { url: 'https://feeds.example/nvd/cves.json', digest: `sha256:${'c'.repeat(64)}` } },
-        { kev: { url: 'https://feeds.example/kev.json' } },
-      ],
-      waivers: [
-        {
-          check: 'vuln.no-known-exploitable',
-          vulnerability: 'CVE-2027-1234',
-          purl: 'pkg:npm/lodash@4.17.20',
-          releases: {
-            matchLabels: { product: 'acme-router' },
-            matchExpressions: [{ key: 'tier', operator: 'In', values: ['edge'] }],
-          },
-          justification: 'vulnerable function not reachable',
-          ticket: 'https://jira.acme.example/SEC-42',
-          approvedBy: 'jane@acme.example',
-          expires: '2028-03-01',
-        },
-        // a waiver of a check without vulnerabilities may cover it as a whole
-        { check: 'update.channel', justification: 'channel moves to the CDN', ticket: 'SEC-43', approvedBy: 'jane@acme.example', expires: '2028-03-01' },
-      ],
-      reevaluateEvery: '1h30m',
-    },
-  };
+  return policyFixture(policySpecs.full(), 'probe');
 }
 
 interface Case {
