@@ -251,6 +251,9 @@ export class ReleaseController {
   /** One queue item: a policy's status, or a release. */
   private async handle(key: string, signal: AbortSignal, status: StatusSink, fence: () => void, now: () => Date): ReturnType<typeof reconcileRelease> {
     const { metrics, log } = this.opts;
+    // A retry or requeue timer that fires after leadership was lost does no work (not even reads); the next
+    // leadership re-queues every key.
+    if (!this.leading) return;
     const started = performance.now();
     if (key.startsWith(POLICY_KEY_PREFIX)) {
       const policy = this.policies.get(key.slice(POLICY_KEY_PREFIX.length));
