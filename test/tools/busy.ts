@@ -17,12 +17,13 @@ import { parseArgs } from 'node:util';
 const SPIN = `
 const { workerData, parentPort } = require('node:worker_threads');
 const end = Date.now() + workerData.ms;
-let x = 0, loops = 0;
+let x = 0, loops = 0, reported = Date.now();
 while (Date.now() < end) {
   for (let i = 0; i < 1e6; i++) x = (x * 1103515245 + 12345) % 2147483648;
   loops++;
+  if (Date.now() - reported >= 1000) { parentPort.postMessage(loops + (x & 0)); loops = 0; reported = Date.now(); }
 }
-parentPort.postMessage(loops + (x & 0));
+parentPort.postMessage(loops);
 `;
 
 function fail(msg: string): never {
