@@ -131,7 +131,12 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
     );
   }
   // Art. 14: a newly exploited vulnerability starts the reporting clock; say so once, with its deadlines.
-  for (const e of art14Events(previous?.exploited, ev.exploited)) deps.events.event(regardingOf(release), e);
+  const art14 = art14Events(previous?.exploited, ev.exploited);
+  if (art14.length > 0) {
+    throwIfCancelled(signal);
+    deps.fence?.();
+  }
+  for (const e of art14) deps.events.event(regardingOf(release), e);
   return { requeueAfterMs: nextLookMs(ev) };
 }
 
