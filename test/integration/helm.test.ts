@@ -347,14 +347,10 @@ describe('Helm chart', () => {
       ['watch', 'releasepolicies.cra-gate.dev'],
       ['patch', 'productreleases.cra-gate.dev', '--subresource=status', '-n', ns],
       ['get', 'configmaps', '-n', ns],
-<<<<<<< HEAD
+      ['watch', 'configmaps', '-n', ns],
       ['get', 'secrets', '-n', 'cra-gate-system'],
       ['get', 'secrets', '-n', optin],
       ['get', 'namespaces'],
-=======
-      ['watch', 'configmaps', '-n', ns],
-      ['get', 'secrets', '-n', ns],
->>>>>>> 5ac34dd (Reference watches: opt-in Secrets, 403 gives a watch up; chart grants list/watch on ConfigMaps (rbac.watchConfigMaps))
       ['create', 'events.events.k8s.io', '-n', ns],
       ['update', 'leases.coordination.k8s.io/cra-gate-operator', '-n', 'cra-gate-system'],
     ];
