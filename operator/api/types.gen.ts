@@ -1241,6 +1241,16 @@ export interface Waiver {
 }
 
 /**
+ * Whether the operator writes each Approved release's CRA file (the technical documentation of Annex VII, a draft EU declaration of conformity per Annex V and the Art. 14 drafts, as `cra-gate dossier` makes it) into a ConfigMap "<release>-cra-file" in the release's namespace, owned by the release. With a decision signing key it also holds the verdict as a signed SLSA Verification Summary Attestation and the file as a signed in-toto statement, ready for `cosign attach attestation`. Needs the chart value rbac.writeCraFiles.
+ */
+export interface CraFilePolicy {
+  /**
+   * Write the CRA file for Approved releases (default false).
+   */
+  enabled?: boolean;
+}
+
+/**
  * Input limits for the evidence this policy reads. Exceeding one is an Error (SbomTooLarge, …) that names the field raising it, never an out-of-memory.
  */
 export interface EvidenceLimits {
@@ -1352,6 +1362,10 @@ export interface ReleasePolicySpec {
    * Items: One waiver. Every waiver names a justification, a ticket, an approver and an expiry. A waiver of a vulnerability check (vuln.*) must name the vulnerability it covers: no blanket waivers.
    */
   waivers?: Waiver[];
+  /**
+   * Whether the operator writes each Approved release's CRA file (the technical documentation of Annex VII, a draft EU declaration of conformity per Annex V and the Art. 14 drafts, as `cra-gate dossier` makes it) into a ConfigMap "<release>-cra-file" in the release's namespace, owned by the release. With a decision signing key it also holds the verdict as a signed SLSA Verification Summary Attestation and the file as a signed in-toto statement, ready for `cosign attach attestation`. Needs the chart value rbac.writeCraFiles.
+   */
+  craFile?: CraFilePolicy;
   /**
    * How often approved releases are re-evaluated even when nothing they depend on changed (e.g. to pick up expiring waivers and support periods): a duration such as "6h", "30m" or "1h30m"; at least 1m. Default 6h.
    */

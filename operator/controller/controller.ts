@@ -16,6 +16,7 @@
  * Losing leadership cancels every running reconcile at once (their AbortSignals), and every write is fenced:
  * it happens only while this replica holds the Lease.
  */
+import { CraFileWriter } from '../kube/cra-file.ts';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
@@ -121,6 +122,7 @@ export class ReleaseController {
   /** Feed refresh loop + waiver warnings (issue 5), started with leadership. */
   private feedRefresher: FeedRefresher | undefined;
   private readonly opts: ControllerOptions;
+  private readonly craFiles: CraFileWriter;
   private readonly decisions = new Map<string, string>();
   private readonly counts = new Map<string, number>();
   /** The resourceVersion our last status write produced, per key. */
@@ -172,6 +174,7 @@ export class ReleaseController {
     });
 
     const writer = new StatusWriter(opts.kubeConfig);
+    this.craFiles = new CraFileWriter(opts.kubeConfig);
     const fence = (): void => {
       if (!this.mayWrite()) throw new CraGateError('ReconcileCancelled', 'not the leader any more; nothing is written');
     };
@@ -274,6 +277,7 @@ export class ReleaseController {
       now,
       onDecision: (k, d) => this.setDecision(k, d),
       ...(this.opts.signingKey ? { signingKey: this.opts.signingKey } : {}),
+      craFiles: this.craFiles,
     };
     try {
       const res = await reconcileRelease(deps, key, signal);

@@ -9,6 +9,9 @@
  * writes nothing after it noticed.
  */
 import { art14Events } from './art14-events.ts';
+import { craFileData } from '../dossier/files.ts';
+import type { CraFileSink } from '../kube/cra-file.ts';
+import { packageVersion } from '../util/version.ts';
 import type { EventRegarding } from '../kube/events.ts';
 import type { Logger } from 'pino';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
@@ -44,6 +47,8 @@ export interface ReconcileDeps {
   refreshStatusAfterMs?: number;
   /** The decision signing key (issue 9): every written decision carries a DSSE envelope signed with it. */
   signingKey?(): DecisionKey | undefined;
+  /** Where CRA files go (policies with spec.craFile.enabled); absent: none are written. */
+  craFiles?: CraFileSink;
 }
 
 /** Where status goes: the server-side-apply writer (kube/status.ts), wrapped by the controller's bookkeeping. */
@@ -137,6 +142,13 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
     deps.fence?.();
   }
   for (const e of art14) deps.events.event(regardingOf(release), e);
+  // The CRA file (issue 17), opt-in per policy: written for Approved releases, only when its content changed.
+  if (deps.craFiles && policy?.spec.craFile?.enabled === true && ev.decision === 'Approved') {
+    const file = craFileData({ release, policy, evaluation: ev, evidence, now, tool: `cra-gate ${packageVersion()}`, signingKey });
+    throwIfCancelled(signal);
+    deps.fence?.();
+    if (await deps.craFiles.apply(release, file.data, file.digest, signal)) log.info({ digest: file.digest }, 'CRA file written');
+  }
   return { requeueAfterMs: nextLookMs(ev) };
 }
 

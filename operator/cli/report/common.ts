@@ -1,26 +1,14 @@
 /** Shared helpers for the report formats. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageVersion } from '../../util/version.ts';
 import { checkRegistry } from '../../checks/index.ts';
 import type { CheckDefinition } from '../../checks/types.ts';
 import type { StatusCheck } from '../../checks/api.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { releaseKey, unusableReason } from '../evaluate.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-let version: string | undefined;
 /** The package version (package.json). */
 export function toolVersion(): string {
-  if (version === undefined) {
-    try {
-      version = String((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0');
-    } catch {
-      version = '0.0.0';
-    }
-  }
-  return version;
+  return packageVersion();
 }
 
 export function checkDefinition(id: string): CheckDefinition | undefined {
