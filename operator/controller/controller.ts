@@ -16,6 +16,7 @@
  * Losing leadership cancels every running reconcile at once (their AbortSignals), and every write is fenced:
  * it happens only while this replica holds the Lease.
  */
+import { registerConformityMetrics } from './conformity-metrics.ts';
 import { CraFileWriter } from '../kube/cra-file.ts';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -145,6 +146,7 @@ export class ReleaseController {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     const { log, metrics } = opts;
     const ns = opts.namespace;
+    registerConformityMetrics(metrics.registry, () => this.releases.list());
     const common = {
       kubeConfig: opts.kubeConfig,
       log,
