@@ -11,7 +11,13 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildDossier, type Dossier } from '../dossier/model.ts';
 import { decisionKey, type DecisionKey } from '../attestation/decision.ts';
-import { dossierStatement, policyDigest, signInToto, subjectsOf, vsaStatement } from '../attestation/vsa.ts';
+import { DOSSIER_PREDICATE_TYPE, VSA_PREDICATE_TYPE, dossierStatement, policyDigest, signInToto, subjectsOf, vsaStatement } from '../attestation/vsa.ts';
+import { attachAttestations, type Attestation } from '../attestation/publish.ts';
+import { RegistryClient } from '../evidence/oci/client.ts';
+import { formatReference, parseImageReference } from '../evidence/oci/reference.ts';
+import { registryOptionsFromEnv } from '../evidence/signatures.ts';
+import { normaliseRegistryKey, parseDockerConfig, type Credentials } from '../evidence/oci/auth.ts';
+import os from 'node:os';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import { renderDossierHtml, renderDossierJson, renderDossierMarkdown } from '../dossier/render.ts';
 import { exitCodeFor } from './evaluate.ts';
@@ -27,7 +33,7 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { ...EVALUATION_OPTIONS, output: { type: 'string', short: 'o' }, out: { type: 'string' }, 'out-dir': { type: 'string' }, 'attest-key': { type: 'string' }, 'attestations-dir': { type: 'string' } },
+      options: { ...EVALUATION_OPTIONS, output: { type: 'string', short: 'o' }, out: { type: 'string' }, 'out-dir': { type: 'string' }, 'attest-key': { type: 'string' }, 'attestations-dir': { type: 'string' }, attach: { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });
@@ -46,6 +52,8 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   const attestKey = values['attest-key'];
   const attestDir = values['attestations-dir'];
   if ((attestKey === undefined) !== (attestDir === undefined)) throw new InputError('--attest-key and --attestations-dir go together');
+  if (values.attach === true && attestKey === undefined) throw new InputError('--attach needs --attest-key and --attestations-dir');
+  if (values.attach === true && values.offline === true) throw new InputError('--attach writes to registries; it cannot be combined with --offline');
   const key = attestKey !== undefined ? loadSigningKey(path.resolve(io.cwd, attestKey)) : undefined;
   const { outcomes, now, policies } = await evaluateFiles('dossier', values, positionals, io, opts);
   if (outcomes.length > 1 && values['out-dir'] === undefined) throw new InputError(`${outcomes.length} releases: use --out-dir DIR to write one file per release`);
@@ -53,7 +61,10 @@ export async function runDossier(args: readonly string[], io: CliIO, opts: RunOp
   for (const o of outcomes) {
     const dossier = buildDossier({ release: o.release.object, evaluation: o.evaluation, evidence: o.evidence, now, tool: `cra-gate ${toolVersion()}` });
     const text = render(dossier);
-    if (key && attestDir) writeAttestations(io, key, path.resolve(io.cwd, attestDir), o.release.object, dossier, policies.get(o.policyName));
+    if (key && attestDir) {
+      const signed = writeAttestations(io, key, path.resolve(io.cwd, attestDir), o.release.object, dossier, policies.get(o.policyName));
+      if (signed && values.attach === true) await attachToImages(io, o.release.object, signed);
+    }
     const dir = values['out-dir'];
     const file = dir
       ? path.resolve(io.cwd, dir, `${dossier.release.namespace}_${dossier.release.name}.${ext}`)
@@ -85,11 +96,11 @@ function loadSigningKey(file: string): DecisionKey {
 }
 
 /** The verdict (SLSA VSA) and the file (dossier statement), each a DSSE envelope signed with the key. */
-function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: ProductRelease, dossier: Dossier, policy: ReleasePolicy | undefined): void {
+function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: ProductRelease, dossier: Dossier, policy: ReleasePolicy | undefined): Attestation[] | undefined {
   const base = `${dossier.release.namespace}_${dossier.release.name}`;
   if (subjectsOf(release).length === 0) {
     io.stderr.write(`cra-gate: ${dossier.release.namespace}/${dossier.release.name}: no artifact with a digest to attest to; no attestation written\n`);
-    return;
+    return undefined;
   }
   mkdirSync(dir, { recursive: true });
   const vsa = signInToto(key, vsaStatement(dossier, release, { version: toolVersion(), ...(policy ? { policyDigest: policyDigest(policy.spec) } : {}) }));
@@ -97,4 +108,35 @@ function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: Pr
   writeFileSync(path.join(dir, `${base}.vsa.dsse.json`), `${JSON.stringify(vsa)}\n`);
   writeFileSync(path.join(dir, `${base}.dossier.dsse.json`), `${JSON.stringify(file)}\n`);
   io.stderr.write(`cra-gate: wrote ${path.relative(io.cwd, path.join(dir, `${base}.{vsa,dossier}.dsse.json`))} (signed, key ${key.keyid.slice(0, 16)})\n`);
+  return [
+    { predicateType: VSA_PREDICATE_TYPE, envelope: vsa },
+    { predicateType: DOSSIER_PREDICATE_TYPE, envelope: file },
+  ];
+}
+
+/** `--attach`: the statements go to every image artifact (by digest) as cosign-style attestations. */
+async function attachToImages(io: CliIO, release: ProductRelease, attestations: Attestation[]): Promise<void> {
+  // Push credentials as docker/cosign read them: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+  const dockerConfig = path.join(process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
+  let creds = new Map<string, Credentials>();
+  try {
+    creds = parseDockerConfig(readFileSync(dockerConfig, 'utf8'), dockerConfig);
+  } catch (err) {
+    // No file, or a file with only credential helpers ("no auths"): anonymous push; anything else is an input error.
+    const msg = (err as Error).message;
+    if ((err as { code?: string }).code !== 'ENOENT' && !/has no "auths"/.test(msg)) throw new InputError(`--attach: ${dockerConfig}: ${msg.slice(0, 120)}`);
+  }
+  const client = new RegistryClient({ ...registryOptionsFromEnv(), credentials: (host) => creds.get(normaliseRegistryKey(host)) });
+  try {
+    for (const a of release.spec.artifacts ?? []) {
+      if (!a.image) continue;
+      const ref = parseImageReference(a.image);
+      const image = ref.digest ? ref : a.digest ? { ...ref, digest: a.digest } : undefined;
+      if (!image) throw new InputError(`--attach: artifact ${a.name} (${a.image}) has no digest; attestations attach to an image by digest`);
+      const { tag } = await attachAttestations(client, image, attestations);
+      io.stderr.write(`cra-gate: attached ${attestations.length} attestation(s) to ${formatReference(image)} (${tag})\n`);
+    }
+  } finally {
+    client.close();
+  }
 }

@@ -91,6 +91,8 @@ export const DEFAULT_MAX_BLOB_BYTES = 32 * 1024 * 1024;
 /** The process-wide content cache (content addressed by digest is immutable; safe to share). */
 export const sharedCache = new DigestCache(64 * 1024 * 1024);
 
+type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT';
+
 interface Response {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -142,7 +144,7 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange through the guard (no retries, no auth). Redirects are followed and re-checked. */
-  async #exchange(method: 'GET' | 'HEAD', rawUrl: string, headers: Record<string, string>, maxBytes: number): Promise<Response> {
+  async #exchange(method: HttpMethod, rawUrl: string, headers: Record<string, string>, maxBytes: number, body?: Buffer): Promise<Response & { location?: string }> {
     const insecure = this.options.insecureHosts ?? [];
     const allowHosts = this.options.allowHosts ?? [];
     const timeoutMs = this.options.timeoutMs ?? 15_000;
@@ -158,7 +160,7 @@ export class RegistryClient {
       this.stats.requests++;
       let res: Response & { location?: string };
       try {
-        res = await this.#once(method, url, hdrs, maxBytes, signal);
+        res = await this.#once(method, url, hdrs, maxBytes, signal, body);
       } catch (err) {
         if (err instanceof CraGateError) throw err;
         const code = (err as { code?: string }).code;
@@ -166,7 +168,8 @@ export class RegistryClient {
         const msg = signal.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(err, 160);
         throw craError('RegistryUnavailable', `${method} ${url.origin}${url.pathname}: ${msg}`.slice(0, 300), { cause: err });
       }
-      if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+      // Uploads are not replayed across redirects; a 3xx on a write is the registry's answer, returned as is.
+      if (res.status >= 300 && res.status < 400 && res.status !== 304 && body === undefined) {
         if (!res.location) throw craError('RegistryUnavailable', `HTTP ${res.status} without Location from ${url.origin}`);
         url = checkUrl(new URL(res.location, url).toString(), { allowHosts, allowHttp: insecure.length > 0 });
         continue;
@@ -176,7 +179,7 @@ export class RegistryClient {
     throw craError('RegistryUnavailable', `more than 5 redirects from ${rawUrl.slice(0, 120)}`, { retryable: false });
   }
 
-  #once(method: string, url: URL, headers: Record<string, string>, maxBytes: number, signal: AbortSignal): Promise<Response & { location?: string }> {
+  #once(method: string, url: URL, headers: Record<string, string>, maxBytes: number, signal: AbortSignal, body?: Buffer): Promise<Response & { location?: string }> {
     const isHttps = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const req = (isHttps ? httpsRequest : httpRequest)(
@@ -184,14 +187,14 @@ export class RegistryClient {
         {
           method,
           signal,
-          headers: { 'user-agent': 'cra-gate', ...headers },
+          headers: { 'user-agent': 'cra-gate', ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
           lookup: guardedLookup(url, this.options.allowHosts ?? []),
           agent: isHttps ? this.#httpsAgent : this.#httpAgent,
         },
         (res: IncomingMessage) => {
           const status = res.statusCode ?? 0;
           const location = res.headers.location;
-          if ((status >= 300 && status < 400) || method === 'HEAD') {
+          if ((status >= 300 && status < 400) || method === 'HEAD' || (body !== undefined && status === 202)) {
             res.resume();
             res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.alloc(0), ...(location ? { location } : {}) }));
             res.on('error', reject);
@@ -223,13 +226,23 @@ export class RegistryClient {
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
   }
 
   /** A request with auth (Basic / Bearer from the challenge) and retries on 429/5xx/network errors. */
-  async #request(registry: string, repository: string, method: 'GET' | 'HEAD', path: string, accept: string, maxBytes: number): Promise<Response> {
-    const url = `${this.#base(registry)}${path}`;
+  async #request(
+    registry: string,
+    repository: string,
+    method: HttpMethod,
+    path: string,
+    accept: string,
+    maxBytes: number,
+    write?: { body?: Buffer; contentType?: string },
+  ): Promise<Response & { location?: string }> {
+    const url = path.startsWith('http://') || path.startsWith('https://') ? path : `${this.#base(registry)}${path}`;
+    const scope = write ? 'pull,push' : 'pull';
+    const extra: Record<string, string> = write?.contentType ? { 'content-type': write.contentType } : {};
     const attempts = this.options.attempts ?? 4;
     let delay = this.options.backoffMs ?? 200;
     let lastErr: unknown;
@@ -237,18 +250,18 @@ export class RegistryClient {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        const headers: Record<string, string> = { accept };
-        const auth = await this.#authorization(registry, repository, false);
+        const headers: Record<string, string> = { accept, ...extra };
+        const auth = await this.#authorization(registry, repository, false, scope);
         if (auth) headers.authorization = auth;
-        let res = await this.#exchange(method, url, headers, maxBytes);
+        let res = await this.#exchange(method, url, headers, maxBytes, write?.body);
         if (res.status === 401 && !authRetried) {
           authRetried = true;
           const challenge = parseChallenge(res.headers['www-authenticate']);
           if (!challenge) throw craError('RegistryAuthFailed', `${registry}: 401 without a usable WWW-Authenticate challenge`);
           this.#challenges.set(registry, challenge);
-          const fresh = await this.#authorization(registry, repository, true);
+          const fresh = await this.#authorization(registry, repository, true, scope);
           if (!fresh) throw craError('RegistryAuthFailed', `${registry} requires authentication and no credentials are configured for it`);
-          res = await this.#exchange(method, url, { accept, authorization: fresh }, maxBytes);
+          res = await this.#exchange(method, url, { accept, ...extra, authorization: fresh }, maxBytes, write?.body);
         }
         if (res.status === 401 || res.status === 403) {
           throw craError('RegistryAuthFailed', `${registry}: HTTP ${res.status} for ${path.slice(0, 160)}`);
@@ -275,7 +288,7 @@ export class RegistryClient {
     throw lastErr;
   }
 
-  async #authorization(registry: string, repository: string, fresh: boolean): Promise<string | undefined> {
+  async #authorization(registry: string, repository: string, fresh: boolean, actions = 'pull'): Promise<string | undefined> {
     const challenge = this.#challenges.get(registry);
     if (!challenge) return undefined;
     const creds = this.options.credentials?.(registry);
@@ -283,7 +296,7 @@ export class RegistryClient {
       if (!creds) return undefined;
       return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     }
-    const scope = `repository:${repository}:pull`;
+    const scope = `repository:${repository}:${actions}`;
     const key = `${registry}|${scope}`;
     const cached = this.#tokens.get(key);
     if (!fresh && cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
@@ -369,6 +382,32 @@ export class RegistryClient {
     }
     this.cache.set(digest, { kind: 'blob', value: res.body, size: res.body.length });
     return res.body;
+  }
+
+  /**
+   * Uploads a blob unless the registry has it (monolithic upload: POST, then PUT with the digest; OCI
+   * Distribution spec "pushing blobs"). Returns its digest.
+   */
+  async pushBlob(registry: string, repository: string, bytes: Buffer): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const head = await this.#request(registry, repository, 'HEAD', `/v2/${repository}/blobs/${digest}`, '*/*', 0, {});
+    if (head.status === 200) return digest;
+    const start = await this.#request(registry, repository, 'POST', `/v2/${repository}/blobs/uploads/`, '*/*', 16 * 1024, { body: Buffer.alloc(0) });
+    if (start.status !== 202 || !start.location) throw craError('RegistryUnavailable', `${registry}: HTTP ${start.status} starting a blob upload to ${repository}`, { retryable: false });
+    const loc = new URL(start.location, `${this.#base(registry)}/`);
+    if (loc.host !== new URL(this.#base(registry)).host) throw craError('UrlNotAllowed', `${registry}: the upload location points to another host (${loc.host})`);
+    loc.searchParams.set('digest', digest);
+    const put = await this.#request(registry, repository, 'PUT', loc.toString(), '*/*', 16 * 1024, { body: bytes, contentType: 'application/octet-stream' });
+    if (put.status !== 201) throw craError('RegistryUnavailable', `${registry}: HTTP ${put.status} completing the upload of ${digest.slice(0, 19)}… to ${repository}`, { retryable: false });
+    return digest;
+  }
+
+  /** Puts a manifest under a tag (or its digest); returns the digest of the bytes pushed. */
+  async pushManifest(registry: string, repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const res = await this.#request(registry, repository, 'PUT', `/v2/${repository}/manifests/${encodeURIComponent(reference)}`, '*/*', 16 * 1024, { body: bytes, contentType: mediaType });
+    if (res.status !== 201) throw craError('RegistryUnavailable', `${registry}: HTTP ${res.status} pushing manifest ${repository}:${reference.slice(0, 80)}`, { retryable: false });
+    return digest;
   }
 
   /** Tags of a repository (paginated, at most `maxPages` pages of 1000). */
