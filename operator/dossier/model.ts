@@ -122,6 +122,12 @@ export function buildDossier(input: DossierInput): Dossier {
     fields: [
       field('Design and development information, system architecture', 'Annex VII(2)(a)', undefined),
       field('Software bill of materials', 'Annex VII(2)(b), Annex I Part II(1)', sboms.join('\n') || undefined, sbomChecks.length ? sbomChecks.map((c) => `${c.id}: ${c.result}`).join(', ') : undefined),
+      field(
+        'SBOM findings (BSI TR-03183-2 and the CRA text)',
+        'Annex I Part II(1); BSI TR-03183-2 (guidance)',
+        sbomChecks.length ? sbomChecks.map((c) => `${c.id}: ${c.result}, ${(ev.findings[c.id] ?? []).length} finding(s)${c.basis === 'Guidance' ? ' (guidance)' : ''}`).join('\n') : undefined,
+        'checks sbom.*',
+      ),
       field('Coordinated vulnerability disclosure policy', 'Annex VII(2)(b), Annex I Part II(5)', vh.disclosurePolicy, verified(ev, 'disclosure.cvd-policy')),
       field('Contact address for reporting vulnerabilities', 'Annex VII(2)(b), Annex I Part II(6)', vh.contact ?? m.email, verified(ev, 'disclosure.contact')),
       field('security.txt', 'RFC 9116 (guidance)', vh.securityTxt, verified(ev, 'disclosure.security-txt')),
