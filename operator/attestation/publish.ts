@@ -1,52 +1,84 @@
 /**
- * Attaches signed in-toto statements (DSSE envelopes) to an image the way cosign stores attestations: the tag
- * `sha256-<hex>.att` of the image's repository holds an OCI image manifest whose layers are the envelopes
- * (media type application/vnd.dsse.envelope.v1+json, annotations `dev.cosignproject.cosign/signature: ""` and
- * `predicateType`). Existing layers of other predicate types (e.g. an SBOM attestation cosign attached) are kept;
- * ours replace earlier ones of the same predicate type. `cosign verify-attestation --key <public key> --type
- * <predicate type>` then verifies them.
+ * Attaches signed in-toto statements (DSSE envelopes) to an image as OCI 1.1 referrers, the way cosign v3 stores
+ * attestations in its bundle format: per statement, a Sigstore bundle (v0.3: the DSSE envelope, the signing key as
+ * a public-key hint, no transparency-log entry) is the single layer of an artifact manifest whose `subject` is the
+ * image. On a registry without the referrers API (it answers a pushed subject without an `OCI-Subject` header) the
+ * referrers tag `sha256-<hex>` (an index of the referrers) is updated as the OCI distribution spec prescribes;
+ * entries of other artifact types or predicate types (cosign's own signatures and attestations) are kept, earlier
+ * ones of the same predicate type from cra-gate are replaced. `cosign verify-attestation --key <public key>
+ * --new-bundle-format --type <predicate type>` verifies them.
  */
+import { createHash } from 'node:crypto';
 import { craError } from '../errors.ts';
 import { MEDIA, type Descriptor, type RegistryClient } from '../evidence/oci/client.ts';
 import { digestTag, type ImageReference } from '../evidence/oci/reference.ts';
 import type { DsseEnvelope } from './vsa.ts';
 
-export const DSSE_LAYER_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-/** The most layers an attestation manifest may end up with (bounded; cosign keeps one per attestation). */
-const MAX_LAYERS = 64;
+export const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+const PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
+const CONTENT_ANNOTATION = 'dev.sigstore.bundle.content';
+const CREATOR_ANNOTATION = 'dev.cra-gate.attestation';
+/** The most entries a referrers tag index may end up with (bounded). */
+const MAX_REFERRERS = 256;
 
 export interface Attestation {
   readonly predicateType: string;
   readonly envelope: DsseEnvelope;
 }
 
-export async function attachAttestations(client: RegistryClient, image: ImageReference, attestations: readonly Attestation[]): Promise<{ tag: string; digest: string }> {
+/** A Sigstore bundle v0.3 for a key-signed DSSE envelope (no log entry, no timestamp: verified by key). */
+export function sigstoreBundle(envelope: DsseEnvelope): object {
+  const keyid = envelope.signatures[0]?.keyid ?? '';
+  return {
+    mediaType: SIGSTORE_BUNDLE_V03,
+    verificationMaterial: { publicKey: { hint: keyid }, tlogEntries: [], timestampVerificationData: {} },
+    dsseEnvelope: { payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures.map((x) => ({ sig: x.sig, keyid: '' })) },
+  };
+}
+
+export async function attachAttestations(client: RegistryClient, image: ImageReference, attestations: readonly Attestation[]): Promise<{ referrers: string[]; fallbackTag?: string }> {
   if (!image.digest) throw craError('ImageReferenceInvalid', `${image.registry}/${image.repository}: attestations attach to an image by digest only`);
-  const tag = digestTag(image.digest, '.att');
-  const existing = await client.manifest({ registry: image.registry, repository: image.repository, tag });
-  const ours = new Set(attestations.map((a) => a.predicateType));
-  const kept = (existing?.manifest.layers ?? []).filter((l) => l.mediaType === DSSE_LAYER_MEDIA_TYPE && !ours.has(l.annotations?.predicateType ?? ''));
-  const added: Descriptor[] = [];
+  const { registry, repository, digest } = image;
+  const subjectManifest = await client.manifest({ registry, repository, digest });
+  if (!subjectManifest) throw craError('RegistryContentInvalid', `${registry}/${repository}@${digest.slice(0, 19)}… does not exist`);
+  const subject: Descriptor = { mediaType: subjectManifest.mediaType, digest, size: subjectManifest.bytes.length };
+  const empty = Buffer.from('{}');
+  const emptyDigest = await client.pushBlob(registry, repository, empty);
+  const pushed: Descriptor[] = [];
+  let needsFallback = false;
   for (const a of attestations) {
-    const bytes = Buffer.from(JSON.stringify(a.envelope));
-    const digest = await client.pushBlob(image.registry, image.repository, bytes);
-    added.push({ mediaType: DSSE_LAYER_MEDIA_TYPE, size: bytes.length, digest, annotations: { 'dev.cosignproject.cosign/signature': '', predicateType: a.predicateType } });
+    const bundle = Buffer.from(JSON.stringify(sigstoreBundle(a.envelope)));
+    const layerDigest = await client.pushBlob(registry, repository, bundle);
+    const annotations = { [CONTENT_ANNOTATION]: 'dsse-envelope', [PREDICATE_ANNOTATION]: a.predicateType, [CREATOR_ANNOTATION]: 'cra-gate' };
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.ociManifest,
+        artifactType: SIGSTORE_BUNDLE_V03,
+        config: { mediaType: MEDIA.ociEmpty, digest: emptyDigest, size: empty.length },
+        layers: [{ mediaType: SIGSTORE_BUNDLE_V03, digest: layerDigest, size: bundle.length }],
+        subject,
+        annotations,
+      }),
+    );
+    const { digest: m, subjectProcessed } = await client.pushManifest(registry, repository, digestOf(manifest), manifest, MEDIA.ociManifest);
+    if (!subjectProcessed) needsFallback = true;
+    pushed.push({ mediaType: MEDIA.ociManifest, digest: m, size: manifest.length, artifactType: SIGSTORE_BUNDLE_V03, annotations });
   }
-  const layers = [...kept, ...added];
-  if (layers.length > MAX_LAYERS) throw craError('RegistryContentInvalid', `${tag}: more than ${MAX_LAYERS} attestation layers`);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: '',
-      created: '0001-01-01T00:00:00Z',
-      history: [{ created: '0001-01-01T00:00:00Z' }],
-      os: '',
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-      config: {},
-    }),
+  if (!needsFallback) return { referrers: pushed.map((d) => d.digest) };
+  // The referrers tag schema: keep every entry that is not an earlier cra-gate statement of the same predicate type.
+  const tag = digestTag(digest);
+  const existing = await client.manifest({ registry, repository, tag });
+  const ours = new Set(attestations.map((a) => a.predicateType));
+  const kept = (existing?.manifest.manifests ?? []).filter(
+    (d) => !(d.annotations?.[CREATOR_ANNOTATION] === 'cra-gate' && ours.has(d.annotations[PREDICATE_ANNOTATION] ?? '')) && !pushed.some((p) => p.digest === d.digest),
   );
-  const configDigest = await client.pushBlob(image.registry, image.repository, config);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: OCI_CONFIG, size: config.length, digest: configDigest }, layers }));
-  const digest = await client.pushManifest(image.registry, image.repository, tag, manifest, MEDIA.ociManifest);
-  return { tag, digest };
+  const manifests = [...kept, ...pushed];
+  if (manifests.length > MAX_REFERRERS) throw craError('RegistryContentInvalid', `${tag}: more than ${MAX_REFERRERS} referrers`);
+  await client.pushManifest(registry, repository, tag, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests })), MEDIA.ociIndex);
+  return { referrers: pushed.map((d) => d.digest), fallbackTag: tag };
+}
+
+function digestOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }

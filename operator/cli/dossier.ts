@@ -114,7 +114,7 @@ function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: Pr
   ];
 }
 
-/** `--attach`: the statements go to every image artifact (by digest) as cosign-style attestations. */
+/** `--attach`: the statements go to every image artifact (by digest) as OCI referrers (Sigstore bundles, as cosign v3 stores them). */
 async function attachToImages(io: CliIO, release: ProductRelease, attestations: Attestation[]): Promise<void> {
   // Push credentials as docker/cosign read them: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
   const dockerConfig = path.join(process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
@@ -133,8 +133,8 @@ async function attachToImages(io: CliIO, release: ProductRelease, attestations: 
       const ref = parseImageReference(a.image);
       const image = ref.digest ? ref : a.digest ? { ...ref, digest: a.digest } : undefined;
       if (!image) throw new InputError(`--attach: artifact ${a.name} (${a.image}) has no digest; attestations attach to an image by digest`);
-      const { tag } = await attachAttestations(client, image, attestations);
-      io.stderr.write(`cra-gate: attached ${attestations.length} attestation(s) to ${formatReference(image)} (${tag})\n`);
+      const { referrers, fallbackTag } = await attachAttestations(client, image, attestations);
+      io.stderr.write(`cra-gate: attached ${referrers.length} attestation(s) to ${formatReference(image)} as OCI referrers${fallbackTag ? ` (referrers tag ${fallbackTag})` : ''}\n`);
     }
   } finally {
     client.close();

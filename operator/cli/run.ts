@@ -49,8 +49,8 @@ dossier options (the same evaluation as evaluate, plus):
       --out-dir DIR          write one file per release: DIR/<namespace>_<name>.<html|md|json>
       --attest-key FILE      also sign the verdict (SLSA VSA) and the file as in-toto statements (DSSE) with this
       --attestations-dir DIR   Ed25519 PEM key, written to DIR for cosign attach attestation
-      --attach               also attach them to every image artifact (by digest) as cosign attestations
-                             (sha256-<hex>.att); registry settings as evaluate's (CRA_GATE_REGISTRY_*)
+      --attach               also attach them to every image artifact (by digest) as OCI referrers (Sigstore
+                             bundles, as cosign v3 does); registry settings as evaluate's (CRA_GATE_REGISTRY_*)
 
 Exit codes (evaluate):
   0  every release Approved

@@ -81,14 +81,14 @@ void describe('CRA file attestations with cosign', () => {
     assert.match(file.stdout, /"payloadType":"application\/vnd.in-toto\+json"/);
   });
 
-  void it('cra-gate --attach pushes them itself, keeping an SBOM attestation cosign attached before', async () => {
+  void it('cra-gate --attach pushes them itself as OCI referrers, keeping an SBOM attestation cosign attached before', async () => {
     const push = new Pusher(reg);
     const d2 = await push.image('acme/firewall', '3.2.0');
     const ref = `${reg.host}/acme/firewall@${d2}`;
     const sbomKey = await cosign.generateKeyPair('sbom');
     const predicate = join(work, 'sbom.cdx.json');
     writeFileSync(predicate, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [] }));
-    await cosign.attest(ref, sbomKey, predicate, 'cyclonedx', 'legacy');
+    await cosign.attest(ref, sbomKey, predicate, 'cyclonedx', 'bundle');
     const example = readFileSync(join(work, 'release.yaml'), 'utf8').replace(image, ref).replace('name: acme-firewall-3.1.0', 'name: acme-firewall-3.2.0');
     writeFileSync(join(work, 'release-3.2.0.yaml'), example);
     const saved = { insecure: process.env.CRA_GATE_REGISTRY_INSECURE_HOSTS, allow: process.env.CRA_GATE_REGISTRY_ALLOW_HOSTS, docker: process.env.DOCKER_CONFIG };
@@ -106,13 +106,13 @@ void describe('CRA file attestations with cosign', () => {
         else process.env[k] = v;
       }
     }
-    assert.match(err, new RegExp(`attached 2 attestation\\(s\\) to ${reg.host}/acme/firewall@${d2} \\(sha256-[0-9a-f]{64}\\.att\\)`));
+    assert.match(err, new RegExp(`attached 2 attestation\\(s\\) to ${reg.host}/acme/firewall@${d2} as OCI referrers \\(referrers tag sha256-[0-9a-f]{64}\\)`));
     for (const type of ['https://slsa.dev/verification_summary/v1', 'https://cra-gate.dev/dossier/v1']) {
-      const out = await cosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--type', type, ...cosign.registryFlags, ref]);
+      const out = await cosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--new-bundle-format=true', '--type', type, ...cosign.registryFlags, ref]);
       const st = JSON.parse(Buffer.from((JSON.parse(out.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString()) as { subject: { digest: Record<string, string> }[] };
       assert.deepEqual(st.subject[0]!.digest, { sha256: d2.slice('sha256:'.length) });
     }
-    await cosign.verifyAttestation(ref, sbomKey, 'cyclonedx', 'legacy');
+    await cosign.verifyAttestation(ref, sbomKey, 'cyclonedx', 'bundle');
   });
 
   void it('--attach with a token-authenticated TLS registry: pushes with the docker config credentials (pull,push scope)', async () => {
@@ -137,7 +137,7 @@ void describe('CRA file attestations with cosign', () => {
         }
       }
       const tcosign = new Cosign({ workDir: join(work, 'cosign-tls'), registry: treg });
-      await tcosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--type', 'https://slsa.dev/verification_summary/v1', ...tcosign.registryFlags, ref]);
+      await tcosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--new-bundle-format=true', '--type', 'https://slsa.dev/verification_summary/v1', ...tcosign.registryFlags, ref]);
     } finally {
       await treg.stop();
     }

@@ -402,12 +402,15 @@ export class RegistryClient {
     return digest;
   }
 
-  /** Puts a manifest under a tag (or its digest); returns the digest of the bytes pushed. */
-  async pushManifest(registry: string, repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+  /**
+   * Puts a manifest under a tag (or its digest); returns the digest of the bytes pushed and whether the registry
+   * processed a `subject` (the OCI-Subject response header of registries with the referrers API).
+   */
+  async pushManifest(registry: string, repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectProcessed: boolean }> {
     const digest = sha256Digest(bytes);
     const res = await this.#request(registry, repository, 'PUT', `/v2/${repository}/manifests/${encodeURIComponent(reference)}`, '*/*', 16 * 1024, { body: bytes, contentType: mediaType });
     if (res.status !== 201) throw craError('RegistryUnavailable', `${registry}: HTTP ${res.status} pushing manifest ${repository}:${reference.slice(0, 80)}`, { retryable: false });
-    return digest;
+    return { digest, subjectProcessed: typeof res.headers['oci-subject'] === 'string' };
   }
 
   /** Tags of a repository (paginated, at most `maxPages` pages of 1000). */
