@@ -9,12 +9,12 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
+import { packagePath } from '../util/package-root.ts';
 import { ManifestValidator } from '../validation/validate.ts';
 import { parseYamlStream, YamlSyntaxError } from '../validation/yaml.ts';
 
-export const CRD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds');
+export const CRD_DIR = packagePath('crds');
 /** Manifests larger than this are refused (bounded cost on hostile input). */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 

@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '
 import type { SbomLimits } from '../sbom/parse.ts';
 import type { Collector, CollectContext } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { siblingModuleUrl } from '../util/package-root.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
 import { collectReferencedBoms } from './bomrefs.ts';
 import type { ReadSbom } from './bomrefs.ts';
@@ -50,7 +51,7 @@ function release(): void {
   else running--;
 }
 
-const WORKER_URL = new URL('../sbom/worker.ts', import.meta.url);
+const WORKER_URL = siblingModuleUrl('../sbom/worker', import.meta.url);
 
 export async function analyzeInWorker(
   bytes: Uint8Array,

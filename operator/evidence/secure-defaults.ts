@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EvidenceError } from '../checks/types.ts';
 import { CraGateError, errorMessage, isCraGateError } from '../errors.ts';
 import type { Reason } from '../errors.ts';
@@ -21,11 +20,12 @@ import { parseRuleFile } from '../secure-defaults/rules.ts';
 import type { ManifestDoc, RuleSource, SecureDefaultsEvidence, SettingsFile } from '../secure-defaults/types.ts';
 import type { CollectContext } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { packagePath } from '../util/package-root.ts';
 
 export const CHECK_ID = 'config.secure-defaults';
 
 /** policies/rules/ of this installation. */
-export const BUILTIN_RULES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies', 'rules');
+export const BUILTIN_RULES_DIR = packagePath('policies', 'rules');
 
 interface SourceSpec {
   url?: string;

@@ -11,16 +11,16 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { nonFinitePointers } from '../util/json.ts';
 import type { DetectedSbom } from './parse.ts';
+import { packagePath } from '../util/package-root.ts';
 
 const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url));
+const SCHEMA_DIR = packagePath('operator', 'sbom', 'schemas');
 
 export interface SchemaProblem {
   readonly pointer: string;
@@ -150,7 +150,7 @@ function spdxValidator(version: string): ValidateFunction {
   let v = validators.get(key);
   if (v) return v;
   const s = SPDX_SCHEMAS[version]!;
-  v = newAjv(s.draft2020 ? Ajv2020 : Ajv).compile(readJson(join(here, 'schemas', s.file)));
+  v = newAjv(s.draft2020 ? Ajv2020 : Ajv).compile(readJson(join(SCHEMA_DIR, s.file)));
   validators.set(key, v);
   return v;
 }
