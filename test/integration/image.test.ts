@@ -3,16 +3,19 @@
  * registry is reachable) and runs it against a real kube-apiserver through a scenario, as a non-root user
  * with a read-only root filesystem, all capabilities dropped and host networking; SIGTERM stops it cleanly.
  *
+ * The same image is the offline CLI (bin/entrypoint.mjs dispatches on the first argument):
+ * `docker run --rm -v "$PWD:/data" <image> evaluate /data/release.yaml --output sarif`.
+ *
  * Needs a Docker engine: test/harness/docker.ts uses a running one or starts Debian's dockerd (vfs storage).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { baselinePolicy, compliantRelease, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
-import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, type Docker, type TcGenericContainer, type TcStartedContainer } from '../harness/docker.ts';
+import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, run, type Docker, type TcGenericContainer, type TcStartedContainer } from '../harness/docker.ts';
 import { waitFor } from '../harness/wait.ts';
 
 async function freePort(): Promise<number> {
@@ -96,7 +99,7 @@ describe('the operator image', () => {
   it('is built for a non-root user with an exec-form entrypoint and production dependencies only', async () => {
     const [info] = JSON.parse((await docker.docker(['image', 'inspect', image])).stdout) as { Config: { User: string; Entrypoint: string[] } }[];
     assert.equal(info!.Config.User, '1000:1000');
-    assert.deepEqual(info!.Config.Entrypoint, ['node', '/app/operator/main.ts'], 'exec form: node is PID 1 and receives SIGTERM');
+    assert.deepEqual(info!.Config.Entrypoint, ['node', '/app/bin/entrypoint.mjs'], 'exec form: node is PID 1 and receives SIGTERM');
     const r = await container!.exec([
       'node',
       '-e',
@@ -115,7 +118,7 @@ describe('the operator image', () => {
     assert.equal(facts.prom, true);
     assert.equal(facts.tests, false, 'test files are not in the image');
     const ps = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' '))"]);
-    assert.match(ps.stdout, /^node \/app\/operator\/main\.ts/, 'PID 1 is node itself');
+    assert.match(ps.stdout, /^node \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
   });
 
   it('runs with a read-only root filesystem and no capabilities', async () => {
@@ -150,6 +153,52 @@ describe('the operator image', () => {
     }, { timeoutMs: 30_000 });
     assert.match(text, /^cra_gate_leader 1$/m);
     assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+  });
+
+  describe('as the CLI: docker run --rm -v "$PWD:/data" <image> evaluate …', () => {
+    let data = '';
+    const fixtures = ['releases.yaml', 'policies.yaml', 'configmaps.yaml'];
+    before(async () => {
+      data = path.join(tmp, 'data');
+      await mkdir(data);
+      await chmod(data, 0o755);
+      for (const f of fixtures) {
+        await copyFile(path.join(repoRoot, 'test', 'fixtures', 'cli', f), path.join(data, f));
+        await chmod(path.join(data, f), 0o644);
+      }
+    });
+    const dockerRun = (args: string[]) =>
+      docker.docker(['run', '--rm', '--network', 'none', '--read-only', '--cap-drop', 'ALL', '-v', `${data}:/data:ro`, image, ...args], { timeoutMs: 120_000 });
+
+    it('evaluate --output sarif: exit 1 for a blocked release, SARIF 2.1.0 with a result per failing check', async () => {
+      const r = await dockerRun(['evaluate', '/data/releases.yaml', '--policy', '/data/policies.yaml', '--configmap', '/data/configmaps.yaml', '--now', '2026-12-01T00:00:00Z', '--output', 'sarif']);
+      assert.equal(r.code, 1, r.stderr);
+      const sarif = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { name: string } }; results: { ruleId: string; level: string }[] }[] };
+      assert.equal(sarif.version, '2.1.0');
+      assert.equal(sarif.runs[0]!.tool.driver.name, 'cra-gate');
+      assert.ok(sarif.runs[0]!.results.some((x) => x.level === 'error'), 'the blocked release has error-level results');
+    });
+
+    it('gives the same statuses as the CLI from the sources, with relative paths against /data', async () => {
+      const args = ['evaluate', 'releases.yaml', '--policy', 'policies.yaml', '--configmap', 'configmaps.yaml', '--now', '2026-12-01T00:00:00Z', '--output', 'json'];
+      const inImage = await dockerRun(args);
+      const local = await run(process.execPath, [path.join(repoRoot, 'bin', 'cra-gate.mjs'), ...args], { cwd: data });
+      assert.equal(inImage.code, 1, inImage.stderr);
+      assert.equal(local.code, 1, local.stderr);
+      assert.equal(inImage.stdout, local.stdout);
+    });
+
+    it('checks, version and unusable input', async () => {
+      const checks = await dockerRun(['checks', '--output', 'json']);
+      assert.equal(checks.code, 0, checks.stderr);
+      assert.ok((JSON.parse(checks.stdout) as unknown[]).length > 10);
+      const version = await dockerRun(['version']);
+      assert.equal(version.code, 0);
+      assert.equal(version.stdout.trim(), (JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
+      const missing = await dockerRun(['evaluate', '/data/nope.yaml']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /nope\.yaml/);
+    });
   });
 
   it('stops on SIGTERM: drains, releases the Lease and exits 0', async () => {
