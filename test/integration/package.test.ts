@@ -8,36 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../harness/fixture.ts';
+import { npm, packTarball, runProcess as run, type Run } from '../harness/package.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? repoRoot, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const quiet = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const fixtures = ['test/fixtures/cli/releases.yaml', '--policy', 'test/fixtures/cli/policies.yaml', '--configmap', 'test/fixtures/cli/configmaps.yaml', '--now', '2026-12-01T00:00:00Z'];
@@ -63,9 +40,7 @@ describe('the packed npm package', { timeout: 900_000 }, () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'cra-gate-package-'));
-    const packed = await run(npm, ['pack', '--pack-destination', dir, '--loglevel=error'], { timeoutMs: 300_000 });
-    assert.equal(packed.code, 0, `npm pack: ${packed.stderr}`);
-    tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+    tarball = await packTarball(dir);
     app = path.join(dir, 'app');
     mkdirSync(app);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'cra-gate-user', private: true }));
