@@ -31,6 +31,8 @@ export interface OperatorConfig {
   webhook: WebhookConfig;
   /** Decision signing (issue 9). */
   signing: SigningConfig;
+  /** Per-release series (cra_gate_release_*, operator/metrics-release.ts); off for very large installations. */
+  perReleaseMetrics: boolean;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -73,6 +75,7 @@ Flags (environment variable in brackets):
   --watch-namespace NS      watch one namespace only [CRA_GATE_WATCH_NAMESPACE] (all)
   --reconcile-timeout SEC   deadline of one reconcile [CRA_GATE_RECONCILE_TIMEOUT_SECONDS] (180)
   --shutdown-timeout SEC    graceful shutdown budget, below the pod's grace period [CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS] (25)
+  --per-release-metrics BOOL  per-release series cra_gate_release_* [CRA_GATE_PER_RELEASE_METRICS] (true)
 ${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
 `;
 
@@ -91,6 +94,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'watch-namespace': { type: 'string' },
       'reconcile-timeout': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      'per-release-metrics': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...WEBHOOK_FLAGS,
     },
@@ -119,6 +123,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     retryPeriodMs: int('CRA_GATE_RETRY_PERIOD_MS', env.CRA_GATE_RETRY_PERIOD_MS, 2_000, 100, 60_000),
     reconcileTimeoutMs: int('reconcile timeout', values['reconcile-timeout'] ?? env.CRA_GATE_RECONCILE_TIMEOUT_SECONDS, 180, 1, 3600) * 1000,
     shutdownTimeoutMs: int('shutdown timeout', values['shutdown-timeout'] ?? env.CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS, 25, 1, 600) * 1000,
+    perReleaseMetrics: bool('per-release-metrics', values['per-release-metrics'] ?? env.CRA_GATE_PER_RELEASE_METRICS, true),
     ...parseWebhookConfig(values, env, namespace),
   };
 }

@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, USAGE } from './config.ts';
 import { createLogger, flushLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { registerReleaseMetrics } from './metrics-release.ts';
 import { startServer } from './server.ts';
 import { EventRecorder } from './kube/events.ts';
 import { LeaderElector } from './kube/leader.ts';
@@ -57,6 +58,11 @@ async function main(): Promise<void> {
     ...(config.signing.enabled ? { signingKey: () => decisionKeys?.signing } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });
+
+  // Per-release series (kube-state-metrics style) from the informer cache, exported by the leader only.
+  if (config.perReleaseMetrics) {
+    registerReleaseMetrics({ registry: metrics.registry, releases: () => controller.releases.list(), active: () => controller.isLeading() });
+  }
 
   const leadership: { elector?: LeaderElector; webhook?: WebhookServer } = {};
   let shuttingDown = false;

@@ -24,6 +24,7 @@ import { waitFor } from '../harness/wait.ts';
 const RULES = path.join(repoRoot, 'charts', 'cra-gate', 'files', 'cra-gate.rules.yaml');
 const RULE_TESTS = path.join(repoRoot, 'alerts', 'cra-gate.test.yaml');
 const DASHBOARD = path.join(repoRoot, 'charts', 'cra-gate', 'dashboards', 'cra-gate.json');
+const COMPLIANCE_DASHBOARD = path.join(repoRoot, 'charts', 'cra-gate', 'dashboards', 'cra-compliance.json');
 
 const VULN_FX = path.join(repoRoot, 'test', 'fixtures', 'vuln');
 const vulnFx = (p: string) => readFileSync(path.join(VULN_FX, p), 'utf8');
@@ -70,11 +71,17 @@ interface Dashboard {
   templating: { list: { name: string; label: string; type: string; query: unknown; datasource?: { uid?: string }; multi?: boolean; allValue?: string; refresh?: number }[] };
 }
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
-const queryPanels = dashboard.panels.filter((p) => p.type !== 'row');
+const compliance = JSON.parse(readFileSync(COMPLIANCE_DASHBOARD, 'utf8')) as Dashboard;
+const DASHBOARDS: [string, Dashboard][] = [
+  [DASHBOARD, dashboard],
+  [COMPLIANCE_DASHBOARD, compliance],
+];
+const panelsOf = (d: Dashboard) => d.panels.filter((p) => p.type !== 'row');
+const queryPanels = panelsOf(dashboard);
 
 /** A dashboard query as Grafana sends it for "All" of job/instance and a 1 s scrape interval. */
 function concrete(expr: string): string {
-  return expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', 'cra-gate').replaceAll('$instance', '.+');
+  return expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', 'cra-gate').replaceAll('$instance', '.+').replaceAll('$namespace', '.+').replaceAll('$product', '.+');
 }
 
 describe('alert rules (promtool)', () => {
@@ -107,9 +114,11 @@ describe('alert rules (promtool)', () => {
   });
 });
 
-describe('Grafana dashboard', () => {
+for (const [file, dashboard] of DASHBOARDS) {
+ describe(`Grafana dashboard ${path.basename(file)}`, () => {
+  const queryPanels = panelsOf(dashboard);
   it('has a fixed uid, a datasource variable and job/instance variables as dashboard-linter requires', () => {
-    assert.equal(dashboard.uid, 'cra-gate');
+    assert.equal(dashboard.uid, path.basename(file, '.json'));
     assert.equal(dashboard.editable, false);
     const vars = new Map(dashboard.templating.list.map((v) => [v.name, v]));
     const ds = vars.get('datasource');
@@ -155,6 +164,15 @@ describe('Grafana dashboard', () => {
   });
 
   it('has the panels the issue asks for', () => {
+    if (dashboard.uid === 'cra-compliance') {
+      const titles = queryPanels.map((p) => p.title ?? '');
+      for (const t of ['Releases by decision per namespace and product', 'Blocked releases and failing checks', 'Support ending within 90 days', 'Support ending within 180 days', 'Support ending within 365 days', 'Support periods ending in the next 365 days', 'Known-exploited exposure per product', 'Waivers expiring per release']) {
+        assert.ok(titles.includes(t), t);
+      }
+      const blocked = queryPanels.find((p) => p.title === 'Blocked releases and failing checks')!;
+      assert.match(blocked.targets![0]!.expr, /cra_gate_release_check_failed/);
+      return;
+    }
     const titles = queryPanels.map((p) => p.title ?? '');
     for (const t of ['Decisions over time', 'Releases blocked', 'Failing checks by id', 'Evaluation latency p50 / p99', 'Open Art. 14 entries', 'Art. 14 entries by deadline state', 'Waivers expiring', 'Next Art. 14 deadlines', 'Reconcile errors by reason', 'Work-queue depth', 'Leader', 'Admission reviews by outcome', 'Admission violations by reason', 'Admission latency p50 / p99']) {
       assert.ok(titles.includes(t), t);
@@ -167,10 +185,11 @@ describe('Grafana dashboard', () => {
       t.skip('dashboard-linter not in .cache/tools/bin (the Go module proxy does not serve it here); its rules are checked above');
       return;
     }
-    const r = await run(linter, ['lint', '--strict', DASHBOARD]);
+    const r = await run(linter, ['lint', '--strict', file]);
     assert.equal(r.code, 0, r.out);
   });
 });
+}
 
 describe('Prometheus scrapes the operator', () => {
   let cluster: Cluster;
@@ -249,7 +268,11 @@ describe('Prometheus scrapes the operator', () => {
           { osv: { configMapRef: { namespace: 'cra-gate', name: 'osv-feed' } } },
           { kev: { configMapRef: { namespace: 'cra-gate', name: 'kev-feed', key: 'kev.json' } } },
         ],
-        waivers: [{ check: 'vuln.no-known-exploitable', vulnerability: 'CVE-2000-0001', justification: 'test', ticket: 'SEC-1', approvedBy: 'psirt@acme.example', expires: waiverExpires }],
+        waivers: [
+          { check: 'vuln.no-known-exploitable', vulnerability: 'CVE-2000-0001', justification: 'test', ticket: 'SEC-1', approvedBy: 'psirt@acme.example', expires: waiverExpires },
+          // Applies to the logger release below (Waived, status.checks[].waivers): cra_gate_release_waiver_expiry_timestamp_seconds.
+          { check: 'vuln.no-known-exploitable', justification: 'test: accepted until the fix ships', ticket: 'SEC-2', approvedBy: 'psirt@acme.example', expires: waiverExpires },
+        ],
         reevaluateEvery: '6h',
       },
     });
@@ -257,6 +280,11 @@ describe('Prometheus scrapes the operator', () => {
     await cluster.apply(compliantRelease(ns, 'logger-1-0-0', { spec: { policyRef: 'vuln-gate', sboms: [{ artifact: 'router', configMapRef: { name: 'sbom-log4j', key: 'bom.json' } }] } }));
     const logger = await waitForDecision(cluster, ns, 'logger-1-0-0', (r) => (r.status?.exploited ?? []).length > 0, 90_000);
     assert.equal(logger.status?.decision, 'Blocked');
+    assert.ok(logger.status?.checks?.some((c) => c.id === 'vuln.no-known-exploitable' && c.result === 'Waived' && (c.waivers ?? []).length > 0), JSON.stringify(logger.status?.checks));
+    // A release whose support period ends within 90 days (the compliance dashboard's support panels).
+    const soon = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await cluster.apply(compliantRelease(ns, 'old-gateway-1-0-0', { spec: { updates: { channel: 'https://vendor.example/fw.json', automatic: true, supportEnd: soon } } }));
+    assert.equal((await waitForDecision(cluster, ns, 'old-gateway-1-0-0')).status?.decision, 'Blocked');
 
     // Failing status writes (a ValidatingAdmissionPolicy freezes them in one namespace) make reconcile errors.
     const frozen = await cluster.namespace('frozen');
@@ -289,7 +317,7 @@ describe('Prometheus scrapes the operator', () => {
     await waitFor('a counted watch restart', async () => (await opA!.metric('cra_gate_watch_restarts_total')) > 0 || undefined, { timeoutMs: 60_000 });
 
     const missing: string[] = [];
-    for (const p of queryPanels) {
+    for (const p of [...queryPanels, ...panelsOf(compliance)]) {
       for (const t of p.targets ?? []) {
         const expr = concrete(t.expr);
         if (WEBHOOK_ONLY.some((m) => expr.includes(m))) {
