@@ -40,7 +40,7 @@ export interface ReleaseMetricsOptions {
 }
 
 function label(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v as number);
+  const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   return s.length > MAX_LABEL ? s.slice(0, MAX_LABEL) : s;
 }
 

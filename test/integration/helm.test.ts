@@ -161,6 +161,10 @@ describe('Helm chart', () => {
           assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
           const json = (cm as unknown as { data: Record<string, string> }).data['cra-gate.json']!;
           assert.equal(json, readFileSync(path.join(CHART, 'dashboards', 'cra-gate.json'), 'utf8').trimEnd(), 'the ConfigMap carries the dashboard file');
+          const compliance = (cm as unknown as { data: Record<string, string> }).data['cra-compliance.json']!;
+          assert.equal(compliance, readFileSync(path.join(CHART, 'dashboards', 'cra-compliance.json'), 'utf8').trimEnd(), 'and the CRA compliance dashboard');
+          const env = (dep.spec.template.spec.containers[0] as unknown as { env: { name: string; value?: string }[] }).env;
+          assert.equal(env.find((e) => e.name === 'CRA_GATE_PER_RELEASE_METRICS')?.value, 'true');
         },
       },
       {
