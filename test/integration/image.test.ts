@@ -188,10 +188,7 @@ describe('the operator image', () => {
       assert.equal(inImage.stdout, local.stdout);
     });
 
-    it('checks, version and unusable input', async () => {
-      const checks = await dockerRun(['checks', '--output', 'json']);
-      assert.equal(checks.code, 0, checks.stderr);
-      assert.ok((JSON.parse(checks.stdout) as unknown[]).length > 10);
+    it('version and unusable input', async () => {
       const version = await dockerRun(['version']);
       assert.equal(version.code, 0);
       assert.equal(version.stdout.trim(), (JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
