@@ -271,7 +271,7 @@ describe('Prometheus scrapes the operator', () => {
         waivers: [
           { check: 'vuln.no-known-exploitable', vulnerability: 'CVE-2000-0001', justification: 'test', ticket: 'SEC-1', approvedBy: 'psirt@acme.example', expires: waiverExpires },
           // Applies to the logger release below (Waived, status.checks[].waivers): cra_gate_release_waiver_expiry_timestamp_seconds.
-          { check: 'vuln.no-known-exploitable', justification: 'test: accepted until the fix ships', ticket: 'SEC-2', approvedBy: 'psirt@acme.example', expires: waiverExpires },
+          { check: 'vuln.no-known-exploitable', vulnerability: 'GHSA-jfh8-c2jp-5v3q', justification: 'test: accepted until the fix ships', ticket: 'SEC-2', approvedBy: 'psirt@acme.example', expires: waiverExpires },
         ],
         reevaluateEvery: '6h',
       },
