@@ -26,14 +26,6 @@ import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';
 import type { ProductRelease } from './api.ts';
 
-declare module './types.ts' {
-  interface Finding {
-    /** How many instances this finding stands for (SBOM checks group instances). */
-    readonly count?: number;
-    /** First instances' pointers. */
-    readonly pointers?: readonly string[];
-  }
-}
 
 const IN_FORCE = '2027-12-11';
 /**

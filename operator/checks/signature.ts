@@ -5,7 +5,7 @@
  * ../evidence/signatures.ts (verified in-process with Sigstore's libraries); this check only judges it.
  */
 import type { Reason } from '../errors.ts';
-import type { SignatureEvidence } from '../evidence/signatures.ts';
+import type { SignatureEvidence } from '../types/evidence.ts';
 import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';
 

@@ -5,26 +5,12 @@
  */
 import type { Reason } from '../errors.ts';
 import type { ProductRelease } from './api.ts';
+import type { WaiverSubject } from '../policy/waivers.ts';
 
 export type { ProductRelease };
 
-/** A failure to collect one piece of evidence. Checks needing it return result Error, EvidenceUnavailable. */
-export interface EvidenceError {
-  /** What was being collected, e.g. `sbom:firmware`, `securityTxt`. */
-  readonly source: string;
-  readonly reason: Reason;
-  readonly message: string;
-}
-
-/**
- * Evidence gathered for one evaluation. Deliberately open: evidence collectors (SBOMs, signatures, fetched
- * security.txt, vulnerability feeds) ADD optional, readonly fields here as they are built. Every field is
- * optional so the product-declaration checks, which read only the release spec, run with `{}`.
- */
-export interface Evidence {
-  /** Errors hit while collecting evidence. */
-  readonly errors?: readonly EvidenceError[];
-}
+export type { Evidence, EvidenceError } from '../types/evidence.ts';
+import type { Evidence } from '../types/evidence.ts';
 
 export interface CheckContext {
   readonly release: ProductRelease;
@@ -72,6 +58,10 @@ export interface Finding {
    * its first `cra` reference, else its first `standards` entry as guidance.
    */
   readonly basis?: Basis;
+  /** How many instances this finding stands for (SBOM checks group instances). */
+  readonly count?: number;
+  /** First instances' pointers. */
+  readonly pointers?: readonly string[];
 }
 
 /** The basis of a finding: its own, else the check's default (first CRA text reference, else first standard). */
@@ -107,6 +97,8 @@ export interface CheckOutcome {
   readonly evidence?: string;
   /** When this outcome may change with time alone (e.g. an expiry); drives re-evaluation. */
   readonly changesAt?: Date;
+  /** Per-finding subjects a waiver may cover (vulnerability checks); absent: the outcome is waived as a whole. */
+  readonly subjects?: readonly WaiverSubject[];
 }
 
 export interface CheckDefinition {

@@ -11,7 +11,6 @@ import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckDefinition, Finding } from './types.ts';
 import { vulnerabilityEvidence } from '../vuln/evidence.ts';
 import { vexBinding, vexProductOf } from '../vex/bind.ts';
-import '../sbom/evidence.ts';
 
 export const vexValid: CheckDefinition = {
   id: 'vex.valid',

@@ -24,7 +24,6 @@ import { errorOutcome, fail, pass, pointerSegment } from './types.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';
 import { vulnerabilityEvidence } from '../vuln/evidence.ts';
 import type { VulnMatch, VulnerabilityEvidence } from '../vuln/evidence.ts';
-import '../policy/waivers.ts';
 
 const LISTED = 3;
 

@@ -56,12 +56,6 @@ export const ANNEX_II_ITEMS: readonly AnnexIIItem[] = [
 /** Documents fetched (through the SSRF guard) for `spec.userInformation` URLs, by item key. */
 export type UserInformationEvidence = Readonly<Partial<Record<InfoKey, FetchedDocument>>>;
 
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** Fetched `spec.userInformation` documents (only when the policy runs userinfo.annex-ii). */
-    readonly userInformation?: UserInformationEvidence;
-  }
-}
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 

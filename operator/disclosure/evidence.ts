@@ -26,9 +26,3 @@ export interface DisclosureEvidence {
   readonly updateChannel?: FetchedDocument;
 }
 
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** Documents fetched for disclosure.security-txt, disclosure.cvd-policy and the update-channel probe. */
-    readonly disclosure?: DisclosureEvidence;
-  }
-}

@@ -6,7 +6,7 @@
  * checks that needed the evidence report Error (fail closed).
  */
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
-import type { Evidence, EvidenceError } from '../checks/types.ts';
+import type { Evidence, EvidenceError } from '../types/evidence.ts';
 import { errorMessage, reasonOf } from '../errors.ts';
 import { collectSboms } from './sbom.ts';
 import { collectSecureDefaults } from './secure-defaults.ts';
@@ -35,7 +35,7 @@ export interface CollectContext {
 }
 
 /** A collector returns the evidence fields it contributes (and any errors it hit). */
-export type Collector = (ctx: CollectContext) => Promise<Partial<Record<keyof Evidence, unknown>> & { errors?: EvidenceError[] }>;
+export type Collector = (ctx: CollectContext) => Promise<Partial<Omit<Evidence, 'errors'>> & { errors?: EvidenceError[] }>;
 
 /** Collectors run in order; each evidence family registers here. */
 export const collectors: Collector[] = [collectSboms, collectSecureDefaults, collectVulnFeeds, collectDisclosure, collectSignatures, collectUserInformation];

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EvidenceError } from '../checks/types.ts';
+import type { EvidenceError } from '../types/evidence.ts';
 import { CraGateError, errorMessage, isCraGateError } from '../errors.ts';
 import type { Reason } from '../errors.ts';
 import { DEFAULT_LIMITS, parseManifests, parseSettings } from '../secure-defaults/parse.ts';

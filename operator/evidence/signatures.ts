@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import { craError, errorMessage, isCraGateError, reasonOf } from '../errors.ts';
-import type { Reason } from '../errors.ts';
 import { analyzeSbomAsync } from '../sbom/analyze.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
 import { dssePayload, parseBundle, parsePublicKey, parseTrustedRoot, verifyBundle, verifyDsseEnvelope, verifyPayloadSignature } from '../sigstore/verify.ts';
@@ -30,46 +29,8 @@ import { discover } from './oci/discover.ts';
 import { formatReference, parseImageReference } from './oci/reference.ts';
 import { analyzeInWorker } from './sbom.ts';
 
-export interface SignerSeen {
-  readonly signer: string;
-  readonly kind: 'key' | 'keyless';
-  readonly source: string;
-  /** When the signature was logged (verified transparency-log integratedTime, RFC 3339), if it was. */
-  readonly signedAt?: string;
-}
-
-export interface Rejection {
-  readonly signer: string;
-  readonly reason: 'SignatureInvalid' | 'UntrustedSigner' | 'SignedDigestMismatch';
-  readonly message: string;
-  readonly source: string;
-}
-
-/** What was found and verified for one artifact. */
-export interface SignatureEvidence {
-  readonly artifact: string;
-  /** The image reference or URL. */
-  readonly subject: string;
-  /** `sha256:<hex>` of the image manifest (or the file) the signatures were checked against. */
-  readonly digest?: string;
-  readonly verified: readonly SignerSeen[];
-  readonly rejected: readonly Rejection[];
-  /** Attestations found and rejected (not counted), e.g. an SBOM altered after signing. */
-  readonly rejectedAttestations: readonly Rejection[];
-  /** Accepted SBOM attestations whose signature was logged: when (verified integratedTime, RFC 3339). */
-  readonly attested?: readonly SignerSeen[];
-  /** Collection failed (registry down, auth, tampered content): the check reports Error. */
-  readonly error?: { readonly reason: Reason; readonly message: string };
-}
-
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** Per artifact: signatures verified and rejected. Absent: not collected (no artifacts). */
-    readonly signatures?: readonly SignatureEvidence[];
-    /** The policy's signing configuration could not be loaded (keys, trusted root, pull secrets). */
-    readonly signingConfigError?: { readonly reason: Reason; readonly message: string };
-  }
-}
+export type { Rejection, SignatureEvidence, SignerSeen } from '../types/evidence.ts';
+import type { Rejection, SignatureEvidence, SignerSeen } from '../types/evidence.ts';
 
 export interface SignatureCollectorOptions {
   /** Registry client options (default: from the environment, see `registryOptionsFromEnv`). */

@@ -25,12 +25,6 @@ export interface WaiverSubject {
   readonly purl?: string;
 }
 
-declare module '../checks/types.ts' {
-  interface CheckOutcome {
-    /** Per-finding subjects a waiver may cover (vulnerability checks); absent: the outcome is waived as a whole. */
-    readonly subjects?: readonly WaiverSubject[];
-  }
-}
 
 /** The waiver as shown in `status.checks[].waivers[]`. */
 export interface AppliedWaiver {

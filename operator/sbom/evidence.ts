@@ -25,9 +25,3 @@ export interface SbomUnavailable {
   readonly message: string;
 }
 
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** SBOM documents per artifact (spec.sboms[], and registry-discovered ones). Absent: not collected. */
-    readonly sboms?: readonly SbomEvidence[];
-  }
-}

@@ -68,9 +68,3 @@ export interface SecureDefaultsFinding {
   readonly standards?: readonly string[];
 }
 
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** Shipped manifests and settings (spec.secureDefaults) and configuration rules, for config.secure-defaults. */
-    readonly secureDefaults?: SecureDefaultsEvidence;
-  }
-}

@@ -10,7 +10,6 @@ import type { OsvIndex } from './match.ts';
 import type { NvdIndex } from './nvd.ts';
 import type { KevCatalogue } from './kev.ts';
 import { assessVulnerabilities } from './assess.ts';
-import type { SbomEvidence } from '../sbom/evidence.ts';
 
 export interface FeedState {
   readonly kind: 'osv' | 'kev' | 'nvd';
@@ -108,17 +107,6 @@ export interface VulnFeedsEvidence {
   readonly vexSet: VexSet;
 }
 
-declare module '../checks/types.ts' {
-  interface Evidence {
-    /** Vulnerability feeds and VEX (collected). Absent: not collected. */
-    readonly vulnFeeds?: VulnFeedsEvidence;
-    /**
-     * BOMs referenced by the release's SBOMs (externalReferences[type=bom], ../evidence/bomrefs.ts): matched
-     * like the main SBOMs; an unreadable one makes the vulnerability checks end in Error naming it.
-     */
-    readonly referencedSboms?: readonly SbomEvidence[];
-  }
-}
 
 const memo = new WeakMap<object, WeakMap<object, VulnerabilityEvidence>>();
 
