@@ -81,14 +81,7 @@ export function violation(e: Edge): string | undefined {
  * Known violations still to be removed, each with its reason. Keep this list short and explicit; an entry that no
  * longer matches an edge fails the test so the list cannot go stale.
  */
-const ALLOWED: ReadonlyMap<string, string> = new Map<string, string>([
-  // buildStatus lives in the controller's reconcile.ts; moves to engine/ (item 9).
-  ['cli/evaluate.ts -> controller/reconcile.ts', 'buildStatus not yet in engine/'],
-  // Image reference parsing and registry env options are re-exported through webhook/registry.ts (item 9).
-  ['webhook/gate.ts -> evidence/oci/reference.ts', 'reference parsing not yet behind webhook/registry.ts'],
-  ['webhook/resolver.ts -> evidence/oci/reference.ts', 'reference formatting not yet behind webhook/registry.ts'],
-  ['webhook/server.ts -> evidence/signatures.ts', 'registryOptionsFromEnv not yet behind webhook/registry.ts'],
-]);
+const ALLOWED: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 test('the scan sees the import graph (sanity)', () => {
   const edges = importGraph();

@@ -6,7 +6,7 @@
  */
 import type { ProductRelease, ProductReleaseStatus } from '../api/types.ts';
 import type { Evidence, EvidenceError, Finding } from '../checks/types.ts';
-import { buildStatus } from '../controller/reconcile.ts';
+import { buildStatus } from '../engine/status.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
 import { collectEvidence, collectors as defaultCollectors, type Collector } from '../evidence/collect.ts';
 import type { Inputs, Loaded } from './load.ts';

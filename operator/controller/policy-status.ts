@@ -10,7 +10,7 @@ import type { CheckDefinition } from '../checks/types.ts';
 import { checkRegistry } from '../checks/index.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
 import type { Reason } from '../errors.ts';
-import { mergeConditions } from '../kube/conditions.ts';
+import { mergeConditions } from '../util/conditions.ts';
 import type { StatusSink } from './reconcile.ts';
 import { canonicalJson } from '../util/canonical.ts';
 

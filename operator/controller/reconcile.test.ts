@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProductRelease } from '../api/types.ts';
 import type { Evaluation } from '../engine/evaluate.ts';
-import { buildStatus, needsWrite } from './reconcile.ts';
+import { needsWrite } from './reconcile.ts';
+import { buildStatus } from '../engine/status.ts';
 import { updateCause } from './controller.ts';
 
 const release = (generation: number, status?: ProductRelease['status']): ProductRelease => ({

@@ -17,9 +17,10 @@ import type { Logger } from 'pino';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
 import { PRODUCT_RELEASE_KIND, PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
+import { buildStatus } from '../engine/status.ts';
 import { collectEvidence, type EvidenceSources } from '../evidence/collect.ts';
 import type { QueueResult } from './queue.ts';
-import { mergeConditions, rfc3339, type ConditionInput } from '../kube/conditions.ts';
+import { mergeConditions, rfc3339 } from '../util/conditions.ts';
 import type { StatusTarget, StatusWriteOptions, StatusWritten } from '../kube/status.ts';
 import { CraGateError, errorMessage, reasonOf } from '../errors.ts';
 import { QueueAbortError } from './queue.ts';
@@ -217,45 +218,6 @@ export async function recordRejection(deps: ReconcileDeps, key: string, err: unk
   } catch (e) {
     deps.log.warn({ release: key, err: errorMessage(e) }, 'could not record the rejected request on the ProductRelease');
   }
-}
-
-export function buildStatus(release: ProductRelease, ev: Evaluation, now: Date): ProductReleaseStatus {
-  const generation = release.metadata?.generation;
-  const evaluated: ConditionInput =
-    ev.decision === 'Pending'
-      ? { type: 'Evaluated', status: 'False', reason: ev.reason, message: ev.message }
-      : {
-          type: 'Evaluated',
-          status: 'True',
-          reason: 'Evaluated',
-          message: `evaluated against policy ${ev.policy?.name ?? '?'} (generation ${ev.policy?.generation ?? '?'})`,
-        };
-  const approved: ConditionInput = {
-    type: 'Approved',
-    status: ev.decision === 'Approved' ? 'True' : 'False',
-    reason: ev.reason,
-    message: ev.message,
-  };
-  const ready: ConditionInput = { ...approved, type: 'Ready' };
-  const conditions = mergeConditions(
-    (release.status?.conditions ?? []),
-    [evaluated, approved, ready],
-    generation,
-    now,
-  );
-  const status = {
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    decision: ev.decision,
-    conditions,
-    checks: ev.checks,
-    summary: ev.summary,
-    policy: ev.policy ?? null,
-    evaluatedAt: rfc3339(now),
-    ...(ev.exploited && ev.exploited.length > 0 ? { exploited: ev.exploited } : {}),
-    ...(ev.conformity ? { conformity: ev.conformity } : {}),
-    ...(ev.vulnerabilityCoverage ? { vulnerabilityCoverage: ev.vulnerabilityCoverage } : {}),
-  } as ProductReleaseStatus;
-  return status;
 }
 
 function comparable(s: ProductReleaseStatus | undefined): string {

@@ -22,7 +22,7 @@ import type { AdmissionSettings, ProductRelease } from '../api/types.ts';
 import { trustedDecision, verifyEnvelope, type DecisionKey, type DecisionStatement, type TrustedState } from '../attestation/decision.ts';
 import { SequenceHighWater } from '../attestation/high-water.ts';
 import { objectKey, type Informer } from '../kube/informer.ts';
-import { parseImageReference, type ImageReference } from '../evidence/oci/reference.ts';
+import { parseImageReference, type ImageReference } from './registry.ts';
 import { errorMessage, type Reason } from '../errors.ts';
 import type { ContainerImage } from './workload.ts';
 

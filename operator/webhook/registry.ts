@@ -7,6 +7,11 @@
 import { RegistryClient, sharedCache, type RegistryClientOptions } from '../evidence/oci/client.ts';
 import type { ImageReference } from '../evidence/oci/reference.ts';
 
+// The webhook's only door into evidence/ (operator/layering.test.ts): image references and the operator's registry
+// configuration, re-exported for the admission code.
+export { formatReference, parseImageReference, type ImageReference } from '../evidence/oci/reference.ts';
+export { registryOptionsFromEnv } from '../evidence/signatures.ts';
+
 export interface FetchedTagManifest {
   /** The manifest bytes exactly as served (bounded by the client's manifest size limit). */
   readonly body: Buffer;

@@ -6,7 +6,7 @@
  * review never waits longer than `timeoutMs` for a registry.
  */
 import { createHash } from 'node:crypto';
-import { formatReference, type ImageReference } from '../evidence/oci/reference.ts';
+import { formatReference, type ImageReference } from './registry.ts';
 import { craError } from '../errors.ts';
 import type { DigestResolver } from './gate.ts';
 import type { ManifestSource } from './registry.ts';

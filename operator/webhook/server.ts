@@ -15,7 +15,7 @@ import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { Informer } from '../kube/informer.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { registryOptionsFromEnv } from '../evidence/signatures.ts';
+import { registryOptionsFromEnv } from './registry.ts';
 import { review, type AdmissionRequest } from './admission.ts';
 import { CertificateBootstrap, type ServingCertificate } from './certs.ts';
 import { ReleaseIndex } from './gate.ts';
