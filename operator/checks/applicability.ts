@@ -8,7 +8,7 @@
  * fails with PlacedOnMarketImplausible, and the decision then treats every obligation as in force
  * (../policy/placed-on-market.ts).
  */
-import { CRA_FULL_FROM, CRA_REPORTING_FROM, parseDay } from './dates.ts';
+import { CRA_FULL_FROM, CRA_REPORTING_FROM, parseDay } from '../util/dates.ts';
 import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckDefinition, CheckOutcome, CheckContext } from './types.ts';
 import { checkPlacedOnMarket, MAX_PLACED_ON_MARKET_TOLERANCE_DAYS, toleranceDays } from '../policy/placed-on-market.ts';

@@ -23,6 +23,7 @@ import { craBasis, fail, isBlank, pass, errorOutcome } from './types.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';
 import type { Reason } from '../errors.ts';
 import { CLASS_LABEL, CONFORMITY_MODULES, productCategory, type ConformityModule, type ProductCategory } from '../conformity/categories.ts';
+import { isObject } from '../util/json.ts';
 
 const FULL_KINDS = new Set(['HarmonisedStandard', 'CommonSpecification', 'CertificationScheme']);
 
@@ -42,12 +43,8 @@ export interface ConformitySpec {
 }
 
 /** Standards applied in full that open module A for class I (Art. 32(2)); a scheme counts from "substantial". */
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function standardsOf(spec: ConformitySpec): ConformityStandard[] {
-  return Array.isArray(spec.standards) ? (spec.standards as unknown[]).filter(isRecord) : [];
+  return Array.isArray(spec.standards) ? (spec.standards as unknown[]).filter(isObject) : [];
 }
 
 export function appliedInFull(spec: ConformitySpec): ConformityStandard[] {
@@ -70,7 +67,7 @@ export interface RouteAssessment {
 
 /** The procedures Art. 32 allows for this category and declaration. */
 export function allowedModules(category: ProductCategory, spec: ConformitySpec, certificateRequired: ReadonlySet<string>): { allowed: ConformityModule[]; basis: string } {
-  const foss = isRecord(spec.freeAndOpenSource) && !isBlank(spec.freeAndOpenSource.technicalDocumentationUrl);
+  const foss = isObject(spec.freeAndOpenSource) && !isBlank(spec.freeAndOpenSource.technicalDocumentationUrl);
   switch (category.cls) {
     case 'default':
       return { allowed: ['A', 'B+C', 'H', 'EUCC'], basis: 'Art. 32(1)' };
@@ -121,7 +118,7 @@ export const conformityRoute: CheckDefinition = {
         findings: [{ pointer: '/spec/product/category', message: 'unknown category id' }],
       });
     }
-    const conformity: ConformitySpec = isRecord(spec.conformity) ? spec.conformity : {};
+    const conformity: ConformitySpec = isObject(spec.conformity) ? spec.conformity : {};
     const module = conformity.module;
     if (module === undefined || !(CONFORMITY_MODULES as readonly string[]).includes(module)) {
       return fail('NoConformityRoute', `${category.ref} product (${CLASS_LABEL[category.cls]}): spec.conformity.module does not name a procedure (A, B+C, H or EUCC) (Art. 32)`, {
@@ -141,14 +138,14 @@ export const conformityRoute: CheckDefinition = {
       findings.push({ pointer: `${C}/module`, message: `module ${m} is not allowed for this product (${CLASS_LABEL[category.cls]}): ${why}`, basis: craBasis(basis.split(' ')[0] === 'Art.' ? basis.split(/[ ,;]+/).slice(0, 2).join(' ') : 'Art. 32') });
     }
     if (m === 'B+C' || m === 'H') {
-      const nb = isRecord(conformity.notifiedBody) ? conformity.notifiedBody.number : undefined;
+      const nb = isObject(conformity.notifiedBody) ? conformity.notifiedBody.number : undefined;
       if (typeof nb !== 'string' || !/^\d{4}$/.test(nb)) {
         reason ??= 'NotifiedBodyMissing';
         findings.push({ pointer: `${C}/notifiedBody/number`, message: `module ${m} involves a notified body: give its four-digit identification number (Annex V(7), Annex VIII)`, basis: craBasis('Annex V(7)') });
       }
     }
-    const nbNumber: unknown = isRecord(conformity.notifiedBody) ? conformity.notifiedBody.number : undefined;
-    const cert: { id?: unknown; url?: unknown } = isRecord(conformity.certificate) ? conformity.certificate : {};
+    const nbNumber: unknown = isObject(conformity.notifiedBody) ? conformity.notifiedBody.number : undefined;
+    const cert: { id?: unknown; url?: unknown } = isObject(conformity.certificate) ? conformity.certificate : {};
     if (m !== 'A' && isBlank(cert.id) && isBlank(cert.url)) {
       reason ??= 'NotifiedBodyMissing';
       findings.push({ basis: craBasis('Annex V(7)'), pointer: `${C}/certificate`, message: `${m === 'EUCC' ? 'the European cybersecurity certificate' : `module ${m}'s certificate`} is not identified (id or url)` });

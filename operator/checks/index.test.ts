@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildRegistry, checkRegistry, listChecks } from './index.ts';
 import { CHECK_ID_PATTERN } from '../api/types.ts';
-import { parseDay } from './dates.ts';
+import { parseDay } from '../util/dates.ts';
 import { isReason } from '../errors.ts';
 import { ctx, goodRelease } from './testkit.ts';
 import type { ProductRelease } from './api.ts';

@@ -152,10 +152,8 @@ export function errorOutcome(reason: Reason, message: string): CheckOutcome {
   return { result: 'Error', reason, message };
 }
 
-/** RFC 6901 escaping of one pointer segment. */
-export function pointerSegment(segment: string | number): string {
-  return String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
-}
+/** RFC 6901 escaping of one pointer segment (lives in util/json-pointer.ts; re-exported for the checks). */
+export { pointerSegment } from '../util/json-pointer.ts';
 
 export function isBlank(value: unknown): boolean {
   return typeof value !== 'string' || value.trim() === '';

@@ -8,7 +8,7 @@
  * vulnerabilities are handled (Art. 13(8) first subparagraph): the check fails (SupportEnded). A passing
  * outcome carries `changesAt` = the end of the support period, so the operator re-evaluates at that moment.
  */
-import { addMonths, formatDay, parseDay, parseEndExclusive, wholeMonthsBetween } from './dates.ts';
+import { addMonths, formatDay, parseDay, parseEndExclusive, wholeMonthsBetween } from '../util/dates.ts';
 import { errorOutcome, fail, isBlank, pass } from './types.ts';
 import { updateChannelProbe } from './disclosure-web.ts';
 import type { CheckContext, CheckDefinition, CheckOutcome, Finding } from './types.ts';

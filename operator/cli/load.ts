@@ -13,6 +13,7 @@ import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import { packagePath } from '../util/package-root.ts';
 import { ManifestValidator } from '../validation/validate.ts';
 import { parseYamlStream, YamlSyntaxError } from '../validation/yaml.ts';
+import { isObject } from '../util/json.ts';
 
 export const CRD_DIR = packagePath('crds');
 /** Manifests larger than this are refused (bounded cost on hostile input). */
@@ -65,12 +66,8 @@ export function defaultValidator(): ManifestValidator {
 /** Kinds that may sit beside releases in a file (e.g. the examples' Namespace) and are skipped silently. */
 const QUIET_KINDS = new Set(['Namespace']);
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function describeObject(o: Record<string, unknown>): string {
-  const meta = isMap(o.metadata) ? o.metadata : {};
+  const meta = isObject(o.metadata) ? o.metadata : {};
   const name = typeof meta.name === 'string' && meta.name ? ` "${meta.name}"` : '';
   return `${typeof o.kind === 'string' && o.kind ? o.kind : 'object'}${name}`;
 }
@@ -113,11 +110,11 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
     if (docs.length === 0) throw new InputError(`${shown}: no manifests in file`);
 
     for (const d of docs) {
-      const items = isMap(d.doc) && d.doc.kind === 'List' && Array.isArray(d.doc.items) ? (d.doc.items as unknown[]) : [d.doc];
+      const items = isObject(d.doc) && d.doc.kind === 'List' && Array.isArray(d.doc.items) ? (d.doc.items as unknown[]) : [d.doc];
       for (const item of items) {
         const source: Source = { file: shown, line: d.line, text: d.text };
         const where = `${shown}:${d.line}`;
-        if (!isMap(item)) throw new InputError(`${where}: not a Kubernetes manifest (expected a mapping with apiVersion and kind)`);
+        if (!isObject(item)) throw new InputError(`${where}: not a Kubernetes manifest (expected a mapping with apiVersion and kind)`);
         if (typeof item.apiVersion !== 'string' || typeof item.kind !== 'string' || !item.apiVersion || !item.kind) {
           throw new InputError(`${where}: not a Kubernetes manifest: apiVersion and kind are required`);
         }
@@ -168,7 +165,7 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 /** A ConfigMap's identity and `data`, validated as the API server validates ConfigMaps. */
 function readConfigMap(item: Record<string, unknown>, where: string, defaultNamespace: string): { key: string; data: Record<string, string> } {
   const bad = (problem: string): InputError => new InputError(`${where}: ${describeObject(item)} is invalid: ${problem}`);
-  const meta = isMap(item.metadata) ? item.metadata : undefined;
+  const meta = isObject(item.metadata) ? item.metadata : undefined;
   const name = meta?.name;
   if (typeof name !== 'string' || !name) throw bad('metadata.name: Required value: name or generateName is required');
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) throw bad(`metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
@@ -176,7 +173,7 @@ function readConfigMap(item: Record<string, unknown>, where: string, defaultName
   // Keys are user-chosen: null prototype, so `__proto__` stays a key and `constructor` is not inherited.
   const data = Object.create(null) as Record<string, string>;
   if (item.data !== undefined && item.data !== null) {
-    if (!isMap(item.data)) throw bad('data: Invalid value: must be a map of strings');
+    if (!isObject(item.data)) throw bad('data: Invalid value: must be a map of strings');
     for (const [k, v] of Object.entries(item.data)) {
       if (!CONFIGMAP_KEY.test(k) || k.length > 253) throw bad(`data[${k}]: Invalid value: ${JSON.stringify(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
       if (typeof v !== 'string') throw bad(`data[${k}]: Invalid value: must be a string (quote it in YAML)`);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatDay, parseDay, parseEndExclusive } from '../checks/dates.ts';
+import { formatDay, parseDay, parseEndExclusive } from '../util/dates.ts';
 import { MAX_DURATION_MS, tryParseDuration } from '../policy/duration.ts';
 import { SbomInputError, parseSbomText } from '../sbom/parse.ts';
 import { checkUrl, isSpecialAddress } from '../evidence/https.ts';

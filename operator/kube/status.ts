@@ -15,6 +15,7 @@ import { ApiException, CustomObjectsApi, PatchStrategy, type KubeConfig } from '
 import { GROUP, VERSION } from '../api/types.ts';
 import { apiError } from './api-errors.ts';
 import { requestOptions } from './request.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 
 export const FIELD_MANAGER = 'cra-gate';
 
@@ -82,7 +83,7 @@ export class StatusWriter {
       // Keys another manager (or an older merge-patch writer) owns: remove them, guarded by the version we just wrote.
       const ops = [
         { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
-        ...stale.map((k) => ({ op: 'remove', path: `/status/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` })),
+        ...stale.map((k) => ({ op: 'remove', path: `/status/${pointerSegment(k)}` })),
       ];
       try {
         obj = (await this.send(target, ops, PatchStrategy.JsonPatch, opts.signal, false)) as Obj;

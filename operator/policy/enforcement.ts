@@ -8,7 +8,7 @@
  *    ./placed-on-market.ts: a self-declared date never switches enforcement off), or
  *  - the entry's `effectiveFrom` is still in the future.
  */
-import { formatDay, parseDay } from '../checks/dates.ts';
+import { formatDay, parseDay } from '../util/dates.ts';
 import type { PolicyCheckEntry, ProductRelease } from '../checks/api.ts';
 import type { CheckDefinition } from '../checks/types.ts';
 

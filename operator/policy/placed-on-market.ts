@@ -13,8 +13,8 @@
  * used to soften enforcement (./enforcement.ts) and `cra.applicability` fails with them.
  */
 import type { ProductRelease } from '../checks/api.ts';
-import { parseDay } from '../checks/dates.ts';
-import { pointerSegment } from '../checks/types.ts';
+import { parseDay } from '../util/dates.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 import type { Evidence } from '../checks/types.ts';
 import type {} from '../sbom/evidence.ts';
 import type {} from '../evidence/signatures.ts';

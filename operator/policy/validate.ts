@@ -3,7 +3,7 @@
  * reads YAML files directly, so the engine re-checks). Returns human problems with field paths; empty = valid.
  */
 import { CHECK_ID_PATTERN } from '../api/types.ts';
-import { parseDay } from '../checks/dates.ts';
+import { parseDay } from '../util/dates.ts';
 import { tryParseDuration } from './duration.ts';
 import { SBOM_MAX_BYTES_CEILING } from '../sbom/parse.ts';
 

@@ -5,6 +5,8 @@
  * bounded by the depth limit enforced before parsing.
  */
 import type { DetectedSbom, SbomFormat } from './parse.ts';
+import { isObject } from '../util/json.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 
 export interface Contact {
   readonly emails: readonly string[];
@@ -111,10 +113,9 @@ export interface SbomModel {
   readonly invalidRelationships?: readonly { readonly pointer: string; readonly message: string }[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-export const seg = (s: string | number): string => String(s).replaceAll('~', '~0').replaceAll('/', '~1');
+export const seg = pointerSegment;
 
 export function normaliseAlg(alg: string): string {
   return alg.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^sha3/, 'sha3-');
@@ -139,13 +140,13 @@ function urlOf(v: unknown): string | undefined {
 
 /** CycloneDX organizationalEntity (manufacturer / supplier / manufacture): url[] and contact[].email. */
 function cdxEntityContact(entity: unknown, into: { emails: string[]; urls: string[] }): void {
-  if (!isObj(entity)) return;
+  if (!isObject(entity)) return;
   for (const u of arr(entity.url)) {
     const x = urlOf(u);
     if (x) into.urls.push(x);
   }
   for (const c of arr(entity.contact)) {
-    if (isObj(c)) {
+    if (isObject(c)) {
       const e = emailOf(c.email);
       if (e) into.emails.push(e);
     }
@@ -155,7 +156,7 @@ function cdxEntityContact(entity: unknown, into: { emails: string[]; urls: strin
 /** CycloneDX `authors[]` (organizationalContact): each valid email. */
 function cdxAuthorEmails(authors: unknown, into: { emails: string[] }): void {
   for (const a of arr(authors)) {
-    if (!isObj(a)) continue;
+    if (!isObject(a)) continue;
     const e = emailOf(a.email);
     if (e) into.emails.push(e);
   }
@@ -173,11 +174,11 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   // Keys are untrusted property names (`constructor`, `__proto__`, …): a null-prototype object, never Object.prototype.
   const props = Object.create(null) as Record<string, string[]>;
   for (const p of arr(c.properties)) {
-    if (isObj(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
+    if (isObject(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
   }
   const hashes: SbomHash[] = [];
   arr(c.hashes).forEach((h, i) => {
-    if (isObj(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
+    if (isObject(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
       hashes.push({ alg: normaliseAlg(h.alg), content: h.content.toLowerCase(), where: 'component', pointer: `${pointer}/hashes/${i}` });
     }
   });
@@ -185,7 +186,7 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   let otherIds = 0;
   const uris: SbomUri[] = [];
   arr(c.externalReferences).forEach((r, i) => {
-    if (!isObj(r)) return;
+    if (!isObject(r)) return;
     if (r.type === 'bom') referencesBom = true;
     // TR §8.2 Table 11: source code URI = externalReferences[type=source-distribution].url; URI of the
     // deployable form = externalReferences[type=distribution].url.
@@ -194,7 +195,7 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
     }
     if (r.type === 'distribution' || r.type === 'distribution-intake') {
       arr(r.hashes).forEach((h, j) => {
-        if (isObj(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
+        if (isObject(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
           hashes.push({
             alg: normaliseAlg(h.alg),
             content: h.content.toLowerCase(),
@@ -205,16 +206,16 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
       });
     }
   });
-  if (isObj(c.swid)) otherIds++;
+  if (isObject(c.swid)) otherIds++;
   if (Array.isArray(c.omniborId)) otherIds += c.omniborId.length;
   if (Array.isArray(c.swhid)) otherIds += c.swhid.length;
   const licences: SbomLicence[] = [];
   arr(c.licenses).forEach((l, i) => {
-    if (!isObj(l)) return;
+    if (!isObject(l)) return;
     const lp = `${pointer}/licenses/${i}`;
     if (typeof l.expression === 'string') {
       licences.push({ expression: l.expression, ...(str(l.acknowledgement) ? { acknowledgement: l.acknowledgement as string } : {}), pointer: `${lp}/expression` });
-    } else if (isObj(l.license)) {
+    } else if (isObject(l.license)) {
       const lic = l.license;
       const ack = str(lic.acknowledgement) ?? str(l.acknowledgement);
       const base = ack ? { acknowledgement: ack } : {};
@@ -223,7 +224,7 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
       else licences.push({ textOnly: true, ...base, pointer: `${lp}/license` });
     }
   });
-  const supplier = isObj(c.supplier) ? str(c.supplier.name) : undefined;
+  const supplier = isObject(c.supplier) ? str(c.supplier.name) : undefined;
   return {
     pointer,
     ...(str(c['bom-ref']) ? { ref: c['bom-ref'] as string } : {}),
@@ -253,7 +254,7 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
 function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
   const d = det.doc;
   const legacy = det.specVersion !== '1.6' && det.specVersion !== '1.7';
-  const meta = isObj(d.metadata) ? d.metadata : {};
+  const meta = isObject(d.metadata) ? d.metadata : {};
   const creator = { emails: [] as string[], urls: [] as string[] };
   cdxEntityContact(meta.manufacturer, creator);
   // TR §3.2.9: "Author" is another name for the creator (see cdxComponent): metadata.authors[].email counts.
@@ -263,25 +264,25 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
     cdxEntityContact(meta.supplier, creator);
   }
   const authors: string[] = [];
-  for (const a of arr(meta.authors)) if (isObj(a) && str(a.name ?? a.email)) authors.push(String(a.name ?? a.email));
-  if (isObj(meta.manufacturer) && str(meta.manufacturer.name)) authors.push(meta.manufacturer.name as string);
-  if (isObj(meta.manufacture) && str(meta.manufacture.name)) authors.push(meta.manufacture.name as string);
+  for (const a of arr(meta.authors)) if (isObject(a) && str(a.name ?? a.email)) authors.push(String(a.name ?? a.email));
+  if (isObject(meta.manufacturer) && str(meta.manufacturer.name)) authors.push(meta.manufacturer.name as string);
+  if (isObject(meta.manufacture) && str(meta.manufacture.name)) authors.push(meta.manufacture.name as string);
   const tools = meta.tools;
-  const toolList = Array.isArray(tools) ? tools : isObj(tools) ? arr(tools.components) : [];
-  for (const t of toolList) if (isObj(t) && str(t.name)) authors.push(`tool: ${t.name as string}`);
+  const toolList = Array.isArray(tools) ? tools : isObject(tools) ? arr(tools.components) : [];
+  for (const t of toolList) if (isObject(t) && str(t.name)) authors.push(`tool: ${t.name as string}`);
 
   const components: SbomComponent[] = [];
-  if (isObj(meta.component)) components.push(cdxComponent(meta.component, '/metadata/component', true, legacy));
+  if (isObject(meta.component)) components.push(cdxComponent(meta.component, '/metadata/component', true, legacy));
   // Iterative walk over components[] and nested components[] (metadata.component's nested ones too).
   const stack: { list: unknown[]; pointer: string }[] = [];
-  if (isObj(meta.component) && Array.isArray(meta.component.components)) stack.push({ list: meta.component.components, pointer: '/metadata/component/components' });
+  if (isObject(meta.component) && Array.isArray(meta.component.components)) stack.push({ list: meta.component.components, pointer: '/metadata/component/components' });
   if (Array.isArray(d.components)) stack.push({ list: d.components, pointer: '/components' });
   const ordered: { c: Record<string, unknown>; pointer: string }[] = [];
   while (stack.length > 0) {
     const { list, pointer } = stack.pop()!;
     for (let i = list.length - 1; i >= 0; i--) {
       const c = list[i];
-      if (!isObj(c)) continue;
+      if (!isObject(c)) continue;
       ordered.push({ c, pointer: `${pointer}/${i}` });
       if (ordered.length + components.length > maxComponents) {
         throw new RangeError(`more than ${maxComponents} components`);
@@ -294,13 +295,13 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
 
   const dependencies: SbomDependency[] = [];
   arr(d.dependencies).forEach((dep, i) => {
-    if (isObj(dep) && typeof dep.ref === 'string') {
+    if (isObject(dep) && typeof dep.ref === 'string') {
       dependencies.push({ ref: dep.ref, dependsOn: arr(dep.dependsOn).filter((x): x is string => typeof x === 'string'), pointer: `/dependencies/${i}` });
     }
   });
   const compositions: SbomComposition[] = [];
   arr(d.compositions).forEach((c, i) => {
-    if (!isObj(c)) return;
+    if (!isObject(c)) return;
     const refs = [...arr(c.assemblies), ...arr(c.dependencies)].filter((x): x is string => typeof x === 'string');
     compositions.push({ aggregate: typeof c.aggregate === 'string' ? c.aggregate : '', refs, pointer: `/compositions/${i}` });
   });
@@ -363,7 +364,7 @@ function spdx2Agent(v: unknown): { name?: string; email?: string } {
 
 function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
   const d = det.doc;
-  const ci = isObj(d.creationInfo) ? d.creationInfo : {};
+  const ci = isObject(d.creationInfo) ? d.creationInfo : {};
   const creator = { emails: [] as string[], urls: [] as string[] };
   const authors: string[] = [];
   for (const c of arr(ci.creators)) {
@@ -374,17 +375,17 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
   const describes = new Set(arr(d.documentDescribes).filter((x): x is string => typeof x === 'string'));
   const rels = arr(d.relationships);
   for (const r of rels) {
-    if (isObj(r) && r.relationshipType === 'DESCRIBES' && r.spdxElementId === d.SPDXID && typeof r.relatedSpdxElement === 'string') describes.add(r.relatedSpdxElement);
+    if (isObject(r) && r.relationshipType === 'DESCRIBES' && r.spdxElementId === d.SPDXID && typeof r.relatedSpdxElement === 'string') describes.add(r.relatedSpdxElement);
   }
   const packages = arr(d.packages);
   if (packages.length > maxComponents) throw new RangeError(`more than ${maxComponents} packages`);
   const components: SbomComponent[] = [];
   packages.forEach((p, i) => {
-    if (!isObj(p)) return;
+    if (!isObject(p)) return;
     const pointer = `/packages/${i}`;
     const hashes: SbomHash[] = [];
     arr(p.checksums).forEach((h, j) => {
-      if (isObj(h) && typeof h.algorithm === 'string' && typeof h.checksumValue === 'string') {
+      if (isObject(h) && typeof h.algorithm === 'string' && typeof h.checksumValue === 'string') {
         hashes.push({ alg: normaliseAlg(h.algorithm), content: h.checksumValue.toLowerCase(), where: 'distribution', pointer: `${pointer}/checksums/${j}` });
       }
     });
@@ -397,7 +398,7 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
     let cpe: string | undefined;
     let otherIds = 0;
     for (const r of arr(p.externalRefs)) {
-      if (!isObj(r)) continue;
+      if (!isObject(r)) continue;
       if (r.referenceType === 'purl') purl ??= str(r.referenceLocator);
       else if (r.referenceType === 'cpe23Type' || r.referenceType === 'cpe22Type') cpe ??= str(r.referenceLocator);
       else if (r.referenceCategory === 'PERSISTENT-ID' || r.referenceCategory === 'PERSISTENT_ID') otherIds++;
@@ -444,7 +445,7 @@ function spdx2(det: DetectedSbom, maxComponents: number): SbomModel {
     if (to !== 'NONE' && to !== 'NOASSERTION') e.dependsOn.push(to);
   };
   rels.forEach((r, i) => {
-    if (!isObj(r) || typeof r.spdxElementId !== 'string' || typeof r.relatedSpdxElement !== 'string') return;
+    if (!isObject(r) || typeof r.spdxElementId !== 'string' || typeof r.relatedSpdxElement !== 'string') return;
     const pointer = `/relationships/${i}`;
     switch (r.relationshipType) {
       case 'DEPENDS_ON':
@@ -494,7 +495,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
   if (graph.length > maxComponents * 4) throw new RangeError(`more than ${maxComponents * 4} SPDX elements`);
   const byId = new Map<string, { el: Record<string, unknown>; pointer: string }>();
   graph.forEach((el, i) => {
-    if (!isObj(el)) return;
+    if (!isObject(el)) return;
     const id = str(el.spdxId) ?? str(el['@id']);
     if (id) byId.set(id, { el, pointer: `/@graph/${i}` });
   });
@@ -503,11 +504,11 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     const urls: string[] = [];
     const names: string[] = [];
     for (const id of arr(ids)) {
-      const a = typeof id === 'string' ? byId.get(id)?.el : isObj(id) ? id : undefined;
+      const a = typeof id === 'string' ? byId.get(id)?.el : isObject(id) ? id : undefined;
       if (!a) continue;
       if (str(a.name)) names.push(a.name as string);
       for (const x of arr(a.externalIdentifier)) {
-        if (!isObj(x)) continue;
+        if (!isObject(x)) continue;
         if (x.externalIdentifierType === 'email' && emailOf(x.identifier)) emails.push(emailOf(x.identifier)!);
         else if ((x.externalIdentifierType === 'urlScheme' || x.externalIdentifierType === 'other') && urlOf(x.identifier)) urls.push(urlOf(x.identifier)!);
       }
@@ -528,7 +529,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
   let vulnCount = 0;
   let vulnPointer = '/@graph';
   graph.forEach((el, i) => {
-    if (!isObj(el)) return;
+    if (!isObject(el)) return;
     const t = el.type;
     const pointer = `/@graph/${i}`;
     if (t === 'Relationship' || t === 'LifecycleScopedRelationship') rels.push({ el, pointer });
@@ -537,7 +538,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     else if (typeof t === 'string' && (t === 'security_Vulnerability' || t.startsWith('security_Vex') || t.startsWith('security_Cvss') || t.startsWith('security_Epss') || t.startsWith('security_Exploit'))) {
       if (vulnCount++ === 0) vulnPointer = pointer;
     }
-    if (!ciEl && isObj(el.creationInfo)) {
+    if (!ciEl && isObject(el.creationInfo)) {
       ciEl = el.creationInfo;
       ciPointer = `${pointer}/creationInfo`;
     }
@@ -586,7 +587,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
           for (const p of arr(f.el.software_additionalPurpose)) if (typeof p === 'string') purposes.add(p);
           if (typeof f.el.software_primaryPurpose === 'string') purposes.add(f.el.software_primaryPurpose);
           arr(f.el.verifiedUsing).forEach((h, j) => {
-            if (isObj(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
+            if (isObject(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
               hashes.push({ alg: normaliseAlg(h.algorithm), content: h.hashValue.toLowerCase(), where: 'distribution', pointer: `${f.pointer}/verifiedUsing/${j}` });
             }
           });
@@ -617,14 +618,14 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
       }
     }
     arr(el.verifiedUsing).forEach((h, j) => {
-      if (isObj(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
+      if (isObject(h) && typeof h.algorithm === 'string' && typeof h.hashValue === 'string') {
         hashes.push({ alg: normaliseAlg(h.algorithm), content: h.hashValue.toLowerCase(), where: 'component', pointer: `${pointer}/verifiedUsing/${j}` });
       }
     });
     let cpe: string | undefined;
     let otherIds = 0;
     for (const x of arr(el.externalIdentifier)) {
-      if (!isObj(x)) continue;
+      if (!isObject(x)) continue;
       if ((x.externalIdentifierType === 'cpe23' || x.externalIdentifierType === 'cpe22') && str(x.identifier)) cpe ??= x.identifier as string;
       else if (x.externalIdentifierType === 'packageUrl' && str(x.identifier)) otherIds++;
       else otherIds++;
@@ -632,7 +633,7 @@ function spdx3(det: DetectedSbom, maxComponents: number): SbomModel {
     const uris: SbomUri[] = [];
     if (typeof el.software_downloadLocation === 'string') uris.push({ kind: 'deployable', value: el.software_downloadLocation, pointer: `${pointer}/software_downloadLocation` });
     const creator = agentContact(el.originatedBy);
-    const supplier = agentContact(isObj(el.suppliedBy) || typeof el.suppliedBy === 'string' ? [el.suppliedBy] : el.suppliedBy);
+    const supplier = agentContact(isObject(el.suppliedBy) || typeof el.suppliedBy === 'string' ? [el.suppliedBy] : el.suppliedBy);
     // A dependencies entry only where a dependsOn/contains relationship states them (licence or distribution
     // relationships say nothing about dependencies).
     if (id && statesDependencies) dependencies.push({ ref: id, dependsOn, pointer });

@@ -18,6 +18,7 @@ import addFormatsModule from 'ajv-formats';
 import { nonFinitePointers } from '../util/json.ts';
 import type { DetectedSbom } from './parse.ts';
 import { packagePath } from '../util/package-root.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 
 const require = createRequire(import.meta.url);
 const SCHEMA_DIR = packagePath('operator', 'sbom', 'schemas');
@@ -166,7 +167,7 @@ function fromAjv(errors: readonly ErrorObject[] | null | undefined): { problems:
     if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
       msg = `required property "${e.params.missingProperty}" is missing`;
     } else if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
-      pointer = `${pointer}/${e.params.additionalProperty.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      pointer = `${pointer}/${pointerSegment(e.params.additionalProperty)}`;
       msg = 'property is not allowed by the schema';
     } else if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
       msg = `must be one of ${e.params.allowedValues.slice(0, 8).map((x) => JSON.stringify(x)).join(', ')}`;

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { validateXML } from 'xmllint-wasm';
 import type { SchemaProblem, SchemaResult } from './schema.ts';
+import { unescapePointerSegment } from '../util/json-pointer.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -292,7 +293,7 @@ const ATTRIBUTES = new Set(['bom-ref', 'type', 'ref', 'alg', 'serialNumber', 'ac
 export function toXPath(pointer: string): string {
   if (pointer === '' || pointer === '/') return '/bom';
   if (pointer === '/specVersion') return '/bom/namespace::*[1]';
-  const segs = pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segs = pointer.split('/').slice(1).map(unescapePointerSegment);
   let out = '/bom';
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;

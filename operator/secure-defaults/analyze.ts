@@ -10,7 +10,7 @@ import type { PssLevel } from './pss.ts';
 import { applyRules } from './rules.ts';
 import type { CompiledRule } from './rules.ts';
 import type { FindingCategory, ManifestDoc, SecureDefaultsFinding, SettingsFile } from './types.ts';
-import { pointerSegment } from '../checks/types.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 
 export const PSS_CRA = ['Annex I Part I(2)(b)', 'Annex I Part I(2)(j)'];
 export const CREDENTIALS_CRA = ['Annex I Part I(2)(b)', 'Annex I Part I(2)(d)', 'Annex I Part I(2)(e)'];

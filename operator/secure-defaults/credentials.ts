@@ -14,7 +14,7 @@
  * Placeholders (`${VAR}`, `$(VAR)`, `{{ … }}`, `<…>`, empty) and references (paths, `file:`, `vault:`) are
  * not values. Secret `data` is base64-decoded before scanning.
  */
-import { pointerSegment } from '../checks/types.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 import { containersOf, podSpecOf } from './pss.ts';
 import type { ManifestDoc } from './types.ts';
 

@@ -15,7 +15,7 @@
  * pointer (each offending container, volume, annotation or field), so a release owner sees where to fix.
  * Pure; works on untyped JSON.
  */
-import { pointerSegment } from '../checks/types.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 import type { ManifestDoc } from './types.ts';
 
 export type PssLevel = 'baseline' | 'restricted';

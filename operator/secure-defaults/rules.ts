@@ -23,7 +23,7 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { pointerSegment } from '../checks/types.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 import type { ManifestDoc, RuleSource, SettingsFile } from './types.ts';
 import { loadYamlAll } from '../validation/yaml.ts';
 

@@ -4,10 +4,7 @@
  * Infinity, and Ajv's `integer`/`number` keywords let Infinity through. Callers treat a hit as schema-invalid.
  */
 
-/** RFC 6901 escaping of one pointer segment. */
-function seg(s: string | number): string {
-  return String(s).replaceAll('~', '~0').replaceAll('/', '~1');
-}
+import { pointerSegment as seg } from './json-pointer.ts';
 
 /**
  * JSON pointers of up to `max` non-finite numbers in a parsed JSON value, in document order. Iterative (no
@@ -28,4 +25,21 @@ export function nonFinitePointers(value: unknown, max = 20): string[] {
     }
   }
   return out;
+}
+
+/** A JSON object (not null, not an array): the one type guard for untrusted parsed JSON. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * `JSON.parse` whose failure becomes the caller's own coded error: `fail` gets the parser's message and returns the
+ * error to throw (e.g. RegistryContentInvalid, FeedFormatError). The one JSON-parse helper for untrusted text.
+ */
+export function parseJsonOrThrow(text: string, fail: (parserMessage: string) => Error): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw fail(err instanceof Error ? err.message : String(err));
+  }
 }

@@ -20,6 +20,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { compileRule, type CompiledRule, type RuleSpec } from './cel.ts';
 import { loadYamlDocuments } from './yaml.ts';
+import { isObject } from '../util/json.ts';
+import { unescapePointerSegment } from '../util/json-pointer.ts';
 
 /** A node of a Kubernetes structural schema (the subset the validator reads). */
 export interface Schema {
@@ -223,18 +225,14 @@ function collectRules(schema: Schema, out: Map<Schema, CompiledRule[]>): void {
   if (typeof schema.additionalProperties === 'object') collectRules(schema.additionalProperties, out);
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function findUnknownFields(schema: Schema, value: unknown, at: Segment[], out: FieldError[], root = false): void {
   if (schema['x-kubernetes-preserve-unknown-fields'] && !schema.properties) return;
   if (Array.isArray(value)) {
     if (schema.items) value.forEach((item, i) => findUnknownFields(schema.items!, item, [...at, { index: i }], out));
     return;
   }
-  if (!isMap(value)) return;
-  if (root && isMap(value.metadata)) {
+  if (!isObject(value)) return;
+  if (root && isObject(value.metadata)) {
     for (const k of Object.keys(value.metadata)) {
       if (!OBJECT_META_FIELDS.has(k)) out.push(unknownField([...at, { prop: 'metadata' }, { prop: k }]));
     }
@@ -258,7 +256,7 @@ function unknownField(at: Segment[]): FieldError {
 
 /** JSON pointer → path segments, using the schema to tell properties from map keys. */
 function segmentsOf(pointer: string, schema: Schema | undefined): Segment[] {
-  const parts = pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const parts = pointer === '' ? [] : pointer.slice(1).split('/').map(unescapePointerSegment);
   const out: Segment[] = [];
   let s: Schema | undefined = schema;
   for (const p of parts) {
@@ -283,9 +281,9 @@ function valueAt(root: unknown, pointer: string): unknown {
   let v: unknown = root;
   if (pointer === '') return v;
   for (const p of pointer.slice(1).split('/')) {
-    const k = p.replaceAll('~1', '/').replaceAll('~0', '~');
+    const k = unescapePointerSegment(p);
     if (Array.isArray(v)) v = v[Number(k)];
-    else if (isMap(v)) v = v[k];
+    else if (isObject(v)) v = v[k];
     else return undefined;
   }
   return v;
@@ -342,9 +340,9 @@ function fromAjv(e: ErrorObject, schema: Schema, root: unknown): FieldError | un
     case 'maxItems':
       return line('TooMany', field, `Too many: ${Array.isArray(value) ? value.length : 0}: must have at most ${String(p.limit)} items`);
     case 'minProperties':
-      return line('Invalid', field, `Invalid value: ${isMap(value) ? Object.keys(value).length : 0}: ${field} in body should have at least ${String(p.limit)} properties`);
+      return line('Invalid', field, `Invalid value: ${isObject(value) ? Object.keys(value).length : 0}: ${field} in body should have at least ${String(p.limit)} properties`);
     case 'maxProperties':
-      return line('TooMany', field, `Too many: ${isMap(value) ? Object.keys(value).length : 0}: must have at most ${String(p.limit)} items`);
+      return line('TooMany', field, `Too many: ${isObject(value) ? Object.keys(value).length : 0}: must have at most ${String(p.limit)} items`);
     case 'additionalProperties':
       return unknownField([...at, { prop: String(p.additionalProperty) }]);
     default:
@@ -353,7 +351,7 @@ function fromAjv(e: ErrorObject, schema: Schema, root: unknown): FieldError | un
 }
 
 function validateObjectMeta(meta: unknown, namespaced: boolean, errors: FieldError[]): void {
-  if (!isMap(meta)) {
+  if (!isObject(meta)) {
     errors.push({ type: 'Required', field: 'metadata.name', message: 'metadata.name: Required value: name or generateName is required' });
     return;
   }
@@ -375,7 +373,7 @@ function validateObjectMeta(meta: unknown, namespaced: boolean, errors: FieldErr
     });
   }
   if (meta.labels !== undefined) {
-    if (!isMap(meta.labels)) {
+    if (!isObject(meta.labels)) {
       errors.push({ type: 'Invalid', field: 'metadata.labels', message: 'metadata.labels: Invalid value: must be a map of strings' });
     } else {
       for (const [k, v] of Object.entries(meta.labels)) {
@@ -388,7 +386,7 @@ function validateObjectMeta(meta: unknown, namespaced: boolean, errors: FieldErr
       }
     }
   }
-  if (meta.annotations !== undefined && (!isMap(meta.annotations) || Object.values(meta.annotations).some((x) => typeof x !== 'string'))) {
+  if (meta.annotations !== undefined && (!isObject(meta.annotations) || Object.values(meta.annotations).some((x) => typeof x !== 'string'))) {
     errors.push({ type: 'Invalid', field: 'metadata.annotations', message: 'metadata.annotations: Invalid value: must be a map of strings' });
   }
 }
@@ -396,7 +394,7 @@ function validateObjectMeta(meta: unknown, namespaced: boolean, errors: FieldErr
 /** The value as CEL sees it: integers as ints (BigInt), per the schema. */
 export function toCel(schema: Schema | undefined, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => toCel(schema?.items, v));
-  if (isMap(value)) {
+  if (isObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const sub = schema?.properties?.[k] ?? (typeof schema?.additionalProperties === 'object' ? schema.additionalProperties : undefined);
@@ -418,7 +416,7 @@ function walkExtensions(v: CompiledVersion, schema: Schema, value: unknown, at: 
     if (schema.type !== 'array') return;
     checkListUniqueness(schema, value, at, errors);
     if (schema.items) value.forEach((item, i) => walkExtensions(v, schema.items!, item, [...at, { index: i }], errors, cel));
-  } else if (isMap(value)) {
+  } else if (isObject(value)) {
     if (schema.type !== 'object' && !schema['x-kubernetes-preserve-unknown-fields']) return;
     for (const [k, child] of Object.entries(value)) {
       const sub = schema.properties?.[k];
@@ -440,13 +438,13 @@ function checkListUniqueness(schema: Schema, list: unknown[], at: Segment[], err
   const seen = new Set<string>();
   list.forEach((item, i) => {
     const identity =
-      type === 'map' && isMap(item)
+      type === 'map' && isObject(item)
         ? JSON.stringify(keys.map((k) => item[k] ?? (schema.items?.properties?.[k]?.default ?? null)))
         : JSON.stringify(item);
     if (seen.has(identity)) {
       const field = formatPath([...at, { index: i }]);
       const shown =
-        type === 'map' && isMap(item)
+        type === 'map' && isObject(item)
           ? `map[string]interface {}{${keys.map((k) => `"${k}":${JSON.stringify(item[k])}`).join(', ')}}`
           : show(item);
       errors.push({ type: 'Duplicate', field, message: `${field}: Duplicate value: ${shown}` });

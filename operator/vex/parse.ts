@@ -12,6 +12,7 @@
  */
 import { nonFinitePointers } from '../util/json.ts';
 import { FeedFormatError } from '../vuln/errors.ts';
+import { isObject } from '../util/json.ts';
 
 export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
 export type VexFormat = 'openvex' | 'csaf' | 'cyclonedx';
@@ -69,7 +70,6 @@ export interface VexDocument {
   readonly problems: readonly VexProblem[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
@@ -100,13 +100,13 @@ export function parseVex(bytes: Uint8Array | string, name = 'VEX document'): Vex
   } catch (err) {
     throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
   }
-  if (!isObj(raw)) throw new FeedFormatError(`${name}: a VEX document must be a JSON object`);
+  if (!isObject(raw)) throw new FeedFormatError(`${name}: a VEX document must be a JSON object`);
   // `1e999` parses to Infinity: not a JSON number, so the document is schema-invalid.
   const nonFinite = nonFinitePointers(raw, 1);
   if (nonFinite.length > 0) throw new FeedFormatError(`${name}: schema-invalid: number at ${nonFinite[0] || '/'} is not finite (overflows to Infinity)`);
   const context = raw['@context'];
   if (typeof context === 'string' && context.includes('openvex')) return parseOpenVex(raw);
-  if (isObj(raw.document) && typeof raw.document.category === 'string') {
+  if (isObject(raw.document) && typeof raw.document.category === 'string') {
     if (raw.document.category !== 'csaf_vex') {
       throw new FeedFormatError(`${name}: a CSAF document of category "${raw.document.category}", not "csaf_vex"`);
     }
@@ -143,11 +143,11 @@ export function refOf(id: string): VexRef {
 /** OpenVEX product or subcomponent: `@id` plus `identifiers` (purl, cpe22, cpe23). */
 function openVexRefs(p: unknown): VexRef[] {
   if (typeof p === 'string') return str(p) ? [refOf(p)] : [];
-  if (!isObj(p)) return [];
+  if (!isObject(p)) return [];
   const out: VexRef[] = [];
   const id = str(p['@id']);
   if (id) out.push(refOf(id));
-  if (isObj(p.identifiers)) {
+  if (isObject(p.identifiers)) {
     for (const [k, v] of Object.entries(p.identifiers)) {
       const text = str(v);
       if (!text) continue;
@@ -165,9 +165,9 @@ function parseOpenVex(raw: Record<string, unknown>): VexDocument {
   if (!Array.isArray(raw.statements)) problems.push({ pointer: '/statements', message: 'OpenVEX document has no statements array' });
   arr(raw.statements).forEach((s, i) => {
     const pointer = `/statements/${i}`;
-    if (!isObj(s)) return problems.push({ pointer, message: 'statement must be an object' });
+    if (!isObject(s)) return problems.push({ pointer, message: 'statement must be an object' });
     const v = s.vulnerability;
-    const vulnerabilities = isObj(v) ? ids(v.name, v['@id'], ...arr(v.aliases)) : ids(v);
+    const vulnerabilities = isObject(v) ? ids(v.name, v['@id'], ...arr(v.aliases)) : ids(v);
     if (vulnerabilities.length === 0) return problems.push({ pointer: `${pointer}/vulnerability`, message: 'statement names no vulnerability' });
     const status = str(s.status);
     if (status !== 'not_affected' && status !== 'affected' && status !== 'fixed' && status !== 'under_investigation') {
@@ -176,7 +176,7 @@ function parseOpenVex(raw: Record<string, unknown>): VexDocument {
     const targets: VexTarget[] = [];
     arr(s.products).forEach((p, k) => {
       const product = openVexRefs(p);
-      const subs = isObj(p) ? arr(p.subcomponents) : [];
+      const subs = isObject(p) ? arr(p.subcomponents) : [];
       const components = subs.flatMap(openVexRefs);
       const unresolved =
         product.length === 0
@@ -235,29 +235,29 @@ function csafProducts(raw: Record<string, unknown>): Map<string, CsafProduct> {
   const helperRefs = (p: Record<string, unknown>): VexRef[] => {
     const h = p.product_identification_helper;
     const out: VexRef[] = [];
-    if (isObj(h)) {
+    if (isObject(h)) {
       if (str(h.purl)) out.push({ kind: 'purl', value: str(h.purl)! });
       if (str(h.cpe)) out.push({ kind: 'cpe', value: str(h.cpe)! });
     }
     return out;
   };
   const add = (p: unknown, pointer: string, relation?: CsafProduct['relation']) => {
-    if (!isObj(p) || typeof p.product_id !== 'string') return;
+    if (!isObject(p) || typeof p.product_id !== 'string') return;
     map.set(p.product_id, { refs: helperRefs(p), pointer, ...(relation ? { relation } : {}) });
   };
-  const tree = isObj(raw.product_tree) ? raw.product_tree : {};
+  const tree = isObject(raw.product_tree) ? raw.product_tree : {};
   // Iterative walk of branches (bounded by the document size).
   const stack: { b: unknown; at: string }[] = arr(tree.branches).map((b, i) => ({ b, at: `/product_tree/branches/${i}` }));
   let guard = 0;
   while (stack.length > 0 && guard++ < 100_000) {
     const { b, at } = stack.pop()!;
-    if (!isObj(b)) continue;
+    if (!isObject(b)) continue;
     add(b.product, `${at}/product`);
     arr(b.branches).forEach((c, i) => stack.push({ b: c, at: `${at}/branches/${i}` }));
   }
   arr(tree.full_product_names).forEach((p, i) => add(p, `/product_tree/full_product_names/${i}`));
   arr(tree.relationships).forEach((r, i) => {
-    if (!isObj(r) || typeof r.product_reference !== 'string' || typeof r.relates_to_product_reference !== 'string') return;
+    if (!isObject(r) || typeof r.product_reference !== 'string' || typeof r.relates_to_product_reference !== 'string') return;
     add(r.full_product_name, `/product_tree/relationships/${i}`, {
       component: r.product_reference,
       product: r.relates_to_product_reference,
@@ -301,16 +301,16 @@ function parseCsaf(raw: Record<string, unknown>): VexDocument {
   const products = csafProducts(raw);
   arr(raw.vulnerabilities).forEach((v, i) => {
     const pointer = `/vulnerabilities/${i}`;
-    if (!isObj(v)) return problems.push({ pointer, message: 'vulnerability must be an object' });
-    const vulnerabilities = ids(v.cve, ...arr(v.ids).map((x) => (isObj(x) ? x.text : undefined)));
+    if (!isObject(v)) return problems.push({ pointer, message: 'vulnerability must be an object' });
+    const vulnerabilities = ids(v.cve, ...arr(v.ids).map((x) => (isObject(x) ? x.text : undefined)));
     if (vulnerabilities.length === 0) return problems.push({ pointer, message: 'vulnerability has neither cve nor ids' });
-    const ps = isObj(v.product_status) ? v.product_status : {};
+    const ps = isObject(v.product_status) ? v.product_status : {};
     const flagFor = new Map<string, string>();
-    for (const f of arr(v.flags)) if (isObj(f) && typeof f.label === 'string') for (const pid of arr(f.product_ids)) if (typeof pid === 'string') flagFor.set(pid, f.label);
+    for (const f of arr(v.flags)) if (isObject(f) && typeof f.label === 'string') for (const pid of arr(f.product_ids)) if (typeof pid === 'string') flagFor.set(pid, f.label);
     const impactFor = new Map<string, string>();
-    for (const t of arr(v.threats)) if (isObj(t) && t.category === 'impact' && typeof t.details === 'string') for (const pid of arr(t.product_ids)) if (typeof pid === 'string') impactFor.set(pid, t.details);
+    for (const t of arr(v.threats)) if (isObject(t) && t.category === 'impact' && typeof t.details === 'string') for (const pid of arr(t.product_ids)) if (typeof pid === 'string') impactFor.set(pid, t.details);
     const actionFor = new Map<string, string>();
-    for (const r of arr(v.remediations)) if (isObj(r) && typeof r.details === 'string') for (const pid of arr(r.product_ids)) if (typeof pid === 'string') actionFor.set(pid, r.details);
+    for (const r of arr(v.remediations)) if (isObject(r) && typeof r.details === 'string') for (const pid of arr(r.product_ids)) if (typeof pid === 'string') actionFor.set(pid, r.details);
     const groups: [string, VexStatus][] = [
       ['known_not_affected', 'not_affected'],
       ['known_affected', 'affected'],
@@ -390,23 +390,23 @@ function cdxTarget(ref: string, pointer: string, meta: Record<string, unknown> |
 function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
   const statements: VexStatement[] = [];
   const problems: VexProblem[] = [];
-  const meta = isObj(raw.metadata) && isObj(raw.metadata.component) ? raw.metadata.component : undefined;
+  const meta = isObject(raw.metadata) && isObject(raw.metadata.component) ? raw.metadata.component : undefined;
   const byRef = new Map<string, Record<string, unknown>>();
   const stack: unknown[] = [...arr(raw.components)];
   let guard = 0;
   while (stack.length > 0 && guard++ < 100_000) {
     const c = stack.pop();
-    if (!isObj(c)) continue;
+    if (!isObject(c)) continue;
     if (typeof c['bom-ref'] === 'string' && !byRef.has(c['bom-ref'])) byRef.set(c['bom-ref'], c);
     stack.push(...arr(c.components));
   }
   if (!Array.isArray(raw.vulnerabilities)) problems.push({ pointer: '/vulnerabilities', message: 'CycloneDX document has no vulnerabilities (not a VEX)' });
   arr(raw.vulnerabilities).forEach((v, i) => {
     const pointer = `/vulnerabilities/${i}`;
-    if (!isObj(v)) return problems.push({ pointer, message: 'vulnerability must be an object' });
-    const vulnerabilities = ids(v.id, ...arr(v.references).map((r) => (isObj(r) ? r.id : undefined)));
+    if (!isObject(v)) return problems.push({ pointer, message: 'vulnerability must be an object' });
+    const vulnerabilities = ids(v.id, ...arr(v.references).map((r) => (isObject(r) ? r.id : undefined)));
     if (vulnerabilities.length === 0) return problems.push({ pointer: `${pointer}/id`, message: 'vulnerability has no id' });
-    const a = isObj(v.analysis) ? v.analysis : undefined;
+    const a = isObject(v.analysis) ? v.analysis : undefined;
     if (!a || typeof a.state !== 'string') return problems.push({ pointer: `${pointer}/analysis/state`, message: 'no analysis state (VEX status)' });
     const status = Object.hasOwn(CDX_STATES, a.state) ? CDX_STATES[a.state] : undefined;
     if (!status) return problems.push({ pointer: `${pointer}/analysis/state`, message: `unknown analysis state "${a.state.slice(0, 40)}"` });
@@ -421,7 +421,7 @@ function parseCycloneDx(raw: Record<string, unknown>): VexDocument {
     const responses = arr(a.response).filter((r): r is string => typeof r === 'string');
     const targets: VexTarget[] = [];
     arr(v.affects).forEach((x, k) => {
-      const ref = isObj(x) ? str(x.ref) : undefined;
+      const ref = isObject(x) ? str(x.ref) : undefined;
       if (ref) targets.push(cdxTarget(ref, `${pointer}/affects/${k}`, meta, byRef));
     });
     if (targets.length === 0) return problems.push({ pointer: `${pointer}/affects`, message: 'vulnerability affects nothing (no affects[].ref)' });

@@ -8,6 +8,7 @@
  * release's SBOMs; components of referenced BOMs are assessed like those of the main SBOM, and a reference
  * that cannot be read makes the vulnerability checks end in Error naming it — never ignored.
  */
+import { isObject } from '../util/json.ts';
 
 export interface ExternalBomRef {
   /** The reference as written. */
@@ -23,7 +24,6 @@ export interface ExternalBomRef {
 export const MAX_REFS = 64;
 const MAX_DEPTH = 32;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const BOM_LINK = /^urn:cdx:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([1-9]\d*)(?:#.*)?$/i;
 
@@ -37,12 +37,12 @@ export function parseBomLink(url: string): { serialNumber: string; version: numb
 export function externalBomRefs(doc: unknown): { refs: ExternalBomRef[]; truncated: boolean } {
   const refs: ExternalBomRef[] = [];
   let truncated = false;
-  if (!isObj(doc) || doc.bomFormat !== 'CycloneDX') return { refs, truncated };
+  if (!isObject(doc) || doc.bomFormat !== 'CycloneDX') return { refs, truncated };
   const visit = (c: unknown, pointer: string, depth: number) => {
-    if (!isObj(c) || depth > MAX_DEPTH) return;
+    if (!isObject(c) || depth > MAX_DEPTH) return;
     if (Array.isArray(c.externalReferences)) {
       c.externalReferences.forEach((r, i) => {
-        if (!isObj(r) || r.type !== 'bom' || typeof r.url !== 'string') return;
+        if (!isObject(r) || r.type !== 'bom' || typeof r.url !== 'string') return;
         if (refs.length >= MAX_REFS) {
           truncated = true;
           return;
@@ -58,13 +58,13 @@ export function externalBomRefs(doc: unknown): { refs: ExternalBomRef[]; truncat
     }
     if (Array.isArray(c.components)) c.components.forEach((x, i) => visit(x, `${pointer}/components/${i}`, depth + 1));
   };
-  if (isObj(doc.metadata)) visit(doc.metadata.component, '/metadata/component', 0);
+  if (isObject(doc.metadata)) visit(doc.metadata.component, '/metadata/component', 0);
   if (Array.isArray(doc.components)) doc.components.forEach((x, i) => visit(x, `/components/${i}`, 0));
   return { refs, truncated };
 }
 
 /** The serial number and version of a CycloneDX document, to resolve BOM-Links against. */
 export function bomIdentity(doc: unknown): { serialNumber: string; version: number } | undefined {
-  if (!isObj(doc) || typeof doc.serialNumber !== 'string') return undefined;
+  if (!isObject(doc) || typeof doc.serialNumber !== 'string') return undefined;
   return { serialNumber: doc.serialNumber.trim().toLowerCase(), version: typeof doc.version === 'number' ? doc.version : 1 };
 }

@@ -5,7 +5,7 @@
  */
 import type { VulnerabilityCoverage } from '../api/types.ts';
 import type { Evidence } from '../checks/types.ts';
-import { pointerSegment } from '../checks/types.ts';
+import { pointerSegment } from '../util/json-pointer.ts';
 import { vulnerabilityEvidence } from './evidence.ts';
 
 /** At most this many unassessed components are listed (the count is total - assessed). */

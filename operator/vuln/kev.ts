@@ -5,6 +5,7 @@
  * the KEV CVE as id or alias.
  */
 import { FeedFormatError } from './errors.ts';
+import { isObject } from '../util/json.ts';
 
 export interface KevEntry {
   readonly cveID: string;
@@ -23,7 +24,6 @@ export interface KevCatalogue {
   readonly entries: ReadonlyMap<string, KevEntry>;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const CVE_RE = /^CVE-\d{4}-\d{4,}$/i;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -35,13 +35,13 @@ export function parseKev(bytes: Uint8Array | string, name = 'KEV catalogue'): Ke
   } catch (err) {
     throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
   }
-  if (!isObj(raw) || !Array.isArray(raw.vulnerabilities)) {
+  if (!isObject(raw) || !Array.isArray(raw.vulnerabilities)) {
     throw new FeedFormatError(`${name}: not a KEV catalogue (an object with a "vulnerabilities" array is expected)`);
   }
   const entries = new Map<string, KevEntry>();
   for (const [i, v] of raw.vulnerabilities.entries()) {
     const at = `${name} /vulnerabilities/${i}`;
-    if (!isObj(v)) throw new FeedFormatError(`${at}: must be an object`);
+    if (!isObject(v)) throw new FeedFormatError(`${at}: must be an object`);
     if (typeof v.cveID !== 'string' || !CVE_RE.test(v.cveID)) throw new FeedFormatError(`${at}/cveID: a CVE id is required`);
     if (typeof v.dateAdded !== 'string' || !DAY_RE.test(v.dateAdded)) throw new FeedFormatError(`${at}/dateAdded: a YYYY-MM-DD date is required`);
     const s = (k: string): string | undefined => { const x = v[k]; return typeof x === 'string' ? x : undefined; };

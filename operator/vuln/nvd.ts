@@ -15,6 +15,7 @@ import { cpeMatches, CpeError, formatValue, literal, parseCpe, tryParseCpe } fro
 import type { Cpe } from './cpe.ts';
 import { FeedFormatError } from './errors.ts';
 import { VersionError } from './version.ts';
+import { isObject } from '../util/json.ts';
 
 export interface NvdCpeMatch {
   readonly criteria: string;
@@ -35,31 +36,30 @@ export interface NvdRecord {
   readonly matches: readonly NvdCpeMatch[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
 const RANGE_KEYS = ['versionStartIncluding', 'versionStartExcluding', 'versionEndIncluding', 'versionEndExcluding'] as const;
 
 function normaliseCve(raw: unknown, where: string): NvdRecord | undefined {
-  if (!isObj(raw)) throw new FeedFormatError(`${where}: a CVE record must be a JSON object`);
+  if (!isObject(raw)) throw new FeedFormatError(`${where}: a CVE record must be a JSON object`);
   if (typeof raw.id !== 'string' || !CVE_RE.test(raw.id)) throw new FeedFormatError(`${where}/id: a CVE id is required`);
   const id = raw.id;
   const status = typeof raw.vulnStatus === 'string' ? raw.vulnStatus : undefined;
   if (status === 'Rejected') return undefined;
   const descs = Array.isArray(raw.descriptions) ? raw.descriptions : [];
-  const en = descs.find((d): d is { lang: string; value: string } => isObj(d) && d.lang === 'en' && typeof d.value === 'string');
+  const en = descs.find((d): d is { lang: string; value: string } => isObject(d) && d.lang === 'en' && typeof d.value === 'string');
   const matches: NvdCpeMatch[] = [];
   if (raw.configurations !== undefined && !Array.isArray(raw.configurations)) throw new FeedFormatError(`${where} (${id})/configurations: must be an array`);
   for (const [ci, conf] of ((raw.configurations as unknown[] | undefined) ?? []).entries()) {
     const at = `${where} (${id})/configurations/${ci}`;
-    if (!isObj(conf) || !Array.isArray(conf.nodes)) throw new FeedFormatError(`${at}: "nodes" array required`);
+    if (!isObject(conf) || !Array.isArray(conf.nodes)) throw new FeedFormatError(`${at}: "nodes" array required`);
     const and = conf.operator === 'AND';
     const nodes = conf.nodes as unknown[];
     for (const [ni, node] of nodes.entries()) {
-      if (!isObj(node) || !Array.isArray(node.cpeMatch)) throw new FeedFormatError(`${at}/nodes/${ni}: "cpeMatch" array required`);
+      if (!isObject(node) || !Array.isArray(node.cpeMatch)) throw new FeedFormatError(`${at}/nodes/${ni}: "cpeMatch" array required`);
       if (node.negate === true) continue;
       for (const [mi, m] of node.cpeMatch.entries()) {
         const mat = `${at}/nodes/${ni}/cpeMatch/${mi}`;
-        if (!isObj(m) || typeof m.criteria !== 'string' || typeof m.vulnerable !== 'boolean') {
+        if (!isObject(m) || typeof m.criteria !== 'string' || typeof m.vulnerable !== 'boolean') {
           throw new FeedFormatError(`${mat}: "criteria" (string) and "vulnerable" (boolean) are required`);
         }
         if (!m.vulnerable) continue;
@@ -107,13 +107,13 @@ export function parseNvdFeed(bytes: Uint8Array | string, name = 'NVD feed'): Nvd
       throw new FeedFormatError(`${where}: truncated (${v.vulnerabilities.length} of ${Math.min(v.resultsPerPage, total - start)} results of the page)`);
     }
     v.vulnerabilities.forEach((item, i) => {
-      if (!isObj(item) || !isObj(item.cve)) throw new FeedFormatError(`${where}/vulnerabilities/${i}: a "cve" object is required`);
+      if (!isObject(item) || !isObject(item.cve)) throw new FeedFormatError(`${where}/vulnerabilities/${i}: a "cve" object is required`);
       push(normaliseCve(item.cve, `${where}/vulnerabilities/${i}/cve`));
     });
   };
   const one = (v: unknown, where: string) => {
-    if (isObj(v) && 'vulnerabilities' in v) response(v, where);
-    else if (isObj(v) && isObj(v.cve)) push(normaliseCve(v.cve, `${where}/cve`));
+    if (isObject(v) && 'vulnerabilities' in v) response(v, where);
+    else if (isObject(v) && isObject(v.cve)) push(normaliseCve(v.cve, `${where}/cve`));
     else push(normaliseCve(v, where));
   };
   if (Array.isArray(raw)) raw.forEach((v, i) => one(v, `${name} /${i}`));

@@ -6,6 +6,7 @@
  */
 import { FeedFormatError } from './errors.ts';
 import { isZip } from './zip.ts';
+import { isObject, parseJsonOrThrow } from '../util/json.ts';
 
 export interface OsvEvent {
   readonly introduced?: string;
@@ -38,12 +39,11 @@ export interface OsvRecord {
   readonly affected: readonly OsvAffected[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const EVENT_KEYS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
 
 /** Validate and normalise one OSV record; throws FeedFormatError naming `where`. */
 export function normaliseOsvRecord(raw: unknown, where: string): OsvRecord {
-  if (!isObj(raw)) throw new FeedFormatError(`${where}: an OSV record must be a JSON object`);
+  if (!isObject(raw)) throw new FeedFormatError(`${where}: an OSV record must be a JSON object`);
   if (typeof raw.id !== 'string' || raw.id.trim() === '') throw new FeedFormatError(`${where}: OSV record without "id"`);
   const id = raw.id;
   if (typeof raw.modified !== 'string') throw new FeedFormatError(`${where} (${id}): "modified" is required`);
@@ -57,21 +57,21 @@ export function normaliseOsvRecord(raw: unknown, where: string): OsvRecord {
   const affected: OsvAffected[] = [];
   for (const [i, a] of ((raw.affected as unknown[] | undefined) ?? []).entries()) {
     const at = `${where} (${id}) /affected/${i}`;
-    if (!isObj(a)) throw new FeedFormatError(`${at}: must be an object`);
+    if (!isObject(a)) throw new FeedFormatError(`${at}: must be an object`);
     const pkg = a.package;
     if (pkg === undefined) continue; // e.g. records affecting only git repositories
-    if (!isObj(pkg) || typeof pkg.ecosystem !== 'string' || typeof pkg.name !== 'string') {
+    if (!isObject(pkg) || typeof pkg.ecosystem !== 'string' || typeof pkg.name !== 'string') {
       throw new FeedFormatError(`${at}/package: "ecosystem" and "name" are required`);
     }
     const ranges: OsvRange[] = [];
     if (a.ranges !== undefined && !Array.isArray(a.ranges)) throw new FeedFormatError(`${at}/ranges: must be an array`);
     for (const [j, r] of ((a.ranges as unknown[] | undefined) ?? []).entries()) {
-      if (!isObj(r) || typeof r.type !== 'string' || !Array.isArray(r.events) || r.events.length === 0) {
+      if (!isObject(r) || typeof r.type !== 'string' || !Array.isArray(r.events) || r.events.length === 0) {
         throw new FeedFormatError(`${at}/ranges/${j}: "type" and a non-empty "events" array are required`);
       }
       const events: OsvEvent[] = [];
       for (const [k, e] of r.events.entries()) {
-        if (!isObj(e)) throw new FeedFormatError(`${at}/ranges/${j}/events/${k}: must be an object`);
+        if (!isObject(e)) throw new FeedFormatError(`${at}/ranges/${j}/events/${k}: must be an object`);
         const keys = EVENT_KEYS.filter((key) => typeof e[key] === 'string');
         if (keys.length !== 1) throw new FeedFormatError(`${at}/ranges/${j}/events/${k}: exactly one of introduced, fixed, last_affected, limit`);
         events.push({ [keys[0]!]: e[keys[0]!] as string });
@@ -98,14 +98,6 @@ export function normaliseOsvRecord(raw: unknown, where: string): OsvRecord {
   };
 }
 
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new FeedFormatError(`${where}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
-  }
-}
-
 /**
  * Parse an OSV feed: a record or an array of records (ZIP bundles: parseOsvBundle in ./bundle.ts). `name` names the feed in
  * error messages. Throws FeedFormatError.
@@ -117,7 +109,7 @@ export function parseOsvFeed(bytes: Uint8Array | string, name = 'OSV feed'): Osv
     throw new FeedFormatError(`${name}: a ZIP archive (nested, or not read through parseOsvBundle)`);
   }
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const v = parseJson(text, name);
+  const v = parseJsonOrThrow(text, (m) => new FeedFormatError(`${name}: not valid JSON (${m.slice(0, 120)})`));
   if (Array.isArray(v)) v.forEach((r, i) => out.push(normaliseOsvRecord(r, `${name}[${i}]`)));
   else out.push(normaliseOsvRecord(v, name));
   return out;

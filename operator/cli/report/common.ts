@@ -5,6 +5,7 @@ import type { CheckDefinition } from '../../checks/types.ts';
 import type { StatusCheck } from '../../checks/api.ts';
 import type { ReleaseOutcome } from '../evaluate.ts';
 import { releaseKey, unusableReason } from '../evaluate.ts';
+import { unescapePointerSegment } from '../../util/json-pointer.ts';
 
 /** The package version (package.json). */
 export function toolVersion(): string {
@@ -47,7 +48,7 @@ export function severity(c: StatusCheck): 'block' | 'warn' | 'ok' | 'skip' | 'wa
  */
 export function locatePointer(text: string, pointer: string): number | undefined {
   if (!pointer.startsWith('/')) return undefined;
-  const segments = pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segments = pointer.slice(1).split('/').map(unescapePointerSegment);
   const lines = text.split('\n');
   const indentOf = (l: string): number => l.length - l.trimStart().length;
   const meaningful = (l: string): boolean => /^\s*[^\s#]/.test(l);

@@ -24,6 +24,7 @@ import type { Credentials } from './auth.ts';
 import { DigestCache } from './cache.ts';
 import { digestTag, isDigest } from './reference.ts';
 import type { ImageReference } from './reference.ts';
+import { parseJsonOrThrow } from '../../util/json.ts';
 
 export const MEDIA = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -440,7 +441,7 @@ export class RegistryClient {
     const res = await this.#request(registry, repository, 'GET', `/v2/${repository}/referrers/${digest}${q}`, MEDIA.ociIndex, max);
     let index: Manifest | undefined;
     if (res.status === 200 && /application\/vnd\.oci\.image\.index\.v1\+json/.test(String(res.headers['content-type'] ?? ''))) {
-      index = parseJson(res.body, `referrers of ${repository}@${digest.slice(0, 19)}`) as Manifest;
+      index = parseRegistryJson(res.body, `referrers of ${repository}@${digest.slice(0, 19)}`) as Manifest;
     } else if (res.status === 404 || res.status === 200 || res.status === 400 || res.status === 405) {
       // Registry without the referrers API: the tag schema (an index tagged sha256-<hex>).
       index = (await this.manifest({ registry, repository, tag: digestTag(digest) }))?.manifest;
@@ -457,16 +458,13 @@ function isDescriptor(d: unknown): d is Descriptor {
   return typeof o === 'object' && o !== null && typeof o.digest === 'string' && isDigest(o.digest) && typeof o.mediaType === 'string' && typeof o.size === 'number';
 }
 
-function parseJson(bytes: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw craError('RegistryContentInvalid', `${what} is not valid JSON`);
-  }
+/** Registry JSON (manifests, layers): bytes that do not parse are RegistryContentInvalid naming `what`. */
+export function parseRegistryJson(bytes: Buffer, what: string): unknown {
+  return parseJsonOrThrow(bytes.toString('utf8'), () => craError('RegistryContentInvalid', `${what} is not valid JSON`));
 }
 
 export function parseManifest(bytes: Buffer, digest: string, contentType?: string): FetchedManifest {
-  const m = parseJson(bytes, `manifest ${digest.slice(0, 19)}`) as Manifest;
+  const m = parseRegistryJson(bytes, `manifest ${digest.slice(0, 19)}`) as Manifest;
   if (typeof m !== 'object' || m === null || m.schemaVersion !== 2) {
     throw craError('RegistryContentInvalid', `manifest ${digest.slice(0, 19)}… is not a schema 2 manifest`);
   }

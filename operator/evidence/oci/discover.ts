@@ -15,7 +15,7 @@
  */
 import { craError } from '../../errors.ts';
 import type { Descriptor, RegistryClient } from './client.ts';
-import { MEDIA } from './client.ts';
+import { MEDIA, parseRegistryJson } from './client.ts';
 import { digestTag } from './reference.ts';
 
 export const COSIGN = {
@@ -93,14 +93,6 @@ export interface DiscoverLimits {
   readonly maxSbomBytes?: number;
 }
 
-function parseJsonLayer(bytes: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw craError('RegistryContentInvalid', `${what} is not valid JSON`);
-  }
-}
-
 /** Discovers signatures, attestations and SBOMs of `digest` in `registry/repository`. */
 export async function discover(client: RegistryClient, registry: string, repository: string, digest: string, limits: DiscoverLimits = {}): Promise<Discovered> {
   const maxLayers = limits.maxLayers ?? 16;
@@ -133,7 +125,7 @@ export async function discover(client: RegistryClient, registry: string, reposit
       if (layer.mediaType !== COSIGN.dsse) continue;
       const bytes = await client.blob(registry, repository, layer.digest, maxItem);
       if (!bytes) throw craError('RegistryContentInvalid', `${repo}:${digestTag(digest, '.att')} refers to a missing envelope blob`);
-      out.envelopes.push({ source: `${repo}:${digestTag(digest, '.att')}`, json: parseJsonLayer(bytes, `attestation in ${repo}:${digestTag(digest, '.att')}`) });
+      out.envelopes.push({ source: `${repo}:${digestTag(digest, '.att')}`, json: parseRegistryJson(bytes, `attestation in ${repo}:${digestTag(digest, '.att')}`) });
     }
   }
   if (sbom && sbom.manifest.subject?.digest !== digest) {
@@ -170,7 +162,7 @@ async function readReferrer(client: RegistryClient, registry: string, repository
   for (const layer of (m.manifest.layers ?? []).slice(0, maxLayers)) {
     if (isBundle && layer.mediaType.startsWith(COSIGN.bundlePrefix)) {
       const bytes = await client.blob(registry, repository, layer.digest, maxItem);
-      if (bytes) out.bundles.push({ source, json: parseJsonLayer(bytes, `bundle ${source}`) });
+      if (bytes) out.bundles.push({ source, json: parseRegistryJson(bytes, `bundle ${source}`) });
     } else if (isSbom && (isSbomType(layer.mediaType) || layer.mediaType === 'application/json')) {
       const bytes = await client.blob(registry, repository, layer.digest, maxSbom);
       if (bytes) out.sboms.push({ source, mediaType: layer.mediaType, bytes, manifestDigest: m.digest });
