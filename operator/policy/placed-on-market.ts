@@ -16,8 +16,6 @@ import type { ProductRelease } from '../checks/api.ts';
 import { parseDay } from '../util/dates.ts';
 import { pointerSegment } from '../util/json-pointer.ts';
 import type { Evidence } from '../checks/types.ts';
-import type {} from '../sbom/evidence.ts';
-import type {} from '../evidence/signatures.ts';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_PLACED_ON_MARKET_TOLERANCE_DAYS = 0;
