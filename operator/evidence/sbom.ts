@@ -104,13 +104,18 @@ function digestMatches(bytes: Uint8Array, declared: string): boolean | undefined
   return createHash(m[1]!).update(bytes).digest('hex') === m[2]!.toLowerCase();
 }
 
-export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector {
-  const baseLimits = options.limits ?? DEFAULT_LIMITS;
+/** Analyses SBOM bytes under `limits`. */
+export type SbomAnalyser = (bytes: Uint8Array, limits: SbomLimits) => Promise<SbomAnalysis>;
+
+/**
+ * The one SBOM analysis path for every source (spec.sboms[], registry attestations and attached SBOMs, referenced
+ * BOMs): size pre-check before any parsing, a worker thread above the threshold, a bounded LRU cache by SHA-256.
+ */
+export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThresholdBytes' | 'maxWorkers' | 'workerHeapMb' | 'workerTimeoutMs' | 'cacheEntries'> = {}): SbomAnalyser {
   const threshold = options.workerThresholdBytes ?? 512 * 1024;
   const cache = new Map<string, SbomAnalysis>();
   const cacheMax = options.cacheEntries ?? 8;
-
-  const analyse = async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
+  return async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
     // The limit is part of the key: the same bytes under a larger limit are analysed anew.
     const key = `${sha256Hex(bytes)}:${limits.maxBytes}`;
     const hit = cache.get(key);
@@ -133,6 +138,12 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
     while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
     return a;
   };
+}
+
+export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector {
+  const baseLimits = options.limits ?? DEFAULT_LIMITS;
+
+  const analyse = makeSbomAnalyser(options);
 
   return async function sbomCollector(ctx: CollectContext) {
     const spec = ctx.release.spec;

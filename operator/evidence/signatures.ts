@@ -17,6 +17,7 @@
  */
 import { craError, errorMessage, reasonOf } from '../errors.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
+import { limitsForPolicy } from '../sbom/parse.ts';
 import type { TrustPolicy } from '../sigstore/verify.ts';
 import type { SignatureEvidence } from '../types/evidence.ts';
 import type { Collector, CollectContext } from './collect.ts';
@@ -25,6 +26,7 @@ import type { FetchOptions } from './https.ts';
 import type { Credentials } from './oci/auth.ts';
 import { RegistryClient, sharedCache } from './oci/client.ts';
 import type { RegistryClientOptions } from './oci/client.ts';
+import { makeSbomAnalyser } from './sbom.ts';
 import { registryOptionsFromEnv } from './signatures/config.ts';
 import { loadCredentials } from './signatures/credentials.ts';
 import { verifyImage } from './signatures/image.ts';
@@ -63,6 +65,7 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T, i: numb
 }
 
 export function makeSignatureCollector(options: SignatureCollectorOptions = {}): Collector {
+  const analyser = makeSbomAnalyser();
   return async function signatureCollector(ctx: CollectContext) {
     const artifacts = ctx.release.spec.artifacts ?? [];
     if (artifacts.length === 0) return {};
@@ -85,12 +88,14 @@ export function makeSignatureCollector(options: SignatureCollectorOptions = {}):
     const client = new RegistryClient({ cache: sharedCache, ...base, ...(ctx.signal ? { signal: ctx.signal } : {}), credentials: (host) => creds.get(host.toLowerCase()) ?? base.credentials?.(host) });
     const fetchOpts: FetchOptions = { ...(options.fetchOptions ?? { maxBytes: 512 * 1024 * 1024, ...fetchOptionsFromEnv() }), ...(ctx.signal ? { signal: ctx.signal } : {}) };
     const sboms: SbomEvidence[] = [];
+    // The same analysis path and size limit (spec.limits.sbomMaxBytes) as spec.sboms[] (./sbom.ts).
+    const sbomLimits = limitsForPolicy(ctx.policy?.spec);
     try {
       const signatures = await mapLimit(artifacts, options.concurrency ?? 4, async (a): Promise<SignatureEvidence> => {
         const subject = a.image ?? a.url ?? a.name;
         try {
           if (a.image) {
-            const r = await verifyImage(client, a.name, a.image, trust);
+            const r = await verifyImage(client, a.name, a.image, trust, (b) => analyser(b, sbomLimits));
             sboms.push(...r.sboms);
             return r.evidence;
           }
