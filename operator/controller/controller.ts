@@ -39,7 +39,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import { RELEASE_QUEUE_NAME, type Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
-import { FeedRefresher } from '../vuln/refresher.ts';
+import { FeedRefresher } from './feed-refresher.ts';
 import { feedRefs, feedStore, type FeedRef } from '../evidence/feeds.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { httpStatus } from '../kube/api-errors.ts';

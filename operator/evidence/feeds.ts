@@ -5,7 +5,7 @@
  * the SSRF guard with If-None-Match / If-Modified-Since when the previous response gave an ETag /
  * Last-Modified; a 304 answer keeps the content in use without a download. OCI artifacts are read with the
  * registry client (manifest → the feed layer, both verified against their digests). `refresh()` reports whether the content changed (by SHA-256), which the operator uses to
- * re-evaluate the releases of the policies using the feed (../vuln/refresher.ts).
+ * re-evaluate the releases of the policies using the feed (../controller/feed-refresher.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ReleasePolicy, VulnerabilityFeed } from '../api/types.ts';

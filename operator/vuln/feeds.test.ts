@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { EvidenceSources } from '../evidence/collect.ts';
 import { FeedStore } from '../evidence/feeds.ts';
-import { FeedRefresher } from './refresher.ts';
+import { FeedRefresher } from '../controller/feed-refresher.ts';
 
 const FX = new URL('../../test/fixtures/vuln/', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, FX), 'utf8');
