@@ -17,7 +17,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { ProductRelease } from './api/types.ts';
-import { parseEndExclusive } from './checks/dates.ts';
+import { parseEndExclusive } from './util/dates.ts';
 import { waiverEnd } from './policy/waivers.ts';
 
 /** Longest label value kept (Kubernetes names are ≤ 253; product names and versions are cut, not dropped). */
