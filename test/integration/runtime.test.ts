@@ -53,6 +53,19 @@ async function idle(op: OperatorProcess): Promise<void> {
 
 const reconciles = (op: OperatorProcess) => op.metric('cra_gate_reconcile_total');
 
+/**
+ * Settled: the queue is idle and no reconcile happened for a quiet period (a watch event of the last write may still
+ * be in flight when the queue first reads idle, and may cause one echo reconcile — see the repair test below).
+ */
+async function settled(op: OperatorProcess, quietMs = 3_000): Promise<void> {
+  await waitFor('the release to settle (idle queue, no reconcile for a quiet period)', async () => {
+    await idle(op);
+    const before = await reconciles(op);
+    await sleep(quietMs);
+    return (await reconciles(op)) === before;
+  }, { timeoutMs: 60_000, intervalMs: 100 });
+}
+
 describe('level-triggered evidence and server-side-applied status', () => {
   let cluster: Cluster;
   let op: OperatorProcess;
@@ -112,7 +125,7 @@ describe('level-triggered evidence and server-side-applied status', () => {
     assert.deepEqual(owners.map((f) => [f.manager, f.operation]), [['cra-gate', 'Apply']], 'status has one owner: our apply');
 
     // Settled: over a window, no reconcile at all and no write (same resourceVersion).
-    await idle(op);
+    await settled(op);
     const count = await reconciles(op);
     const rv = (await cluster.getRelease(ns, 'logger-1-0-0')).metadata.resourceVersion;
     await sleep(SETTLED_WINDOW_MS);
