@@ -11,7 +11,7 @@
  * a match. A document that is not a VEX document at all throws FeedFormatError.
  */
 import { nonFinitePointers } from '../util/json.ts';
-import { FeedFormatError } from '../vuln/errors.ts';
+import { FeedFormatError, parseFeedJson } from '../vuln/errors.ts';
 import { isObject } from '../util/json.ts';
 
 export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
@@ -93,13 +93,7 @@ const CDX_JUSTIFICATIONS = new Set([
 ]);
 
 export function parseVex(bytes: Uint8Array | string, name = 'VEX document'): VexDocument {
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
-  }
+  const raw = parseFeedJson(bytes, name);
   if (!isObject(raw)) throw new FeedFormatError(`${name}: a VEX document must be a JSON object`);
   // `1e999` parses to Infinity: not a JSON number, so the document is schema-invalid.
   const nonFinite = nonFinitePointers(raw, 1);

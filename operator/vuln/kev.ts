@@ -4,7 +4,7 @@
  * KEV entries name CVEs, not packages: a component is "known exploited" when one of its OSV matches has
  * the KEV CVE as id or alias.
  */
-import { FeedFormatError } from './errors.ts';
+import { FeedFormatError, parseFeedJson } from './errors.ts';
 import { isObject } from '../util/json.ts';
 
 export interface KevEntry {
@@ -28,13 +28,7 @@ const CVE_RE = /^CVE-\d{4}-\d{4,}$/i;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function parseKev(bytes: Uint8Array | string, name = 'KEV catalogue'): KevCatalogue {
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
-  }
+  const raw = parseFeedJson(bytes, name);
   if (!isObject(raw) || !Array.isArray(raw.vulnerabilities)) {
     throw new FeedFormatError(`${name}: not a KEV catalogue (an object with a "vulnerabilities" array is expected)`);
   }

@@ -13,7 +13,7 @@
 import semver from 'semver';
 import { cpeMatches, CpeError, formatValue, literal, parseCpe, tryParseCpe } from './cpe.ts';
 import type { Cpe } from './cpe.ts';
-import { FeedFormatError } from './errors.ts';
+import { FeedFormatError, parseFeedJson } from './errors.ts';
 import { VersionError } from './version.ts';
 import { isObject } from '../util/json.ts';
 
@@ -87,13 +87,7 @@ function normaliseCve(raw: unknown, where: string): NvdRecord | undefined {
 
 /** Parse an NVD feed (see the module comment). `name` names it in errors. Throws FeedFormatError. */
 export function parseNvdFeed(bytes: Uint8Array | string, name = 'NVD feed'): NvdRecord[] {
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new FeedFormatError(`${name}: not valid JSON (${(err as Error).message.slice(0, 120)})`);
-  }
+  const raw = parseFeedJson(bytes, name);
   const out: NvdRecord[] = [];
   const push = (r: NvdRecord | undefined) => {
     if (r) out.push(r);

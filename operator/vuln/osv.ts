@@ -4,9 +4,9 @@
  * needs; any invalid record rejects the whole feed with its position, so a bad update never half-applies
  * (the previous good feed stays in use).
  */
-import { FeedFormatError } from './errors.ts';
+import { FeedFormatError, parseFeedJson } from './errors.ts';
 import { isZip } from './zip.ts';
-import { isObject, parseJsonOrThrow } from '../util/json.ts';
+import { isObject } from '../util/json.ts';
 
 export interface OsvEvent {
   readonly introduced?: string;
@@ -108,8 +108,7 @@ export function parseOsvFeed(bytes: Uint8Array | string, name = 'OSV feed'): Osv
     // ZIP bundles are read (bounded, asynchronously) by parseOsvBundle in ./bundle.ts, which calls this per entry.
     throw new FeedFormatError(`${name}: a ZIP archive (nested, or not read through parseOsvBundle)`);
   }
-  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const v = parseJsonOrThrow(text, (m) => new FeedFormatError(`${name}: not valid JSON (${m.slice(0, 120)})`));
+  const v = parseFeedJson(bytes, name);
   if (Array.isArray(v)) v.forEach((r, i) => out.push(normaliseOsvRecord(r, `${name}[${i}]`)));
   else out.push(normaliseOsvRecord(v, name));
   return out;
