@@ -1,7 +1,8 @@
 /**
  * The CRA file as the operator stores it for an Approved release: the dossier in HTML and JSON and, with a
  * decision signing key, the signed SLSA VSA and dossier statements (DSSE envelopes). Pure except for signing.
- * The digest covers everything but the generation time, so an unchanged file is not written again.
+ * The digest covers everything but the generation time, so an unchanged file is neither rendered, signed nor
+ * written again.
  */
 import { createHash } from 'node:crypto';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
@@ -24,17 +25,21 @@ export function craFileData(input: {
   now: Date;
   tool: string;
   signingKey?: DecisionKey | undefined;
-}): { data: Record<string, string>; digest: string } {
+}): { digest: string; data: () => Record<string, string> } {
   const dossier = buildDossier({ release: input.release, evaluation: input.evaluation, evidence: input.evidence, now: input.now, tool: input.tool });
   const { generatedAt: _t, ...stable } = dossier;
   const digest = `sha256:${createHash('sha256').update(canonicalJson(stable)).digest('hex')}`;
-  const data: Record<string, string> = { 'dossier.json': JSON.stringify(dossier), 'dossier.html': renderDossierHtml(dossier) };
-  if (input.signingKey?.privateKey && subjectsOf(input.release).length > 0) {
-    const version = input.tool.replace(/^cra-gate /, '');
-    data['vsa.dsse.json'] = JSON.stringify(signInToto(input.signingKey, vsaStatement(dossier, input.release, { version, ...(input.policy ? { policyDigest: policyDigest(input.policy.spec) } : {}) })));
-    data['dossier.dsse.json'] = JSON.stringify(signInToto(input.signingKey, dossierStatement(dossier, input.release)));
-  }
-  const size = Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0);
-  if (size > MAX_FILE_BYTES) delete data['dossier.html'];
-  return { data, digest };
+  // Rendering and signing happen only when the file is to be written (its digest changed), not every reconcile.
+  const data = (): Record<string, string> => {
+    const out: Record<string, string> = { 'dossier.json': JSON.stringify(dossier), 'dossier.html': renderDossierHtml(dossier) };
+    if (input.signingKey?.privateKey && subjectsOf(input.release).length > 0) {
+      const version = input.tool.replace(/^cra-gate /, '');
+      out['vsa.dsse.json'] = JSON.stringify(signInToto(input.signingKey, vsaStatement(dossier, input.release, { version, ...(input.policy ? { policyDigest: policyDigest(input.policy.spec) } : {}) })));
+      out['dossier.dsse.json'] = JSON.stringify(signInToto(input.signingKey, dossierStatement(dossier, input.release)));
+    }
+    const size = Object.values(out).reduce((n, v) => n + Buffer.byteLength(v), 0);
+    if (size > MAX_FILE_BYTES) delete out['dossier.html'];
+    return out;
+  };
+  return { digest, data };
 }

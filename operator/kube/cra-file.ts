@@ -21,8 +21,8 @@ export function craFileConfigMapName(release: string): string {
 }
 
 export interface CraFileSink {
-  /** Writes (or leaves alone when unchanged) the file's ConfigMap; resolves whether it was written. */
-  apply(release: ProductRelease, data: Readonly<Record<string, string>>, digest: string, signal?: AbortSignal): Promise<boolean>;
+  /** Writes (or leaves alone when `digest` is the one last written) the file's ConfigMap; `data` is called only to write. */
+  apply(release: ProductRelease, data: () => Readonly<Record<string, string>>, digest: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export class CraFileWriter implements CraFileSink {
@@ -33,7 +33,7 @@ export class CraFileWriter implements CraFileSink {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  async apply(release: ProductRelease, data: Readonly<Record<string, string>>, digest: string, signal?: AbortSignal): Promise<boolean> {
+  async apply(release: ProductRelease, data: () => Readonly<Record<string, string>>, digest: string, signal?: AbortSignal): Promise<boolean> {
     const uid = release.metadata.uid;
     const namespace = release.metadata.namespace;
     const name = release.metadata.name;
@@ -49,7 +49,7 @@ export class CraFileWriter implements CraFileSink {
         annotations: { [CRA_FILE_DIGEST_ANNOTATION]: digest },
         ownerReferences: [{ apiVersion: release.apiVersion, kind: release.kind, name, uid, controller: true, blockOwnerDeletion: false }],
       },
-      data,
+      data: data(),
     };
     try {
       await this.api.patchNamespacedConfigMap(
