@@ -57,6 +57,18 @@ describe('admission webhook on a real control plane', () => {
 
   const webhookArgs = () => ['--webhook', 'true', '--webhook-bind', `127.0.0.1:${port}`, '--webhook-ip-addresses', '127.0.0.1', '--webhook-config-name', 'cra-gate'];
   const certEnv = { CRA_GATE_WEBHOOK_CERT_VALIDITY_S: '12', CRA_GATE_WEBHOOK_CA_VALIDITY_S: '45' };
+  /** Restarts the operator as a follower: someone else holds the Lease, so it serves admission but reconciles nothing. */
+  const restartAsFollower = async (identity: string): Promise<OperatorProcess> => {
+    await op!.stop();
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    await cluster.apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
+      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
+    });
+    return startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity, args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
+  };
   const kubectlRaw = (args: string[], input?: string) => cluster.cp.kubectl(args, input === undefined ? {} : { input });
   const apply = (doc: unknown, dryRun = false) => kubectlRaw(['apply', ...(dryRun ? ['--dry-run=server'] : []), '-f', '-'], JSON.stringify(doc));
   const bundle = async () =>
@@ -251,15 +263,7 @@ describe('admission webhook on a real control plane', () => {
   it('a forged Approved status is denied (a non-leader replica answers from its cache)', async () => {
     // Replace the operator by a replica that never leads (another holder keeps the Lease), so nothing repairs
     // the forged status while we look.
-    await op!.stop();
-    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
-    await cluster.apply({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
-      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
-    });
-    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
+    op = await restartAsFollower('op-follower');
     await op.ready();
     await waitUntilServing();
 
@@ -314,15 +318,7 @@ describe('admission webhook on a real control plane', () => {
 
     // A replica that does not lead (another holder keeps the Lease, so nothing repairs the status while we look)
     // and has seen the Blocked decision.
-    await op.stop();
-    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
-    await cluster.apply({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'cra-gate-operator', namespace: 'cra-gate' },
-      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now },
-    });
-    op = startOperator({ kubeconfig: cluster.cp.kubeconfigPath, identity: 'op-follower-2', args: ['--leader-elect', 'true', ...webhookArgs()], env: certEnv });
+    op = await restartAsFollower('op-follower-2');
     await op.port();
     await waitUntilServing();
     const before = await apply(deployment(enforce, 'router-r', APPROVED_IMAGE), true);
