@@ -29,4 +29,6 @@ USER 1000:1000
 # directory: /data, where users mount their files (docker run -v "$PWD:/data").
 WORKDIR /data
 # The entrypoint imports the operator or the CLI in-process: node stays PID 1 and receives SIGTERM.
-ENTRYPOINT ["node", "/app/bin/entrypoint.mjs"]
+# The main V8 heap follows the container memory limit (Node reads the cgroup): 40 % of it; the operator gives SBOM
+# analysis workers what is left after the main heap, the process overhead and a margin (operator/memory-budget.ts).
+ENTRYPOINT ["node", "--max-old-space-size-percentage=40", "/app/bin/entrypoint.mjs"]

@@ -10,3 +10,43 @@ test('--per-release-metrics: on by default, off by flag or environment, anything
   assert.equal(loadConfig(['--per-release-metrics', 'true'], { ...env, CRA_GATE_PER_RELEASE_METRICS: 'false' }).perReleaseMetrics, true);
   assert.throws(() => loadConfig(['--per-release-metrics=maybe'], env), /invalid per-release-metrics/);
 });
+
+// ---- issue 16: the memory budget from the container's limit ----------------------------------------------
+
+import { memoryBudgetFrom, readCgroupMemoryLimit } from './config.ts';
+
+const MiB = 1024 * 1024;
+const files = (m: Record<string, string>) => (p: string) => m[p];
+
+test('cgroup v2: the tightest memory.max of the process\'s cgroup and its ancestors', () => {
+  const read = files({
+    '/proc/self/cgroup': '0::/kubepods/pod1/ctr\n',
+    '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max': 'max\n',
+    '/sys/fs/cgroup/kubepods/pod1/memory.max': '536870912\n',
+    '/sys/fs/cgroup/kubepods/memory.max': '8589934592\n',
+  });
+  assert.deepEqual(readCgroupMemoryLimit(read), { bytes: 512 * MiB, source: 'cgroup-v2' });
+  // A cgroup namespace: the container sees its own cgroup as the root.
+  assert.deepEqual(readCgroupMemoryLimit(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '268435456' })), { bytes: 256 * MiB, source: 'cgroup-v2' });
+});
+
+test('cgroup v1: memory.limit_in_bytes; the page-rounded 2^63 means no limit', () => {
+  const self = '9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n';
+  assert.deepEqual(
+    readCgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes': '1073741824\n', '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n' })),
+    { bytes: 1024 * MiB, source: 'cgroup-v1' },
+  );
+  assert.equal(readCgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n' })), undefined);
+  assert.equal(readCgroupMemoryLimit(files({})), undefined);
+});
+
+test('memoryBudgetFrom: a declared limit (the chart\'s downward API) counts when tighter; junk is rejected', () => {
+  const v1 = files({ '/proc/self/cgroup': '4:memory:/x\n', '/sys/fs/cgroup/memory/x/memory.limit_in_bytes': String(1024 * MiB) });
+  assert.equal(memoryBudgetFrom(undefined, v1, 400 * MiB).limitSource, 'cgroup-v1');
+  const declared = memoryBudgetFrom('512Mi', v1, 200 * MiB);
+  assert.deepEqual([declared.limitSource, declared.limitBytes], ['declared', 512 * MiB]);
+  assert.equal(memoryBudgetFrom('2Gi', v1, 400 * MiB).limitSource, 'cgroup-v1');
+  assert.equal(memoryBudgetFrom(undefined, files({}), 400 * MiB).limitSource, 'none');
+  assert.throws(() => memoryBudgetFrom('lots', v1), /invalid memory limit/);
+  assert.equal(loadConfig(['--memory-limit=768Mi'], { POD_NAMESPACE: 'x' }).memory.limitBytes! <= 768 * MiB, true);
+});

@@ -5,6 +5,8 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
+import { deriveMemoryBudget, parseCgroupLimit, parseMemoryQuantity, type MemoryBudget, type MemoryLimitSource } from './memory-budget.ts';
 import { WEBHOOK_FLAGS, WEBHOOK_USAGE, parseWebhookConfig, type SigningConfig, type WebhookConfig } from './webhook/options.ts';
 
 export interface OperatorConfig {
@@ -33,6 +35,67 @@ export interface OperatorConfig {
   signing: SigningConfig;
   /** Per-release series (cra_gate_release_*, operator/metrics-release.ts); off for very large installations. */
   perReleaseMetrics: boolean;
+  /** Memory budgets derived from the container's memory limit (issue 16, ./memory-budget.ts). */
+  memory: MemoryBudget;
+}
+
+/** Reads a file's text, or undefined when it does not exist or cannot be read. */
+export type ReadText = (path: string) => string | undefined;
+
+const readText: ReadText = (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** `/a/b/c` → [`/a/b/c`, `/a/b`, `/a`, ``]: a cgroup and its ancestors (the tightest limit of them applies). */
+function cgroupChain(path: string): string[] {
+  const parts = path.split('/').filter(Boolean);
+  const out: string[] = [];
+  for (let i = parts.length; i >= 0; i--) out.push(parts.slice(0, i).map((p) => `/${p}`).join(''));
+  return out;
+}
+
+/**
+ * The memory limit of this process's cgroup, the tightest of its cgroup and their ancestors: cgroup v2
+ * (`memory.max` under /sys/fs/cgroup) first, then cgroup v1 (`memory.limit_in_bytes` under /sys/fs/cgroup/memory).
+ * `max` or a value ≥ 2^60 means no limit (undefined).
+ */
+export function readCgroupMemoryLimit(read: ReadText = readText, root = '/sys/fs/cgroup'): { bytes: number; source: MemoryLimitSource } | undefined {
+  const self = read('/proc/self/cgroup') ?? '';
+  const v2Path = /^0::(\/.*)$/m.exec(self)?.[1];
+  const v1Path = /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(\/.*)$/m.exec(self)?.[1];
+  const tightest = (dirs: string[], file: string): number | undefined => {
+    let min: number | undefined;
+    for (const d of dirs) {
+      const v = parseCgroupLimit(read(`${d}/${file}`));
+      if (v !== undefined && (min === undefined || v < min)) min = v;
+    }
+    return min;
+  };
+  const v2 = tightest([...new Set([...cgroupChain(v2Path ?? '/').map((p) => root + p), root])], 'memory.max');
+  if (v2 !== undefined) return { bytes: v2, source: 'cgroup-v2' };
+  const v1Root = `${root}/memory`;
+  const v1 = tightest([...new Set([...cgroupChain(v1Path ?? '/').map((p) => v1Root + p), v1Root])], 'memory.limit_in_bytes');
+  if (v1 !== undefined) return { bytes: v1, source: 'cgroup-v1' };
+  return undefined;
+}
+
+/**
+ * The memory budget: the limit from `--memory-limit` / CRA_GATE_MEMORY_LIMIT (the chart renders the container's
+ * limit there through the downward API) or the cgroup, whichever is tighter; the main heap as V8 reports it.
+ */
+export function memoryBudgetFrom(raw: string | undefined, read: ReadText = readText, mainHeapBytes = getHeapStatistics().heap_size_limit): MemoryBudget {
+  let declared: number | undefined;
+  if (raw !== undefined && raw !== '' && raw !== '0') {
+    declared = parseMemoryQuantity(raw);
+    if (declared === undefined) throw new Error(`invalid memory limit: ${JSON.stringify(raw)} (bytes or a quantity such as 512Mi)`);
+  }
+  const cgroup = readCgroupMemoryLimit(read);
+  if (declared !== undefined && (cgroup === undefined || declared < cgroup.bytes)) return deriveMemoryBudget(declared, mainHeapBytes, 'declared');
+  return deriveMemoryBudget(cgroup?.bytes, mainHeapBytes, cgroup?.source ?? 'none');
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -76,6 +139,7 @@ Flags (environment variable in brackets):
   --reconcile-timeout SEC   deadline of one reconcile [CRA_GATE_RECONCILE_TIMEOUT_SECONDS] (180)
   --shutdown-timeout SEC    graceful shutdown budget, below the pod's grace period [CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS] (25)
   --per-release-metrics BOOL  per-release series cra_gate_release_* [CRA_GATE_PER_RELEASE_METRICS] (true)
+  --memory-limit BYTES      the container's memory limit, when tighter than the cgroup's [CRA_GATE_MEMORY_LIMIT] (the cgroup's)
 ${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
 `;
 
@@ -95,6 +159,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'reconcile-timeout': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       'per-release-metrics': { type: 'string' },
+      'memory-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...WEBHOOK_FLAGS,
     },
@@ -124,6 +189,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     reconcileTimeoutMs: int('reconcile timeout', values['reconcile-timeout'] ?? env.CRA_GATE_RECONCILE_TIMEOUT_SECONDS, 180, 1, 3600) * 1000,
     shutdownTimeoutMs: int('shutdown timeout', values['shutdown-timeout'] ?? env.CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS, 25, 1, 600) * 1000,
     perReleaseMetrics: bool('per-release-metrics', values['per-release-metrics'] ?? env.CRA_GATE_PER_RELEASE_METRICS, true),
+    memory: memoryBudgetFrom(values['memory-limit'] ?? env.CRA_GATE_MEMORY_LIMIT),
     ...parseWebhookConfig(values, env, namespace),
   };
 }

@@ -55,6 +55,7 @@ export const reasons = {
   ReconcileCancelled: transient('the reconcile was cancelled (leadership lost, shutdown); nothing was written afterwards'),
   ReconcileTimeout: transient('the reconcile exceeded its deadline and was cancelled; retried with backoff'),
   Internal: terminal('an unexpected internal error'),
+  MemoryBudgetExceeded: terminal("an input's estimated memory exceeds the budget from the operator's memory limit (not assessed; raise the limit)"),
 
   // ---- cra.applicability -----------------------------------------------------------------------------
   MissingPlacedOnMarket: violation('spec.placedOnMarket is not set'),

@@ -16,6 +16,7 @@ import { LeaderElector } from './kube/leader.ts';
 import { ReleaseController } from './controller/controller.ts';
 import { loadDecisionKeys, type DecisionKeys } from './attestation/keys.ts';
 import { startWebhook, type WebhookServer } from './webhook/server.ts';
+import { configureSbomWorkers } from './evidence/sbom.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -26,6 +27,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger();
+  // Issue 16: SBOM workers' heap × concurrency fit in what the container's memory limit leaves.
+  configureSbomWorkers({ heapMb: config.memory.workerHeapMb, workers: config.memory.workers, summary: config.memory.summary });
+  log.info({ memory: config.memory }, 'memory budget');
   const metrics = createMetrics();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();

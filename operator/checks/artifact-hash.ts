@@ -6,6 +6,7 @@
 import type { Reason } from '../errors.ts';
 import type { SbomAnalysisOk } from '../sbom/analyze.ts';
 import { artifactDigest, digests, primaryHashes } from './sbom.ts';
+import { notAssessed } from '../sbom/evidence.ts';
 import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckDefinition, Finding } from './types.ts';
 
@@ -37,7 +38,7 @@ export const artifactHashMatchesSbom: CheckDefinition = {
         continue;
       }
       const mine = (list ?? []).filter((e) => e.artifact === a.name);
-      const unavailable = mine.find((e) => !e.analysis.ok && 'unavailable' in e.analysis);
+      const unavailable = mine.find((e) => notAssessed(e.analysis));
       if (unavailable) {
         const u = unavailable.analysis as { reason: Reason; message: string };
         return { result: 'Error', reason: u.reason, message: `SBOM of ${a.name} (${unavailable.source}) could not be read: ${u.message}`.slice(0, 300) };

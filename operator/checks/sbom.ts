@@ -6,7 +6,7 @@
 import type { Reason } from '../errors.ts';
 import { localiseFinding } from '../sbom/analyze.ts';
 import type { SbomAnalysisOk } from '../sbom/analyze.ts';
-import type { SbomEvidence } from '../sbom/evidence.ts';
+import { notAssessed, type SbomEvidence } from '../sbom/evidence.ts';
 import type { SbomComponent } from '../sbom/model.ts';
 import {
   isProfile,
@@ -67,8 +67,8 @@ export function usableSboms(ctx: CheckContext): Usable[] | CheckOutcome {
   }
   for (const ev of list) {
     const a = ev.analysis;
-    if (!a.ok && 'unavailable' in a) {
-      return { result: 'Error', reason: a.reason, message: clip(`SBOM of ${ev.artifact} (${ev.source}) could not be read: ${a.message}`) };
+    if (notAssessed(a)) {
+      return { result: 'Error', reason: a.reason, message: clip(`SBOM of ${ev.artifact} (${ev.source}) could not be ${'unavailable' in a ? 'read' : 'assessed'}: ${a.message}`) };
     }
   }
   const bad = list.filter((ev) => !ev.analysis.ok);
@@ -363,10 +363,11 @@ export const sbomPresent: CheckDefinition = {
     const evidence = list ? digests(list) : undefined;
     if (findings.length === 0) return pass(`all ${artifacts.length} artifact(s) have an SBOM describing them`, evidence ? { evidence } : {});
     // Transient read failures make the whole check Error (fail closed, retried).
-    const unavailable = (list ?? []).find((e) => !e.analysis.ok && 'unavailable' in e.analysis);
+    const unavailable = (list ?? []).find((e) => notAssessed(e.analysis));
     if (unavailable && findings.some((f) => f.message.includes(unavailable.artifact))) {
       const u = unavailable.analysis as { reason: Reason; message: string };
-      return { result: 'Error', reason: u.reason, message: clip(`SBOM of ${unavailable.artifact} (${unavailable.source}) could not be read: ${u.message}`) };
+      const how = 'unavailable' in unavailable.analysis ? 'read' : 'assessed';
+      return { result: 'Error', reason: u.reason, message: clip(`SBOM of ${unavailable.artifact} (${unavailable.source}) could not be ${how}: ${u.message}`) };
     }
     const head = findings[0]!;
     return fail(head.reason, clip(findings.slice(0, 3).map((f) => f.message).join('; ') + (findings.length > 3 ? `; +${findings.length - 3} more` : '')), {

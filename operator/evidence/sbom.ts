@@ -11,7 +11,7 @@ import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
 import { analyzeSbom, analyzeSbomAsync, sha256Hex } from '../sbom/analyze.ts';
 import type { SbomAnalysis } from '../sbom/analyze.ts';
 import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
-import { DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
+import { ANALYSIS_BYTES_PER_BYTE, DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
 import type { Collector, CollectContext } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
@@ -25,7 +25,7 @@ export interface SbomCollectorOptions {
   /** Analyse in a worker thread above this size (default 512 KiB). */
   readonly workerThresholdBytes?: number;
   readonly maxWorkers?: number;
-  /** Worker heap limit (default 1536 MiB). */
+  /** Worker heap limit (default: the memory budget's, configureSbomWorkers; 1536 MiB without one). */
   readonly workerHeapMb?: number;
   readonly workerTimeoutMs?: number;
   /** How URLs are fetched (default: fetchBytes with CRA_GATE_HTTP_* from the environment). */
@@ -35,6 +35,43 @@ export interface SbomCollectorOptions {
 }
 
 // ---- worker pool (a semaphore over short-lived workers) -------------------------------------------------
+
+/** How many workers may run at once and with which heap: set once by the composition root from the memory budget. */
+export interface SbomWorkerBudget {
+  /** Heap limit of one worker (MiB); 0 = no worker fits the budget. */
+  readonly heapMb: number;
+  readonly workers: number;
+  /** Where the numbers come from (named in the Error of an SBOM over the budget). */
+  readonly summary: string;
+}
+
+let budget: SbomWorkerBudget = { heapMb: WORKER_HEAP_MB, workers: 2, summary: `default: 2 workers of ${WORKER_HEAP_MB} MiB` };
+
+/** Applies the memory budget (../memory-budget.ts) to every SBOM analysis of this process. */
+export function configureSbomWorkers(b: SbomWorkerBudget): void {
+  budget = b;
+}
+
+export function sbomWorkerBudget(): SbomWorkerBudget {
+  return budget;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Why a document cannot be analysed within a worker heap of `heapMb`, before any parsing: its estimated cost
+ * (bytes × the measured memory per byte) exceeds it. Undefined when it fits.
+ */
+export function overBudget(sizeBytes: number, heapMb: number, summary: string): string | undefined {
+  const estimate = sizeBytes * ANALYSIS_BYTES_PER_BYTE;
+  if (heapMb > 0 && estimate <= heapMb * MiB) return undefined;
+  const est = Math.ceil(estimate / MiB);
+  const what = heapMb > 0 ? `the SBOM worker heap of ${heapMb} MiB` : 'the memory budget, which leaves no room for an SBOM worker';
+  return (
+    `not analysed: a ${(sizeBytes / MiB).toFixed(1)} MiB document needs about ${est} MiB to analyse (${ANALYSIS_BYTES_PER_BYTE} × its size), ` +
+    `more than ${what} (${summary}); raise the operator's memory limit (Helm value resources.limits.memory)`
+  );
+}
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -58,16 +95,20 @@ export async function analyzeInWorker(
   limits: SbomLimits = DEFAULT_LIMITS,
   opts: { heapMb?: number; timeoutMs?: number; maxWorkers?: number } = {},
 ): Promise<SbomAnalysis> {
-  await acquire(opts.maxWorkers ?? 2);
+  const heapMb = opts.heapMb ?? budget.heapMb;
+  const digest = `sha256:${sha256Hex(bytes)}`;
+  const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable' | 'MemoryBudgetExceeded', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
+  // Refused before parsing when the estimate does not fit: an Error naming the budget, never an OOM.
+  const over = overBudget(bytes.byteLength, heapMb, opts.heapMb !== undefined ? `worker heap set to ${heapMb} MiB` : budget.summary);
+  if (over) return failed('MemoryBudgetExceeded', over);
+  await acquire(Math.max(1, opts.maxWorkers ?? budget.workers));
   try {
     return await new Promise<SbomAnalysis>((resolve) => {
-      const digest = `sha256:${sha256Hex(bytes)}`;
-      const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
       const copy = new Uint8Array(bytes); // a private copy we can transfer
       const w = new Worker(WORKER_URL, {
         workerData: { bytes: copy, limits },
         transferList: [copy.buffer],
-        resourceLimits: { maxOldGenerationSizeMb: opts.heapMb ?? WORKER_HEAP_MB, stackSizeMb: 8 },
+        resourceLimits: { maxOldGenerationSizeMb: heapMb, stackSizeMb: 8 },
         stdout: false,
         stderr: false,
       });
@@ -83,7 +124,7 @@ export async function analyzeInWorker(
       w.once('message', (a: SbomAnalysis) => done(a));
       w.once('error', (err: Error) => {
         const oom = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as { code?: string }).code ?? ''} ${err.message}`);
-        done(failed(oom ? 'SbomTooLarge' : 'SbomUnparseable', oom ? 'analysis exceeded the memory limit' : `analysis failed: ${errorMessage(err, 160)}`));
+        done(failed(oom ? 'MemoryBudgetExceeded' : 'SbomUnparseable', oom ? `not analysed: the analysis exceeded the SBOM worker heap of ${heapMb} MiB` : `analysis failed: ${errorMessage(err, 160)}`));
       });
       w.once('exit', (code) => done(failed('SbomUnparseable', `analysis worker exited with code ${code}`)));
     });

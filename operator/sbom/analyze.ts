@@ -46,7 +46,7 @@ export interface SbomAnalysisFailed {
   readonly ok: false;
   readonly digest: string;
   readonly sizeBytes: number;
-  readonly reason: SbomInputProblem | 'SbomDigestMismatch';
+  readonly reason: SbomInputProblem | 'SbomDigestMismatch' | 'MemoryBudgetExceeded';
   readonly message: string;
 }
 

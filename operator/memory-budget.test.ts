@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MIN_WORKER_HEAP_MB,
+  PROCESS_OVERHEAD_MB,
+  UNLIMITED_WORKER_HEAP_MB,
+  WORKER_OVERHEAD_MB,
+  deriveMemoryBudget,
+  marginMbFor,
+  parseCgroupLimit,
+  parseMemoryQuantity,
+} from './memory-budget.ts';
+
+const MiB = 1024 * 1024;
+
+test('budget table: container limit + main heap → SBOM workers × heap, never above the limit', () => {
+  // [limit MiB, main heap MiB] → [workers, worker heap MiB]
+  const table: [number, number, number, number][] = [
+    [256, 128, 0, 0], // 256 - 128 - 80 - 32 = 16: no worker fits
+    [384, 192, 1, 40], // 384 - 192 - 80 - 32 = 80 → one worker of 40
+    [512, 205, 1, 155], // the chart's old default with the image's 40 %: one worker
+    [768, 307, 2, 131], // 768 - 307 - 80 - 39 = 342 → 2 × (171 - 40)
+    [1024, 410, 2, 201], // 1024 - 410 - 80 - 52 = 482 → 2 × (241 - 40)
+    [2048, 819, 2, 483],
+    [16384, 4096, 2, UNLIMITED_WORKER_HEAP_MB], // capped at today's worker heap
+  ];
+  for (const [limitMb, heapMb, workers, workerHeapMb] of table) {
+    const b = deriveMemoryBudget(limitMb * MiB, heapMb * MiB, 'cgroup-v1');
+    assert.equal(b.workers, workers, `${limitMb} MiB: workers (${b.summary})`);
+    assert.equal(b.workerHeapMb, workerHeapMb, `${limitMb} MiB: worker heap (${b.summary})`);
+    assert.equal(b.mainHeapMb, heapMb);
+    assert.equal(b.marginMb, marginMbFor(limitMb));
+    // The invariant: everything that can grow has a cap, and the caps add up to at most the limit.
+    const total = heapMb + PROCESS_OVERHEAD_MB + b.marginMb + b.workers * (b.workerHeapMb + WORKER_OVERHEAD_MB);
+    assert.ok(total <= limitMb, `${limitMb} MiB: ${total} MiB of caps`);
+    if (b.workers === 2) assert.ok(b.workerHeapMb >= MIN_WORKER_HEAP_MB);
+    assert.match(b.summary, new RegExp(`limit ${limitMb} MiB \\(cgroup-v1\\)`));
+  }
+});
+
+test('no limit ("max", huge, absent): the documented defaults', () => {
+  for (const limit of [undefined, 0, -1, 2 ** 63, Number.POSITIVE_INFINITY, Number.NaN]) {
+    const b = deriveMemoryBudget(limit, 4288 * MiB, 'cgroup-v1');
+    assert.deepEqual([b.limitBytes, b.limitSource, b.workers, b.workerHeapMb], [undefined, 'none', 2, UNLIMITED_WORKER_HEAP_MB], String(limit));
+    assert.match(b.summary, /no container memory limit/);
+  }
+});
+
+test('parseCgroupLimit: bytes; "max", v1\'s page-rounded 2^63 and junk mean no limit', () => {
+  assert.equal(parseCgroupLimit('536870912\n'), 536870912);
+  assert.equal(parseCgroupLimit('max\n'), undefined);
+  assert.equal(parseCgroupLimit('9223372036854771712\n'), undefined);
+  assert.equal(parseCgroupLimit(''), undefined);
+  assert.equal(parseCgroupLimit(undefined), undefined);
+  assert.equal(parseCgroupLimit('-1'), undefined);
+  assert.equal(parseCgroupLimit('12abc'), undefined);
+});
+
+test('parseMemoryQuantity: Kubernetes quantities and plain bytes', () => {
+  assert.equal(parseMemoryQuantity('536870912'), 512 * MiB);
+  assert.equal(parseMemoryQuantity('512Mi'), 512 * MiB);
+  assert.equal(parseMemoryQuantity('1Gi'), 1024 * MiB);
+  assert.equal(parseMemoryQuantity('1.5Gi'), 1536 * MiB);
+  assert.equal(parseMemoryQuantity('1G'), 1e9);
+  for (const bad of ['', 'lots', '-5', '5 Mi', '0']) assert.equal(parseMemoryQuantity(bad), undefined, bad);
+});

@@ -1,0 +1,114 @@
+/**
+ * The operator's memory model (issue 16): how the container's memory limit is shared between the main V8 heap,
+ * the SBOM analysis workers (each a V8 isolate with its own heap limit) and what Node.js uses outside any heap.
+ * Pure: the composition root (./config.ts) reads the limit (cgroup v2 `memory.max`, cgroup v1
+ * `memory.limit_in_bytes`, or the chart's downward-API variable) and the main heap's actual limit (set by the image
+ * from the cgroup limit, `--max-old-space-size-percentage`), and passes them here.
+ *
+ * Invariant when a limit is known: main heap + workers × (worker heap + worker overhead) + process overhead +
+ * margin ≤ limit. An SBOM whose estimated analysis cost exceeds the worker heap is refused before parsing
+ * (SbomTooLarge, naming the budget) instead of pushing the process into the kernel's OOM killer.
+ */
+
+const MiB = 1024 * 1024;
+
+/** What Node.js itself uses outside the V8 heap limit: code, native modules, libuv and TLS buffers (measured, rounded up). */
+export const PROCESS_OVERHEAD_MB = 80;
+/** What one worker thread adds beyond its old-generation limit: its young generation, code space and isolate (measured, rounded up). */
+export const WORKER_OVERHEAD_MB = 40;
+/** A worker heap below this analyses too little to be worth a second worker: the budget then runs one. */
+export const MIN_WORKER_HEAP_MB = 128;
+/** Below this no worker is run at all: SBOMs above the in-process threshold are refused with the budget named. */
+export const MIN_SINGLE_WORKER_HEAP_MB = 32;
+/** Without a known limit: today's defaults (two workers of 1536 MiB each). */
+export const UNLIMITED_WORKER_HEAP_MB = 1536;
+export const MAX_WORKERS = 2;
+/** A cgroup limit at or above this means "no limit" (v1 reports 2^63 rounded down to the page size). */
+export const NO_LIMIT_THRESHOLD_BYTES = 2 ** 60;
+
+export type MemoryLimitSource = 'cgroup-v2' | 'cgroup-v1' | 'declared' | 'none';
+
+export interface MemoryBudget {
+  /** The container's memory limit in bytes, or undefined when none is set (or it is unreadable). */
+  readonly limitBytes: number | undefined;
+  readonly limitSource: MemoryLimitSource;
+  /** The main thread's V8 heap limit (MiB), as V8 reports it. */
+  readonly mainHeapMb: number;
+  /** Heap limit of one SBOM analysis worker (MiB); 0 = no worker fits the budget. */
+  readonly workerHeapMb: number;
+  /** SBOM analyses in worker threads at once (0, 1 or 2). */
+  readonly workers: number;
+  /** Reserved for allocations no limit governs (bytes read from the network, feed buffers). */
+  readonly marginMb: number;
+  /** One sentence for logs and Error messages: where the numbers come from. */
+  readonly summary: string;
+}
+
+/** The safety margin under a limit: 5 % of it, at least 32 MiB. */
+export function marginMbFor(limitMb: number): number {
+  return Math.max(32, Math.ceil(limitMb * 0.05));
+}
+
+/**
+ * Derives the worker budget from the container's memory limit and the main heap's limit. Never throws: a limit too
+ * small for any worker yields `workers: 0` (and the SBOM check then ends in Error for documents needing a worker).
+ */
+export function deriveMemoryBudget(limitBytes: number | undefined, mainHeapBytes: number, limitSource: MemoryLimitSource = 'none'): MemoryBudget {
+  const mainHeapMb = Math.ceil(mainHeapBytes / MiB);
+  if (limitBytes === undefined || !Number.isFinite(limitBytes) || limitBytes <= 0 || limitBytes >= NO_LIMIT_THRESHOLD_BYTES) {
+    return {
+      limitBytes: undefined,
+      limitSource: 'none',
+      mainHeapMb,
+      workerHeapMb: UNLIMITED_WORKER_HEAP_MB,
+      workers: MAX_WORKERS,
+      marginMb: 0,
+      summary: `no container memory limit: main heap ${mainHeapMb} MiB, ${MAX_WORKERS} SBOM workers of ${UNLIMITED_WORKER_HEAP_MB} MiB (defaults)`,
+    };
+  }
+  const limitMb = Math.floor(limitBytes / MiB);
+  const marginMb = marginMbFor(limitMb);
+  const available = limitMb - mainHeapMb - PROCESS_OVERHEAD_MB - marginMb;
+  let workers = 0;
+  let workerHeapMb = 0;
+  for (const n of [MAX_WORKERS, 1]) {
+    const heap = Math.min(UNLIMITED_WORKER_HEAP_MB, Math.floor(available / n) - WORKER_OVERHEAD_MB);
+    if (heap >= (n > 1 ? MIN_WORKER_HEAP_MB : MIN_SINGLE_WORKER_HEAP_MB)) {
+      workers = n;
+      workerHeapMb = heap;
+      break;
+    }
+  }
+  const parts = `limit ${limitMb} MiB (${limitSource}) = main heap ${mainHeapMb} + process ${PROCESS_OVERHEAD_MB} + margin ${marginMb}`;
+  return {
+    limitBytes,
+    limitSource,
+    mainHeapMb,
+    workerHeapMb,
+    workers,
+    marginMb,
+    summary:
+      workers > 0
+        ? `${parts} + ${workers} SBOM worker(s) × (${workerHeapMb} heap + ${WORKER_OVERHEAD_MB}) MiB`
+        : `${parts}: no room for an SBOM worker (${Math.max(0, available)} MiB left)`,
+  };
+}
+
+/** Parses a cgroup memory limit file's content: bytes, or undefined for `max` / absurdly large / unreadable. */
+export function parseCgroupLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (t === '' || t === 'max') return undefined;
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n > 0 && n < NO_LIMIT_THRESHOLD_BYTES ? n : undefined;
+}
+
+/** Parses a Kubernetes quantity or a plain byte count (`536870912`, `512Mi`, `1G`) into bytes. */
+export function parseMemoryQuantity(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(raw.trim());
+  if (!m) return undefined;
+  const unit: Record<string, number> = { Ki: 1024, Mi: MiB, Gi: 1024 * MiB, Ti: 1024 * 1024 * MiB, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const n = Math.floor(Number(m[1]) * (m[2] ? unit[m[2]]! : 1));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
