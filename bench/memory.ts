@@ -1,0 +1,413 @@
+/**
+ * Memory benchmark (issue 16, `npm run bench memory`): the operator under a REAL memory limit equal to the Helm
+ * chart's default (`resources.limits.memory` of charts/cra-gate/values.yaml), enforced by the kernel: a child
+ * memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) that the operator process is started in, so Node
+ * and the operator see the limit exactly as in a pod (the image's `--max-old-space-size-percentage=40`, the
+ * budget of operator/memory-budget.ts). On a real etcd + kube-apiserver (test/harness), per size:
+ *   1. N ProductReleases created in bursts (16 in flight) under a policy whose OSV feed is a ZIP bundle of
+ *      100,000 SYNTHETIC records in the real OSV shape (served over HTTPS on loopback), until every one is decided;
+ *   2. the largest SBOM the budget admits, analysed twice at once (two releases, two distinct documents), and one
+ *      SBOM just above it (must end in Error MemoryBudgetExceeded, not in an OOM);
+ *   3. a settle period, then steady RSS and V8 heap used after a full GC (inspector: HeapProfiler.collectGarbage).
+ * Pass criteria: no OOM kill (cgroup memory.oom_control / memory.events), no restart (the same process alive
+ * throughout), every release decided. Writes its `## Memory` section of docs/benchmarks.md.
+ *
+ *   node bench/memory.ts [--sizes 5000,20000] [--limit 512Mi] [--osv-records 100000] [--settle-seconds 30]
+ *                        [--sbom-mib N (default: the largest the budget admits)] [--no-write]
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { deflateRawSync } from 'node:zlib';
+import yaml from 'js-yaml';
+import { startCluster, compliantRelease, baselinePolicy } from '../test/harness/fixture.ts';
+import { startEvidenceServer } from '../test/harness/invariants.ts';
+import { DecisionWatcher, createBurst, rssBytes, rssSampler } from './lib/measure.ts';
+import { writeZip } from '../operator/vuln/zip.ts';
+import { parseMemoryQuantity } from '../operator/memory-budget.ts';
+import { ANALYSIS_BYTES_PER_BYTE } from '../operator/sbom/parse.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const MiB = 2 ** 20;
+const log = (s: string): void => console.log(`[bench:memory] ${s}`);
+
+const { values: flags } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: process.env.BENCH_MEMORY_SIZES ?? '5000,20000' },
+    limit: { type: 'string' },
+    'osv-records': { type: 'string', default: '100000' },
+    'settle-seconds': { type: 'string', default: '30' },
+    'sbom-mib': { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const SIZES = flags.sizes.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const OSV_RECORDS = Number(flags['osv-records']);
+const SETTLE_S = Number(flags['settle-seconds']);
+const chartValues = yaml.load(readFileSync(path.join(root, 'charts', 'cra-gate', 'values.yaml'), 'utf8')) as { resources?: { limits?: { memory?: string } } };
+const LIMIT_TEXT = flags.limit ?? chartValues.resources?.limits?.memory ?? '';
+const LIMIT = parseMemoryQuantity(LIMIT_TEXT);
+if (!LIMIT) throw new Error(`no memory limit: --limit or the chart's resources.limits.memory (got ${JSON.stringify(LIMIT_TEXT)})`);
+
+// ---- a real memory limit: a child cgroup --------------------------------------------------------------------
+
+interface Cgroup {
+  dir: string;
+  version: 1 | 2;
+  /** Wraps a command so that it runs inside the cgroup from its first instruction. */
+  wrap(cmd: string[]): string[];
+  oomKills(): number;
+  failcnt(): number;
+  peakBytes(): number | undefined;
+  remove(): void;
+}
+
+function makeCgroup(name: string, limitBytes: number): Cgroup {
+  const wrap = (dir: string) => (cmd: string[]) => ['sh', '-c', `echo $$ > ${dir}/cgroup.procs && exec "$@"`, 'sh', ...cmd];
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  const v1 = '/sys/fs/cgroup/memory';
+  if (existsSync(`${v1}/memory.limit_in_bytes`)) {
+    const dir = `${v1}/${name}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/memory.limit_in_bytes`, String(limitBytes));
+    // No swap: the limit is the memory limit (as in a Kubernetes pod without swap).
+    if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) writeFileSync(`${dir}/memory.memsw.limit_in_bytes`, String(limitBytes));
+    return {
+      dir,
+      version: 1,
+      wrap: wrap(dir),
+      oomKills: () => Number(/oom_kill (\d+)/.exec(read(`${dir}/memory.oom_control`))?.[1] ?? 0),
+      failcnt: () => Number(read(`${dir}/memory.failcnt`).trim() || 0),
+      peakBytes: () => Number(read(`${dir}/memory.max_usage_in_bytes`).trim() || 0),
+      remove: () => rmdirSync(dir),
+    };
+  }
+  const v2 = '/sys/fs/cgroup';
+  if (read(`${v2}/cgroup.controllers`).includes('memory')) {
+    const dir = `${v2}/${name}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/memory.max`, String(limitBytes));
+    if (existsSync(`${dir}/memory.swap.max`)) writeFileSync(`${dir}/memory.swap.max`, '0');
+    return {
+      dir,
+      version: 2,
+      wrap: wrap(dir),
+      oomKills: () => Number(/oom_kill (\d+)/.exec(read(`${dir}/memory.events`))?.[1] ?? 0),
+      failcnt: () => Number(/max (\d+)/.exec(read(`${dir}/memory.events`))?.[1] ?? 0),
+      peakBytes: () => (existsSync(`${dir}/memory.peak`) ? Number(read(`${dir}/memory.peak`).trim()) : undefined),
+      remove: () => rmdirSync(dir),
+    };
+  }
+  throw new Error('no writable memory cgroup (v1 /sys/fs/cgroup/memory or v2 with the memory controller): run as root on a host that has one');
+}
+
+// ---- inputs: a 100k-record OSV bundle, SBOMs of a given size --------------------------------------------------
+
+let seed = 16;
+const rnd = (n: number): number => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+};
+
+/** SYNTHETIC OSV records in the real OSV shape (npm packages, ECOSYSTEM ranges), one file each, zipped. */
+function osvBundle(records: number): Buffer {
+  const entries: { name: string; bytes: Buffer }[] = [];
+  for (let i = 0; i < records; i++) {
+    const id = `GHSA-bench-${i.toString(36).padStart(4, '0')}`;
+    const pkg = `bench-pkg-${rnd(25_000)}`;
+    const major = rnd(5);
+    const rec = {
+      schema_version: '1.6.0',
+      id,
+      modified: '2026-11-01T00:00:00Z',
+      published: '2026-10-01T00:00:00Z',
+      aliases: [`CVE-2026-${10000 + i}`],
+      summary: `Synthetic vulnerability ${i} in ${pkg}`,
+      affected: [{ package: { ecosystem: 'npm', name: pkg, purl: `pkg:npm/${pkg}` }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: `${major}.0.0` }, { fixed: `${major}.${1 + rnd(9)}.${rnd(20)}` }] }] }],
+    };
+    entries.push({ name: `${id}.json`, bytes: Buffer.from(JSON.stringify(rec)) });
+  }
+  return writeZip(entries, (b) => deflateRawSync(b));
+}
+
+/** A CycloneDX 1.6 document of about `bytes` bytes (components with purls), distinct per `tag`. */
+function sbomOfSize(bytes: number, tag: string): Buffer {
+  const parts: string[] = [];
+  const head = JSON.stringify({
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    version: 1,
+    serialNumber: `urn:uuid:00000000-0000-4000-8000-${tag.padStart(12, '0').slice(-12)}`,
+    metadata: { timestamp: '2026-12-01T00:00:00Z', component: { type: 'firmware', name: 'firmware', version: '1.0.0', 'bom-ref': 'root' } },
+  }).slice(0, -1);
+  let size = head.length + 20;
+  for (let i = 0; size < bytes; i++) {
+    const c = JSON.stringify({ type: 'library', 'bom-ref': `c${i}`, name: `lib-${tag}-${i}`, version: `1.${i % 50}.0`, purl: `pkg:npm/lib-${tag}-${i}@1.${i % 50}.0`, hashes: [{ alg: 'SHA-256', content: 'a'.repeat(64) }] });
+    parts.push(c);
+    size += c.length + 1;
+  }
+  return Buffer.from(`${head},"components":[${parts.join(',')}]}`);
+}
+
+// ---- the operator process, inside the cgroup --------------------------------------------------------------------
+
+interface Budget {
+  workerHeapMb: number;
+  workers: number;
+  mainHeapMb: number;
+  summary: string;
+}
+
+interface Op {
+  proc: ChildProcess;
+  budget: Promise<Budget>;
+  inspector: Promise<string>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+function startOperatorIn(cg: Cgroup, kubeconfig: string, ns: string, env: Record<string, string>): Op {
+  const cmd = cg.wrap([
+    process.execPath,
+    // Exactly what the image runs (Dockerfile ENTRYPOINT), plus an inspector on loopback for the heap after GC.
+    '--max-old-space-size-percentage=40',
+    '--inspect=127.0.0.1:0',
+    path.join(root, 'bin', 'cra-gate-operator.mjs'),
+    '--metrics-bind', '127.0.0.1:0', '--namespace', 'cra-gate', '--identity', `bench-memory-${ns}`,
+    '--leader-elect', 'false', '--watch-namespace', ns,
+  ]);
+  const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let out = '';
+  let resolveBudget!: (b: Budget) => void;
+  let resolveInspector!: (u: string) => void;
+  const budget = new Promise<Budget>((r) => (resolveBudget = r));
+  const inspector = new Promise<string>((r) => (resolveInspector = r));
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    let nl: number;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      if (line.includes('"memory budget"')) {
+        try {
+          resolveBudget((JSON.parse(line) as { memory: Budget }).memory);
+        } catch {
+          /* not JSON */
+        }
+      }
+    }
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(stderr);
+    if (m) resolveInspector(m[1]!);
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  return { proc, budget, inspector, exit, stderr: () => stderr };
+}
+
+/** Heap used after a full GC, and RSS, through the inspector (HeapProfiler.collectGarbage, then process.memoryUsage()). */
+async function heapAfterGc(wsUrl: string): Promise<{ heapUsed: number; rss: number }> {
+  const ws = new WebSocket(wsUrl);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error('inspector connection failed')), { once: true });
+  });
+  let id = 0;
+  const pending = new Map<number, (r: unknown) => void>();
+  ws.addEventListener('message', (e: MessageEvent) => {
+    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+  });
+  const call = (method: string, params: object = {}): Promise<unknown> =>
+    new Promise((resolve) => {
+      const i = ++id;
+      pending.set(i, resolve);
+      ws.send(JSON.stringify({ id: i, method, params }));
+    });
+  await call('HeapProfiler.collectGarbage');
+  await call('HeapProfiler.collectGarbage');
+  const r = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+  ws.close();
+  const mu = JSON.parse(r.result.value) as { heapUsed: number; rss: number };
+  return { heapUsed: mu.heapUsed, rss: mu.rss };
+}
+
+// ---- the run ------------------------------------------------------------------------------------------------
+
+interface Row {
+  n: number;
+  decided: number;
+  peakRssMb: number;
+  steadyRssMb: number;
+  heapAfterGcMb: number;
+  cgroupPeakMb: number | undefined;
+  oomKills: number;
+  failcnt: number;
+  restarted: boolean;
+  sbomBytes: number;
+  sbomResults: string[];
+  overBudget: string;
+  budget: Budget;
+  wallS: number;
+}
+
+const evidenceDir = path.join(tmpdir(), `cra-gate-bench-memory-${process.pid}`);
+log(`limit ${LIMIT_TEXT} (${(LIMIT / MiB).toFixed(0)} MiB), sizes ${SIZES.join(', ')}, OSV records ${OSV_RECORDS}`);
+const t0 = performance.now();
+const osv = osvBundle(OSV_RECORDS);
+log(`OSV bundle: ${OSV_RECORDS} records, ${(osv.length / MiB).toFixed(1)} MiB zipped (${((performance.now() - t0) / 1000).toFixed(1)} s to generate)`);
+const server = await startEvidenceServer(evidenceDir);
+server.route('/osv.zip', { body: osv, headers: { 'content-type': 'application/zip' } });
+const cluster = await startCluster();
+const rows: Row[] = [];
+let failures = 0;
+try {
+  const policy = baselinePolicy('bench-memory') as { spec: { checks: { id: string; enforcement: string }[]; vulnerabilityFeeds?: unknown[] } };
+  // The spec-only baseline, plus the SBOM check and the OSV-backed vulnerability check (which loads the feed).
+  policy.spec.checks.push({ id: 'sbom.present', enforcement: 'Block' }, { id: 'vuln.no-known-exploitable', enforcement: 'Block' });
+  policy.spec.vulnerabilityFeeds = [{ osv: { url: server.url('/osv.zip') } }];
+  await cluster.apply(policy);
+  const kc = cluster.cp.kubeConfig();
+  for (const n of SIZES) {
+    const ns = await cluster.namespace(`mem-${n}`);
+    const cg = makeCgroup(`cra-gate-bench-${process.pid}-${n}`, LIMIT);
+    const op = startOperatorIn(cg, cluster.cp.kubeconfigPath, ns, {
+      CRA_GATE_DEFAULT_POLICY: 'bench-memory',
+      CRA_GATE_HTTP_ALLOW_HOSTS: server.hostPort,
+      CRA_GATE_HTTP_CA_FILE: server.caFile,
+    });
+    const pid = op.proc.pid!;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    void op.exit.then((e) => (exited = e));
+    const started = performance.now();
+    try {
+      const budget = await Promise.race([op.budget, op.exit.then((e) => Promise.reject(new Error(`operator exited (${e.code ?? e.signal}): ${op.stderr().slice(-2000)}`)))]);
+      log(`${n}: budget ${budget.summary}`);
+      const sampler = rssSampler(pid);
+      const watcher = new DecisionWatcher(kc, ns);
+      await watcher.start();
+      const docs = Array.from({ length: n }, (_, i) => compliantRelease(ns, `rel-${i}`, { spec: { policyRef: 'bench-memory' } }));
+      await createBurst(kc, ns, docs);
+      await watcher.waitFor(n, Math.max(600_000, n * 200));
+      log(`${n}: every release decided in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+      // The largest SBOM the budget admits, twice at once; one just above it.
+      const sbomBytes = flags['sbom-mib'] ? Math.floor(Number(flags['sbom-mib']) * MiB) : Math.floor((budget.workerHeapMb * MiB) / ANALYSIS_BYTES_PER_BYTE * 0.95);
+      const overBytes = Math.ceil((budget.workerHeapMb * MiB) / ANALYSIS_BYTES_PER_BYTE * 1.25);
+      server.route('/sbom-a.json', { body: sbomOfSize(sbomBytes, 'a') });
+      server.route('/sbom-b.json', { body: sbomOfSize(sbomBytes, 'b') });
+      server.route('/sbom-over.json', { body: sbomOfSize(overBytes, 'over') });
+      const withSbom = (name: string, url: string) =>
+        compliantRelease(ns, name, { spec: { policyRef: 'bench-memory', artifacts: [{ name: 'firmware', url: 'https://downloads.example/firmware.bin' }], sboms: [{ artifact: 'firmware', url }] } });
+      await createBurst(kc, ns, [withSbom('sbom-a', server.url('/sbom-a.json')), withSbom('sbom-b', server.url('/sbom-b.json')), withSbom('sbom-over', server.url('/sbom-over.json'))], 3);
+      await watcher.waitFor(n + 3, 600_000);
+      const sbomCheck = async (name: string): Promise<string> => {
+        const r = await cluster.getRelease(ns, name);
+        const c = (r.status?.checks ?? []).find((x: { id?: string }) => x.id === 'sbom.present') as { result?: string; reason?: string } | undefined;
+        return `${name}: ${r.status?.decision}, sbom.present ${c?.result ?? '?'} (${c?.reason ?? '?'})`;
+      };
+      const sbomResults = [await sbomCheck('sbom-a'), await sbomCheck('sbom-b')];
+      const overBudget = await sbomCheck('sbom-over');
+      log(`${n}: ${sbomResults.join('; ')}; ${overBudget}`);
+
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+      const gc = await heapAfterGc(await op.inspector);
+      const steady = rssBytes(pid);
+      const peak = sampler.stop();
+      watcher.stop();
+      const restarted = exited !== undefined;
+      const row: Row = {
+        n,
+        decided: watcher.decidedAt.size,
+        peakRssMb: peak / MiB,
+        steadyRssMb: steady / MiB,
+        heapAfterGcMb: gc.heapUsed / MiB,
+        cgroupPeakMb: cg.peakBytes() !== undefined ? cg.peakBytes()! / MiB : undefined,
+        oomKills: cg.oomKills(),
+        failcnt: cg.failcnt(),
+        restarted,
+        sbomBytes,
+        sbomResults,
+        overBudget,
+        budget,
+        wallS: (performance.now() - started) / 1000,
+      };
+      rows.push(row);
+      log(`${n}: peak RSS ${row.peakRssMb.toFixed(0)} MB, steady ${row.steadyRssMb.toFixed(0)} MB, heap after GC ${row.heapAfterGcMb.toFixed(0)} MB, OOM kills ${row.oomKills}, limit hits ${row.failcnt}`);
+      if (row.oomKills > 0 || restarted || row.decided < n + 3 || !/MemoryBudgetExceeded/.test(overBudget) || sbomResults.some((s) => /MemoryBudgetExceeded|\?/.test(s))) failures++;
+    } catch (err) {
+      failures++;
+      log(`${n}: FAILED: ${err instanceof Error ? err.message : String(err)}; exit ${JSON.stringify(exited ?? null)}; OOM kills ${cg.oomKills()}`);
+    } finally {
+      if (!exited) {
+        op.proc.kill('SIGTERM');
+        await op.exit;
+      }
+      cg.remove();
+    }
+  }
+} finally {
+  await cluster.stop();
+  await server.close();
+}
+
+// ---- report ---------------------------------------------------------------------------------------------------
+const f = (x: number | undefined, d = 0): string => (x === undefined ? 'n/a' : x.toFixed(d));
+const limitMb = LIMIT / MiB;
+const lines = rows.map(
+  (r) =>
+    `| ${r.n.toLocaleString('en')} | ${r.decided === r.n + 3 ? 'all' : `${r.decided}/${r.n + 3}`} | ${f(r.peakRssMb)} MB | ${f(r.steadyRssMb)} MB | ${f(r.heapAfterGcMb)} MB | ${f(r.cgroupPeakMb)} MB | ${r.oomKills} | ${r.restarted ? 'yes' : 'no'} | ${f(r.sbomBytes / MiB, 1)} MiB ×2 |`,
+);
+const steadyTarget = (n: number): number | undefined => (n <= 5000 ? 200 : n <= 20_000 ? 350 : undefined);
+const targets = rows.map((r) => {
+  const t = steadyTarget(r.n);
+  return `| ${r.n.toLocaleString('en')} | ${t ? `≤ ${t} MB` : '—'} | ${f(r.steadyRssMb)} MB ${t ? (r.steadyRssMb <= t ? '✅' : '❌') : ''} | ${r.oomKills === 0 && !r.restarted ? '✅' : '❌'} |`;
+});
+const b = rows[0]?.budget;
+const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; etcd, kube-apiserver, the operator and the load generator on this machine`;
+const section = `<!-- bench:memory -->
+## Memory under the chart's limit
+
+\`npm run bench memory\` (sizes: \`node bench/memory.ts --sizes 5000,20000\`) — the operator started inside a memory
+cgroup (v${makeCgroupVersion()}) limited to the chart's default \`resources.limits.memory\` = ${LIMIT_TEXT} (${f(limitMb)} MiB), with the
+image's \`--max-old-space-size-percentage=40\`; budget: ${b ? b.summary : 'n/a'}. Per size, on a real etcd +
+kube-apiserver: N releases (baseline policy, OSV feed: a ZIP bundle of ${OSV_RECORDS.toLocaleString('en')} SYNTHETIC
+records over HTTPS), then the largest SBOM the budget admits twice at once, and one SBOM 25 % over it; ${SETTLE_S} s settle.
+Peak RSS: sampled from /proc every 250 ms; steady RSS after the settle period; heap: V8 heap used after a full GC
+(inspector); cgroup peak: the cgroup's own high-water mark (includes page cache).
+
+| releases | decided | peak RSS | steady RSS | heap after GC | cgroup peak | OOM kills | restarted | SBOM analysed |
+|---|---|---|---|---|---|---|---|---|
+${lines.join('\n')}
+
+${rows.map((r) => `${r.n.toLocaleString('en')}: ${r.sbomResults.join('; ')}; over the budget → ${r.overBudget}.`).join('\n')}
+
+Targets (steady RSS with 5,000 releases ≤ 200 MB, with 20,000 ≤ 350 MB; no OOM kill, no restart):
+
+| releases | target | steady RSS | no OOM kill, no restart |
+|---|---|---|---|
+${targets.join('\n')}
+
+Machine: ${machine}. Measured ${new Date().toISOString().slice(0, 10)}.
+<!-- /bench:memory -->`;
+
+function makeCgroupVersion(): string {
+  return existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') ? '1' : '2';
+}
+
+if (!flags['no-write'] && rows.length > 0) {
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const re = /<!-- bench:memory -->[\s\S]*?<!-- \/bench:memory -->/;
+  writeFileSync(file, re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`);
+}
+console.log(section);
+process.exit(failures ? 1 : 0);
