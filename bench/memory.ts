@@ -288,15 +288,18 @@ try {
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     void op.exit.then((e) => (exited = e));
     const started = performance.now();
+    // Whatever the operator is waited for, its exit (an OOM kill above all) ends the wait at once.
+    const orExit = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([p, op.exit.then((e) => Promise.reject(new Error(`operator exited (${e.code ?? e.signal}; OOM kills ${cg.oomKills()}): ${op.stderr().slice(-1500)}`)))]);
     try {
-      const budget = await Promise.race([op.budget, op.exit.then((e) => Promise.reject(new Error(`operator exited (${e.code ?? e.signal}): ${op.stderr().slice(-2000)}`)))]);
+      const budget = await orExit(op.budget);
       log(`${n}: budget ${budget.summary}`);
       const sampler = rssSampler(pid);
       const watcher = new DecisionWatcher(kc, ns);
       await watcher.start();
       const docs = Array.from({ length: n }, (_, i) => compliantRelease(ns, `rel-${i}`, { spec: { policyRef: 'bench-memory' } }));
       await createBurst(kc, ns, docs);
-      await watcher.waitFor(n, Math.max(600_000, n * 200));
+      await orExit(watcher.waitFor(n, Math.max(600_000, n * 200)));
       log(`${n}: every release decided in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
       // The largest SBOM the budget admits, twice at once; one just above it.
@@ -306,9 +309,9 @@ try {
       server.route('/sbom-b.json', { body: sbomOfSize(sbomBytes, 'b') });
       server.route('/sbom-over.json', { body: sbomOfSize(overBytes, 'over') });
       const withSbom = (name: string, url: string) =>
-        compliantRelease(ns, name, { spec: { policyRef: 'bench-memory', artifacts: [{ name: 'firmware', url: 'https://downloads.example/firmware.bin' }], sboms: [{ artifact: 'firmware', url }] } });
+        compliantRelease(ns, name, { spec: { policyRef: 'bench-memory', artifacts: [{ name: 'firmware', url: 'https://downloads.example/firmware.bin', digest: `sha256:${'a'.repeat(64)}` }], sboms: [{ artifact: 'firmware', url }] } });
       await createBurst(kc, ns, [withSbom('sbom-a', server.url('/sbom-a.json')), withSbom('sbom-b', server.url('/sbom-b.json')), withSbom('sbom-over', server.url('/sbom-over.json'))], 3);
-      await watcher.waitFor(n + 3, 600_000);
+      await orExit(watcher.waitFor(n + 3, 600_000));
       const sbomCheck = async (name: string): Promise<string> => {
         const r = await cluster.getRelease(ns, name);
         const c = (r.status?.checks ?? []).find((x: { id?: string }) => x.id === 'sbom.present') as { result?: string; reason?: string } | undefined;
@@ -319,7 +322,7 @@ try {
       log(`${n}: ${sbomResults.join('; ')}; ${overBudget}`);
 
       await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
-      const gc = await heapAfterGc(await op.inspector);
+      const gc = await orExit(heapAfterGc(await op.inspector));
       const steady = rssBytes(pid);
       const peak = sampler.stop();
       watcher.stop();

@@ -4,7 +4,7 @@ import {
   MIN_WORKER_HEAP_MB,
   PROCESS_OVERHEAD_MB,
   UNLIMITED_WORKER_HEAP_MB,
-  WORKER_OVERHEAD_MB,
+  WORKER_RSS_PER_HEAP_MB,
   deriveMemoryBudget,
   marginMbFor,
   parseCgroupLimit,
@@ -16,12 +16,12 @@ const MiB = 1024 * 1024;
 test('budget table: container limit + main heap → SBOM workers × heap, never above the limit', () => {
   // [limit MiB, main heap MiB] → [workers, worker heap MiB]
   const table: [number, number, number, number][] = [
-    [256, 128, 0, 0], // 256 - 128 - 80 - 32 = 16: no worker fits
-    [384, 192, 1, 40], // 384 - 192 - 80 - 32 = 80 → one worker of 40
-    [512, 205, 1, 155], // the chart's old default with the image's 40 %: one worker
-    [768, 307, 2, 131], // 768 - 307 - 80 - 39 = 342 → 2 × (171 - 40)
-    [1024, 410, 2, 201], // 1024 - 410 - 80 - 52 = 482 → 2 × (241 - 40)
-    [2048, 819, 2, 483],
+    [256, 128, 0, 0], // 256 - 128 - 80 - 32 = 16: one worker would get 8 MiB, below the minimum
+    [384, 192, 1, 40], // 384 - 192 - 80 - 32 = 80 → one worker of 80 / 2
+    [512, 205, 1, 97], // 512 with the image's 40 %: 195 left → one worker of 97 MiB
+    [768, 307, 1, 171], // 342 left: two workers would get 85 MiB each, below the two-worker minimum
+    [1024, 410, 1, 241],
+    [2048, 819, 2, 261], // 1046 left → 2 × 2 × 261
     [16384, 4096, 2, UNLIMITED_WORKER_HEAP_MB], // capped at today's worker heap
   ];
   for (const [limitMb, heapMb, workers, workerHeapMb] of table) {
@@ -31,7 +31,7 @@ test('budget table: container limit + main heap → SBOM workers × heap, never 
     assert.equal(b.mainHeapMb, heapMb);
     assert.equal(b.marginMb, marginMbFor(limitMb));
     // The invariant: everything that can grow has a cap, and the caps add up to at most the limit.
-    const total = heapMb + PROCESS_OVERHEAD_MB + b.marginMb + b.workers * (b.workerHeapMb + WORKER_OVERHEAD_MB);
+    const total = heapMb + PROCESS_OVERHEAD_MB + b.marginMb + b.workers * b.workerHeapMb * WORKER_RSS_PER_HEAP_MB;
     assert.ok(total <= limitMb, `${limitMb} MiB: ${total} MiB of caps`);
     if (b.workers === 2) assert.ok(b.workerHeapMb >= MIN_WORKER_HEAP_MB);
     assert.match(b.summary, new RegExp(`limit ${limitMb} MiB \\(cgroup-v1\\)`));

@@ -5,7 +5,7 @@
  * `memory.limit_in_bytes`, or the chart's downward-API variable) and the main heap's actual limit (set by the image
  * from the cgroup limit, `--max-old-space-size-percentage`), and passes them here.
  *
- * Invariant when a limit is known: main heap + workers × (worker heap + worker overhead) + process overhead +
+ * Invariant when a limit is known: main heap + workers × WORKER_RSS_PER_HEAP_MB × worker heap + process overhead +
  * margin ≤ limit. An SBOM whose estimated analysis cost exceeds the worker heap is refused before parsing
  * (SbomTooLarge, naming the budget) instead of pushing the process into the kernel's OOM killer.
  */
@@ -14,8 +14,13 @@ const MiB = 1024 * 1024;
 
 /** What Node.js itself uses outside the V8 heap limit: code, native modules, libuv and TLS buffers (measured, rounded up). */
 export const PROCESS_OVERHEAD_MB = 80;
-/** What one worker thread adds beyond its old-generation limit: its young generation, code space and isolate (measured, rounded up). */
-export const WORKER_OVERHEAD_MB = 40;
+/**
+ * What one worker costs in resident memory per MiB of its old-generation limit: its young generation, code space,
+ * the document's bytes and decoded text outside the old generation, and the structured clone of its result on the
+ * way back. Measured (docs/operations.md#memory): a 12 MiB SBOM analysed under a 153 MiB worker heap raised the
+ * process's anonymous RSS by 309 MiB at its peak, ≈ 2 × the heap.
+ */
+export const WORKER_RSS_PER_HEAP_MB = 2;
 /** A worker heap below this analyses too little to be worth a second worker: the budget then runs one. */
 export const MIN_WORKER_HEAP_MB = 128;
 /** Below this no worker is run at all: SBOMs above the in-process threshold are refused with the budget named. */
@@ -72,7 +77,7 @@ export function deriveMemoryBudget(limitBytes: number | undefined, mainHeapBytes
   let workers = 0;
   let workerHeapMb = 0;
   for (const n of [MAX_WORKERS, 1]) {
-    const heap = Math.min(UNLIMITED_WORKER_HEAP_MB, Math.floor(available / n) - WORKER_OVERHEAD_MB);
+    const heap = Math.min(UNLIMITED_WORKER_HEAP_MB, Math.floor(available / n / WORKER_RSS_PER_HEAP_MB));
     if (heap >= (n > 1 ? MIN_WORKER_HEAP_MB : MIN_SINGLE_WORKER_HEAP_MB)) {
       workers = n;
       workerHeapMb = heap;
@@ -89,7 +94,7 @@ export function deriveMemoryBudget(limitBytes: number | undefined, mainHeapBytes
     marginMb,
     summary:
       workers > 0
-        ? `${parts} + ${workers} SBOM worker(s) × (${workerHeapMb} heap + ${WORKER_OVERHEAD_MB}) MiB`
+        ? `${parts} + ${workers} SBOM worker(s) × ${WORKER_RSS_PER_HEAP_MB} × ${workerHeapMb} MiB heap`
         : `${parts}: no room for an SBOM worker (${Math.max(0, available)} MiB left)`,
   };
 }

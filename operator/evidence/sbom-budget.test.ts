@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeInWorker, configureSbomWorkers, makeSbomCollector, overBudget, sbomWorkerBudget } from './sbom.ts';
+import { analyzeInWorker, configureSbomWorkers, makeSbomAnalyser, makeSbomCollector, overBudget, sbomWorkerBudget } from './sbom.ts';
 import { collectEvidence } from './collect.ts';
 import { checkRegistry } from '../checks/index.ts';
 import { ctx, goodRelease } from '../checks/testkit.ts';
@@ -15,12 +15,12 @@ import type { ReleasePolicy } from '../api/types.ts';
 const MiB = 1024 * 1024;
 
 /** A valid CycloneDX document of about `bytes` bytes (padded with components). */
-function bomOfSize(bytes: number): Buffer {
+function bomOfSize(bytes: number, tag = ''): Buffer {
   const components: object[] = [];
   const doc = { bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components };
   let size = JSON.stringify(doc).length;
   for (let i = 0; size < bytes; i++) {
-    const c = { type: 'library', name: `lib-${i}`, version: '1.0.0', 'bom-ref': `lib-${i}`, purl: `pkg:npm/lib-${i}@1.0.0` };
+    const c = { type: 'library', name: `lib-${tag}${i}`, version: '1.0.0', 'bom-ref': `lib-${i}`, purl: `pkg:npm/lib-${i}@1.0.0` };
     components.push(c);
     size += JSON.stringify(c).length + 1;
   }
@@ -74,4 +74,18 @@ test('a budget with no room for a worker refuses every document that needs one',
   assert.equal(r.ok, false);
   assert.equal(!r.ok && r.reason, 'MemoryBudgetExceeded');
   assert.match(!r.ok ? r.message : '', /no room for an SBOM worker \(limit 256 MiB: no room\)/);
+});
+
+test('the analysis cache is bounded by the documents\' summed size: a document above the bound is analysed every time', async () => {
+  const analyse = makeSbomAnalyser({ cacheBytes: 8 * 1024 });
+  const small = bomOfSize(2048);
+  const a1 = await analyse(small, DEFAULT_LIMITS);
+  assert.equal(await analyse(small, DEFAULT_LIMITS), a1, 'small: cached');
+  const big = bomOfSize(16 * 1024);
+  const b1 = await analyse(big, DEFAULT_LIMITS);
+  assert.equal(b1.ok, true);
+  assert.notEqual(await analyse(big, DEFAULT_LIMITS), b1, 'above the bound: not cached');
+  // Four more small documents push the first one out (4 × 2 KiB + 2 KiB > 8 KiB).
+  for (let i = 0; i < 4; i++) await analyse(bomOfSize(2048, `t${i}-`), DEFAULT_LIMITS);
+  assert.notEqual(await analyse(small, DEFAULT_LIMITS), a1, 'evicted by size');
 });

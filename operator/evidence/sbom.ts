@@ -32,6 +32,11 @@ export interface SbomCollectorOptions {
   readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
   readonly fetchOptions?: FetchOptions;
   readonly cacheEntries?: number;
+  /**
+   * Bound on the summed size of the documents whose analyses are cached (default 16 MiB): a cached analysis holds
+   * the whole model, about 5× its document in the main heap, so the bound keeps the cache inside the main heap's budget.
+   */
+  readonly cacheBytes?: number;
 }
 
 // ---- worker pool (a semaphore over short-lived workers) -------------------------------------------------
@@ -152,18 +157,21 @@ export type SbomAnalyser = (bytes: Uint8Array, limits: SbomLimits) => Promise<Sb
  * The one SBOM analysis path for every source (spec.sboms[], registry attestations and attached SBOMs, referenced
  * BOMs): size pre-check before any parsing, a worker thread above the threshold, a bounded LRU cache by SHA-256.
  */
-export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThresholdBytes' | 'maxWorkers' | 'workerHeapMb' | 'workerTimeoutMs' | 'cacheEntries'> = {}): SbomAnalyser {
+export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThresholdBytes' | 'maxWorkers' | 'workerHeapMb' | 'workerTimeoutMs' | 'cacheEntries' | 'cacheBytes'> = {}): SbomAnalyser {
   const threshold = options.workerThresholdBytes ?? 512 * 1024;
-  const cache = new Map<string, SbomAnalysis>();
+  const cache = new Map<string, { a: SbomAnalysis; size: number }>();
   const cacheMax = options.cacheEntries ?? 8;
+  const cacheBytesMax = options.cacheBytes ?? 16 * MiB;
+  let cachedBytes = 0;
   return async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
     // The limit is part of the key: the same bytes under a larger limit are analysed anew.
     const key = `${sha256Hex(bytes)}:${limits.maxBytes}`;
     const hit = cache.get(key);
     if (hit) {
+      // Most recently used last: eviction takes the first.
       cache.delete(key);
       cache.set(key, hit);
-      return hit;
+      return hit.a;
     }
     const a =
       bytes.byteLength > limits.maxBytes
@@ -175,8 +183,15 @@ export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThre
               ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
             })
           : await analyzeSbomAsync(bytes, limits);
-    cache.set(key, a);
-    while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
+    if (bytes.byteLength <= cacheBytesMax) {
+      cache.set(key, { a, size: bytes.byteLength });
+      cachedBytes += bytes.byteLength;
+      while (cache.size > cacheMax || cachedBytes > cacheBytesMax) {
+        const [k, old] = cache.entries().next().value!;
+        cache.delete(k);
+        cachedBytes -= old.size;
+      }
+    }
     return a;
   };
 }
