@@ -248,6 +248,9 @@ interface Row {
   peakRssMb: number;
   steadyRssMb: number;
   heapAfterGcMb: number;
+  peakReleasesMb: number;
+  afterSbomRssMb: number;
+  afterSbomHeapMb: number;
   cgroupPeakMb: number | undefined;
   oomKills: number;
   failcnt: number;
@@ -301,6 +304,13 @@ try {
       await createBurst(kc, ns, docs);
       await orExit(watcher.waitFor(n, Math.max(600_000, n * 200)));
       log(`${n}: every release decided in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      // Steady state with N releases cached (the feed loaded and indexed): after a settle period, before any SBOM.
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+      const gc = await orExit(heapAfterGc(await op.inspector));
+      const steady = rssBytes(pid);
+      const peakReleases = sampler.stop();
+      log(`${n}: steady RSS ${(steady / MiB).toFixed(0)} MB, heap after GC ${(gc.heapUsed / MiB).toFixed(0)} MB, peak so far ${(peakReleases / MiB).toFixed(0)} MB`);
+      const sbomSampler = rssSampler(pid);
 
       // The largest SBOM the budget admits, twice at once; one just above it.
       const sbomBytes = flags['sbom-mib'] ? Math.floor(Number(flags['sbom-mib']) * MiB) : Math.floor((budget.workerHeapMb * MiB) / ANALYSIS_BYTES_PER_BYTE * 0.95);
@@ -321,10 +331,8 @@ try {
       const overBudget = await sbomCheck('sbom-over');
       log(`${n}: ${sbomResults.join('; ')}; ${overBudget}`);
 
-      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
-      const gc = await orExit(heapAfterGc(await op.inspector));
-      const steady = rssBytes(pid);
-      const peak = sampler.stop();
+      const afterSbom = await orExit(heapAfterGc(await op.inspector));
+      const peak = Math.max(peakReleases, sbomSampler.stop());
       watcher.stop();
       const restarted = exited !== undefined;
       const row: Row = {
@@ -333,6 +341,9 @@ try {
         peakRssMb: peak / MiB,
         steadyRssMb: steady / MiB,
         heapAfterGcMb: gc.heapUsed / MiB,
+        peakReleasesMb: peakReleases / MiB,
+        afterSbomRssMb: afterSbom.rss / MiB,
+        afterSbomHeapMb: afterSbom.heapUsed / MiB,
         cgroupPeakMb: cg.peakBytes() !== undefined ? cg.peakBytes()! / MiB : undefined,
         oomKills: cg.oomKills(),
         failcnt: cg.failcnt(),
@@ -367,7 +378,7 @@ const f = (x: number | undefined, d = 0): string => (x === undefined ? 'n/a' : x
 const limitMb = LIMIT / MiB;
 const lines = rows.map(
   (r) =>
-    `| ${r.n.toLocaleString('en')} | ${r.decided === r.n + 3 ? 'all' : `${r.decided}/${r.n + 3}`} | ${f(r.peakRssMb)} MB | ${f(r.steadyRssMb)} MB | ${f(r.heapAfterGcMb)} MB | ${f(r.cgroupPeakMb)} MB | ${r.oomKills} | ${r.restarted ? 'yes' : 'no'} | ${f(r.sbomBytes / MiB, 1)} MiB ×2 |`,
+    `| ${r.n.toLocaleString('en')} | ${r.decided === r.n + 3 ? 'all' : `${r.decided}/${r.n + 3}`} | ${f(r.peakReleasesMb)} MB | ${f(r.steadyRssMb)} MB | ${f(r.heapAfterGcMb)} MB | ${f(r.sbomBytes / MiB, 1)} MiB ×2 | ${f(r.peakRssMb)} MB | ${f(r.afterSbomRssMb)} MB / ${f(r.afterSbomHeapMb)} MB | ${f(r.cgroupPeakMb)} MB | ${r.oomKills} | ${r.restarted ? 'yes' : 'no'} |`,
 );
 const steadyTarget = (n: number): number | undefined => (n <= 5000 ? 200 : n <= 20_000 ? 350 : undefined);
 const targets = rows.map((r) => {
@@ -383,12 +394,12 @@ const section = `<!-- bench:memory -->
 cgroup (v${makeCgroupVersion()}) limited to the chart's default \`resources.limits.memory\` = ${LIMIT_TEXT} (${f(limitMb)} MiB), with the
 image's \`--max-old-space-size-percentage=40\`; budget: ${b ? b.summary : 'n/a'}. Per size, on a real etcd +
 kube-apiserver: N releases (baseline policy, OSV feed: a ZIP bundle of ${OSV_RECORDS.toLocaleString('en')} SYNTHETIC
-records over HTTPS), then the largest SBOM the budget admits twice at once, and one SBOM 25 % over it; ${SETTLE_S} s settle.
-Peak RSS: sampled from /proc every 250 ms; steady RSS after the settle period; heap: V8 heap used after a full GC
-(inspector); cgroup peak: the cgroup's own high-water mark (includes page cache).
+records over HTTPS) until all are decided, ${SETTLE_S} s settle, steady RSS and V8 heap used after a full GC (inspector);
+then the largest SBOM the budget admits twice at once, and one SBOM 25 % over it. Peak RSS: sampled from /proc every
+250 ms; cgroup peak: the cgroup's own high-water mark (includes page cache).
 
-| releases | decided | peak RSS | steady RSS | heap after GC | cgroup peak | OOM kills | restarted | SBOM analysed |
-|---|---|---|---|---|---|---|---|---|
+| releases | decided | peak RSS (releases + feed) | steady RSS | heap after GC | SBOM analysed | peak RSS (SBOMs) | RSS / heap after SBOMs | cgroup peak | OOM kills | restarted |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${lines.join('\n')}
 
 ${rows.map((r) => `${r.n.toLocaleString('en')}: ${r.sbomResults.join('; ')}; over the budget → ${r.overBudget}.`).join('\n')}

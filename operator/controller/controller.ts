@@ -28,7 +28,8 @@ import {
   type ProductRelease,
   type ReleasePolicy,
 } from '../api/types.ts';
-import { Informer, objectKey, stripBookkeeping, type ListPage } from '../kube/informer.ts';
+import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
+import { projectObject, type CachedPolicy, type CachedRelease } from '../kube/projection.ts';
 import { WorkQueue } from './queue.ts';
 import { reconcileRelease, recordRejection, throwIfCancelled, type ReconcileDeps, type StatusSink } from './reconcile.ts';
 import { reconcilePolicyStatus } from './policy-status.ts';
@@ -115,8 +116,9 @@ function metadataOnly<T extends KubernetesObject>(obj: T): T {
 }
 
 export class ReleaseController {
-  readonly releases: Informer<ProductRelease>;
-  readonly policies: Informer<ReleasePolicy>;
+  /** The cached projection of every ProductRelease (../kube/projection.ts: what reconcile, webhook and metrics read). */
+  readonly releases: Informer<CachedRelease>;
+  readonly policies: Informer<CachedPolicy>;
   readonly queue: WorkQueue;
   /** Which ConfigMaps/Secrets each release's last evaluation read. */
   readonly references = new ReferenceIndex();
@@ -150,12 +152,12 @@ export class ReleaseController {
     const common = {
       kubeConfig: opts.kubeConfig,
       log,
-      transform: stripBookkeeping,
       ...(opts.resyncIntervalMs ? { resyncIntervalMs: opts.resyncIntervalMs } : {}),
       ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
     };
-    this.releases = new Informer<ProductRelease>({
+    this.releases = new Informer<CachedRelease>({
       ...common,
+      transform: (r) => projectObject(r),
       resource: PRODUCT_RELEASE_PLURAL,
       watchPath: ns
         ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PRODUCT_RELEASE_PLURAL}`
@@ -163,15 +165,16 @@ export class ReleaseController {
       list: async ({ limit, continueToken }) =>
         (ns
           ? await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PRODUCT_RELEASE_PLURAL, limit, ...(continueToken ? { _continue: continueToken } : {}) })
-          : await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PRODUCT_RELEASE_PLURAL, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as ListPage<ProductRelease>,
+          : await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PRODUCT_RELEASE_PLURAL, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as ListPage<CachedRelease>,
       onWatchRestart: (reason) => metrics.watchRestartsTotal.inc({ resource: PRODUCT_RELEASE_PLURAL, reason }),
     });
-    this.policies = new Informer<ReleasePolicy>({
+    this.policies = new Informer<CachedPolicy>({
       ...common,
+      transform: (p) => projectObject(p),
       resource: RELEASE_POLICY_PLURAL,
       watchPath: `/apis/${GROUP}/${VERSION}/${RELEASE_POLICY_PLURAL}`,
       list: async ({ limit, continueToken }) =>
-        (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: RELEASE_POLICY_PLURAL, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as ListPage<ReleasePolicy>,
+        (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: RELEASE_POLICY_PLURAL, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as ListPage<CachedPolicy>,
       onWatchRestart: (reason) => metrics.watchRestartsTotal.inc({ resource: RELEASE_POLICY_PLURAL, reason }),
     });
 
