@@ -16,7 +16,7 @@
  * installations. Only the leader exports them (`active`), so two replicas never duplicate a release's series.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { ProductRelease } from './api/types.ts';
+import type { CachedRelease } from './kube/projection.ts';
 import { parseEndExclusive } from './util/dates.ts';
 import { waiverEnd } from './policy/waivers.ts';
 
@@ -34,7 +34,7 @@ export const RELEASE_METRIC_NAMES = [
 export interface ReleaseMetricsOptions {
   registry: Registry;
   /** The releases to export (the informer cache). */
-  releases: () => Iterable<ProductRelease>;
+  releases: () => Iterable<CachedRelease>;
   /** Export only while this is true (the leader); default always. */
   active?: () => boolean;
 }
@@ -47,7 +47,7 @@ function label(v: unknown): string {
 interface Snapshot {
   namespace: string;
   name: string;
-  release: ProductRelease;
+  release: CachedRelease;
 }
 
 function snapshot(opts: ReleaseMetricsOptions): Snapshot[] {

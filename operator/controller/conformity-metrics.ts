@@ -5,13 +5,13 @@
  * release cache's status.conformity. Bounded labels: 5 × 5 × 3 series at most.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { ProductRelease } from '../api/types.ts';
+import type { CachedRelease } from '../kube/projection.ts';
 
 const CLASSES = new Set(['default', 'important-class-i', 'important-class-ii', 'critical']);
 const MODULES = new Set(['A', 'B+C', 'H', 'EUCC']);
 const DECISIONS = new Set(['Approved', 'Blocked', 'Pending']);
 
-export function conformityCounts(releases: readonly ProductRelease[]): Map<string, { product_class: string; module: string; decision: string; n: number }> {
+export function conformityCounts(releases: readonly CachedRelease[]): Map<string, { product_class: string; module: string; decision: string; n: number }> {
   const out = new Map<string, { product_class: string; module: string; decision: string; n: number }>();
   for (const r of releases) {
     const c = r.status?.conformity;
@@ -26,7 +26,7 @@ export function conformityCounts(releases: readonly ProductRelease[]): Map<strin
   return out;
 }
 
-export function registerConformityMetrics(registry: Registry, listReleases: () => readonly ProductRelease[]): void {
+export function registerConformityMetrics(registry: Registry, listReleases: () => readonly CachedRelease[]): void {
   new Gauge({
     name: 'cra_gate_releases_by_conformity',
     help: 'ProductReleases by CRA product class (Annex III/IV), declared conformity assessment procedure (Art. 32) and decision',

@@ -26,7 +26,6 @@ import {
   PRODUCT_RELEASE_PLURAL,
   RELEASE_POLICY_PLURAL,
   type ProductRelease,
-  type ReleasePolicy,
 } from '../api/types.ts';
 import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
 import { projectObject, type CachedPolicy, type CachedRelease } from '../kube/projection.ts';

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
+import type { CachedRelease } from '../kube/projection.ts';
 import type { EvidenceSources } from '../evidence/collect.ts';
 import { feedKey, feedRefs, feedStore } from '../evidence/feeds.ts';
 import type { FeedRef, FeedStore } from '../evidence/feeds.ts';
@@ -30,7 +31,7 @@ import { waiverEnd } from '../policy/waivers.ts';
 
 export interface RefresherDeps {
   listPolicies(): readonly ReleasePolicy[];
-  listReleases(): readonly ProductRelease[];
+  listReleases(): readonly CachedRelease[];
   defaultPolicy: string;
   sources: EvidenceSources;
   enqueue(key: string): void;

@@ -87,7 +87,7 @@ function projectMetadata(md: V1ObjectMeta | undefined, interner: StringInterner)
     } else if (k === 'labels') out.labels = internDeep(v, interner);
     else out[k] = v;
   }
-  return out as CachedMetadata;
+  return out;
 }
 
 /** The cached form of an object: projected metadata, interned spec and status (other top-level fields as they are). */

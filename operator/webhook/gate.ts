@@ -22,6 +22,7 @@ import type { AdmissionSettings, ProductRelease } from '../api/types.ts';
 import { trustedDecision, verifyEnvelope, type DecisionKey, type DecisionStatement, type TrustedState } from '../attestation/decision.ts';
 import { SequenceHighWater } from '../attestation/high-water.ts';
 import { objectKey, type Informer } from '../kube/informer.ts';
+import type { CachedRelease } from '../kube/projection.ts';
 import { parseImageReference, type ImageReference } from './registry.ts';
 import { errorMessage, type Reason } from '../errors.ts';
 import type { ContainerImage } from './workload.ts';
@@ -117,7 +118,7 @@ export interface ReleaseIndexOptions {
 }
 
 /** What the index reads: the ProductRelease informer's cache and its events. */
-export type ReleaseSource = Pick<Informer<ProductRelease>, 'list' | 'get' | 'on'>;
+export type ReleaseSource = Pick<Informer<CachedRelease>, 'list' | 'get' | 'on'>;
 
 /** (repository, digest) → releases, maintained from the ProductRelease informer (every replica has one). */
 export class ReleaseIndex {

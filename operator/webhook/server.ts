@@ -11,9 +11,9 @@ import path from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { Informer } from '../kube/informer.ts';
+import type { CachedPolicy, CachedRelease } from '../kube/projection.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { registryOptionsFromEnv } from './registry.ts';
 import { review, type AdmissionRequest } from './admission.ts';
@@ -27,8 +27,9 @@ export interface WebhookOptions {
   kubeConfig: KubeConfig;
   log: Logger;
   registry: Registry;
-  releases: Informer<ProductRelease>;
-  policies: Informer<ReleasePolicy>;
+  /** The controller's caches: projections (../kube/projection.ts). */
+  releases: Informer<CachedRelease>;
+  policies: Informer<CachedPolicy>;
   defaultPolicy: string;
   /** Namespace of the CA Secret. */
   namespace: string;
