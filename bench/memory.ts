@@ -240,6 +240,13 @@ async function heapAfterGc(wsUrl: string): Promise<{ heapUsed: number; rss: numb
   return { heapUsed: mu.heapUsed, rss: mu.rss };
 }
 
+/** Anonymous and file-backed resident memory (MB) of a process, from /proc/<pid>/status. */
+function rssParts(pid: number): { anon: number; file: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
+}
+
 // ---- the run ------------------------------------------------------------------------------------------------
 
 interface Row {
@@ -247,6 +254,8 @@ interface Row {
   decided: number;
   peakRssMb: number;
   steadyRssMb: number;
+  steadyAnonMb: number;
+  steadyFileMb: number;
   heapAfterGcMb: number;
   peakReleasesMb: number;
   afterSbomRssMb: number;
@@ -296,7 +305,7 @@ try {
       Promise.race([p, op.exit.then((e) => Promise.reject(new Error(`operator exited (${e.code ?? e.signal}; OOM kills ${cg.oomKills()}): ${op.stderr().slice(-1500)}`)))]);
     try {
       const budget = await orExit(op.budget);
-      log(`${n}: budget ${budget.summary}`);
+      log(`${n}: budget ${budget.summary}; inspector ${await op.inspector}`);
       const sampler = rssSampler(pid);
       const watcher = new DecisionWatcher(kc, ns);
       await watcher.start();
@@ -308,8 +317,9 @@ try {
       await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
       const gc = await orExit(heapAfterGc(await op.inspector));
       const steady = rssBytes(pid);
+      const parts = rssParts(pid);
       const peakReleases = sampler.stop();
-      log(`${n}: steady RSS ${(steady / MiB).toFixed(0)} MB, heap after GC ${(gc.heapUsed / MiB).toFixed(0)} MB, peak so far ${(peakReleases / MiB).toFixed(0)} MB`);
+      log(`${n}: steady RSS ${(steady / MiB).toFixed(0)} MB (anonymous ${parts.anon.toFixed(0)}, file-backed ${parts.file.toFixed(0)}), heap after GC ${(gc.heapUsed / MiB).toFixed(0)} MB, peak so far ${(peakReleases / MiB).toFixed(0)} MB`);
       const sbomSampler = rssSampler(pid);
 
       // The largest SBOM the budget admits, twice at once; one just above it.
@@ -340,6 +350,8 @@ try {
         decided: watcher.decidedAt.size,
         peakRssMb: peak / MiB,
         steadyRssMb: steady / MiB,
+        steadyAnonMb: parts.anon,
+        steadyFileMb: parts.file,
         heapAfterGcMb: gc.heapUsed / MiB,
         peakReleasesMb: peakReleases / MiB,
         afterSbomRssMb: afterSbom.rss / MiB,
@@ -378,7 +390,7 @@ const f = (x: number | undefined, d = 0): string => (x === undefined ? 'n/a' : x
 const limitMb = LIMIT / MiB;
 const lines = rows.map(
   (r) =>
-    `| ${r.n.toLocaleString('en')} | ${r.decided === r.n + 3 ? 'all' : `${r.decided}/${r.n + 3}`} | ${f(r.peakReleasesMb)} MB | ${f(r.steadyRssMb)} MB | ${f(r.heapAfterGcMb)} MB | ${f(r.sbomBytes / MiB, 1)} MiB ×2 | ${f(r.peakRssMb)} MB | ${f(r.afterSbomRssMb)} MB / ${f(r.afterSbomHeapMb)} MB | ${f(r.cgroupPeakMb)} MB | ${r.oomKills} | ${r.restarted ? 'yes' : 'no'} |`,
+    `| ${r.n.toLocaleString('en')} | ${r.decided === r.n + 3 ? 'all' : `${r.decided}/${r.n + 3}`} | ${f(r.peakReleasesMb)} MB | ${f(r.steadyRssMb)} MB (${f(r.steadyAnonMb)} anonymous + ${f(r.steadyFileMb)} file) | ${f(r.heapAfterGcMb)} MB | ${f(r.sbomBytes / MiB, 1)} MiB ×2 | ${f(r.peakRssMb)} MB | ${f(r.afterSbomRssMb)} MB / ${f(r.afterSbomHeapMb)} MB | ${f(r.cgroupPeakMb)} MB | ${r.oomKills} | ${r.restarted ? 'yes' : 'no'} |`,
 );
 const steadyTarget = (n: number): number | undefined => (n <= 5000 ? 200 : n <= 20_000 ? 350 : undefined);
 const targets = rows.map((r) => {
