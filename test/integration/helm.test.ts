@@ -163,8 +163,11 @@ describe('Helm chart', () => {
           assert.equal(json, readFileSync(path.join(CHART, 'dashboards', 'cra-gate.json'), 'utf8').trimEnd(), 'the ConfigMap carries the dashboard file');
           const compliance = (cm as unknown as { data: Record<string, string> }).data['cra-compliance.json']!;
           assert.equal(compliance, readFileSync(path.join(CHART, 'dashboards', 'cra-compliance.json'), 'utf8').trimEnd(), 'and the CRA compliance dashboard');
-          const env = (dep.spec.template.spec.containers[0] as unknown as { env: { name: string; value?: string }[] }).env;
+          const env = (dep.spec.template.spec.containers[0] as unknown as { env: { name: string; value?: string; valueFrom?: unknown }[] }).env;
           assert.equal(env.find((e) => e.name === 'CRA_GATE_PER_RELEASE_METRICS')?.value, 'true');
+          // Issue 16: the memory budget follows the container's limit (downward API), sized from measurement.
+          assert.deepEqual(env.find((e) => e.name === 'CRA_GATE_MEMORY_LIMIT')?.valueFrom, { resourceFieldRef: { containerName: 'operator', resource: 'limits.memory', divisor: '1' } });
+          assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '768Mi' } });
         },
       },
       {
