@@ -17,6 +17,7 @@ import { ReleaseController } from './controller/controller.ts';
 import { loadDecisionKeys, type DecisionKeys } from './attestation/keys.ts';
 import { startWebhook, type WebhookServer } from './webhook/server.ts';
 import { configureSbomWorkers } from './evidence/sbom.ts';
+import { configureFeedBudget } from './evidence/feeds.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const log = createLogger();
   // Issue 16: SBOM workers' heap × concurrency fit in what the container's memory limit leaves.
   configureSbomWorkers({ heapMb: config.memory.workerHeapMb, workers: config.memory.workers, summary: config.memory.summary });
+  configureFeedBudget(config.memory.mainHeapMb, config.memory.summary);
   log.info({ memory: config.memory }, 'memory budget');
   const metrics = createMetrics();
   const kubeConfig = new KubeConfig();
