@@ -25,7 +25,8 @@ import { deflateRawSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { startCluster, compliantRelease, baselinePolicy } from '../test/harness/fixture.ts';
 import { startEvidenceServer } from '../test/harness/invariants.ts';
-import { DecisionWatcher, createBurst, rssBytes, rssSampler } from './lib/measure.ts';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { createBurst, rssBytes, rssSampler } from './lib/measure.ts';
 import { writeZip } from '../operator/vuln/zip.ts';
 import { parseMemoryQuantity } from '../operator/memory-budget.ts';
 import { ANALYSIS_BYTES_PER_BYTE } from '../operator/sbom/parse.ts';
@@ -247,6 +248,33 @@ function rssParts(pid: number): { anon: number; file: number } {
   return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
 }
 
+/** Counts the releases of `ns` decided for their current generation (paginated LIST). */
+async function countDecided(kc: KubeConfig, ns: string): Promise<number> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  let n = 0;
+  let cont: string | undefined;
+  do {
+    const page = (await api.listNamespacedCustomObject({ group: 'cra-gate.dev', version: 'v1alpha1', namespace: ns, plural: 'productreleases', limit: 500, ...(cont ? { _continue: cont } : {}) })) as {
+      items: { metadata: { generation?: number }; status?: { decision?: string; observedGeneration?: number } }[];
+      metadata?: { continue?: string };
+    };
+    for (const r of page.items) if (r.status?.decision && r.status.decision !== 'Pending' && r.status.observedGeneration === r.metadata.generation) n++;
+    cont = page.metadata?.continue || undefined;
+  } while (cont);
+  return n;
+}
+
+/** Waits until `n` releases of `ns` are decided, polling every 5 s (a LIST, independent of any watch). */
+async function waitDecided(kc: KubeConfig, ns: string, n: number, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const got = await countDecided(kc, ns);
+    if (got >= n) return got;
+    if (performance.now() > deadline) throw new Error(`only ${got} of ${n} releases decided within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
+
 // ---- the run ------------------------------------------------------------------------------------------------
 
 interface Row {
@@ -307,11 +335,9 @@ try {
       const budget = await orExit(op.budget);
       log(`${n}: budget ${budget.summary}; inspector ${await op.inspector}`);
       const sampler = rssSampler(pid);
-      const watcher = new DecisionWatcher(kc, ns);
-      await watcher.start();
       const docs = Array.from({ length: n }, (_, i) => compliantRelease(ns, `rel-${i}`, { spec: { policyRef: 'bench-memory' } }));
       await createBurst(kc, ns, docs);
-      await orExit(watcher.waitFor(n, Math.max(600_000, n * 200)));
+      await orExit(waitDecided(kc, ns, n, Math.max(900_000, n * 200)));
       log(`${n}: every release decided in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       // Steady state with N releases cached (the feed loaded and indexed): after a settle period, before any SBOM.
       await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
@@ -331,7 +357,7 @@ try {
       const withSbom = (name: string, url: string) =>
         compliantRelease(ns, name, { spec: { policyRef: 'bench-memory', artifacts: [{ name: 'firmware', url: 'https://downloads.example/firmware.bin', digest: `sha256:${'a'.repeat(64)}` }], sboms: [{ artifact: 'firmware', url }] } });
       await createBurst(kc, ns, [withSbom('sbom-a', server.url('/sbom-a.json')), withSbom('sbom-b', server.url('/sbom-b.json')), withSbom('sbom-over', server.url('/sbom-over.json'))], 3);
-      await orExit(watcher.waitFor(n + 3, 600_000));
+      const decided = await orExit(waitDecided(kc, ns, n + 3, 600_000));
       const sbomCheck = async (name: string): Promise<string> => {
         const r = await cluster.getRelease(ns, name);
         const c = (r.status?.checks ?? []).find((x: { id?: string }) => x.id === 'sbom.present') as { result?: string; reason?: string } | undefined;
@@ -343,11 +369,10 @@ try {
 
       const afterSbom = await orExit(heapAfterGc(await op.inspector));
       const peak = Math.max(peakReleases, sbomSampler.stop());
-      watcher.stop();
       const restarted = exited !== undefined;
       const row: Row = {
         n,
-        decided: watcher.decidedAt.size,
+        decided,
         peakRssMb: peak / MiB,
         steadyRssMb: steady / MiB,
         steadyAnonMb: parts.anon,
