@@ -72,6 +72,8 @@ describe('the operator image', () => {
       constructor(img: string) {
         super(img);
         this.hostConfig.ReadonlyRootfs = true;
+        // A real memory limit (docker run --memory): the budget must follow it (issue 16).
+        this.hostConfig.Memory = 768 * 1024 * 1024;
       }
     }
     container = await new ReadOnlyContainer(image)
@@ -99,7 +101,7 @@ describe('the operator image', () => {
   it('is built for a non-root user with an exec-form entrypoint and production dependencies only', async () => {
     const [info] = JSON.parse((await docker.docker(['image', 'inspect', image])).stdout) as { Config: { User: string; Entrypoint: string[] } }[];
     assert.equal(info!.Config.User, '1000:1000');
-    assert.deepEqual(info!.Config.Entrypoint, ['node', '/app/bin/entrypoint.mjs'], 'exec form: node is PID 1 and receives SIGTERM');
+    assert.deepEqual(info!.Config.Entrypoint, ['node', '--max-old-space-size-percentage=40', '/app/bin/entrypoint.mjs'], 'exec form: node is PID 1 and receives SIGTERM');
     const r = await container!.exec([
       'node',
       '-e',
@@ -118,7 +120,19 @@ describe('the operator image', () => {
     assert.equal(facts.prom, true);
     assert.equal(facts.tests, false, 'test files are not in the image');
     const ps = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' '))"]);
-    assert.match(ps.stdout, /^node \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
+    assert.match(ps.stdout, /^node --max-old-space-size-percentage=40 \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
+  });
+
+  it('derives its memory budget from the container\'s limit: main heap 40 % of it, SBOM workers in what is left', () => {
+    const line = logs.map((l) => l.slice(l.indexOf('{'))).find((l) => l.includes('"memory budget"'));
+    assert.ok(line, `no memory budget logged: ${logs.slice(0, 5).join('\n')}`);
+    const m = (JSON.parse(line) as { memory: { limitBytes: number; limitSource: string; mainHeapMb: number; workers: number; workerHeapMb: number } }).memory;
+    assert.equal(m.limitBytes, 768 * 1024 * 1024);
+    assert.match(m.limitSource, /^cgroup-v[12]$/);
+    // 40 % of 768 MiB for the old generation, plus V8's young generation.
+    assert.ok(m.mainHeapMb >= 300 && m.mainHeapMb <= 400, String(m.mainHeapMb));
+    assert.equal(m.workers, 1);
+    assert.ok(m.workerHeapMb > 100 && m.mainHeapMb + 80 + 39 + 2 * m.workerHeapMb <= 768, JSON.stringify(m));
   });
 
   it('runs with a read-only root filesystem and no capabilities', async () => {
