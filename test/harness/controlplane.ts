@@ -71,6 +71,13 @@ export interface StartOptions {
   dir?: string;
   /** Bound for the apiserver to become ready; default 90 s. */
   readyTimeoutMs?: number;
+  /**
+   * The control plane of a cluster with nodes (test/harness/node-cluster.ts): kube-apiserver serves and
+   * advertises on `address` (an address of this host that Pods can reach, in the serving certificate) instead of
+   * 127.0.0.1, authorizes with Node,RBAC, runs the ServiceAccount admission plugin (Pods get their token volume)
+   * and has a client certificate (system:masters) for kubelets' logs/exec endpoints.
+   */
+  nodes?: { address: string };
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -86,13 +93,13 @@ export function kubectlPath(): string {
 // ---------------------------------------------------------------------------------------------------------
 // processes
 
-interface RunResult {
+export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-function run(
+export function run(
   cmd: string,
   args: string[],
   opts: { input?: string; timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; onStderrLine?: (l: string) => void } = {},
@@ -171,7 +178,7 @@ process.on('exit', () => {
   }
 });
 
-interface Proc {
+export interface Proc {
   name: string;
   child: ChildProcess;
   logFile: string;
@@ -179,7 +186,7 @@ interface Proc {
   done: boolean;
 }
 
-function startProc(name: string, bin: string, args: string[], logFile: string): Proc {
+export function startProc(name: string, bin: string, args: string[], logFile: string): Proc {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
@@ -218,7 +225,7 @@ function startProc(name: string, bin: string, args: string[], logFile: string): 
   return proc;
 }
 
-async function stopProc(p: Proc | undefined, graceMs = 15_000): Promise<void> {
+export async function stopProc(p: Proc | undefined, graceMs = 15_000): Promise<void> {
   if (!p || p.done) return;
   p.child.kill('SIGTERM');
   p.child.kill('SIGCONT'); // a paused process must wake up to handle SIGTERM
@@ -232,7 +239,7 @@ async function stopProc(p: Proc | undefined, graceMs = 15_000): Promise<void> {
   }
 }
 
-function tail(file: string, n = 30): string {
+export function tail(file: string, n = 30): string {
   try {
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
     return lines.slice(-n).join('\n');
@@ -280,7 +287,7 @@ async function ensureTools(log: (l: string) => void): Promise<void> {
   }
 }
 
-async function freePort(exclude: Set<number>): Promise<number> {
+export async function freePort(exclude: Set<number>): Promise<number> {
   for (let i = 0; i < 20; i++) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = net.createServer();
@@ -335,9 +342,10 @@ interface Pki {
   caKey: string;
 }
 
-async function makeCa(dir: string): Promise<Pki> {
+async function makeCa(dir: string, extraIps: string[] = []): Promise<Pki> {
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'openssl.cnf'), OPENSSL_CNF);
+  const cnf = OPENSSL_CNF.replace(/^subjectAltName = (.*)$/m, (_l, sans: string) => `subjectAltName = ${[sans, ...extraIps.map((ip) => `IP:${ip}`)].join(',')}`);
+  await writeFile(path.join(dir, 'openssl.cnf'), cnf);
   await openssl(
     ['req', '-x509', '-config', 'openssl.cnf', '-extensions', 'ca', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
       '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', '/CN=cra-gate-test-ca'],
@@ -441,7 +449,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
 
   try {
     // Certificates: CA, apiserver serving cert, admin client cert, service-account key pair.
-    const pki = await makeCa(pkiDir);
+    const address = opts.nodes?.address ?? '127.0.0.1';
+    const pki = await makeCa(pkiDir, opts.nodes ? [address] : []);
     const [serving, admin] = await Promise.all([
       issue(pki, 'apiserver', '/CN=kube-apiserver', 'server'),
       issue(pki, 'admin', '/O=system:masters/CN=cra-gate-admin', 'client'),
@@ -518,17 +527,19 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
 
     // kube-apiserver
     let securePort = 0;
-    const server = () => `https://127.0.0.1:${securePort}`;
+    const server = () => `https://${address}:${securePort}`;
+    const kubeletClient = opts.nodes ? await issue(pki, 'apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'client') : undefined;
     const apiserverLog = path.join(dir, 'kube-apiserver.log');
     const apiserverArgs = () => [
       `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
       `--cert-dir=${path.join(dir, 'apiserver-cert-dir')}`,
       `--secure-port=${securePort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      '--authorization-mode=RBAC',
-      '--disable-admission-plugins=ServiceAccount',
+      ...(kubeletClient
+        ? ['--authorization-mode=Node,RBAC', `--kubelet-client-certificate=${kubeletClient.crt}`, `--kubelet-client-key=${kubeletClient.key}`]
+        : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount']),
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${path.join(pkiDir, 'sa.pub')}`,
       `--service-account-signing-key-file=${path.join(pkiDir, 'sa.key')}`,

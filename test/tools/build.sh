@@ -3,8 +3,10 @@
 # once per version. Re-running is a no-op (milliseconds, no Go toolchain needed) when the binaries for the
 # pinned versions exist. Concurrent runs serialise on a lock file. Progress goes to stderr; the bin dir to stdout.
 #
-#   bash test/tools/build.sh [all|etcd|kube-apiserver|kubectl|kube-controller-manager]...
-#   all = etcd kube-apiserver kubectl (kube-controller-manager only when asked for)
+#   bash test/tools/build.sh [all|node|etcd|kube-apiserver|kubectl|kube-controller-manager|kube-scheduler|kubelet|kube-proxy]...
+#   all  = etcd kube-apiserver kubectl
+#   node = what a cluster that runs Pods needs besides `all` (test/harness/node-cluster.ts):
+#          kube-controller-manager kube-scheduler kubelet kube-proxy, and the sandbox image's program (pause)
 set -euo pipefail
 TOOLS_LOG=tools
 # shellcheck source=test/tools/lib.sh
@@ -53,15 +55,23 @@ build_kube() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
+  # All missing commands in ONE `go build`: one action graph, so the packages they share (most of
+  # k8s.io/kubernetes) are compiled once and the compiler runs in parallel on every core.
+  log "kubernetes $KUBERNETES_VERSION: building ${todo[*]} (a cold build takes several minutes on 2 cores)"
+  local t0=$SECONDS out="$bin/.kube-build.tmp" pkgs=()
+  for c in "${todo[@]}"; do rm -f "$bin/.$c.version"; pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  rm -rf "$out" && mkdir -p "$out"
+  if ((${#pkgs[@]} == 1)); then
+    (cd "$work" && with_heartbeat "${todo[*]}" go build -trimpath -ldflags="-s $ldflags" -o "$out/${todo[0]}" "${pkgs[@]}")
+  else
+    (cd "$work" && with_heartbeat "${todo[*]}" go build -trimpath -ldflags="-s $ldflags" -o "$out/" "${pkgs[@]}")
+  fi
   for c in "${todo[@]}"; do
-    log "kubernetes $KUBERNETES_VERSION: building $c (a cold build takes several minutes on 2 cores)"
-    local t0=$SECONDS
-    rm -f "$bin/.$c.version"
-    (cd "$work" && with_heartbeat "$c" go build -trimpath -ldflags="-s $ldflags" -o "$bin/.$c.tmp" "k8s.io/kubernetes/cmd/$c")
-    mv -f "$bin/.$c.tmp" "$bin/$c"
+    mv -f "$out/$c" "$bin/$c"
     write_stamp "$c" "$(stamp "$KUBERNETES_VERSION")"
-    log "kubernetes: $c built in $((SECONDS - t0))s"
   done
+  rm -rf "$out"
+  log "kubernetes: ${todo[*]} built in $((SECONDS - t0))s"
 }
 
 build_etcd() {
@@ -87,13 +97,28 @@ build_etcd() {
   log "etcd: built in $((SECONDS - t0))s"
 }
 
+# The test node's sandbox image program (test/tools/pause/main.go): static, no dependencies, seconds to build.
+build_pause() {
+  local want; want="$(stamp "$(sha256sum "$here/pause/main.go" | cut -c1-16)")"
+  if stamp_ok pause "$want"; then log "pause cached"; return; fi
+  require_go pause
+  local work="$cache/src/pause"
+  rm -rf "$work" && mkdir -p "$work" && cp "$here/pause/main.go" "$work/main.go"
+  (cd "$work" && go mod init cra-gate.dev/test-tools/pause >/dev/null 2>&1 && go build -trimpath -ldflags=-s -o "$bin/.pause.tmp" .)
+  mv -f "$bin/.pause.tmp" "$bin/pause"
+  write_stamp pause "$want"
+  log "pause built"
+}
+
 what=("${@:-all}")
 for w in "${what[@]}"; do
   case "$w" in
     all) build_etcd; build_kube kube-apiserver kubectl ;;
+    node) build_pause; build_kube kube-controller-manager kube-scheduler kubelet kube-proxy ;;
+    pause) build_pause ;;
     etcd) build_etcd ;;
-    kube-apiserver | kube-controller-manager | kubectl) build_kube "$w" ;;
-    *) echo "unknown tool: $w (want: all etcd kube-apiserver kubectl kube-controller-manager)" >&2; exit 2 ;;
+    kube-apiserver | kube-controller-manager | kubectl | kube-scheduler | kubelet | kube-proxy) build_kube "$w" ;;
+    *) echo "unknown tool: $w (want: all node etcd kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)" >&2; exit 2 ;;
   esac
 done
 echo "$bin"

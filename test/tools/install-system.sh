@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the chart/image/Prometheus/dossier tests need: docker.io (dockerd, for
-# testcontainers), prometheus (prometheus + promtool) and chromium (headless rendering of the CRA file).
+# testcontainers; it brings containerd and runc, which the node of test/harness/node-cluster.ts runs Pods
+# with), prometheus (prometheus + promtool), chromium (headless rendering of the CRA file) and, for that node,
+# containernetworking-plugins (bridge + host-local Pod networking), iptables and conntrack (kube-proxy).
 # Idempotent and quiet: a package whose binary is present is skipped, so a warm machine runs this in
 # milliseconds without touching apt. Needs root (or sudo) only when something is missing. dockerd itself is
 # started by the test harness (test/harness/docker.ts), not here.
@@ -14,9 +16,15 @@ command -v dockerd >/dev/null 2>&1 || want+=(docker.io)
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || want+=(prometheus)
 # Debian's Chromium renders the CRA file (cra-gate dossier) in the HTML rendering and accessibility test.
 command -v chromium >/dev/null 2>&1 || want+=(chromium fonts-dejavu-core)
+# The Pod-running node (test/harness/node-cluster.ts, test/integration/helm-e2e.test.ts).
+{ command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || want+=(containerd)
+command -v runc >/dev/null 2>&1 || want+=(runc)
+[[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || want+=(containernetworking-plugins)
+command -v iptables >/dev/null 2>&1 || want+=(iptables)
+command -v conntrack >/dev/null 2>&1 || want+=(conntrack)
 
 if ((${#want[@]} == 0)); then
-  log "docker.io, prometheus and chromium present"
+  log "docker.io, prometheus, chromium and the node packages (containerd, CNI plugins, iptables, conntrack) present"
   exit 0
 fi
 
