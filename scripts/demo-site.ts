@@ -11,9 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { createServer, type Server } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface DemoSite {
-  /** `https://127.0.0.1:<port>` */
+  /** `https://<address>:<port>` */
   origin: string;
   /** host:port for CRA_GATE_HTTP_ALLOW_HOSTS */
   hostPort: string;
@@ -32,14 +35,18 @@ function renderSecurityTxt(template: string, origin: string, host: string): stri
   return template.replaceAll('${EXPIRES}', expires).replaceAll(`https://${host}/`, `${origin}/${host}/`);
 }
 
-/** `signedHosts`: the hosts whose `*.bin` files get a `.sig` (others publish none, so they are unsigned). */
-export async function startDemoSite(root: string, signedHosts: readonly string[]): Promise<DemoSite> {
+/**
+ * `signedHosts`: the hosts whose `*.bin` files get a `.sig` (others publish none, so they are unsigned).
+ * `address`: where it listens (default 127.0.0.1; the end-to-end suite uses its test node's address, which Pods
+ * reach); it is the certificate's IP SAN.
+ */
+export async function startDemoSite(root: string, signedHosts: readonly string[], address = '127.0.0.1'): Promise<DemoSite> {
   const hosts = existsSync(root) ? readdirSync(root).filter((h) => statSync(path.join(root, h)).isDirectory()) : [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cra-gate-demo-site-'));
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=cra-gate demo site',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      '-addext', `subjectAltName=IP:${address}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
     { stdio: 'ignore', timeout: 30_000 },
   );
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -69,12 +76,12 @@ export async function startDemoSite(root: string, signedHosts: readonly string[]
       res.writeHead(200, { 'content-type': rel.endsWith('.json') ? 'application/json' : rel.endsWith('.html') ? 'text/html' : 'application/octet-stream' }).end(bytes);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const port = (server.address() as { port: number }).port;
-  origin = `https://127.0.0.1:${port}`;
+  origin = `https://${address}:${port}`;
   return {
     origin,
-    hostPort: `127.0.0.1:${port}`,
+    hostPort: `${address}:${port}`,
     caFile: path.join(dir, 'cert.pem'),
     signingPublicKeyPem,
     rewrite: (text) => hosts.reduce((t, h) => t.replaceAll(`https://${h}/`, `${origin}/${h}/`), text),
@@ -90,4 +97,28 @@ export async function startDemoSite(root: string, signedHosts: readonly string[]
 /** A cosign `sign-blob` style signature: base64 of the DER ECDSA-P256/SHA-256 signature over the file. */
 function signBlob(bytes: Buffer, key: KeyObject): string {
   return sign('sha256', bytes, key).toString('base64');
+}
+
+/**
+ * The trusted signing key and the vulnerability feeds the baseline policy names (Secret cra-gate-signing-keys,
+ * ConfigMaps osv-feed, kev-feed, nvd-feed in `namespace`), as one List for `kubectl apply`.
+ */
+export function feedsAndKeys(publicKeyPem: string, namespace = 'cra-gate'): unknown {
+  const osvDir = path.join(root, 'test', 'fixtures', 'vuln', 'osv');
+  const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
+  // The whole KEV catalogue, minified to fit a ConfigMap (1 MiB).
+  const kev = JSON.stringify(JSON.parse(readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
+  // Real NVD CVE records (API 2.0 shape) for the example firmware's C libraries, matched by CPE (SOURCES.md).
+  const nvd = readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'nvd', 'nvd-demo-subset.json'), 'utf8');
+  const meta = (name: string): unknown => ({ name, namespace });
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': publicKeyPem } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nvd-feed'), data: { 'nvd.json': nvd } },
+    ],
+  };
 }

@@ -7,7 +7,7 @@
  * Flags: --embedded (always use the embedded control plane), --keep (leave everything running until Ctrl-C).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import yaml from 'js-yaml';
 import { startControlPlane, kubectlPath, type ControlPlane } from '../test/harness/controlplane.ts';
 import { waitFor } from '../test/harness/wait.ts';
 import type { ProductRelease } from '../operator/api/types.ts';
-import { startDemoSite, type DemoSite } from './demo-site.ts';
+import { feedsAndKeys, startDemoSite, type DemoSite } from './demo-site.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: flags } = parseArgs({ options: { embedded: { type: 'boolean' }, keep: { type: 'boolean' } } });
@@ -64,26 +64,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
 }
 
 /** The Secret and ConfigMaps policies/cra-baseline.yaml refers to, filled with the demo key and real feed data. */
-function feedsAndKeys(publicKeyPem: string): unknown {
-  const osvDir = path.join(root, 'test', 'fixtures', 'vuln', 'osv');
-  const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
-  // The whole KEV catalogue, minified to fit a ConfigMap (1 MiB).
-  const kev = JSON.stringify(JSON.parse(readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
-  // Real NVD CVE records (API 2.0 shape) for the example firmware's C libraries, matched by CPE (SOURCES.md).
-  const nvd = readFileSync(path.join(root, 'test', 'fixtures', 'vuln', 'nvd', 'nvd-demo-subset.json'), 'utf8');
-  const meta = (name: string): unknown => ({ name, namespace: 'cra-gate' });
-  return {
-    apiVersion: 'v1',
-    kind: 'List',
-    items: [
-      { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': publicKeyPem } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nvd-feed'), data: { 'nvd.json': nvd } },
-    ],
-  };
-}
-
 async function main(): Promise<void> {
   let cp: ControlPlane | undefined;
   let operator: ChildProcess | undefined;

@@ -3,7 +3,11 @@
 //   npm run cluster:up      starts etcd + kube-apiserver in the background (detached from the terminal),
 //                           writes .cache/cluster/kubeconfig and .cache/cluster/state.json and prints
 //                           `export KUBECONFIG=...` (and a PATH line for our kubectl) on stdout
-//   npm run cluster:down    stops it and removes .cache/cluster
+//   npm run cluster:up -- --nodes
+//                           the same plus a node that runs Pods (test/harness/node-cluster.ts: controller-manager,
+//                           scheduler, containerd, kubelet, bridge CNI, kube-proxy, CoreDNS; needs root); import
+//                           images with `ctr --address <containerdSocket from state.json> -n k8s.io images import`
+//   npm run cluster:down    stops it and removes .cache/cluster (with --nodes: everything the node created)
 //   node test/harness/cluster-cli.ts status
 //
 // `up` runs a detached supervisor (`cluster-cli.ts serve`) that owns the processes through the same harness
@@ -15,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, toolsBin, type ControlPlane } from './controlplane.ts';
+import { removeNodeClusterLeftovers, startNodeCluster, type NodeCluster } from './node-cluster.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -34,6 +39,8 @@ interface State {
   dir: string;
   log: string;
   startedAt: string;
+  /** With --nodes: the node's name, address and containerd socket. */
+  node?: { name: string; address: string; containerdSocket: string; dir: string };
 }
 
 type Msg = { type: 'log'; line: string } | { type: 'ready'; state: State } | { type: 'error'; message: string };
@@ -64,7 +71,7 @@ function printExports(): void {
   process.stdout.write(`export KUBECONFIG=${kubeconfigOut}\nexport PATH=${toolsBin()}:$PATH\n`);
 }
 
-async function up(): Promise<number> {
+async function up(nodes: boolean): Promise<number> {
   const existing = readState();
   if (existing && alive(existing.supervisorPid)) {
     progress(`already running (supervisor pid ${existing.supervisorPid}, ${existing.server})`);
@@ -77,10 +84,14 @@ async function up(): Promise<number> {
     await rm(clusterDir, { recursive: true, force: true });
   }
   await mkdir(clusterDir, { recursive: true });
-  progress('starting a local control plane (etcd + kube-apiserver); the first run builds them from source, which takes several minutes');
+  progress(
+    nodes
+      ? 'starting a local cluster with a node that runs Pods (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy, CoreDNS)'
+      : 'starting a local control plane (etcd + kube-apiserver); the first run builds them from source, which takes several minutes',
+  );
   const t0 = Date.now();
   const logFd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve'], {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', ...(nodes ? ['--nodes'] : [])], {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
     cwd: repoRoot,
@@ -140,6 +151,7 @@ async function down(): Promise<number> {
     if (alive(state.supervisorPid)) progress('the supervisor did not stop within 30 s; killing the processes');
   }
   killLeftovers(state);
+  if (state.node) await removeNodeClusterLeftovers(progress, state.node.dir);
   await rm(clusterDir, { recursive: true, force: true });
   progress(`stopped and cleaned up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return 0;
@@ -158,7 +170,7 @@ function status(): number {
 }
 
 // The detached supervisor: owns the control plane until SIGTERM/SIGINT/SIGHUP.
-async function serve(): Promise<void> {
+async function serve(nodes: boolean): Promise<void> {
   const send = (m: Msg): void => {
     if (process.connected) process.send?.(m);
   };
@@ -167,12 +179,13 @@ async function serve(): Promise<void> {
     send({ type: 'log', line });
   };
   let cp: ControlPlane | undefined;
+  let node: NodeCluster | undefined;
   let stopping = false;
   const shutdown = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log(`${sig}: stopping`);
-    await cp?.stop();
+    await (node ? node.stop() : cp?.stop());
     await rm(statePath, { force: true });
     await rm(kubeconfigOut, { force: true });
     process.exit(0);
@@ -180,7 +193,12 @@ async function serve(): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
   process.on('disconnect', () => {}); // `up` leaving must not end us
   try {
-    cp = await startControlPlane({ dir: runDir, log });
+    if (nodes) {
+      node = await startNodeCluster({ dir: runDir, log });
+      cp = node.cp;
+    } else {
+      cp = await startControlPlane({ dir: runDir, log });
+    }
     await copyFile(cp.kubeconfigPath, kubeconfigOut);
     const pids = cp.pids();
     const state: State = {
@@ -193,6 +211,7 @@ async function serve(): Promise<void> {
       dir: cp.dir,
       log: logPath,
       startedAt: new Date().toISOString(),
+      ...(node ? { node: { name: node.nodeName, address: node.nodeAddress, containerdSocket: node.containerdSocket, dir: node.dir } } : {}),
     };
     await writeFile(`${statePath}.tmp`, JSON.stringify(state, null, 2) + '\n');
     await rename(`${statePath}.tmp`, statePath);
@@ -212,7 +231,7 @@ async function serve(): Promise<void> {
 const cmd = process.argv[2];
 switch (cmd) {
   case 'up':
-    process.exitCode = await up();
+    process.exitCode = await up(process.argv.includes('--nodes'));
     break;
   case 'down':
     process.exitCode = await down();
@@ -221,9 +240,9 @@ switch (cmd) {
     process.exitCode = status();
     break;
   case 'serve':
-    await serve();
+    await serve(process.argv.includes('--nodes'));
     break;
   default:
-    process.stderr.write('usage: node test/harness/cluster-cli.ts up|down|status\n');
+    process.stderr.write('usage: node test/harness/cluster-cli.ts up [--nodes]|down|status\n');
     process.exitCode = 2;
 }

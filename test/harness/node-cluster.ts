@@ -14,6 +14,8 @@
 //                           private Pod CIDR (state in the temp dir)
 //   kube-proxy              iptables mode: ClusterIP Services work from Pods and from this host (the apiserver
 //                           calls webhooks through their Service)
+//   CoreDNS                 cluster DNS on the node address (built by test/tools/build.sh with the kubernetes
+//                           plugin): <service>.<namespace>.svc resolves in Pods
 //   pause image             test/tools/pause (a static Go program) packed here as a docker-archive tar and
 //                           imported with `ctr -n k8s.io images import`; images run with imagePullPolicy: Never
 //
@@ -25,6 +27,7 @@
 // namespaces, the kubelet's cgroups and the temp dir; leftovers() lists what remains (empty after stop()).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -101,7 +104,7 @@ export function hostProblems(): string[] {
   for (const p of ['bridge', 'host-local', 'loopback']) {
     if (!existsSync(path.join(CNI_BIN, p))) problems.push(`${CNI_BIN}/${p} missing (Debian containernetworking-plugins; bash test/tools/install-system.sh)`);
   }
-  for (const tool of ['kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'pause']) {
+  for (const tool of ['kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'pause', 'coredns']) {
     if (!existsSync(path.join(toolsBin(), tool))) problems.push(`${toolsBin()}/${tool} missing (bash test/tools/build.sh node)`);
   }
   for (const ctl of ['cpu', 'memory', 'pids', 'cpuset']) {
@@ -252,6 +255,18 @@ export function leftovers(dir?: string, pids: number[] = []): string[] {
   return out;
 }
 
+/** For `cluster-cli down` after a supervisor died: removes what the node cluster in `dir` left. */
+export async function removeNodeClusterLeftovers(log: (l: string) => void, dir: string): Promise<void> {
+  await cleanHost(log, dir);
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  try {
+    const holder = Number(readFileSync(NODE.lock, 'utf8').trim());
+    process.kill(holder, 0);
+  } catch {
+    rmSync(NODE.lock, { force: true });
+  }
+}
+
 /** Removes host state a node cluster creates (also what a crashed run left). Never throws. */
 async function cleanHost(log: (l: string) => void, dir: string | undefined): Promise<void> {
   // Pod processes, then shims of our containerd (they name its socket), then our mounts.
@@ -373,6 +388,17 @@ async function pauseImageTar(dir: string): Promise<string> {
   return tarFile;
 }
 
+/** An A record of `name` from the cluster DNS (Node's resolver pointed at the node address). */
+export async function resolveOnNode(name: string): Promise<string | undefined> {
+  const r = new Resolver({ timeout: 2_000, tries: 1 });
+  r.setServers([NODE.address]);
+  try {
+    return (await r.resolve4(name))[0];
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // start
 
@@ -421,7 +447,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ).catch((err: unknown) => log(`teardown: ${err instanceof Error ? err.message : String(err)} (killing them)`));
     }
     // 2. The node's processes, then containerd (last: the kubelet talks to it while stopping).
-    for (const n of ['kubelet', 'kube-proxy']) await stopProc(byName(n), 10_000);
+    for (const n of ['kubelet', 'kube-proxy', 'coredns']) await stopProc(byName(n), 10_000);
     await stopProc(byName('containerd'), 10_000);
     await cp?.stop();
     // 3. Whatever is left on the host (pods killed, mounts, chains, bridge, address, cgroups).
@@ -554,6 +580,47 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     }));
     procs.push(startProc('kube-proxy', path.join(toolsBin(), 'kube-proxy'), [`--config=${proxyConfig}`], logFile('kube-proxy')));
 
+    // CoreDNS: reads Services and EndpointSlices with its own identity (the RBAC CoreDNS's manifests ship).
+    const rbac = await controlPlane.kubectl(['apply', '-f', '-'], {
+      input: yaml.dump({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRole',
+            metadata: { name: 'system:coredns' },
+            rules: [
+              { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+              { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+            ],
+          },
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRoleBinding',
+            metadata: { name: 'system:coredns' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+            subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:coredns' }],
+          },
+        ],
+      }),
+    });
+    if (rbac.code !== 0) throw new Error(`CoreDNS RBAC: ${rbac.stderr}`);
+    const corefile = path.join(dir, 'Corefile');
+    await writeFile(corefile, [
+      '.:53 {',
+      `  bind ${NODE.address}`,
+      '  errors',
+      '  kubernetes cluster.local in-addr.arpa {',
+      `    kubeconfig ${await controlPlane.userKubeconfig('system:coredns', [])}`,
+      '    pods disabled',
+      '  }',
+      '}',
+      '',
+    ].join('\n'));
+    const coredns = startProc('coredns', path.join(toolsBin(), 'coredns'), ['-conf', corefile], logFile('coredns'));
+    procs.push(coredns);
+
     // kubelet
     for (const ctl of readdirSync(CGROUP_FS)) {
       if (existsSync(path.join(CGROUP_FS, ctl, 'cgroup.procs'))) await mkdir(path.join(CGROUP_FS, ctl, NODE.cgroupRoot), { recursive: true });
@@ -578,6 +645,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       containerRuntimeEndpoint: `unix://${sock}`,
       podLogsDir: path.join(c.kubelet, 'pod-logs'),
       clusterDomain: 'cluster.local',
+      clusterDNS: [NODE.address],
       resolvConf: '/etc/resolv.conf',
       // A shared test machine: never evict or garbage-collect images because of its disk or memory.
       evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
@@ -619,7 +687,15 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     });
     // The default ServiceAccount (Pods are refused without it) and kube-proxy's first sync of `kubernetes`.
     await waitFor('ServiceAccount default/default', async () => (await controlPlane.kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).code === 0, { timeoutMs: 60_000, intervalMs: 250 });
-    await waitFor('kube-proxy rules for the kubernetes Service', async () => (trySh('iptables', ['-w', '5', '-t', 'nat', '-S', 'KUBE-SERVICES']) ?? '').includes('default/kubernetes:https'), { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor('CoreDNS to answer', async () => {
+      if (coredns.done) throw new StopWaiting(`coredns exited:\n${tail(coredns.logFile)}`);
+      return (await resolveOnNode('kubernetes.default.svc.cluster.local')) === '10.0.0.1';
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'kube-proxy rules for the kubernetes Service',
+      () => Promise.resolve((trySh('iptables', ['-w', '5', '-t', 'nat', '-S', 'KUBE-SERVICES']) ?? '').includes('default/kubernetes:https')),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     log(`node ${NODE.name} Ready (${NODE.address}, Pods ${NODE.podCidr}) in ${Date.now() - t0} ms; KUBECONFIG=${controlPlane.kubeconfigPath}`);
 
     return {
@@ -630,7 +706,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       nodeName: NODE.name,
       nodeAddress: NODE.address,
       containerdSocket: sock,
-      kubectl: controlPlane.kubectl,
+      kubectl: (args, o) => controlPlane.kubectl(args, o),
       ctr,
       importImage,
       logFile,

@@ -6,7 +6,8 @@
 #   bash test/tools/build.sh [all|node|etcd|kube-apiserver|kubectl|kube-controller-manager|kube-scheduler|kubelet|kube-proxy]...
 #   all  = etcd kube-apiserver kubectl
 #   node = what a cluster that runs Pods needs besides `all` (test/harness/node-cluster.ts):
-#          kube-controller-manager kube-scheduler kubelet kube-proxy, and the sandbox image's program (pause)
+#          kube-controller-manager kube-scheduler kubelet kube-proxy, the sandbox image's program (pause) and
+#          CoreDNS (cluster DNS)
 set -euo pipefail
 TOOLS_LOG=tools
 # shellcheck source=test/tools/lib.sh
@@ -110,12 +111,38 @@ build_pause() {
   log "pause built"
 }
 
+# CoreDNS (cluster DNS of the test node: Service names resolve in Pods, e.g. for `helm test`), only the
+# plugins test/tools/coredns/main.go names, from a wrapper module like etcd's.
+build_coredns() {
+  local want; want="$(stamp "$COREDNS_VERSION+$(sha256sum "$here/coredns/main.go" | cut -c1-16)")"
+  if stamp_ok coredns "$want"; then log "coredns $COREDNS_VERSION cached"; return; fi
+  take_build_lock
+  if stamp_ok coredns "$want"; then log "coredns $COREDNS_VERSION cached"; return; fi
+  local work="$cache/src/coredns-$COREDNS_VERSION"
+  mkdir -p "$work"
+  cp "$here/coredns/main.go" "$work/main.go"
+  if [[ ! -f "$work/.prepared" ]]; then
+    log "coredns $COREDNS_VERSION: preparing wrapper module"
+    (cd "$work" && rm -f go.mod go.sum && go mod init cra-gate.dev/test-tools/coredns >/dev/null 2>&1 \
+      && go mod edit -require "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy >&2)
+    touch "$work/.prepared"
+  fi
+  log "coredns $COREDNS_VERSION: building"
+  local t0=$SECONDS
+  rm -f "$bin/.coredns.version"
+  (cd "$work" && with_heartbeat coredns go build -trimpath -ldflags=-s -o "$bin/.coredns.tmp" .)
+  mv -f "$bin/.coredns.tmp" "$bin/coredns"
+  write_stamp coredns "$want"
+  log "coredns: built in $((SECONDS - t0))s"
+}
+
 what=("${@:-all}")
 for w in "${what[@]}"; do
   case "$w" in
     all) build_etcd; build_kube kube-apiserver kubectl ;;
-    node) build_pause; build_kube kube-controller-manager kube-scheduler kubelet kube-proxy ;;
+    node) build_pause; build_coredns; build_kube kube-controller-manager kube-scheduler kubelet kube-proxy ;;
     pause) build_pause ;;
+    coredns) build_coredns ;;
     etcd) build_etcd ;;
     kube-apiserver | kube-controller-manager | kubectl | kube-scheduler | kubelet | kube-proxy) build_kube "$w" ;;
     *) echo "unknown tool: $w (want: all node etcd kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)" >&2; exit 2 ;;
