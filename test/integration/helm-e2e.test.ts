@@ -1,0 +1,325 @@
+/**
+ * The users' path end to end (README "Installing with Helm"), on a cluster that runs Pods: a single node built
+ * here (test/harness/node-cluster.ts: kubelet + containerd + bridge CNI + kube-proxy + CoreDNS). Exactly the
+ * README's steps: `kubectl apply --server-side -f crds/`, the operator image built from the Dockerfile (docker
+ * harness) and imported into the node (`docker save | ctr -n k8s.io images import`), `helm install --wait` with
+ * two replicas and the admission webhook, `helm test`, `helm upgrade`, `helm uninstall`. Then: both Pods Ready,
+ * one leader in the Lease, the example releases decided, admission through the webhook Service (the apiserver
+ * calls it via kube-proxy's ClusterIP rules), leader fail-over, no admission gap during a rolling upgrade, nothing
+ * left after uninstall, nothing left on the host after teardown.
+ *
+ * Needs root and the node's packages (bash test/tools/install-system.sh) and tools (bash test/tools/build.sh
+ * node): when the host cannot run it, the suite FAILS with the reasons (it never skips).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import yaml from 'js-yaml';
+import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, type Docker } from '../harness/docker.ts';
+import { run, toolsBin } from '../harness/controlplane.ts';
+import { hostProblems, leftovers, NODE, startNodeCluster, type NodeCluster } from '../harness/node-cluster.ts';
+import { waitFor } from '../harness/wait.ts';
+import { feedsAndKeys, startDemoSite, type DemoSite } from '../../scripts/demo-site.ts';
+import type { ProductRelease } from '../../operator/api/types.ts';
+
+const NS = 'cra-gate';
+const RELEASE = 'cra-gate';
+const SELECTOR = 'app.kubernetes.io/name=cra-gate,app.kubernetes.io/instance=cra-gate';
+const LEASE = 'cra-gate-operator';
+const LEASE_SECONDS = 15; // the operator's default (CRA_GATE_LEASE_DURATION_MS)
+const ADMIT_NS = 'acme'; // the example releases' namespace, opted in to enforce
+
+interface Lease {
+  spec: { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseDurationSeconds?: number };
+}
+interface PodList {
+  items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] } }[];
+}
+
+const say = (l: string): void => {
+  process.stderr.write(`[helm-e2e] ${l}\n`);
+};
+
+describe('helm install on a cluster that runs Pods (README "Installing with Helm")', () => {
+  let c: NodeCluster;
+  let docker: Docker | undefined;
+  let site: DemoSite | undefined;
+  let tmp: string;
+  let image: string;
+  /** The pause image by digest: the "application" of the Approved release (it runs on the node). */
+  let approvedImage: string;
+  /** Same digest, another repository: the "application" of the Blocked release. */
+  let blockedImage: string;
+  let uninstalled = false;
+  const timings: Record<string, number> = {};
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, { input });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: exit ${r.code}: ${r.stderr || r.stdout}`);
+    return r.stdout;
+  };
+  const helm = async (args: string[]): Promise<string> => {
+    const r = await run(path.join(toolsBin(), 'helm'), [...args, `--kubeconfig=${c.kubeconfigPath}`], { timeoutMs: 600_000, cwd: repoRoot });
+    if (r.code !== 0) throw new Error(`helm ${args.join(' ')}: exit ${r.code}:\n${r.stderr || r.stdout}\n--- operator pods ---\n${await podDiagnostics()}`);
+    return r.stdout;
+  };
+  const podDiagnostics = async (): Promise<string> => {
+    const pods = await c.kubectl(['get', 'pods', '-n', NS, '-o', 'wide']);
+    const logs = await c.kubectl(['logs', '-n', NS, '-l', SELECTOR, '--tail=20', '--prefix']);
+    const events = await c.kubectl(['get', 'events', '-n', NS, '--sort-by=.lastTimestamp']);
+    return [pods.stdout, pods.stderr, logs.stdout, logs.stderr, events.stdout.split('\n').slice(-15).join('\n')].join('\n');
+  };
+  const operatorPods = async (): Promise<PodList['items']> =>
+    (JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-l', SELECTOR, '-o', 'json'])) as PodList).items;
+  const lease = async (): Promise<Lease> => JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', NS, '-o', 'json'])) as Lease;
+  const release = async (ns: string, name: string): Promise<ProductRelease> =>
+    JSON.parse(await kubectl(['get', 'productrelease', name, '-n', ns, '-o', 'json'])) as ProductRelease;
+  const decided = (ns: string, name: string, want: string, timeoutMs = 180_000): Promise<ProductRelease> =>
+    waitFor(
+      `${ns}/${name} ${want}`,
+      async () => {
+        const r = await release(ns, name);
+        if (!r.status?.decision || r.status.observedGeneration !== r.metadata.generation) return undefined;
+        if (r.status.decision === want) return r;
+        throw new Error(`decision ${r.status.decision}: ${JSON.stringify((r.status.checks ?? []).filter((x) => x.result !== 'Pass').map((x) => `${x.id} ${x.reason}: ${x.message}`))}`);
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  const deployment = (name: string, img: string): string =>
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: ADMIT_NS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            automountServiceAccountToken: false,
+            containers: [{ name: 'app', image: img, imagePullPolicy: 'Never', resources: { limits: { memory: '16Mi' } } }],
+          },
+        },
+      },
+    });
+
+  before(async () => {
+    const problems = hostProblems();
+    if (problems.length) throw new Error(`this host cannot run the end-to-end suite:\n- ${problems.join('\n- ')}`);
+    const t0 = Date.now();
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'cra-gate-helm-e2e-'));
+    // The image (README: docker build) and the cluster start in parallel.
+    const buildImage = (async () => {
+      docker = await ensureDocker();
+      const base = await buildNodeBase(docker);
+      image = `cra-gate/operator:test-${await contextHash()}`;
+      if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
+        const tc = await loadTestcontainers();
+        say(`building ${image} from the Dockerfile on ${base}`);
+        await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
+      }
+      timings.image = Date.now() - t0;
+    })();
+    c = await startNodeCluster({ log: say });
+    timings.cluster = Date.now() - t0;
+    await buildImage;
+    // docker save | ctr -n k8s.io images import
+    const tar = path.join(tmp, 'operator.tar');
+    const save = spawn('docker', ['save', image], { env: docker!.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let saveErr = '';
+    save.stderr.setEncoding('utf8').on('data', (d: string) => (saveErr += d));
+    await pipeline(save.stdout, createWriteStream(tar));
+    const code = await new Promise<number | null>((r) => (save.exitCode !== null ? r(save.exitCode) : save.once('exit', r)));
+    assert.equal(code, 0, `docker save ${image}: ${saveErr}`);
+    await c.importImage(tar);
+    await rm(tar, { force: true });
+    const pauseDigest = /\s(sha256:[0-9a-f]{64})\s/.exec((await c.ctr(['images', 'ls'])).stdout.split('\n').find((l) => l.startsWith(`docker.io/${NODE.pauseImage}`)) ?? '')?.[1];
+    assert.ok(pauseDigest, 'the pause image has a digest in containerd');
+    approvedImage = `docker.io/cra-gate.test/pause@${pauseDigest}`;
+    blockedImage = `docker.io/cra-gate.test/camera-app@${pauseDigest}`;
+    timings.imported = Date.now() - t0;
+
+    // README: kubectl apply --server-side -f crds/ ; the baseline policy; the evidence the examples need.
+    await kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/productreleases.cra-gate.dev', 'crd/releasepolicies.cra-gate.dev']);
+    await kubectl(['apply', '-f', path.join(repoRoot, 'policies', 'cra-baseline.yaml')]);
+    await kubectl(['create', 'namespace', NS]);
+    // The manufacturers' sites (examples/site) on the node address, which Pods reach; its CA goes to the operator
+    // as a mounted ConfigMap (extraVolumes) named by CRA_GATE_HTTP_CA_FILE.
+    site = await startDemoSite(path.join(repoRoot, 'examples', 'site'), ['downloads.acme.example'], NODE.address);
+    await kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(feedsAndKeys(site.signingPublicKeyPem, NS)));
+    await kubectl(['create', 'configmap', 'evidence-ca', '-n', NS, `--from-file=ca.pem=${site.caFile}`]);
+  });
+
+  after(async () => {
+    if (c && !uninstalled) await c.kubectl(['delete', 'validatingwebhookconfiguration', RELEASE, '--ignore-not-found']).catch(() => undefined);
+    await site?.close();
+    await c?.stop();
+    await docker?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    say(`timings (ms from start): ${JSON.stringify(timings)}`);
+  });
+
+  const installValues = (): string[] => [
+    '--set', 'image.repository=cra-gate/operator',
+    '--set', `image.tag=${image.split(':')[1]}`,
+    '--set', 'image.pullPolicy=Never',
+    '--set', 'replicaCount=2',
+    '--set', 'webhook.enabled=true',
+    // The apiserver runs on the node's host network: its calls come from the node's addresses.
+    '--set', `networkPolicy.webhookSourceCIDRs={198.18.0.0/15}`,
+    '--set', `operator.extraEnv[0].name=CRA_GATE_HTTP_ALLOW_HOSTS`,
+    '--set', `operator.extraEnv[0].value=${site!.hostPort}`,
+    '--set', 'operator.extraEnv[1].name=CRA_GATE_HTTP_CA_FILE',
+    '--set', 'operator.extraEnv[1].value=/etc/cra-gate/evidence-ca/ca.pem',
+    '--set', 'extraVolumes[0].name=evidence-ca',
+    '--set', 'extraVolumes[0].configMap.name=evidence-ca',
+    '--set', 'extraVolumeMounts[0].name=evidence-ca',
+    '--set', 'extraVolumeMounts[0].mountPath=/etc/cra-gate/evidence-ca',
+    '--set', 'extraVolumeMounts[0].readOnly=true',
+  ];
+
+  it('helm install --wait: both operator Pods Ready, exactly one leader in the Lease', async () => {
+    const t = Date.now();
+    await helm(['install', RELEASE, 'charts/cra-gate', '-n', NS, ...installValues(), '--wait', '--timeout=5m']);
+    timings.helmInstall = Date.now() - t;
+    const pods = await operatorPods();
+    assert.equal(pods.length, 2, 'two replicas');
+    for (const p of pods) {
+      assert.equal(p.status.phase, 'Running', `${p.metadata.name} running`);
+      assert.ok(p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'), `${p.metadata.name} Ready`);
+      assert.ok(p.status.podIP?.startsWith('198.19.0.'), `${p.metadata.name} has a Pod network address (${p.status.podIP})`);
+    }
+    const holder = (await waitFor('a Lease holder', async () => (await lease()).spec.holderIdentity, { timeoutMs: 60_000 })) ?? '';
+    assert.ok(pods.some((p) => p.metadata.name === holder), `the Lease holder ${holder} is one of the Pods`);
+    // Each Pod's own /metrics says whether it leads: exactly one does.
+    const leaders = [];
+    for (const p of pods) {
+      const m = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/${p.metadata.name}:8080/proxy/metrics`]);
+      const v = /^cra_gate_leader(?:\{[^}]*\})? (\d)/m.exec(m)?.[1];
+      assert.ok(v !== undefined, `${p.metadata.name} exposes cra_gate_leader`);
+      if (v === '1') leaders.push(p.metadata.name);
+    }
+    assert.deepEqual(leaders, [holder], 'exactly one replica leads, and it is the Lease holder');
+  });
+
+  it('the example releases are decided in the cluster: acme-router Approved, legacy-camera Blocked', async () => {
+    await kubectl(['apply', '-f', path.join(repoRoot, 'examples', 'namespace.yaml')]);
+    await kubectl(['label', 'namespace', ADMIT_NS, 'cra-gate.dev/admission=enforce', '--overwrite']);
+    // As in `npm run demo`: https://<host>/ of the examples points at the site above. Each release also lists its
+    // container image (by digest), which the admission webhook matches.
+    const withImage = (file: string, name: string, img: string): string => {
+      const docs = yaml.loadAll(site!.rewrite(readFileSync(path.join(repoRoot, 'examples', file), 'utf8'))) as { kind: string; spec?: { artifacts?: unknown[] } }[];
+      for (const d of docs) if (d.kind === 'ProductRelease') d.spec!.artifacts = [...(d.spec!.artifacts ?? []), { name, image: img }];
+      return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
+    };
+    await kubectl(['apply', '-f', '-'], withImage('acme-router-2.4.0.yaml', 'router-app', approvedImage));
+    await kubectl(['apply', '-f', '-'], withImage('legacy-camera-1.0.0.yaml', 'camera-app', blockedImage));
+    const approved = await decided(ADMIT_NS, 'acme-router-2.4.0', 'Approved');
+    const blocked = await decided(ADMIT_NS, 'legacy-camera-1.0.0', 'Blocked');
+    assert.ok((approved.status?.checks ?? []).every((x) => x.result === 'Pass' || x.enforcement !== 'Block'), 'every blocking check of the approved release passed');
+    assert.ok((blocked.status?.checks ?? []).some((x) => x.result === 'Fail' && x.enforcement === 'Block'), 'the blocked release fails a blocking check');
+  });
+
+  it('admission through the webhook Service: a Blocked release\'s Deployment is denied, an Approved one runs', async () => {
+    const denied = await c.kubectl(['apply', '-f', '-'], { input: deployment('camera', blockedImage) });
+    assert.notEqual(denied.code, 0, 'the Deployment of the Blocked release is denied');
+    assert.match(denied.stderr, /admission webhook "enforce\.admission\.cra-gate\.dev" denied the request/);
+    assert.match(denied.stderr, /legacy-camera-1\.0\.0/);
+    await kubectl(['apply', '-f', '-'], deployment('router', approvedImage));
+    await kubectl(['rollout', 'status', 'deployment/router', '-n', ADMIT_NS, '--timeout=120s']);
+    const pods = (JSON.parse(await kubectl(['get', 'pods', '-n', ADMIT_NS, '-l', 'app=router', '-o', 'json'])) as PodList).items;
+    assert.equal(pods.length, 1);
+    assert.equal(pods[0]!.status.phase, 'Running');
+    // The apiserver reached the webhook only through the Service: its endpoints are the operator Pods.
+    const slices = JSON.parse(await kubectl(['get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=cra-gate-webhook', '-o', 'json'])) as {
+      items: { endpoints?: { addresses: string[] }[] }[];
+    };
+    const podIps = new Set((await operatorPods()).map((p) => p.status.podIP));
+    const addrs = slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses));
+    assert.ok(addrs.length >= 1 && addrs.every((a) => podIps.has(a)), `the webhook Service's endpoints ${addrs.join(',')} are operator Pods`);
+  });
+
+  it('helm test passes (its Pod fetches /readyz and /metrics through the metrics Service by DNS name)', async () => {
+    const out = await helm(['test', RELEASE, '-n', NS, '--timeout=3m', '--logs']);
+    assert.match(out, /Phase:\s+Succeeded/);
+    assert.match(out, /cra-gate is ready and exposes its metrics/);
+  });
+
+  it('the leader Pod deleted: the other replica takes over within the lease time and decisions continue', async () => {
+    const before = await lease();
+    const old = before.spec.holderIdentity!;
+    const lastRenew = Date.parse(before.spec.renewTime!);
+    await kubectl(['delete', 'pod', old, '-n', NS, '--wait=false']);
+    const taken = await waitFor(
+      'another replica to hold the Lease',
+      async () => {
+        const l = await lease();
+        const h = l.spec.holderIdentity;
+        return h && h !== old ? l : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    const survivors = (await operatorPods()).map((p) => p.metadata.name);
+    assert.ok(survivors.includes(taken.spec.holderIdentity!), `the new holder ${taken.spec.holderIdentity} is a running replica`);
+    // From the Lease's own record: the old holder's last renewal to the new holder's acquisition.
+    const gapS = (Date.parse(taken.spec.acquireTime!) - lastRenew) / 1000;
+    timings.failoverLeaseGapMs = Math.round(gapS * 1000);
+    assert.ok(gapS <= LEASE_SECONDS + 2, `taken over ${gapS.toFixed(1)} s after the old leader's last renewal (lease ${LEASE_SECONDS} s)`);
+    // Decisions continue under the new leader: a new release is decided.
+    const text = site!.rewrite(readFileSync(path.join(repoRoot, 'examples', 'legacy-camera-1.0.0.yaml'), 'utf8')).replaceAll('legacy-camera-1.0.0', 'legacy-camera-1.0.1');
+    await kubectl(['apply', '-f', '-'], text);
+    await decided(ADMIT_NS, 'legacy-camera-1.0.1', 'Blocked', 120_000);
+    await kubectl(['wait', '--for=condition=Available', `deployment/${RELEASE}`, '-n', NS, '--timeout=180s']);
+  });
+
+  it('helm upgrade with a changed value rolls the Pods without a gap in admission', async () => {
+    const podsBefore = new Set((await operatorPods()).map((p) => p.metadata.name));
+    const upgrade = helm(['upgrade', RELEASE, 'charts/cra-gate', '-n', NS, ...installValues(), '--set', 'operator.logLevel=debug', '--wait', '--timeout=5m']);
+    let done = false;
+    const upgraded = upgrade.finally(() => (done = true));
+    // A bounded loop of server-side dry-run creates during the rollout: every one is decided by the webhook.
+    const failures: string[] = [];
+    let n = 0;
+    const deadline = Date.now() + 300_000;
+    while (!done && Date.now() < deadline) {
+      n++;
+      const r = await c.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(`camera-${n}`, blockedImage) });
+      if (r.code === 0 || !/denied the request/.test(r.stderr)) failures.push(`#${n}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+      const ok = await c.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(`router-${n}`, approvedImage) });
+      if (ok.code !== 0) failures.push(`#${n} (approved): exit ${ok.code}: ${ok.stderr.trim()}`);
+    }
+    await upgraded;
+    const podsAfter = (await operatorPods()).filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
+    assert.equal(podsAfter.length, 2);
+    assert.ok(podsAfter.every((p) => !podsBefore.has(p)), 'both Pods were replaced by the rollout');
+    assert.ok(n >= 3, `the loop ran during the rollout (${n} rounds)`);
+    timings.upgradeAdmissionRounds = n;
+    assert.deepEqual(failures, [], `admission answered every review during the rollout (${n} rounds)`);
+  });
+
+  it('helm uninstall leaves nothing behind; the cluster is not locked (a plain Pod is created)', async () => {
+    await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout=3m']);
+    uninstalled = true;
+    const vwc = await c.kubectl(['get', 'validatingwebhookconfiguration', RELEASE]);
+    assert.notEqual(vwc.code, 0, 'the ValidatingWebhookConfiguration is gone');
+    for (const kinds of ['all,configmap,secret,serviceaccount,role,rolebinding,lease,networkpolicy,poddisruptionbudget', 'clusterrole,clusterrolebinding,validatingwebhookconfiguration']) {
+      const left = await kubectl(['get', kinds, '-A', '-l', 'app.kubernetes.io/instance=cra-gate', '-o', 'name']);
+      assert.equal(left.trim(), '', `labelled objects left: ${left}`);
+    }
+    await waitFor('the operator Pods to be gone', async () => (await operatorPods()).length === 0, { timeoutMs: 120_000, intervalMs: 500 });
+    await kubectl(['run', 'plain', '-n', ADMIT_NS, `--image=${blockedImage}`, '--image-pull-policy=Never', '--restart=Never']);
+    await kubectl(['wait', '--for=condition=Ready', 'pod/plain', '-n', ADMIT_NS, '--timeout=60s']);
+  });
+
+  it('the cluster teardown leaves nothing on the host (processes, mounts, iptables chains, bridge, address, cgroups)', async () => {
+    const dir = c.dir;
+    await c.stop();
+    assert.deepEqual(leftovers(dir), []);
+  });
+});
