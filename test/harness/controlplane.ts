@@ -538,7 +538,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       `--advertise-address=${address}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       ...(kubeletClient
-        ? ['--authorization-mode=Node,RBAC', `--kubelet-client-certificate=${kubeletClient.crt}`, `--kubelet-client-key=${kubeletClient.key}`]
+        ? ['--authorization-mode=Node,RBAC', `--kubelet-client-certificate=${kubeletClient.crt}`, `--kubelet-client-key=${kubeletClient.key}`, '--kubelet-preferred-address-types=InternalIP']
         : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount']),
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${path.join(pkiDir, 'sa.pub')}`,
