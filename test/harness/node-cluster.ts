@@ -404,6 +404,12 @@ export async function resolveOnNode(name: string): Promise<string | undefined> {
 
 export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[node-cluster] ${l}\n`));
+  if (process.env.CRA_GATE_SKIP_TOOLS_BUILD !== '1') {
+    // A no-op (milliseconds) when the node's tools for the pinned versions are built already.
+    const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'tools', 'build.sh');
+    const r = await run('bash', [script, 'node'], { onStderrLine: log });
+    if (r.code !== 0) throw new Error(`building the node's tools failed (bash ${script} node, exit ${r.code})`);
+  }
   const problems = hostProblems();
   if (problems.length) throw new Error(`this host cannot run the node cluster:\n- ${problems.join('\n- ')}`);
   const readyTimeoutMs = opts.readyTimeoutMs ?? 120_000;

@@ -14,7 +14,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +38,7 @@ interface Lease {
   spec: { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseDurationSeconds?: number };
 }
 interface PodList {
-  items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] } }[];
+  items: { metadata: { name: string; uid: string; deletionTimestamp?: string }; status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] } }[];
 }
 
 const say = (l: string): void => {
@@ -222,6 +222,21 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
       if (v === '1') leaders.push(p.metadata.name);
     }
     assert.deepEqual(leaders, [holder], 'exactly one replica leads, and it is the Lease holder');
+    // The chart's memory limit is enforced by the kubelet: each operator container's memory cgroup (v1) has it.
+    const specLimit = (JSON.parse(await kubectl(['get', 'deployment', RELEASE, '-n', NS, '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { resources: { limits?: { memory?: string } } }[] } } };
+    }).spec.template.spec.containers[0]!.resources.limits?.memory;
+    const usage: string[] = [];
+    for (const p of pods) {
+      const mem = containerMemoryCgroup(p.metadata.uid);
+      assert.ok(mem, `the memory cgroup of ${p.metadata.name} exists`);
+      const limit = Number(readFileSync(path.join(mem, 'memory.limit_in_bytes'), 'utf8'));
+      assert.equal(limit, quantityBytes(specLimit), `${p.metadata.name}: memory.limit_in_bytes is the chart's limit (${specLimit})`);
+      const used = Number(readFileSync(path.join(mem, 'memory.usage_in_bytes'), 'utf8'));
+      const peak = Number(readFileSync(path.join(mem, 'memory.max_usage_in_bytes'), 'utf8'));
+      usage.push(`${p.metadata.name}: ${(used / 2 ** 20).toFixed(0)} MiB used, ${(peak / 2 ** 20).toFixed(0)} MiB peak, limit ${(limit / 2 ** 20).toFixed(0)} MiB`);
+    }
+    say(`operator Pods' memory (cgroup v1, limit ${specLimit ?? 'none'}): ${usage.join('; ')}`);
   });
 
   it('the example releases are decided in the cluster: acme-router Approved, legacy-camera Blocked', async () => {
@@ -356,8 +371,13 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
       const left = await kubectl(['get', kinds, '-A', '-l', 'app.kubernetes.io/instance=cra-gate', '-o', 'name']);
       assert.equal(left.trim(), '', `labelled objects left: ${left}`);
     }
+    // In the release namespace only what this suite created stays, plus the operator's own state, which it
+    // made at run time (not chart objects): the decision signing key (past decisions stay verifiable), the webhook
+    // CA (the next install reuses it) and the Lease.
     const inNs = (await kubectl(['get', 'all,configmap,secret,serviceaccount,role,rolebinding,lease,networkpolicy,poddisruptionbudget', '-n', NS, '-o', 'name'])).trim().split('\n').sort();
-    say(`left in ${NS} after uninstall: ${inNs.join(' ')}`);
+    const ours = ['configmap/evidence-ca', 'configmap/kev-feed', 'configmap/kube-root-ca.crt', 'configmap/nvd-feed', 'configmap/osv-feed', 'secret/cra-gate-signing-keys', 'serviceaccount/default'];
+    const operatorState = ['lease.coordination.k8s.io/cra-gate-operator', 'secret/cra-gate-decision-key', 'secret/cra-gate-webhook-ca'];
+    assert.deepEqual(inNs, [...ours, ...operatorState].sort(), `left in ${NS} after uninstall`);
     // The image that was denied while the gate ran now runs: nothing is locked.
     await kubectl(['run', 'plain', '-n', ADMIT_NS, `--image=${blockedImage}`, '--image-pull-policy=Never', '--restart=Never']);
     await kubectl(['wait', '--for=condition=Ready', 'pod/plain', '-n', ADMIT_NS, '--timeout=60s']);
@@ -369,3 +389,24 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
     assert.deepEqual(leftovers(dir), []);
   });
 });
+
+/** The operator container's memory cgroup (v1) of the Pod with this uid, under the node's cgroup root. */
+function containerMemoryCgroup(uid: string): string | undefined {
+  const root = path.join('/sys/fs/cgroup/memory', NODE.cgroupRoot, 'kubepods');
+  const podDir = ['', 'burstable', 'besteffort']
+    .map((q) => path.join(root, q, `pod${uid}`))
+    .find((d) => existsSync(d));
+  if (!podDir) return undefined;
+  // The Pod cgroup holds the sandbox (pause) and the operator container; the operator's has the larger usage.
+  const dirs = readdirSync(podDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(podDir, e.name));
+  const usage = (d: string) => Number(readFileSync(path.join(d, 'memory.usage_in_bytes'), 'utf8'));
+  return dirs.sort((a, b) => usage(b) - usage(a))[0];
+}
+
+/** A memory quantity as the chart writes it (e.g. 512Mi, 1Gi, 500M) in bytes; NaN when absent or another form. */
+function quantityBytes(q: string | undefined): number {
+  const m = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(q ?? '');
+  if (!m) return Number.NaN;
+  const unit: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 };
+  return Number(m[1]) * unit[m[2] ?? '']!;
+}
