@@ -416,10 +416,20 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   const t0 = Date.now();
   const release = await takeLock(log);
   const dir = opts.dir ? path.resolve(opts.dir) : await mkdtemp(path.join(os.tmpdir(), 'cra-gate-node-'));
-  const stale = leftovers();
+  // Under the lock no other node cluster runs: whatever one left (a killed test process) goes now, including
+  // the temp dirs of killed runs (their mounts, and shims that name them).
+  const staleDirs = readdirSync(os.tmpdir())
+    .filter((e) => e.startsWith('cra-gate-node-'))
+    .map((e) => path.join(os.tmpdir(), e))
+    .filter((d) => d !== dir);
+  const stale = [...leftovers(), ...staleDirs.flatMap((d) => leftovers(d))];
   if (stale.length) {
     log(`removing what an earlier node cluster left: ${stale.join(', ')}`);
     await cleanHost(log, undefined);
+    for (const d of staleDirs) {
+      await cleanHost(log, d);
+      await rm(d, { recursive: true, force: true, maxRetries: 3 });
+    }
   }
   const procs: Proc[] = [];
   let cp: ControlPlane | undefined;
