@@ -23,6 +23,7 @@ import yaml from 'js-yaml';
 import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, type Docker } from '../harness/docker.ts';
 import { run, toolsBin } from '../harness/controlplane.ts';
 import { hostProblems, leftovers, NODE, startNodeCluster, type NodeCluster } from '../harness/node-cluster.ts';
+import { startPrometheus } from '../harness/prometheus.ts';
 import { waitFor } from '../harness/wait.ts';
 import { feedsAndKeys, startDemoSite, type DemoSite } from '../../scripts/demo-site.ts';
 import type { ProductRelease } from '../../operator/api/types.ts';
@@ -290,6 +291,49 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
     const podIps = new Set((await operatorPods()).map((p) => p.status.podIP));
     const addrs = slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses));
     assert.ok(addrs.length >= 1 && addrs.every((a) => podIps.has(a)), `the webhook Service's endpoints ${addrs.join(',')} are operator Pods`);
+  });
+
+  it('Prometheus discovers the operator Pods (kubernetes_sd_configs) and scrapes both; every dashboard query is valid PromQL', async () => {
+    const prom = await startPrometheus({
+      targets: [],
+      scrapeInterval: '2s',
+      kubernetesPods: { kubeconfigFile: c.kubeconfigPath, namespace: NS, selector: SELECTOR, port: 8080 },
+    });
+    try {
+      const pods = await operatorPods();
+      const up = await waitFor(
+        'both operator Pods scraped',
+        async () => {
+          const r = await prom.query('up{job="cra-gate"} == 1');
+          return r.length === 2 ? r : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 1_000 },
+      );
+      assert.deepEqual(up.map((s) => s.metric.instance).sort(), pods.map((p) => `${p.status.podIP}:8080`).sort(), 'the scraped instances are the Pods');
+      const leaders = await waitFor('cra_gate_leader from both', async () => {
+        const r = await prom.query('cra_gate_leader{job="cra-gate"}');
+        return r.length === 2 ? r : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 1_000 });
+      assert.equal(leaders.reduce((n, s) => n + Number(s.value[1]), 0), 1, 'exactly one scraped replica leads');
+      // Both dashboards' panel queries, as Grafana sends them for "All": valid PromQL on these series.
+      let withData = 0;
+      let total = 0;
+      for (const file of ['cra-gate.json', 'cra-compliance.json']) {
+        const dash = JSON.parse(readFileSync(path.join(repoRoot, 'charts', 'cra-gate', 'dashboards', file), 'utf8')) as { panels: { type: string; targets?: { expr: string }[] }[] };
+        for (const panel of dash.panels.filter((p) => p.type !== 'row')) {
+          for (const t of panel.targets ?? []) {
+            total++;
+            const expr = t.expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', 'cra-gate').replaceAll('$instance', '.+').replaceAll('$namespace', '.+').replaceAll('$product', '.+');
+            if ((await prom.query(expr)).length > 0) withData++;
+          }
+        }
+      }
+      timings.dashboardQueriesWithData = withData;
+      timings.dashboardQueries = total;
+      say(`dashboard queries with data from the in-cluster operator: ${withData} of ${total}`);
+    } finally {
+      await prom.stop();
+    }
   });
 
   it('helm test passes (its Pod fetches /readyz and /metrics through the metrics Service by DNS name)', async () => {
