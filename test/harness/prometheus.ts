@@ -31,8 +31,6 @@ export interface Prometheus {
 export interface PrometheusOptions {
   targets: string[];
   job?: string;
-  /** Scrape by Kubernetes service discovery instead of `targets`: Pods (role pod) of this kubeconfig's cluster. */
-  kubernetesPods?: { kubeconfigFile: string; namespace: string; selector: string; port: number };
   ruleFiles?: string[];
   scrapeInterval?: string;
 }
@@ -70,26 +68,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     const config = {
       global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
       rule_files: opts.ruleFiles ?? [],
-      scrape_configs: [
-        opts.kubernetesPods
-          ? {
-              job_name: opts.job ?? 'cra-gate',
-              kubernetes_sd_configs: [
-                {
-                  role: 'pod',
-                  kubeconfig_file: opts.kubernetesPods.kubeconfigFile,
-                  namespaces: { names: [opts.kubernetesPods.namespace] },
-                  selectors: [{ role: 'pod', label: opts.kubernetesPods.selector }],
-                },
-              ],
-              relabel_configs: [
-                // Each Pod once, at its metrics port (instance is <podIP>:<port>). No target labels are added: the
-                // operator's own series carry `namespace` (of a release), which must not be renamed.
-                { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(opts.kubernetesPods.port), action: 'keep' },
-              ],
-            }
-          : { job_name: opts.job ?? 'cra-gate', static_configs: [{ targets }] },
-      ],
+      scrape_configs: [{ job_name: opts.job ?? 'cra-gate', static_configs: [{ targets }] }],
     };
     await writeFile(configFile, yaml.dump(config));
   };
