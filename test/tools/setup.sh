@@ -7,7 +7,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/install-system.sh"
 bash "$here/build.sh" all >/dev/null
-# The node of test/integration/helm-e2e.test.ts (kubelet, controller-manager, scheduler, kube-proxy, CoreDNS).
-bash "$here/build.sh" node >/dev/null
+# The node of test/integration/helm-e2e.test.ts (kubelet, controller-manager, scheduler, kube-proxy, CoreDNS),
+# alongside helm and the registry tools (separate locks; their module downloads and compiles overlap).
+bash "$here/build.sh" node >/dev/null &
+node_tools=$!
 bash "$here/go-tools.sh" >/dev/null
 bash "$here/registry-tools.sh" all >/dev/null
+wait "$node_tools"
