@@ -85,7 +85,7 @@ export interface NodeClusterOptions {
 // ---------------------------------------------------------------------------------------------------------
 // host checks
 
-/** Why this host cannot run the node cluster, or undefined when it can. Every requirement is checked. */
+/** Why this host cannot run the node cluster (empty when it can). Every requirement is checked, not just the first. */
 export function hostProblems(): string[] {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('needs root (containerd, kubelet, iptables, mounts)');
