@@ -295,7 +295,7 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
 
   // Debian's prometheus (2.42.0+ds) is built without Kubernetes service discovery (`kubernetes_sd_configs` is
   // "not found in type config.ScrapeConfig"), so the Pods are given as targets by their Pod IPs (from the API).
-  it('Prometheus on the host scrapes both operator Pods at their Pod IPs; every dashboard query is valid PromQL', async () => {
+  it('Prometheus on the host scrapes both operator Pods at their Pod IPs; every dashboard query is valid PromQL, the admission panels have data', async () => {
     const pods = await operatorPods();
     const prom = await startPrometheus({ targets: pods.map((p) => `${p.status.podIP}:8080`), scrapeInterval: '2s' });
     try {
@@ -314,6 +314,10 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
       }, { timeoutMs: 30_000, intervalMs: 1_000 });
       assert.equal(leaders.reduce((n, s) => n + Number(s.value[1]), 0), 1, 'exactly one scraped replica leads');
       // Both dashboards' panel queries, as Grafana sends them for "All": valid PromQL on these series.
+      // The admission panels, which test/integration/prometheus.test.ts cannot fill (its operator runs without the
+      // webhook), must return data here: the reviews above went through the webhook Service.
+      const admissionMetrics = ['cra_gate_admission_reviews_total', 'cra_gate_admission_violations_total', 'cra_gate_admission_duration_seconds'];
+      const admissionWithout: string[] = [];
       let withData = 0;
       let total = 0;
       for (const file of ['cra-gate.json', 'cra-compliance.json']) {
@@ -322,13 +326,19 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
           for (const t of panel.targets ?? []) {
             total++;
             const expr = t.expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', 'cra-gate').replaceAll('$instance', '.+').replaceAll('$namespace', '.+').replaceAll('$product', '.+');
-            if ((await prom.query(expr)).length > 0) withData++;
+            const admissionPanel = admissionMetrics.some((m) => expr.includes(m));
+            const data = admissionPanel
+              ? await waitFor(`admission panel data: ${expr}`, async () => ((await prom.query(expr)).length > 0 ? true : undefined), { timeoutMs: 20_000, intervalMs: 1_000 }).catch(() => false)
+              : (await prom.query(expr)).length > 0;
+            if (data) withData++;
+            else if (admissionPanel) admissionWithout.push(expr);
           }
         }
       }
       timings.dashboardQueriesWithData = withData;
       timings.dashboardQueries = total;
       say(`dashboard queries with data from the in-cluster operator: ${withData} of ${total}`);
+      assert.deepEqual(admissionWithout, [], 'every admission panel query returns data from the in-cluster webhook');
     } finally {
       await prom.stop();
     }
