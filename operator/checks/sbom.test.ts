@@ -92,6 +92,27 @@ test('artifact.hash-matches-sbom: mismatch, missing algorithm, missing digest', 
   assert.equal(run('artifact.hash-matches-sbom', e, {}, none).reason, 'ArtifactHashUnavailable');
 });
 
+test('artifact.hash-matches-sbom: an image SBOM bound by its verified attestation subject; another digest fails', () => {
+  const D = `sha256:${'c'.repeat(64)}`;
+  const image = rel({ artifacts: [{ name: 'firmware', image: `registry.acme.example/fw@${D}` }], sboms: [] });
+  // The attested SBOM's primary component carries no hash of the image (an SBOM generated from the sources).
+  const attested = (boundDigest?: string): Evidence => ({
+    sboms: [{ artifact: 'firmware', source: 'attestation https://cyclonedx.org/bom signed by key', ...(boundDigest ? { boundDigest } : {}), analysis: analyzeSbom(read('compliant.cdx.json')) }],
+  });
+  const ok = run('artifact.hash-matches-sbom', attested(D), {}, image);
+  assert.equal(ok.result, 'Pass', ok.message);
+  assert.match(ok.message, /1 artifact digest\(s\) equal the SBOM hashes \(bound by the signed attestation subject\)/);
+  const other = run('artifact.hash-matches-sbom', attested(`sha256:${'d'.repeat(64)}`), {}, image);
+  assert.equal(other.result, 'Fail');
+  assert.equal(other.reason, 'ArtifactHashMismatch');
+  assert.equal(other.findings?.[0]?.pointer, '/spec/artifacts/0/image');
+  // Without the binding the document itself must carry the digest: it does not (sha512 only) ⇒ Fail, not Pass.
+  assert.equal(run('artifact.hash-matches-sbom', attested(), {}, image).reason, 'ArtifactHashUnavailable');
+  // A tag-only image declares no digest to compare with, however the SBOM is bound.
+  const tagged = rel({ artifacts: [{ name: 'firmware', image: 'registry.acme.example/fw:1.0' }], sboms: [] });
+  assert.equal(run('artifact.hash-matches-sbom', attested(D), {}, tagged).reason, 'ArtifactHashUnavailable');
+});
+
 test('collector: ConfigMap source, declared digest, missing ConfigMap; worker for large documents', async () => {
   const compliant = read('compliant.cdx.json').toString('utf8');
   const maps: Record<string, Record<string, string>> = { 'acme/fw-sbom': { 'bom.json': compliant } };

@@ -13,6 +13,13 @@ export interface SbomEvidence {
   readonly source: string;
   /** Where it is declared in the ProductRelease, e.g. `/spec/sboms/1` (absent for registry-discovered SBOMs). */
   readonly specPointer?: string;
+  /**
+   * `sha256:<hex>` of the image this SBOM is cryptographically bound to, set only by the registry collector: the
+   * in-toto subject of an SBOM attestation that verified against the policy's trust (or the subject of a trusted,
+   * signed attached SBOM) and equals the image digest it resolved. The binding lives outside the document, so an
+   * SBOM generated from sources (no hash of the built image inside) can still be tied to what ships.
+   */
+  readonly boundDigest?: string;
   /** The analysis, or why the document could not be obtained (fetch/read failure: transient or refused). */
   readonly analysis: SbomAnalysis | SbomUnavailable;
 }

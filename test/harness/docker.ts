@@ -107,7 +107,8 @@ export async function ensureDocker(): Promise<Docker> {
   let sockDir = cacheDir;
   if (path.join(cacheDir, 'docker.sock').length > 100) sockDir = await mkdtemp(path.join(os.tmpdir(), 'cra-docker-'));
   const sock = path.join(sockDir, 'docker.sock');
-  const execRoot = path.join(os.tmpdir(), `cra-gate-docker-exec-${process.getuid?.() ?? 0}`);
+  // One exec-root per data-root: two checkouts' daemons must not share containerd's sockets and state.
+  const execRoot = path.join(os.tmpdir(), `cra-gate-docker-exec-${process.getuid?.() ?? 0}-${createHash('sha256').update(cacheDir).digest('hex').slice(0, 8)}`);
   await mkdir(path.join(cacheDir, 'data'), { recursive: true });
   await mkdir(execRoot, { recursive: true });
   const logFile = path.join(cacheDir, 'dockerd.log');

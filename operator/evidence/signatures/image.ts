@@ -57,7 +57,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
     }
     const pred = typeof st.predicate === 'string' ? st.predicate : JSON.stringify(st.predicate ?? null);
     if (v.signedAt) attested.push({ signer: v.signer, kind: v.kind, source, signedAt: v.signedAt });
-    sboms.push({ artifact, source: `attestation ${st.predicateType} signed by ${v.signer} (${source})`, analysis: await analyse(Buffer.from(pred, 'utf8')) });
+    sboms.push({ artifact, source: `attestation ${st.predicateType} signed by ${v.signer} (${source})`, boundDigest: digest, analysis: await analyse(Buffer.from(pred, 'utf8')) });
   };
 
   for (const s of found.signatures) {
@@ -103,7 +103,7 @@ export async function verifyImage(client: RegistryClient, artifact: string, imag
       rejectedAttestations.push({ signer: 'none', reason: 'UntrustedSigner', source: s.source, message: 'attached SBOM is not signed by a trusted signer; not counted' });
       continue;
     }
-    sboms.push({ artifact, source: `attached SBOM signed by ${signers[0]!.signer} (${s.source})`, analysis: await analyse(s.bytes) });
+    sboms.push({ artifact, source: `attached SBOM signed by ${signers[0]!.signer} (${s.source})`, boundDigest: digest, analysis: await analyse(s.bytes) });
   }
   return { evidence: { artifact, subject, digest, verified, rejected, rejectedAttestations, ...(attested.length > 0 ? { attested } : {}) }, sboms };
 }
