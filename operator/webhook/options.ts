@@ -57,7 +57,7 @@ export const WEBHOOK_USAGE = `  --webhook BOOL            serve the admission we
   --webhook-exempt-service-accounts L   namespace/name entries always admitted
                             [CRA_GATE_WEBHOOK_EXEMPT_SERVICE_ACCOUNTS]
   --sign-decisions BOOL     sign every decision (DSSE) [CRA_GATE_SIGN_DECISIONS] (true)
-  --decision-key-secret N   Secret holding the decision signing key [CRA_GATE_DECISION_KEY_SECRET] (cra-gate-decision-key)
+  --decision-key-secret N   Secret holding the decision signing key [CRA_GATE_DECISION_KEY_SECRET_NAME] (cra-gate-decision-key)
   CRA_GATE_WEBHOOK_CA_VALIDITY_S, CRA_GATE_WEBHOOK_CERT_VALIDITY_S   CA (1 y) and serving certificate (7 d) validity
   CRA_GATE_WEBHOOK_DEFAULT_MODE      mode of a namespace the observe webhook gets without a label (audit)
   CRA_GATE_WEBHOOK_RESOLVE_TIMEOUT_MS   tag → digest resolution budget per review (2000)
@@ -114,7 +114,9 @@ export function parseWebhookConfig(values: Values, env: NodeJS.ProcessEnv, names
     },
     signing: {
       enabled: boolOf('sign-decisions', values['sign-decisions'] ?? env.CRA_GATE_SIGN_DECISIONS, true),
-      keySecret: values['decision-key-secret'] ?? env.CRA_GATE_DECISION_KEY_SECRET ?? 'cra-gate-decision-key',
+      // The variable holds a Secret's NAME: `…_SECRET_NAME`, so a scanner (ours: config.secure-defaults) does not
+      // take it for a hard-coded secret value. CRA_GATE_DECISION_KEY_SECRET is still read (earlier charts).
+      keySecret: values['decision-key-secret'] ?? env.CRA_GATE_DECISION_KEY_SECRET_NAME ?? env.CRA_GATE_DECISION_KEY_SECRET ?? 'cra-gate-decision-key',
     },
   };
 }
