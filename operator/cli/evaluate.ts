@@ -40,7 +40,7 @@ export function releaseKey(r: ProductRelease): string {
 }
 
 export async function evaluateInputs(inputs: Inputs, opts: EvaluateOptions): Promise<ReleaseOutcome[]> {
-  const sources = cliSources({ configMaps: inputs.configMaps, offline: opts.offline });
+  const sources = cliSources({ configMaps: inputs.configMaps, secrets: inputs.secrets, offline: opts.offline });
   const out: ReleaseOutcome[] = [];
   for (const loaded of inputs.releases) {
     const release = loaded.object;

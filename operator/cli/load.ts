@@ -1,5 +1,6 @@
 /**
- * Reads the manifests given to `cra-gate evaluate`: ProductReleases, ReleasePolicies and ConfigMaps, from any
+ * Reads the manifests given to `cra-gate evaluate`: ProductReleases, ReleasePolicies, ConfigMaps and Secrets
+ * (e.g. the public signing key a policy's spec.signing names; their values never reach any output), from any
  * of the files (multi-document YAML or JSON, `kind: List` expanded). Every cra-gate manifest is validated
  * against the CRDs exactly as a create on the API server would be (operator/validation); a problem is an
  * InputError whose message is one line naming the file, the line and the problem.
@@ -45,6 +46,8 @@ export interface Inputs {
   readonly policies: Map<string, Loaded<ReleasePolicy>>;
   /** `namespace/name` → data. */
   readonly configMaps: Map<string, Record<string, string>>;
+  /** `namespace/name` → decoded data (`data` base64-decoded, `stringData` over it, as the API server stores it). */
+  readonly secrets: Map<string, Record<string, string>>;
   /** Documents of other kinds that were ignored (for a note on stderr). */
   readonly ignored: string[];
 }
@@ -81,6 +84,8 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
   const policies = new Map<string, Loaded<ReleasePolicy>>();
   const configMaps = new Map<string, Record<string, string>>();
   const configMapSources = new Map<string, Source>();
+  const secrets = new Map<string, Record<string, string>>();
+  const secretSources = new Map<string, Source>();
   const ignored: string[] = [];
 
   const seen = new Set<string>();
@@ -148,6 +153,12 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
           if (prev) throw new InputError(`${where}: ConfigMap ${key} is also defined at ${prev.file}:${prev.line}`);
           configMapSources.set(key, source);
           configMaps.set(key, data);
+        } else if (item.apiVersion === 'v1' && item.kind === 'Secret') {
+          const { key, data } = readSecret(item, where, defaultNamespace);
+          const prev = secretSources.get(key);
+          if (prev) throw new InputError(`${where}: Secret ${key} is also defined at ${prev.file}:${prev.line}`);
+          secretSources.set(key, source);
+          secrets.set(key, data);
         } else if (item.apiVersion.endsWith('cra-gate.dev/v1alpha1') || item.apiVersion.startsWith('cra-gate.dev/')) {
           throw new InputError(`${where}: unknown cra-gate kind ${item.kind} in ${item.apiVersion}`);
         } else if (!QUIET_KINDS.has(item.kind)) {
@@ -156,20 +167,54 @@ export function loadInputs(files: readonly string[], opts: LoadOptions = {}): In
       }
     }
   }
-  return { releases, policies, configMaps, ignored };
+  return { releases, policies, configMaps, secrets, ignored };
 }
 
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** A ConfigMap's identity and `data`, validated as the API server validates ConfigMaps. */
-function readConfigMap(item: Record<string, unknown>, where: string, defaultNamespace: string): { key: string; data: Record<string, string> } {
-  const bad = (problem: string): InputError => new InputError(`${where}: ${describeObject(item)} is invalid: ${problem}`);
+/** `namespace/name` of a ConfigMap or Secret, the name validated as the API server does. */
+function objectKey(item: Record<string, unknown>, bad: (problem: string) => InputError, defaultNamespace: string): string {
   const meta = isObject(item.metadata) ? item.metadata : undefined;
   const name = meta?.name;
   if (typeof name !== 'string' || !name) throw bad('metadata.name: Required value: name or generateName is required');
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) throw bad(`metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
   const namespace = typeof meta?.namespace === 'string' && meta.namespace ? meta.namespace : defaultNamespace;
+  return `${namespace}/${name}`;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A Secret's identity and data, validated as the API server validates Secrets: `data` values are base64 (decoded
+ * here, as the operator decodes what it reads), `stringData` values are strings and win over `data`. Messages
+ * name keys, never values.
+ */
+function readSecret(item: Record<string, unknown>, where: string, defaultNamespace: string): { key: string; data: Record<string, string> } {
+  const bad = (problem: string): InputError => new InputError(`${where}: ${describeObject(item)} is invalid: ${problem}`);
+  const key = objectKey(item, bad, defaultNamespace);
+  const data = Object.create(null) as Record<string, string>;
+  for (const field of ['data', 'stringData'] as const) {
+    const map = item[field];
+    if (map === undefined || map === null) continue;
+    if (!isObject(map)) throw bad(`${field}: Invalid value: must be a map of strings`);
+    for (const [k, v] of Object.entries(map)) {
+      if (!CONFIGMAP_KEY.test(k) || k.length > 253) throw bad(`${field}[${k}]: Invalid value: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      if (typeof v !== 'string') throw bad(`${field}[${k}]: Invalid value: must be a string (quote it in YAML)`);
+      if (field === 'data' && !BASE64.test(v.replace(/\s+/g, ''))) throw bad(`data[${k}]: Invalid value: not base64 (use stringData for plain text)`);
+      data[k] = field === 'data' ? Buffer.from(v.replace(/\s+/g, ''), 'base64').toString('utf8') : v;
+    }
+  }
+  for (const k of Object.keys(item)) {
+    if (!['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type', 'immutable'].includes(k)) throw bad(`unknown field "${k}"`);
+  }
+  return { key, data };
+}
+
+/** A ConfigMap's identity and `data`, validated as the API server validates ConfigMaps. */
+function readConfigMap(item: Record<string, unknown>, where: string, defaultNamespace: string): { key: string; data: Record<string, string> } {
+  const bad = (problem: string): InputError => new InputError(`${where}: ${describeObject(item)} is invalid: ${problem}`);
+  const key = objectKey(item, bad, defaultNamespace);
   // Keys are user-chosen: null prototype, so `__proto__` stays a key and `constructor` is not inherited.
   const data = Object.create(null) as Record<string, string>;
   if (item.data !== undefined && item.data !== null) {
@@ -183,5 +228,5 @@ function readConfigMap(item: Record<string, unknown>, where: string, defaultName
   for (const k of Object.keys(item)) {
     if (!['apiVersion', 'kind', 'metadata', 'data', 'binaryData', 'immutable'].includes(k)) throw bad(`unknown field "${k}"`);
   }
-  return { key: `${namespace}/${name}`, data };
+  return { key, data };
 }

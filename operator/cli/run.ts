@@ -35,7 +35,8 @@ Usage:
 
 evaluate options:
   -p, --policy FILE          file with ReleasePolicies (several allowed; each release's spec.policyRef picks its own)
-  -c, --configmap FILE       file with ConfigMaps the releases refer to (any input file may also hold them)
+  -c, --configmap FILE       file with ConfigMaps (and Secrets, e.g. a policy's signing key) the releases refer to
+                             (any input file may also hold them)
   -o, --output FORMAT        text (default), json (status shape), junit, sarif (2.1.0), markdown
       --report FORMAT=FILE   also write a report in FORMAT to FILE (repeatable), e.g. --report sarif=cra.sarif
       --offline              do not fetch network evidence (registries, HTTPS); checks needing it report Error
