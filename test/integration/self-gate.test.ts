@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,6 +123,28 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
   let digest = '';
   let bomFile = '';
   let ns = '';
+  let manifests = '';
+  let approved: ProductRelease | undefined;
+
+  /** The trusted key and the feeds, as the baseline names them (Secret and ConfigMaps in cra-gate). */
+  const keyAndFeeds = () => {
+    const osvDir = path.join(repoRoot, 'test', 'fixtures', 'vuln', 'osv');
+    const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
+    const kev = JSON.stringify(JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
+    const nvd = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'vuln', 'nvd', 'nvd-demo-subset.json'), 'utf8');
+    const meta = (name: string) => ({ name, namespace: 'cra-gate' });
+    return {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': releaseKey.pubPem } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nvd-feed'), data: { 'nvd.json': nvd } },
+      ],
+    };
+  };
+  const defaultsConfigMap = () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cra-gate-${VERSION}-defaults`, namespace: ns }, data: { 'manifests.yaml': manifests } });
 
   /** The example with its placeholders replaced: the image pushed here, the loopback site, a fresh namespace. */
   const releaseFromExample = (name: string, imageRef: string): ProductRelease => {
@@ -239,29 +261,15 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     assert.ok(digest, 'the image was pushed');
     // What the baseline policy names: the policy file itself, the trusted key, the feeds.
     await cluster.kubectl(['apply', '-f', path.join(repoRoot, 'policies', 'cra-baseline.yaml')]);
-    const osvDir = path.join(repoRoot, 'test', 'fixtures', 'vuln', 'osv');
-    const osv = Object.fromEntries(readdirSync(osvDir).filter((f) => f.endsWith('.json')).map((f) => [f, readFileSync(path.join(osvDir, f), 'utf8')]));
-    const kev = JSON.stringify(JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'vuln', 'kev', 'known_exploited_vulnerabilities.json'), 'utf8')));
-    const nvd = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'vuln', 'nvd', 'nvd-demo-subset.json'), 'utf8');
-    const meta = (name: string) => ({ name, namespace: 'cra-gate' });
-    await cluster.apply({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        { apiVersion: 'v1', kind: 'Secret', metadata: meta('cra-gate-signing-keys'), stringData: { 'cosign.pub': releaseKey.pubPem } },
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('osv-feed'), data: osv },
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('kev-feed'), data: { 'kev.json': kev } },
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('nvd-feed'), data: { 'nvd.json': nvd } },
-      ],
-    });
+    await cluster.apply(keyAndFeeds());
     ns = await cluster.namespace('cra-gate-releases');
     // The shipped default configuration: the chart rendered with its default values.
     const helm = path.join(toolsBin(), 'helm');
     if (!existsSync(helm)) assert.equal((await run('bash', [path.join(repoRoot, 'test', 'tools', 'go-tools.sh'), 'helm'])).code, 0, 'building helm');
     const rendered = await run(helm, ['template', 'cra-gate', path.join(repoRoot, 'charts', 'cra-gate'), '--namespace', 'cra-gate'], { timeoutMs: 120_000 });
     assert.equal(rendered.code, 0, rendered.stderr);
-    writeFileSync(path.join(work, 'manifests.yaml'), rendered.stdout);
-    await cluster.kubectl(['create', 'configmap', '-n', ns, `cra-gate-${VERSION}-defaults`, `--from-file=manifests.yaml=${path.join(work, 'manifests.yaml')}`]);
+    manifests = rendered.stdout;
+    await cluster.kubectl(['create', '-f', '-'], JSON.stringify(defaultsConfigMap()));
 
     const name = `cra-gate-${VERSION}`;
     await cluster.apply(releaseFromExample(name, `${reg.host}/cra-gate/cra-gate@${digest}`));
@@ -278,6 +286,7 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     );
 
     // On real evidence: the signature over this digest, the attested SBOM (its digest), the feeds' coverage.
+    approved = r;
     const byId = new Map(checks.map((c) => [c.id, c]));
     assert.match(byId.get('signature.valid')?.message ?? '', /cra-gate/);
     assert.ok([byId.get('signature.valid')?.evidence, byId.get('signature.valid')?.message].some((s) => s?.includes(digest.slice(7, 19))), `signature.valid names the digest ${digest}: ${JSON.stringify(byId.get('signature.valid'))}`);
@@ -292,6 +301,28 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     const fields = byId.get('sbom.bsi-tr-03183-fields');
     assert.equal(fields?.basis, 'Guidance');
     assert.match(fields?.message ?? '', /SBOM creator|creator/);
+  });
+
+  it('the offline CLI gives the same verdict from files: the key Secret and the ConfigMaps as manifests', async () => {
+    assert.ok(approved, 'the operator approved the release');
+    const dir = path.join(work, 'cli');
+    mkdirSync(dir, { recursive: true });
+    const name = `cra-gate-${VERSION}`;
+    writeFileSync(path.join(dir, 'release.yaml'), JSON.stringify(releaseFromExample(name, `${reg.host}/cra-gate/cra-gate@${digest}`)));
+    writeFileSync(path.join(dir, 'evidence.yaml'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...keyAndFeeds().items, defaultsConfigMap()] }));
+    const host = new URL(origin).host;
+    const r = await run(process.execPath, [path.join(repoRoot, 'bin', 'cra-gate.mjs'), 'evaluate', 'release.yaml', 'evidence.yaml', '--policy', path.join(repoRoot, 'policies', 'cra-baseline.yaml'), '--output', 'json'], {
+      cwd: dir,
+      timeoutMs: 300_000,
+      env: { ...process.env, CRA_GATE_REGISTRY_ALLOW_HOSTS: '127.0.0.1', CRA_GATE_REGISTRY_INSECURE_HOSTS: reg.host, CRA_GATE_HTTP_ALLOW_HOSTS: host, CRA_GATE_HTTP_CA_FILE: path.join(work, 'cert.pem') },
+    });
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 4000)}`);
+    const out = JSON.parse(r.stdout) as { items: { status: NonNullable<ProductRelease['status']> }[] };
+    const cli = out.items[0]!.status;
+    assert.equal(cli.decision, 'Approved');
+    const pick = (s: NonNullable<ProductRelease['status']>) => (s.checks ?? []).map((c) => ({ id: c.id, result: c.result, reason: c.reason, evidence: c.evidence }));
+    assert.deepEqual(pick(cli), pick(approved.status!), 'operator and CLI: the same results, reasons and evidence digests');
+    assert.deepEqual(cli.vulnerabilityCoverage, approved.status!.vulnerabilityCoverage);
   });
 
   it('the same release with its SBOM attested by another key is Blocked', async () => {
