@@ -10,7 +10,7 @@
  */
 import type { Reason } from '../errors.ts';
 import type { SbomAnalysisOk } from '../sbom/analyze.ts';
-import { artifactDigest, digests, primaryHashes } from './sbom.ts';
+import { artifactDigest, digests, primaryHashes, registrySbomsUnknown } from './sbom.ts';
 import { notAssessed } from '../sbom/evidence.ts';
 import { errorOutcome, fail, pass } from './types.ts';
 import type { CheckDefinition, Finding } from './types.ts';
@@ -51,6 +51,8 @@ export const artifactHashMatchesSbom: CheckDefinition = {
         return { result: 'Error', reason: u.reason, message: `SBOM of ${a.name} (${unavailable.source}) could not be read: ${u.message}`.slice(0, 300) };
       }
       const usable = mine.filter((e) => e.analysis.ok);
+      const notRead = mine.length === 0 ? registrySbomsUnknown(ctx, a.name) : undefined;
+      if (notRead) return errorOutcome('EvidenceUnavailable', notRead.slice(0, 300));
       if (usable.length === 0) {
         problems.push({ reason: 'ArtifactHashUnavailable', f: { pointer, message: `artifact ${a.name} has no usable SBOM to compare its digest with` } });
         continue;

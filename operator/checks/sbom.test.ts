@@ -113,6 +113,24 @@ test('artifact.hash-matches-sbom: an image SBOM bound by its verified attestatio
   assert.equal(run('artifact.hash-matches-sbom', attested(D), {}, tagged).reason, 'ArtifactHashUnavailable');
 });
 
+test('not assessed is not missing: an image whose registry could not be read (or trust not loaded) is Error, not SbomMissing', () => {
+  const image = rel({ artifacts: [{ name: 'operator', image: `registry.acme.example/op@sha256:${'e'.repeat(64)}` }], sboms: [] });
+  const sig = (error?: { reason: 'EvidenceUnavailable'; message: string }) => ({ artifact: 'operator', subject: 'registry.acme.example/op', verified: [], rejected: [], rejectedAttestations: [], ...(error ? { error } : {}) });
+  const down: Evidence = { sboms: [], signatures: [sig({ reason: 'EvidenceUnavailable', message: 'registry.acme.example not fetched (--offline)' })] };
+  for (const id of ['sbom.present', 'sbom.format-valid', 'sbom.top-level-deps', 'sbom.per-version', 'artifact.hash-matches-sbom']) {
+    const o = run(id, down, {}, image);
+    assert.equal(o.result, 'Error', `${id}: ${o.message}`);
+    assert.equal(o.reason, 'EvidenceUnavailable', id);
+    assert.match(o.message, /registry could not be read .*not fetched \(--offline\)/, id);
+  }
+  const noTrust: Evidence = { sboms: [], signingConfigError: { reason: 'SigningConfigInvalid', message: 'Secret cra-gate/keys not found' } };
+  assert.match(run('sbom.present', noTrust, {}, image).message, /signing configuration could not be loaded .*could not be verified/);
+  // The registry was read and verified: no SBOM there is a finding (Fail), as before.
+  const read: Evidence = { sboms: [], signatures: [sig()] };
+  assert.equal(run('sbom.present', read, {}, image).reason, 'SbomMissing');
+  assert.equal(run('sbom.format-valid', read, {}, image).reason, 'SbomMissing');
+});
+
 test('collector: ConfigMap source, declared digest, missing ConfigMap; worker for large documents', async () => {
   const compliant = read('compliant.cdx.json').toString('utf8');
   const maps: Record<string, Record<string, string>> = { 'acme/fw-sbom': { 'bom.json': compliant } };

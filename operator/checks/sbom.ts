@@ -51,6 +51,21 @@ interface Usable {
   readonly a: SbomAnalysisOk;
 }
 
+/**
+ * Why the registry SBOMs (attestations, attached SBOMs) of an image artifact without any SBOM are unknown rather
+ * than missing: its registry could not be read, or the policy's signing configuration (needed to verify them)
+ * could not be loaded. Undefined when the registry was read and verified: then "no SBOM" is a finding.
+ */
+export function registrySbomsUnknown(ctx: CheckContext, artifact: string): string | undefined {
+  const a = (ctx.release.spec.artifacts ?? []).find((x) => x.name === artifact);
+  if (!a?.image) return undefined;
+  const sig = ctx.evidence.signatures?.find((x) => x.artifact === artifact);
+  if (sig?.error) return `artifact ${artifact}: its registry could not be read (${sig.error.reason}: ${sig.error.message}), so its attested SBOMs are unknown`;
+  const cfg = ctx.evidence.signingConfigError;
+  if (cfg) return `artifact ${artifact}: the signing configuration could not be loaded (${cfg.reason}: ${cfg.message}), so its SBOM attestations could not be verified`;
+  return undefined;
+}
+
 /** The SBOMs a check can read, or the outcome when there are none usable (fail closed). */
 export function usableSboms(ctx: CheckContext): Usable[] | CheckOutcome {
   const spec = ctx.release.spec;
@@ -63,6 +78,8 @@ export function usableSboms(ctx: CheckContext): Usable[] | CheckOutcome {
     });
   }
   if (list.length === 0) {
+    const unknown = (spec.artifacts ?? []).map((a) => registrySbomsUnknown(ctx, a.name)).find((m) => m !== undefined);
+    if (unknown) return errorOutcome('EvidenceUnavailable', clip(unknown));
     return fail('SbomMissing', 'no SBOM was found for the release (spec.sboms, registry)', { findings: [{ pointer: '/spec/sboms', message: 'no SBOM' }] });
   }
   for (const ev of list) {
@@ -332,9 +349,15 @@ export const sbomPresent: CheckDefinition = {
       if ((ctx.release.spec.sboms ?? []).length > 0) return errorOutcome('EvidenceUnavailable', 'SBOM evidence was not collected');
     }
     const findings: (Finding & { reason: Reason })[] = [];
+    const unknown: string[] = [];
     artifacts.forEach((a, i) => {
       const mine = (list ?? []).filter((e) => e.artifact === a.name);
       const pointer = `/spec/artifacts/${i}`;
+      const notRead = mine.length === 0 ? registrySbomsUnknown(ctx, a.name) : undefined;
+      if (notRead) {
+        unknown.push(notRead);
+        return;
+      }
       if (mine.length === 0) {
         findings.push({ reason: 'SbomMissing', pointer, message: `artifact ${a.name} has no SBOM` });
         return;
@@ -361,6 +384,9 @@ export const sbomPresent: CheckDefinition = {
       }
     });
     const evidence = list ? digests(list) : undefined;
+    // Not assessed is not missing: an image whose registry SBOMs could not be read makes the check Error, unless
+    // another artifact fails outright.
+    if (findings.length === 0 && unknown.length > 0) return errorOutcome('EvidenceUnavailable', clip(unknown.join('; ')));
     if (findings.length === 0) return pass(`all ${artifacts.length} artifact(s) have an SBOM describing them`, evidence ? { evidence } : {});
     // Transient read failures make the whole check Error (fail closed, retried).
     const unavailable = (list ?? []).find((e) => notAssessed(e.analysis));
