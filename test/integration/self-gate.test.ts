@@ -159,6 +159,12 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     const tc = await loadTestcontainers();
     const base = await buildNodeBase(docker);
     image = `cra-gate/operator:test-${await contextHash()}`;
+    // vfs stores every layer in full: drop images of earlier source states and dangling build layers (as the image test does).
+    const old = (await docker.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=cra-gate/*'])).stdout
+      .split('\n')
+      .filter((ref) => ref && ref !== image && ref !== base);
+    if (old.length) await docker.docker(['rmi', '-f', ...old]);
+    await docker.docker(['image', 'prune', '-f']);
     if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
       process.stderr.write(`[self-gate] building ${image} from the Dockerfile on ${base}\n`);
       await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
