@@ -217,6 +217,8 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
   });
 
   after(async () => {
+    // Untag the registry tags (the image itself stays for the next run).
+    if (reg && docker) await docker.docker(['rmi', `${reg.host}/cra-gate/cra-gate:${VERSION}`, `${reg.host}/cra-gate/cra-gate-foreign-sbom:${VERSION}`]);
     await op?.stop();
     await Promise.all([cluster?.stop(), reg?.stop()]);
     server?.closeAllConnections();
