@@ -123,6 +123,7 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
   let op: OperatorProcess | undefined;
   let digest = '';
   let bomFile = '';
+  let attestedSbomDigest = '';
   let ns = '';
   let manifests = '';
   let approved: ProductRelease | undefined;
@@ -178,6 +179,8 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     // The project's web site: SECURITY.md as raw text (as a forge serves it) and an RFC 9116 security.txt.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
       '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(work, 'key.pem'), '-out', path.join(work, 'cert.pem')], { stdio: 'ignore', timeout: 30_000 });
+    // One Expires for the whole run: the same document (and digest) for the operator and the CLI.
+    const expires = new Date(Date.now() + 180 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const pages = new Map<string, { type: string; body: () => string }>([
       ['/SECURITY.md', { type: 'text/plain; charset=utf-8', body: () => readFileSync(path.join(repoRoot, 'SECURITY.md'), 'utf8') }],
       ['/.well-known/security.txt', {
@@ -185,7 +188,7 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
         body: () => [
           'Contact: mailto:security@cra-gate.dev',
           'Contact: https://github.com/cra-gate/cra-gate/security/advisories/new',
-          `Expires: ${new Date(Date.now() + 180 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z')}`,
+          `Expires: ${expires}`,
           `Policy: ${origin}/SECURITY.md`,
           'Preferred-Languages: en, de',
           `Canonical: ${origin}/.well-known/security.txt`,
@@ -253,7 +256,16 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     const ref = `${reg.host}/cra-gate/cra-gate@${digest}`;
     await cosign.sign(ref, releaseKey);
     await cosign.attest(ref, releaseKey, bomFile, 'cyclonedx');
-    await cosign.verifyAttestation(ref, releaseKey, 'cyclonedx');
+    // What the registry now holds: the DSSE envelope whose in-toto statement names the digest and carries the SBOM.
+    const verified = await cosign.run(['verify-attestation', '--key', releaseKey.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', '--new-bundle-format=true', ...cosign.registryFlags, ref]);
+    // One JSON document per line: a DSSE envelope, or (Sigstore bundle format) a bundle holding it.
+    const line = JSON.parse(verified.stdout.trim().split('\n')[0] ?? '{}') as { payload?: string; dsseEnvelope?: { payload: string } };
+    const payload = line.payload ?? line.dsseEnvelope?.payload;
+    assert.ok(payload, `cosign verify-attestation printed an envelope: ${verified.stdout.slice(0, 300)}`);
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject: { digest: { sha256: string } }[]; predicate: unknown };
+    assert.deepEqual(statement.subject.map((x) => `sha256:${x.digest.sha256}`), [digest]);
+    assert.deepEqual(statement.predicate, JSON.parse(readFileSync(bomFile, 'utf8')), 'the attested predicate is the generated SBOM');
+    attestedSbomDigest = sha256(JSON.stringify(statement.predicate));
 
     // The negative's image: the same bytes in another repository, its SBOM attested with a key the policy does not trust.
     const foreign = `${reg.host}/cra-gate/cra-gate-foreign-sbom:${VERSION}`;
@@ -300,9 +312,8 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     const byId = new Map(checks.map((c) => [c.id, c]));
     assert.match(byId.get('signature.valid')?.message ?? '', /cra-gate/);
     assert.equal(byId.get('signature.valid')?.evidence, digest, 'the signature was verified over the pushed digest');
-    const sbomDigest = sha256(JSON.stringify(JSON.parse(readFileSync(bomFile, 'utf8'))));
     for (const id of ['sbom.present', 'sbom.format-valid', 'sbom.top-level-deps', 'sbom.per-version']) {
-      assert.equal(byId.get(id)?.evidence, sbomDigest, `${id} rests on the attested SBOM`);
+      assert.equal(byId.get(id)?.evidence, attestedSbomDigest, `${id} rests on the attested SBOM`);
     }
     assert.match(byId.get('artifact.hash-matches-sbom')?.message ?? '', /bound by the signed attestation subject/);
     const coverage = r.status?.vulnerabilityCoverage;
