@@ -128,6 +128,8 @@ test('not assessed is not missing: an image whose registry could not be read (or
   // The registry was read and verified: no SBOM there is a finding (Fail), as before.
   const read: Evidence = { sboms: [], signatures: [sig()] };
   assert.equal(run('sbom.present', read, {}, image).reason, 'SbomMissing');
+  const untrusted: Evidence = { sboms: [], signatures: [{ ...sig(), rejectedAttestations: [{ signer: 'key 1234', reason: 'UntrustedSigner', message: 'not signed by a trusted key', source: 'referrer' }] }] };
+  assert.match(run('sbom.present', untrusted, {}, image).message, /^artifact operator has no SBOM \(1 SBOM attestation\(s\) rejected: UntrustedSigner, not signed by a trusted key\)$/);
   assert.equal(run('sbom.format-valid', read, {}, image).reason, 'SbomMissing');
 });
 

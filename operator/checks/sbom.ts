@@ -359,7 +359,10 @@ export const sbomPresent: CheckDefinition = {
         return;
       }
       if (mine.length === 0) {
-        findings.push({ reason: 'SbomMissing', pointer, message: `artifact ${a.name} has no SBOM` });
+        // Say why an SBOM the registry holds did not count (e.g. attested with a key the policy does not trust).
+        const rejected = ctx.evidence.signatures?.find((x) => x.artifact === a.name)?.rejectedAttestations ?? [];
+        const why = rejected.length > 0 ? ` (${rejected.length} SBOM attestation(s) rejected: ${rejected[0]!.reason}, ${rejected[0]!.message})` : '';
+        findings.push({ reason: 'SbomMissing', pointer, message: `artifact ${a.name} has no SBOM${why}` });
         return;
       }
       const usable = mine.filter((e) => e.analysis.ok) as (SbomEvidence & { analysis: SbomAnalysisOk })[];

@@ -359,6 +359,7 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
     assert.equal(byId.get('signature.valid')?.result, 'Pass', table);
     assert.equal(byId.get('sbom.present')?.result, 'Fail', table);
     assert.equal(byId.get('sbom.present')?.reason, 'SbomMissing', table);
+    assert.match(byId.get('sbom.present')?.message ?? '', /SBOM attestation\(s\) rejected: UntrustedSigner/, 'the status says why the attached SBOM did not count');
     assert.equal(byId.get('artifact.hash-matches-sbom')?.result, 'Fail', table);
   });
 });
