@@ -72,7 +72,7 @@ export const disclosureCvdPolicy: CheckDefinition = {
   standards: ['ISO/IEC 29147', 'RFC 9116'],
   reads: 'spec.vulnerabilityHandling.disclosurePolicy, fetched over HTTPS (at most 1 MiB)',
   passRule:
-    'the https: URL returns (2xx after at most 5 redirects, none to a private address) a text/html or text/plain document about reporting vulnerabilities: a vulnerability term near a reporting verb, and a reporting channel that disclosure.contact would accept (mailto:/e-mail, a reporting URL or form) or a reference to security.txt',
+    'the https: URL returns (2xx after at most 5 redirects, none to a private address) a text/html, text/plain or text/markdown document about reporting vulnerabilities: a vulnerability term near a reporting verb, and a reporting channel that disclosure.contact would accept (mailto:/e-mail, a reporting URL or form) or a reference to security.txt',
   fix: 'Publish the coordinated vulnerability disclosure policy as an HTML or text page that says how to report vulnerabilities and where (e.g. "Report vulnerabilities to psirt@example.com"), and declare its URL — not the homepage.',
   inForceFrom: '2027-12-11',
   run(ctx) {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cvdSignals, mediaType, PROXIMITY, readPolicyDocument } from './policy-text.ts';
+import { cvdSignals, mediaType, POLICY_MEDIA_TYPES, PROXIMITY, readPolicyDocument } from './policy-text.ts';
 
 const signals = (body: string, media = 'text/html') => cvdSignals(readPolicyDocument(body, media, 'https://acme.example/security/cvd'));
 
@@ -38,5 +38,12 @@ describe('CVD policy content evidence', () => {
     assert.deepEqual(s.channels, ['mailto:psirt@acme.example', 'https://acme.example/report', 'https://acme.example/security/form', 'mailto:sec@acme.example', 'https://bugs.acme.example/new']);
     assert.equal(s.mentionsSecurityTxt, false);
     assert.equal(signals('Report vulnerabilities as described in our security.txt', 'text/plain').mentionsSecurityTxt, true);
+  });
+
+  it('text/markdown (a SECURITY.md served raw) is read as plain text: its link targets count as channels', () => {
+    assert.ok(POLICY_MEDIA_TYPES.includes('text/markdown'));
+    const s = signals('# Security\n\nPlease report vulnerabilities through [our form](https://acme.example/security/report) or to <psirt@acme.example>.', 'text/markdown');
+    assert.ok(s.passage);
+    assert.deepEqual(s.channels, ['mailto:psirt@acme.example', 'https://acme.example/security/report']);
   });
 });

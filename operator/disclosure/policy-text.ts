@@ -3,7 +3,8 @@
  *
  * A CVD policy is a document about reporting vulnerabilities (CRA Annex I Part II(5); ISO/IEC 29147 §5 as
  * guidance). What counts as evidence, bounded and documented in docs/disclosure.md:
- *  - the document is text/html, application/xhtml+xml or text/plain (anything else — a PDF, JSON, an image, no
+ *  - the document is text/html, application/xhtml+xml, text/plain or text/markdown (RFC 7763; read as plain text,
+ *    as a SECURITY.md served raw from a forge is) (anything else — a PDF, JSON, an image, no
  *    Content-Type — cannot be assessed: fail closed). HTML is read with htmlparser2 (no hand-written parser);
  *    only visible text counts (not script, style, template, head metadata, attributes);
  *  - topic and action together: a vulnerability term ("vulnerability", "security issue/flaw/bug", and the
@@ -16,7 +17,7 @@
  */
 import { Parser } from 'htmlparser2';
 
-export const POLICY_MEDIA_TYPES: readonly string[] = ['text/html', 'application/xhtml+xml', 'text/plain'];
+export const POLICY_MEDIA_TYPES: readonly string[] = ['text/html', 'application/xhtml+xml', 'text/plain', 'text/markdown'];
 /** Characters of visible text considered. */
 export const MAX_TEXT_CHARS = 512 * 1024;
 /** A vulnerability term and a reporting term count together only within this many characters. */
@@ -60,7 +61,7 @@ function resolveLink(href: string, base: string): string | undefined {
 
 /** Visible text and links of an HTML or plain-text document. */
 export function readPolicyDocument(body: string, media: string, url: string): PolicyDocument {
-  if (media === 'text/plain') {
+  if (media === 'text/plain' || media === 'text/markdown') {
     return { text: body.slice(0, MAX_TEXT_CHARS).replace(/\s+/g, ' ').trim(), links: [] };
   }
   const parts: string[] = [];
