@@ -119,7 +119,7 @@ describe('disclosure.cvd-policy over real HTTPS: a CVD policy is a document abou
     ['/', 'DisclosurePolicyNotAPolicy', /no statement about reporting vulnerabilities.*; no reporting channel .*the 2 link\(s\) it has are not reporting channels/],
     ['/security/no-channel.html', 'DisclosurePolicyNotAPolicy', /no reporting channel/],
     ['/security/homepage-channel.html', 'DisclosurePolicyNotAPolicy', /no reporting channel/],
-    ['/security/policy.pdf', 'DisclosurePolicyNotAPolicy', /served as application\/pdf; only text\/html, application\/xhtml\+xml, text\/plain can be assessed/],
+    ['/security/policy.pdf', 'DisclosurePolicyNotAPolicy', /served as application\/pdf; only text\/html, application\/xhtml\+xml, text\/plain, text\/markdown can be assessed/],
     ['/security/untyped', 'DisclosurePolicyNotAPolicy', /served as no Content-Type/],
     ['/security/missing.html', 'DisclosurePolicyUnreachable', /HTTP 404/],
   ];
