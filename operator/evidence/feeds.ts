@@ -17,10 +17,9 @@ import type { FeedState } from '../vuln/evidence.ts';
 import { parseKev } from '../vuln/kev.ts';
 import type { KevCatalogue } from '../vuln/kev.ts';
 import { OsvIndex } from '../vuln/match.ts';
-import { parseOsvBundle } from '../vuln/bundle.ts';
+import { indexOsvDocuments } from '../vuln/bundle.ts';
 import { NvdIndex, parseNvdFeed } from '../vuln/nvd.ts';
 import type { NvdRecord } from '../vuln/nvd.ts';
-import type { OsvRecord } from '../vuln/osv.ts';
 import type { EvidenceSources } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
@@ -62,7 +61,8 @@ export function feedSourceName(f: FeedRef): string {
 
 interface Entry {
   state: FeedState;
-  osv?: OsvRecord[];
+  /** OSV: the index built while the feed was read (the feed's records are not kept otherwise). */
+  osv?: OsvIndex;
   nvd?: NvdRecord[];
   kev?: KevCatalogue;
   etag?: string;
@@ -88,8 +88,11 @@ export interface RefreshResult {
   readonly state: FeedState;
 }
 
-function sha256(b: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+/** SHA-256 of the documents' concatenation, without copying them into one buffer. */
+function sha256Of(docs: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const d of docs) h.update(d);
+  return `sha256:${h.digest('hex')}`;
 }
 
 function digestOk(bytes: Uint8Array, declared: string): boolean {
@@ -122,7 +125,7 @@ export class FeedStore {
   }
 
   /** Feed content for evaluation: loads it when never loaded or older than maxAge (concurrent callers share one load). */
-  async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvRecord[]; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
+  async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvIndex; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
     const key = feedKey(ref);
     const e = this.entries.get(key);
     const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
@@ -167,12 +170,12 @@ export class FeedStore {
     }
   }
 
-  /** The OSV index over several feeds' records (cached by their digests). */
-  index(parts: readonly { state: FeedState; osv?: OsvRecord[] }[]): OsvIndex {
+  /** The OSV index over several feeds (their indexes merged; cached by their digests). */
+  index(parts: readonly { state: FeedState; osv?: OsvIndex }[]): OsvIndex {
     const id = parts.map((p) => p.state.digest ?? '-').join('+');
     let idx = this.indexes.get(id);
     if (!idx) {
-      idx = new OsvIndex(parts.flatMap((p) => p.osv ?? []));
+      idx = OsvIndex.merge(parts.flatMap((p) => (p.osv ? [p.osv] : [])));
       this.indexes.set(id, idx);
       while (this.indexes.size > 8) this.indexes.delete(this.indexes.keys().next().value!);
     }
@@ -261,7 +264,7 @@ export class FeedStore {
         prev.state = rest;
         return { key, changed: false, state: prev.state };
       }
-      const digest = sha256(Buffer.concat(got.docs.map((d) => Buffer.from(d.bytes))));
+      const digest = sha256Of(got.docs.map((d) => d.bytes));
       if (prev && prev.state.digest === digest) {
         prev.checkedAt = now;
         const { error: _e, ...rest } = prev.state;
@@ -275,10 +278,8 @@ export class FeedStore {
       if (got.etag) entry.etag = got.etag;
       if (got.lastModified) entry.lastModified = got.lastModified;
       if (ref.kind === 'osv') {
-        const osv: OsvRecord[] = [];
-        for (const d of got.docs) osv.push(...await parseOsvBundle(d.bytes, d.name));
-        entry.osv = osv;
-        entry.state = { ...entry.state, records: entry.osv.length };
+        entry.osv = await indexOsvDocuments(got.docs);
+        entry.state = { ...entry.state, records: entry.osv.recordCount };
       } else if (ref.kind === 'nvd') {
         entry.nvd = got.docs.flatMap((d) => parseNvdFeed(d.bytes, d.name));
         const unconfigured = entry.nvd.filter((r) => r.matches.length === 0).length;

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString, getHeapSpaceStatistics } from 'node:v8';
+const require_v8 = () => ({ getHeapSpaceStatistics });
+import { runInNewContext } from 'node:vm';
+import { indexOsvDocuments } from '../operator/vuln/bundle.ts';
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+const bytes = readFileSync(process.argv[2]!);
+gc();
+const m0 = process.memoryUsage(); console.log('rss before', (m0.rss / 2 ** 20).toFixed(0), 'heap', (m0.heapUsed / 2 ** 20).toFixed(0));
+const index = await indexOsvDocuments([{ name: 'f', bytes }]);
+gc();
+const m1 = process.memoryUsage();
+console.log('heapTotal', (m1.heapTotal / 2 ** 20).toFixed(0), 'arrayBuffers', (m1.arrayBuffers / 2 ** 20).toFixed(0), JSON.stringify(require_v8().getHeapSpaceStatistics().map((s: any) => [s.space_name, Math.round(s.space_size / 2 ** 20)]))); console.log('heap delta MiB', ((m1.heapUsed - m0.heapUsed) / 2 ** 20).toFixed(1), 'rss', (m1.rss / 2 ** 20).toFixed(0), 'maxrss', (process.resourceUsage().maxRSS / 1024).toFixed(0), 'ext', (m1.external / 2 ** 20).toFixed(0), index.recordCount);
