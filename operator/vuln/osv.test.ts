@@ -163,7 +163,7 @@ describe('OSV feeds are indexed while they are read', () => {
   });
 
   it('an invalid element or truncated array fails with its position; nothing partial is returned', async () => {
-    const bad = [...many];
+    const bad: unknown[] = [...many];
     bad[4321] = { ...record(4321), affected: [{ package: { ecosystem: 'npm', name: 'x' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0', fixed: '1' }] }] }] };
     await assert.rejects(indexOsvDocuments([{ name: 'feed.json', bytes: Buffer.from(JSON.stringify(bad)) }]), isFeedError(/^feed\.json\[4321\] \(R-4321\) \/affected\/0\/ranges\/0\/events\/0: exactly one of/));
     await assert.rejects(indexOsvDocuments([{ name: 'feed.json', bytes: Buffer.from(arrayText.slice(0, -300)) }]), isFeedError(/^feed\.json: not valid JSON after \d+ records/));
