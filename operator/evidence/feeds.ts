@@ -182,6 +182,17 @@ export class FeedStore {
     return idx;
   }
 
+  /**
+   * Drops the cached policy indexes built over replaced content, so a changed feed's previous index is not kept
+   * alive by the cache (a 100k-record index is tens of MiB). Another feed with the same content just rebuilds.
+   */
+  private forgetIndexes(digest: string | undefined): void {
+    if (!digest) return;
+    for (const cache of [this.indexes, this.nvdIndexes] as Map<string, unknown>[]) {
+      for (const id of [...cache.keys()]) if (id.split('+').includes(digest)) cache.delete(id);
+    }
+  }
+
   /** The NVD (CPE) index over several feeds' records (cached by their digests). */
   nvdIndex(parts: readonly { state: FeedState; nvd?: NvdRecord[] }[]): NvdIndex {
     const id = parts.map((p) => p.state.digest ?? '-').join('+');
@@ -291,6 +302,7 @@ export class FeedStore {
         entry.state = { ...entry.state, records: entries.size };
       }
       this.entries.set(key, entry);
+      this.forgetIndexes(prev?.state.digest);
       return { key, changed: true, state: entry.state };
     } catch (err) {
       const reason: Reason = err instanceof FeedFormatError ? 'FeedInvalid' : isCraGateError(err) ? reasonOf(err) : 'FeedInvalid';

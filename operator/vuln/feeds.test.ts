@@ -69,6 +69,11 @@ describe('FeedStore', () => {
     assert.equal(store.index([a, b]), both, 'cached by the feeds\' digests');
     assert.deepEqual(both.match('pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1').map((h) => h.record.id), ['GHSA-jfh8-c2jp-5v3q']);
     assert.deepEqual(both.match('pkg:npm/ws@6.2.1').map((h) => h.record.id), ['GHSA-6fc8-4gx4-v693']);
+    // A changed feed: the cached indexes over its previous content are dropped (not kept alive by the cache).
+    cms['x/a'] = { 'a.json': read('osv/GHSA-f8q6-p94x-37v3.json') };
+    const changed = await store.refresh({ kind: 'osv', configMapRef: { namespace: 'x', name: 'a' } }, memorySources(cms));
+    assert.equal(changed.changed, true);
+    assert.notEqual(store.index([a, b]), both, 'rebuilt: the old entry was evicted');
   });
 });
 
