@@ -70,18 +70,30 @@ function entryInfos(zf: ZipFile, size: number): Promise<EntryInfo[]> {
   return new Promise((resolve, reject) => {
     const out: EntryInfo[] = [];
     let failed = false;
+    let ended = false;
+    let pending = 0;
     const stop = (err: FeedFormatError) => {
       if (failed) return;
       failed = true;
       reject(err);
     };
+    const settle = () => {
+      if (ended && pending === 0 && !failed) resolve(out);
+    };
     zf.on('entry', (e: Entry) => {
+      if (failed) return;
       if (e.isEncrypted()) return stop(fail(`ZIP entry ${e.fileName} is encrypted`));
       if (e.compressionMethod !== 0 && e.compressionMethod !== 8) return stop(fail(`ZIP entry ${e.fileName} uses unsupported compression method ${e.compressionMethod}`));
+      // The local header is read while the central directory goes on to the next entry (both are reads of the
+      // same buffer): the archive is walked in two interleaved sequences, not one read after another.
+      const at = out.length;
+      out.push(undefined as unknown as EntryInfo);
+      pending++;
       zf.readLocalFileHeader(e, { minimal: true }, (err, h) => {
+        pending--;
         if (err) return stop(fail(`ZIP local header of ${e.fileName} is corrupt: ${err.message}`));
         if (h.fileDataStart + e.compressedSize > size) return stop(fail(`ZIP entry ${e.fileName} is truncated`));
-        out.push({
+        out[at] = {
           name: e.fileName,
           method: e.compressionMethod,
           compressedSize: e.compressedSize,
@@ -89,12 +101,14 @@ function entryInfos(zf: ZipFile, size: number): Promise<EntryInfo[]> {
           crc32: e.crc32 >>> 0,
           header: e.relativeOffsetOfLocalHeader,
           start: h.fileDataStart,
-        });
-        zf.readEntry();
+        };
+        settle();
       });
+      zf.readEntry();
     });
     zf.on('end', () => {
-      if (!failed) resolve(out);
+      ended = true;
+      settle();
     });
     zf.on('error', (err: Error) => stop(fail(`ZIP central directory is corrupt: ${err.message}`)));
     zf.readEntry();
