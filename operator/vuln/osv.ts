@@ -49,14 +49,14 @@ const EVENT_KEYS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
- * Ecosystem names and range types repeat in every record: one string each (bounded, so a hostile feed of
- * distinct names only stops sharing, never grows the table without limit).
+ * Ecosystem names and range types repeat in every record: one string each. Bounded in count and length, so a
+ * hostile feed of distinct or long names only stops sharing, never grows the (process-wide) table.
  */
 const interned = new Map<string, string>();
 function intern(s: string): string {
   const hit = interned.get(s);
   if (hit !== undefined) return hit;
-  if (interned.size < 4096) interned.set(s, s);
+  if (interned.size < 1024 && s.length <= 64) interned.set(s, s);
   return s;
 }
 
