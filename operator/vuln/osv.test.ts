@@ -199,6 +199,21 @@ describe('OSV feeds are indexed while they are read', () => {
     assert.deepEqual(index.match('pkg:npm/pkg-5@0.1.0').map((h) => h.record.id), ['R-5']);
   });
 
+  it('a large feed does not hold the event loop for its whole length (JSON slices, ZIP batches)', async () => {
+    const zip = writeZip(Array.from({ length: 2500 }, (_, i) => ({ name: `R-${i}.json`, bytes: Buffer.from(JSON.stringify(record(i))) })), (b) => deflateRawSync(b));
+    for (const [what, bytes, last] of [['JSON array', Buffer.from(arrayText), 'R-5999'], ['ZIP', zip, 'R-2499']] as const) {
+      let first = true;
+      let ticked = false;
+      let tickedBeforeLast = false;
+      await forEachOsvBundleRecord(bytes, what, (r) => {
+        if (first) setImmediate(() => { ticked = true; });
+        first = false;
+        if (r.id === last) tickedBeforeLast = ticked;
+      });
+      assert.ok(tickedBeforeLast, `${what}: a callback scheduled at the first record ran before the last one was read`);
+    }
+  });
+
   it('merging the indexes of several feeds equals one index over all their records; a merged index is read-only', () => {
     const a = many.slice(0, 100);
     const b = many.slice(100, 250);
