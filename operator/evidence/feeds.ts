@@ -17,10 +17,9 @@ import type { FeedState } from '../vuln/evidence.ts';
 import { parseKev } from '../vuln/kev.ts';
 import type { KevCatalogue } from '../vuln/kev.ts';
 import { OsvIndex } from '../vuln/match.ts';
-import { parseOsvBundle } from '../vuln/bundle.ts';
+import { indexOsvDocuments } from '../vuln/bundle.ts';
 import { NvdIndex, parseNvdFeed } from '../vuln/nvd.ts';
 import type { NvdRecord } from '../vuln/nvd.ts';
-import type { OsvRecord } from '../vuln/osv.ts';
 import type { EvidenceSources } from './collect.ts';
 import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
@@ -62,7 +61,8 @@ export function feedSourceName(f: FeedRef): string {
 
 interface Entry {
   state: FeedState;
-  osv?: OsvRecord[];
+  /** OSV: the index built while the feed was read (the feed's records are not kept otherwise). */
+  osv?: OsvIndex;
   nvd?: NvdRecord[];
   kev?: KevCatalogue;
   etag?: string;
@@ -88,8 +88,11 @@ export interface RefreshResult {
   readonly state: FeedState;
 }
 
-function sha256(b: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+/** SHA-256 of the documents' concatenation, without copying them into one buffer. */
+function sha256Of(docs: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const d of docs) h.update(d);
+  return `sha256:${h.digest('hex')}`;
 }
 
 function digestOk(bytes: Uint8Array, declared: string): boolean {
@@ -122,7 +125,7 @@ export class FeedStore {
   }
 
   /** Feed content for evaluation: loads it when never loaded or older than maxAge (concurrent callers share one load). */
-  async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvRecord[]; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
+  async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvIndex; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
     const key = feedKey(ref);
     const e = this.entries.get(key);
     const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
@@ -167,16 +170,27 @@ export class FeedStore {
     }
   }
 
-  /** The OSV index over several feeds' records (cached by their digests). */
-  index(parts: readonly { state: FeedState; osv?: OsvRecord[] }[]): OsvIndex {
+  /** The OSV index over several feeds (their indexes merged; cached by their digests). */
+  index(parts: readonly { state: FeedState; osv?: OsvIndex }[]): OsvIndex {
     const id = parts.map((p) => p.state.digest ?? '-').join('+');
     let idx = this.indexes.get(id);
     if (!idx) {
-      idx = new OsvIndex(parts.flatMap((p) => p.osv ?? []));
+      idx = OsvIndex.merge(parts.flatMap((p) => (p.osv ? [p.osv] : [])));
       this.indexes.set(id, idx);
       while (this.indexes.size > 8) this.indexes.delete(this.indexes.keys().next().value!);
     }
     return idx;
+  }
+
+  /**
+   * Drops the cached policy indexes built over replaced content, so a changed feed's previous index is not kept
+   * alive by the cache (a 100k-record index is tens of MiB). Another feed with the same content just rebuilds.
+   */
+  private forgetIndexes(digest: string | undefined): void {
+    if (!digest) return;
+    for (const cache of [this.indexes, this.nvdIndexes] as Map<string, unknown>[]) {
+      for (const id of [...cache.keys()]) if (id.split('+').includes(digest)) cache.delete(id);
+    }
   }
 
   /** The NVD (CPE) index over several feeds' records (cached by their digests). */
@@ -261,7 +275,7 @@ export class FeedStore {
         prev.state = rest;
         return { key, changed: false, state: prev.state };
       }
-      const digest = sha256(Buffer.concat(got.docs.map((d) => Buffer.from(d.bytes))));
+      const digest = sha256Of(got.docs.map((d) => d.bytes));
       if (prev && prev.state.digest === digest) {
         prev.checkedAt = now;
         const { error: _e, ...rest } = prev.state;
@@ -275,10 +289,8 @@ export class FeedStore {
       if (got.etag) entry.etag = got.etag;
       if (got.lastModified) entry.lastModified = got.lastModified;
       if (ref.kind === 'osv') {
-        const osv: OsvRecord[] = [];
-        for (const d of got.docs) osv.push(...await parseOsvBundle(d.bytes, d.name));
-        entry.osv = osv;
-        entry.state = { ...entry.state, records: entry.osv.length };
+        entry.osv = await indexOsvDocuments(got.docs);
+        entry.state = { ...entry.state, records: entry.osv.recordCount };
       } else if (ref.kind === 'nvd') {
         entry.nvd = got.docs.flatMap((d) => parseNvdFeed(d.bytes, d.name));
         const unconfigured = entry.nvd.filter((r) => r.matches.length === 0).length;
@@ -290,6 +302,7 @@ export class FeedStore {
         entry.state = { ...entry.state, records: entries.size };
       }
       this.entries.set(key, entry);
+      this.forgetIndexes(prev?.state.digest);
       return { key, changed: true, state: entry.state };
     } catch (err) {
       const reason: Reason = err instanceof FeedFormatError ? 'FeedInvalid' : isCraGateError(err) ? reasonOf(err) : 'FeedInvalid';
@@ -311,8 +324,10 @@ export class FeedStore {
 
 /**
  * Main-heap bytes per feed byte while a feed is parsed and indexed, rounded up from measurement: 100,000 OSV records
- * from a 36 MiB ZIP bundle held 132 MiB of heap after GC with their index (a JSON array of the same records, 28.5 MiB,
- * about the same). Feeds are parsed on the main thread, so they are bounded by its heap.
+ * from a 31 MiB ZIP bundle hold 67 MiB of heap after GC as their index (2.2×; a JSON array of the same records,
+ * 28.5 MiB: 72 MiB, 2.5×; records with OSV's usual details/references keep less per byte, 0.4–1.7×), and records
+ * are indexed one at a time, so what is in flight is one record's garbage; 4× leaves room for it. (Before records
+ * were indexed while read: 132 MiB after GC.) Feeds are parsed on the main thread, so they are bounded by its heap.
  */
 export const FEED_HEAP_BYTES_PER_BYTE = 4;
 /** The share of the main heap one feed may take (the rest holds the caches and the reconciles). */

@@ -52,6 +52,29 @@ describe('FeedStore', () => {
     const ok = await store.refresh({ kind: 'osv', configMapRef: { namespace: 'x', name: 'osv' } }, memorySources({ 'x/osv': osv }));
     assert.equal(ok.state.records, 2);
   });
+
+  it('an OSV feed is kept as its index (built while read); the policy index merges its feeds\' indexes', async () => {
+    const store = new FeedStore();
+    const cms = {
+      'x/a': { 'a.json': read('osv/GHSA-jfh8-c2jp-5v3q.json') },
+      'x/b': { 'b.json': `[${read('osv/GHSA-6fc8-4gx4-v693.json')},${read('osv/GHSA-xvch-5gv4-984h.json')}]` },
+    };
+    const a = await store.get({ kind: 'osv', configMapRef: { namespace: 'x', name: 'a' } }, memorySources(cms));
+    const b = await store.get({ kind: 'osv', configMapRef: { namespace: 'x', name: 'b' } }, memorySources(cms));
+    assert.equal(a.osv?.recordCount, 1);
+    assert.equal(b.osv?.recordCount, 2);
+    assert.equal(store.index([a]), a.osv, 'one feed: its own index');
+    const both = store.index([a, b]);
+    assert.equal(both.recordCount, 3);
+    assert.equal(store.index([a, b]), both, 'cached by the feeds\' digests');
+    assert.deepEqual(both.match('pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1').map((h) => h.record.id), ['GHSA-jfh8-c2jp-5v3q']);
+    assert.deepEqual(both.match('pkg:npm/ws@6.2.1').map((h) => h.record.id), ['GHSA-6fc8-4gx4-v693']);
+    // A changed feed: the cached indexes over its previous content are dropped (not kept alive by the cache).
+    cms['x/a'] = { 'a.json': read('osv/GHSA-f8q6-p94x-37v3.json') };
+    const changed = await store.refresh({ kind: 'osv', configMapRef: { namespace: 'x', name: 'a' } }, memorySources(cms));
+    assert.equal(changed.changed, true);
+    assert.notEqual(store.index([a, b]), both, 'rebuilt: the old entry was evicted');
+  });
 });
 
 describe('FeedStore: the nvd feed kind', () => {

@@ -41,31 +41,63 @@ export class OsvIndex {
   private readonly byKey = new Map<string, IndexEntry[]>();
   /** Ecosystems (and distribution releases) the loaded records cover. */
   private readonly ecosystems = new Set<string>();
-  readonly recordCount: number;
-  /** Affected entries with no purl mapping (ecosystem unknown to cra-gate). */
-  readonly unmapped: number;
+  private count = 0;
+  private unmappedCount = 0;
+  /** A merged index shares its sources' entry lists: it is read-only. */
+  private merged = false;
 
-  constructor(records: Iterable<OsvRecord>) {
-    let count = 0;
-    let unmapped = 0;
-    for (const record of records) {
-      count++;
-      if (record.withdrawn) continue;
-      for (const affected of record.affected) {
-        const key = keyForOsvPackage(affected.ecosystem, affected.name, affected.purl);
-        if (!key) {
-          unmapped++;
-          continue;
-        }
-        const eco = parseEcosystem(affected.ecosystem);
-        this.ecosystems.add(ecosystemKey(eco));
-        let list = this.byKey.get(key);
-        if (!list) this.byKey.set(key, (list = []));
-        list.push({ record, affected, ...(eco.release ? { release: eco.release } : {}) });
+  /** An index over `records`; more can be added one at a time with add() (as a feed is read). */
+  constructor(records: Iterable<OsvRecord> = []) {
+    for (const record of records) this.add(record);
+  }
+
+  /** Records indexed (withdrawn ones included: they are counted, never matched). */
+  get recordCount(): number {
+    return this.count;
+  }
+
+  /** Affected entries with no purl mapping (ecosystem unknown to cra-gate). */
+  get unmapped(): number {
+    return this.unmappedCount;
+  }
+
+  /** Index one record by the package key of each affected entry; a withdrawn record is counted and not kept. */
+  add(record: OsvRecord): void {
+    if (this.merged) throw new Error('a merged OsvIndex is read-only');
+    this.count++;
+    if (record.withdrawn) return;
+    for (const affected of record.affected) {
+      const key = keyForOsvPackage(affected.ecosystem, affected.name, affected.purl);
+      if (!key) {
+        this.unmappedCount++;
+        continue;
+      }
+      const eco = parseEcosystem(affected.ecosystem);
+      this.ecosystems.add(ecosystemKey(eco));
+      let list = this.byKey.get(key);
+      if (!list) this.byKey.set(key, (list = []));
+      list.push(eco.release ? { record, affected, release: eco.release } : { record, affected });
+    }
+  }
+
+  /**
+   * One index over several (e.g. the feeds of one policy), sharing their entries: what each feed's index holds is
+   * not copied. A single index is returned as it is.
+   */
+  static merge(indexes: readonly OsvIndex[]): OsvIndex {
+    if (indexes.length === 1) return indexes[0]!;
+    const out = new OsvIndex();
+    out.merged = true;
+    for (const idx of indexes) {
+      out.count += idx.count;
+      out.unmappedCount += idx.unmappedCount;
+      for (const e of idx.ecosystems) out.ecosystems.add(e);
+      for (const [key, list] of idx.byKey) {
+        const cur = out.byKey.get(key);
+        out.byKey.set(key, cur ? [...cur, ...list] : list);
       }
     }
-    this.recordCount = count;
-    this.unmapped = unmapped;
+    return out;
   }
 
   get packageCount(): number {

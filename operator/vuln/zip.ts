@@ -13,6 +13,7 @@
  * - declared size and CRC-32 of every entry.
  * Encrypted entries and methods other than stored/deflate are refused. Throws FeedFormatError.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { crc32 as zlibCrc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
@@ -47,66 +48,120 @@ function open(buf: Buffer): Promise<ZipFile> {
   });
 }
 
-/** All central-directory entries (metadata only). */
-function entries(zf: ZipFile): Promise<Entry[]> {
+/** What reading one entry needs (yauzl's Entry objects are let go as soon as this is taken from them). */
+interface EntryInfo {
+  readonly name: string;
+  readonly method: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly crc32: number;
+  /** Offset of its local header. */
+  readonly header: number;
+  /** Offset of its data (after the local header, as yauzl located it). */
+  readonly start: number;
+}
+
+/**
+ * Every central-directory entry, in order, with its data offset from its local header. Encrypted entries and
+ * methods other than stored/deflate, and data past the end of the archive, are refused here (before anything is
+ * inflated).
+ */
+function entryInfos(zf: ZipFile, size: number): Promise<EntryInfo[]> {
   return new Promise((resolve, reject) => {
-    const out: Entry[] = [];
+    const out: EntryInfo[] = [];
+    let failed = false;
+    let ended = false;
+    let pending = 0;
+    const stop = (err: FeedFormatError) => {
+      if (failed) return;
+      failed = true;
+      reject(err);
+    };
+    const settle = () => {
+      if (ended && pending === 0 && !failed) resolve(out);
+    };
     zf.on('entry', (e: Entry) => {
-      out.push(e);
+      if (failed) return;
+      if (e.isEncrypted()) return stop(fail(`ZIP entry ${e.fileName} is encrypted`));
+      if (e.compressionMethod !== 0 && e.compressionMethod !== 8) return stop(fail(`ZIP entry ${e.fileName} uses unsupported compression method ${e.compressionMethod}`));
+      // The local header is read while the central directory goes on to the next entry (both are reads of the
+      // same buffer): the archive is walked in two interleaved sequences, not one read after another.
+      const at = out.length;
+      out.push(undefined as unknown as EntryInfo);
+      pending++;
+      zf.readLocalFileHeader(e, { minimal: true }, (err, h) => {
+        pending--;
+        if (err) return stop(fail(`ZIP local header of ${e.fileName} is corrupt: ${err.message}`));
+        if (h.fileDataStart + e.compressedSize > size) return stop(fail(`ZIP entry ${e.fileName} is truncated`));
+        out[at] = {
+          name: e.fileName,
+          method: e.compressionMethod,
+          compressedSize: e.compressedSize,
+          uncompressedSize: e.uncompressedSize,
+          crc32: e.crc32 >>> 0,
+          header: e.relativeOffsetOfLocalHeader,
+          start: h.fileDataStart,
+        };
+        settle();
+      });
       zf.readEntry();
     });
-    zf.on('end', () => resolve(out));
-    zf.on('error', (err: Error) => reject(fail(`ZIP central directory is corrupt: ${err.message}`)));
+    zf.on('end', () => {
+      ended = true;
+      settle();
+    });
+    zf.on('error', (err: Error) => stop(fail(`ZIP central directory is corrupt: ${err.message}`)));
     zf.readEntry();
   });
 }
 
-function dataStart(zf: ZipFile, e: Entry): Promise<number> {
-  return new Promise((resolve, reject) => {
-    zf.readLocalFileHeader(e, { minimal: true }, (err, h) => {
-      if (err) reject(fail(`ZIP local header of ${e.fileName} is corrupt: ${err.message}`));
-      else resolve(h.fileDataStart);
-    });
-  });
-}
+/** Entries inflated between two yields to the event loop. */
+const YIELD_EVERY = 1000;
+
+/** Largest output chunk node:zlib allocates for one entry (small entries get a buffer of their own size). */
+const MAX_CHUNK = 1024 * 1024;
 
 /**
  * One entry's bytes: its raw data is the byte range yauzl located (local header validated, range checked against
  * the archive and every other entry); deflate is undone by node:zlib with `maxOutputLength`, so inflation stops
  * as soon as the output passes the remaining total budget, the ratio limit or the declared size. The output must
- * then have exactly the declared size and CRC-32.
+ * then have exactly the declared size and CRC-32. The output chunk is sized to the declared size (bounded), so
+ * the many small files of an OSV bundle do not each allocate zlib's default 16 KiB chunk.
  */
-function entryBytes(buf: Buffer, e: Entry, start: number, budget: { left: number }, limits: ZipLimits): Buffer {
-  const raw = buf.subarray(start, start + e.compressedSize);
+function entryBytes(buf: Buffer, e: EntryInfo, budget: { left: number }, limits: ZipLimits): Buffer {
+  const raw = buf.subarray(e.start, e.start + e.compressedSize);
   const ratioCap = Math.max(limits.ratioFloorBytes, limits.maxRatio * Math.max(1, e.compressedSize));
   const cap = Math.min(budget.left, ratioCap);
   let out: Buffer;
-  if (e.compressionMethod === 0) {
+  if (e.method === 0) {
     out = raw;
-    if (out.length > cap) throw fail(out.length > budget.left ? `ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})` : `ZIP entry ${e.fileName} is larger than allowed`);
+    if (out.length > cap) throw fail(out.length > budget.left ? `ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.name})` : `ZIP entry ${e.name} is larger than allowed`);
   } else {
+    // One byte over the declared size is enough to tell a lying header; never more than the caps.
+    const maxOutputLength = Math.max(1, Math.min(cap, e.uncompressedSize + 1));
     try {
-      // One byte over the declared size is enough to tell a lying header; never more than the caps.
-      out = inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(cap, e.uncompressedSize + 1)) });
+      out = inflateRawSync(raw, { maxOutputLength, chunkSize: Math.min(MAX_CHUNK, Math.max(64, maxOutputLength)) });
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') {
-        if (e.uncompressedSize + 1 <= cap) throw fail(`ZIP entry ${e.fileName} inflates to more than its declared ${e.uncompressedSize} bytes`);
-        if (cap === budget.left) throw fail(`ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.fileName})`);
-        throw fail(`ZIP entry ${e.fileName} inflates more than ${limits.maxRatio}:1 (${e.compressedSize} compressed bytes)`);
+        if (e.uncompressedSize + 1 <= cap) throw fail(`ZIP entry ${e.name} inflates to more than its declared ${e.uncompressedSize} bytes`);
+        if (cap === budget.left) throw fail(`ZIP archive inflates to more than ${limits.maxTotalBytes} bytes (stopped in ${e.name})`);
+        throw fail(`ZIP entry ${e.name} inflates more than ${limits.maxRatio}:1 (${e.compressedSize} compressed bytes)`);
       }
-      throw fail(`ZIP entry ${e.fileName} cannot be inflated: ${(err as Error).message}`);
+      throw fail(`ZIP entry ${e.name} cannot be inflated: ${(err as Error).message}`);
     }
   }
-  if (out.length !== e.uncompressedSize) throw fail(`ZIP entry ${e.fileName} has ${out.length} bytes, not the declared ${e.uncompressedSize}`);
-  if (zlibCrc32(out) !== e.crc32 >>> 0) throw fail(`ZIP entry ${e.fileName} fails its CRC-32 check`);
+  if (out.length !== e.uncompressedSize) throw fail(`ZIP entry ${e.name} has ${out.length} bytes, not the declared ${e.uncompressedSize}`);
+  if (zlibCrc32(out) !== e.crc32) throw fail(`ZIP entry ${e.name} fails its CRC-32 check`);
   budget.left -= out.length;
   return out;
 }
 
 /**
  * Calls `onEntry` for each file entry (name, bytes) in the archive, in central-directory order, and resolves
- * with the number of file entries. Rejects with FeedFormatError on anything unreadable or over a limit.
+ * with the number of file entries. Each entry's bytes are produced only when its turn comes and are not kept;
+ * the loop yields to the event loop every YIELD_EVERY entries.
+ * Rejects with FeedFormatError on anything unreadable or over a limit (also when `onEntry` throws one).
  */
 export async function readZip(data: Uint8Array, onEntry: (name: string, bytes: Buffer) => void, limits: Partial<ZipLimits> = {}): Promise<number> {
   const lim: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
@@ -114,30 +169,22 @@ export async function readZip(data: Uint8Array, onEntry: (name: string, bytes: B
   const zf = await open(buf);
   try {
     if (zf.entryCount > lim.maxEntries) throw fail(`ZIP archive has ${zf.entryCount} entries (limit ${lim.maxEntries})`);
-    const all = await entries(zf);
+    const all = await entryInfos(zf, buf.length);
     // Every entry must own its byte range [local header, end of data); aliasing entries are refused.
-    const starts: number[] = [];
-    const ranges: { start: number; end: number; name: string }[] = [];
-    for (const e of all) {
-      if (e.isEncrypted()) throw fail(`ZIP entry ${e.fileName} is encrypted`);
-      if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw fail(`ZIP entry ${e.fileName} uses unsupported compression method ${e.compressionMethod}`);
-      const start = await dataStart(zf, e);
-      if (start + e.compressedSize > buf.length) throw fail(`ZIP entry ${e.fileName} is truncated`);
-      starts.push(start);
-      ranges.push({ start: e.relativeOffsetOfLocalHeader, end: start + e.compressedSize, name: e.fileName });
-    }
-    ranges.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < ranges.length; i++) {
-      if (ranges[i]!.start < ranges[i - 1]!.end) throw fail(`ZIP entries ${ranges[i - 1]!.name} and ${ranges[i]!.name} overlap (aliased local entries)`);
+    const order = Array.from(all.keys()).sort((a, b) => all[a]!.header - all[b]!.header);
+    for (let i = 1; i < order.length; i++) {
+      const prev = all[order[i - 1]!]!;
+      const cur = all[order[i]!]!;
+      if (cur.header < prev.start + prev.compressedSize) throw fail(`ZIP entries ${prev.name} and ${cur.name} overlap (aliased local entries)`);
     }
     const budget = { left: lim.maxTotalBytes };
     let files = 0;
-    for (let i = 0; i < all.length; i++) {
-      const e = all[i]!;
-      if (e.fileName.endsWith('/')) continue;
-      const bytes = entryBytes(buf, e, starts[i]!, budget, lim);
+    for (const e of all) {
+      if (e.name.endsWith('/')) continue;
       files++;
-      onEntry(e.fileName, bytes);
+      onEntry(e.name, entryBytes(buf, e, budget, lim));
+      // A bundle of many entries does not hold the event loop (the webhook shares it) for its whole length.
+      if (files % YIELD_EVERY === 0) await yieldToLoop();
     }
     return files;
   } finally {
