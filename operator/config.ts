@@ -1,12 +1,16 @@
 /**
  * Operator configuration: command-line flags, each with an environment variable fallback
- * (the Helm chart sets the environment; a developer uses flags).
+ * (the Helm chart sets the environment; a developer uses flags). The environment is parsed here, once; the
+ * library code below main.ts receives what it needs as options (no `process.env` reads elsewhere,
+ * operator/process-state.test.ts).
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { deriveMemoryBudget, parseCgroupLimit, parseMemoryQuantity, type MemoryBudget, type MemoryLimitSource } from './memory-budget.ts';
+import { networkSettingsFromEnv } from './network-config.ts';
+import type { NetworkSettings } from './evidence/runtime.ts';
 import { WEBHOOK_FLAGS, WEBHOOK_USAGE, parseWebhookConfig, type SigningConfig, type WebhookConfig } from './webhook/options.ts';
 
 export interface OperatorConfig {
@@ -37,6 +41,12 @@ export interface OperatorConfig {
   perReleaseMetrics: boolean;
   /** Memory budgets derived from the container's memory limit (issue 16, ./memory-budget.ts). */
   memory: MemoryBudget;
+  /** HTTPS and registry settings for evidence (CRA_GATE_HTTP_*, CRA_GATE_REGISTRY_*; ./network-config.ts). */
+  network: Required<NetworkSettings>;
+  /** Feed refresh interval and content max age (CRA_GATE_FEED_REFRESH_SECONDS, default 3600 s). */
+  feedRefreshMs: number;
+  /** Warning window for expiring waivers (CRA_GATE_WAIVER_WARN_DAYS, default 7). */
+  waiverWarnDays: number;
 }
 
 /** Reads a file's text, or undefined when it does not exist or cannot be read. */
@@ -141,6 +151,12 @@ Flags (environment variable in brackets):
   --per-release-metrics BOOL  per-release series cra_gate_release_* [CRA_GATE_PER_RELEASE_METRICS] (true)
   --memory-limit BYTES      the container's memory limit, when tighter than the cgroup's [CRA_GATE_MEMORY_LIMIT] (the cgroup's)
 ${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
+
+Environment only:
+  CRA_GATE_HTTP_ALLOW_HOSTS, CRA_GATE_HTTP_CA_FILE            HTTPS evidence: allow-listed host[:port], extra CA
+  CRA_GATE_REGISTRY_ALLOW_HOSTS, CRA_GATE_REGISTRY_INSECURE_HOSTS, CRA_GATE_REGISTRY_CA_FILE, CRA_GATE_REGISTRY_TIMEOUT_MS
+  CRA_GATE_FEED_REFRESH_SECONDS   vulnerability feed refresh (3600)
+  CRA_GATE_WAIVER_WARN_DAYS       Warning Event this many days before a waiver expires (7)
 `;
 
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
@@ -190,6 +206,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     shutdownTimeoutMs: int('shutdown timeout', values['shutdown-timeout'] ?? env.CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS, 25, 1, 600) * 1000,
     perReleaseMetrics: bool('per-release-metrics', values['per-release-metrics'] ?? env.CRA_GATE_PER_RELEASE_METRICS, true),
     memory: memoryBudgetFrom(values['memory-limit'] ?? env.CRA_GATE_MEMORY_LIMIT),
+    network: networkSettingsFromEnv(env),
+    feedRefreshMs: int('CRA_GATE_FEED_REFRESH_SECONDS', env.CRA_GATE_FEED_REFRESH_SECONDS, 3600, 1, 7 * 86_400) * 1000,
+    waiverWarnDays: int('CRA_GATE_WAIVER_WARN_DAYS', env.CRA_GATE_WAIVER_WARN_DAYS, 7, 1, 365),
     ...parseWebhookConfig(values, env, namespace),
   };
 }

@@ -39,7 +39,7 @@ export interface CreateLoggerOptions {
   base?: Record<string, unknown>;
   /** Where to write; default stdout (fd 1). Tests pass a stream. */
   destination?: DestinationStream;
-  /** Environment to read `LOG_LEVEL` from (default `process.env`). */
+  /** Environment to read `LOG_LEVEL` from (the composition root passes `process.env`; default: none). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -78,7 +78,7 @@ export function redactSecretObjects(obj: Record<string, unknown>): Record<string
 
 /** Creates the operator's root logger. */
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? {};
   const options: LoggerOptions = {
     name: opts.name ?? 'cra-gate',
     level: resolveLevel(opts.level ?? env.LOG_LEVEL),

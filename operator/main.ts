@@ -16,8 +16,8 @@ import { LeaderElector } from './kube/leader.ts';
 import { ReleaseController } from './controller/controller.ts';
 import { loadDecisionKeys, type DecisionKeys } from './attestation/keys.ts';
 import { startWebhook, type WebhookServer } from './webhook/server.ts';
-import { configureSbomWorkers } from './evidence/sbom.ts';
-import { configureFeedBudget } from './evidence/feeds.ts';
+import { createEvidenceRuntime } from './evidence/runtime.ts';
+import { feedBudgetFor } from './evidence/feeds.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -27,10 +27,9 @@ async function main(): Promise<void> {
     process.stderr.write(`cra-gate: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const log = createLogger();
-  // Issue 16: SBOM workers' heap × concurrency fit in what the container's memory limit leaves.
-  configureSbomWorkers({ heapMb: config.memory.workerHeapMb, workers: config.memory.workers, summary: config.memory.summary });
-  configureFeedBudget(config.memory.mainHeapMb, config.memory.summary);
+  const log = createLogger({ env: process.env });
+  // Issue 16: SBOM workers' heap × concurrency and feed parsing fit in what the container's memory limit leaves
+  // (passed to the evidence runtime below).
   log.info({ memory: config.memory }, 'memory budget');
   const metrics = createMetrics();
   const kubeConfig = new KubeConfig();
@@ -45,6 +44,16 @@ async function main(): Promise<void> {
   log.info({ port: server.port }, 'health and metrics endpoint listening');
 
   const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity });
+  // The composition root: the network capability, the feed store, the SBOM analysis cache and worker limit and
+  // the registry content cache are created here once and passed down (no module singletons, no env reads below).
+  const feedBudget = feedBudgetFor(config.memory.mainHeapMb, config.memory.summary);
+  const evidence = createEvidenceRuntime({
+    network: 'allow',
+    ...config.network,
+    feedMaxAgeMs: config.feedRefreshMs,
+    sbom: { budget: { heapMb: config.memory.workerHeapMb, workers: config.memory.workers, summary: config.memory.summary } },
+    ...(feedBudget ? { feedBudget } : {}),
+  });
   // Issue 9: the decision signing key (Secret in the operator namespace), for the leader and the webhook.
   let decisionKeys: DecisionKeys | undefined;
   if (config.signing.enabled || config.webhook.enabled) {
@@ -58,6 +67,9 @@ async function main(): Promise<void> {
     defaultPolicy: config.defaultPolicy,
     concurrency: config.concurrency,
     operatorNamespace: config.namespace,
+    evidence,
+    feedRefreshMs: config.feedRefreshMs,
+    waiverWarnDays: config.waiverWarnDays,
     reconcileTimeoutMs: config.reconcileTimeoutMs,
     // Fence: a write happens only while the elector holds a Lease renewed within the renew deadline.
     holdsLease: () => !config.leaderElection || (leadership.elector?.holdsLease() ?? false),
@@ -104,6 +116,7 @@ async function main(): Promise<void> {
       config: config.webhook,
       keys: () => decisionKeys?.verifying ?? [],
       events,
+      registryOptions: evidence.registry,
     });
   }
   server.setReady(true);

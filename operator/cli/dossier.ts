@@ -15,7 +15,7 @@ import { DOSSIER_PREDICATE_TYPE, VSA_PREDICATE_TYPE, dossierStatement, policyDig
 import { attachAttestations, type Attestation } from '../attestation/publish.ts';
 import { RegistryClient } from '../evidence/oci/client.ts';
 import { formatReference, parseImageReference } from '../evidence/oci/reference.ts';
-import { registryOptionsFromEnv } from '../evidence/signatures.ts';
+import { networkSettingsFromEnv } from '../network-config.ts';
 import { normaliseRegistryKey, parseDockerConfig, type Credentials } from '../evidence/oci/auth.ts';
 import os from 'node:os';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
@@ -117,7 +117,7 @@ function writeAttestations(io: CliIO, key: DecisionKey, dir: string, release: Pr
 /** `--attach`: the statements go to every image artifact (by digest) as OCI referrers (Sigstore bundles, as cosign v3 stores them). */
 async function attachToImages(io: CliIO, release: ProductRelease, attestations: Attestation[]): Promise<void> {
   // Push credentials as docker/cosign read them: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
-  const dockerConfig = path.join(process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
+  const dockerConfig = path.join(io.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
   let creds = new Map<string, Credentials>();
   try {
     creds = parseDockerConfig(readFileSync(dockerConfig, 'utf8'), dockerConfig);
@@ -126,7 +126,14 @@ async function attachToImages(io: CliIO, release: ProductRelease, attestations: 
     const msg = (err as Error).message;
     if ((err as { code?: string }).code !== 'ENOENT' && !/has no "auths"/.test(msg)) throw new InputError(`--attach: ${dockerConfig}: ${msg.slice(0, 120)}`);
   }
-  const client = new RegistryClient({ ...registryOptionsFromEnv(), credentials: (host) => creds.get(normaliseRegistryKey(host)) });
+  let registry;
+  try {
+    registry = networkSettingsFromEnv(io.env).registry;
+  } catch (err) {
+    throw new InputError(`--attach: ${(err as Error).message}`);
+  }
+  // --attach is refused with --offline before anything runs, so this push is online by construction.
+  const client = new RegistryClient({ ...registry, network: 'allow', credentials: (host) => creds.get(normaliseRegistryKey(host)) });
   try {
     for (const a of release.spec.artifacts ?? []) {
       if (!a.image) continue;

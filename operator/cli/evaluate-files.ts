@@ -4,6 +4,8 @@
  */
 import { type ParseArgsOptionsConfig } from 'node:util';
 import type { Collector } from '../evidence/collect.ts';
+import { createEvidenceRuntime, type EvidenceRuntime } from '../evidence/runtime.ts';
+import { networkSettingsFromEnv } from '../network-config.ts';
 import type { ReleasePolicy } from '../api/types.ts';
 import { evaluateInputs, type ReleaseOutcome } from './evaluate.ts';
 import type { CliIO } from './io.ts';
@@ -13,6 +15,21 @@ import { progress } from './progress.ts';
 export interface RunOptions {
   /** Evidence collectors (default: the operator's registered collectors). */
   collectors?: readonly Collector[];
+}
+
+/**
+ * The CLI's composition root for evidence: network settings from its environment (`io.env`, parsed here once),
+ * the network capability from `--offline` (deny: the HTTPS and registry clients refuse every request), and a
+ * feed store and SBOM analyser of this run's own.
+ */
+export function cliRuntime(io: CliIO, offline: boolean): EvidenceRuntime {
+  let network;
+  try {
+    network = networkSettingsFromEnv(io.env);
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
+  return createEvidenceRuntime({ network: offline ? 'deny' : 'allow', ...network });
 }
 
 /** The options `evaluate` and `dossier` share (both run the same evaluation). */
@@ -61,25 +78,20 @@ export async function evaluateFiles(
 
   const spinner = progress(io.stderr);
   const offline = values.offline === true;
-  // Every network read (HTTPS and registries) passes operator/evidence/https.ts checkUrl, which refuses it
-  // with EvidenceUnavailable "not fetched (--offline)" while this is set.
-  const previousOffline = process.env.CRA_GATE_OFFLINE;
-  if (offline) process.env.CRA_GATE_OFFLINE = '1';
+  // With --offline every network read (HTTPS and registries) is refused by the clients themselves
+  // (EvidenceUnavailable "not fetched (offline …)"): the runtime carries network 'deny'.
+  const runtime = cliRuntime(io, offline);
   let outcomes: ReleaseOutcome[];
   try {
     outcomes = await evaluateInputs(inputs, {
       now,
-      offline,
+      runtime,
       defaultPolicy,
       ...(opts.collectors ? { collectors: opts.collectors } : {}),
       onCollect: (release, phase) => (phase === 'start' ? spinner.start(`collecting evidence for ${release}${offline ? ' (offline)' : ''}`) : spinner.stop()),
     });
   } finally {
     spinner.stop();
-    if (offline) {
-      if (previousOffline === undefined) delete process.env.CRA_GATE_OFFLINE;
-      else process.env.CRA_GATE_OFFLINE = previousOffline;
-    }
   }
   return { outcomes, now, policies: new Map([...inputs.policies].map(([k, v]) => [k, v.object])) };
 }

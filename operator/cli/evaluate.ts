@@ -8,7 +8,7 @@ import type { ProductRelease, ProductReleaseStatus } from '../api/types.ts';
 import type { Evidence, EvidenceError, Finding } from '../checks/types.ts';
 import { buildStatus } from '../engine/status.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
-import { collectEvidence, collectors as defaultCollectors, type Collector } from '../evidence/collect.ts';
+import { collectEvidence, collectors as defaultCollectors, type Collector, type EvidenceRuntime } from '../evidence/collect.ts';
 import type { Inputs, Loaded } from './load.ts';
 import { cliSources } from './sources.ts';
 import { EXIT } from './io.ts';
@@ -27,7 +27,8 @@ export interface ReleaseOutcome {
 
 export interface EvaluateOptions {
   readonly now: Date;
-  readonly offline: boolean;
+  /** Network capability (deny with --offline), feed store, SBOM analysis cache: created once per CLI run. */
+  readonly runtime: EvidenceRuntime;
   /** ReleasePolicy for releases without spec.policyRef (the operator's --default-policy). */
   readonly defaultPolicy: string;
   /** Called around each release's evidence collection (progress display). */
@@ -40,7 +41,7 @@ export function releaseKey(r: ProductRelease): string {
 }
 
 export async function evaluateInputs(inputs: Inputs, opts: EvaluateOptions): Promise<ReleaseOutcome[]> {
-  const sources = cliSources({ configMaps: inputs.configMaps, secrets: inputs.secrets, offline: opts.offline });
+  const sources = cliSources({ configMaps: inputs.configMaps, secrets: inputs.secrets });
   const out: ReleaseOutcome[] = [];
   for (const loaded of inputs.releases) {
     const release = loaded.object;
@@ -49,7 +50,7 @@ export async function evaluateInputs(inputs: Inputs, opts: EvaluateOptions): Pro
     opts.onCollect?.(releaseKey(release), 'start');
     let evidence;
     try {
-      evidence = await collectEvidence({ release, policy, sources, now: opts.now }, opts.collectors ?? defaultCollectors);
+      evidence = await collectEvidence({ release, policy, sources, runtime: opts.runtime, now: opts.now }, opts.collectors ?? defaultCollectors);
     } finally {
       opts.onCollect?.(releaseKey(release), 'end');
     }

@@ -40,7 +40,8 @@ import { RELEASE_QUEUE_NAME, type Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { FeedRefresher } from './feed-refresher.ts';
-import { feedRefs, feedStore, type FeedRef } from '../evidence/feeds.ts';
+import { feedRefs, type FeedRef } from '../evidence/feeds.ts';
+import type { EvidenceRuntime } from '../evidence/runtime.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { httpStatus } from '../kube/api-errors.ts';
 import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
@@ -81,6 +82,15 @@ export interface ControllerOptions {
   signingKey?: () => DecisionKey | undefined;
   /** The operator's namespace: Secret references are limited to it and opted-in namespaces (../evidence/cluster.ts). */
   operatorNamespace?: string;
+  /**
+   * Network capability, feed store, SBOM analysis cache and worker limit for evidence collection: created once
+   * by the composition root (operator/main.ts: `createEvidenceRuntime`), shared by every reconcile.
+   */
+  evidence: EvidenceRuntime;
+  /** Feed refresh loop interval (default 1 h; CRA_GATE_FEED_REFRESH_SECONDS in config.ts). */
+  feedRefreshMs?: number;
+  /** Warning window for expiring waivers in days (default 7). */
+  waiverWarnDays?: number;
 }
 
 /** Why an update event of a release does or does not enqueue it. */
@@ -272,6 +282,7 @@ export class ReleaseController {
       getRelease: (k) => this.releases.get(k),
       getPolicy: (n) => this.policies.get(n),
       sources: recordingSources(this.evidenceSources(signal), (kind, ns, name) => reads.add(refKey(kind, ns, name))),
+      runtime: this.opts.evidence,
       status,
       fence,
       events: this.opts.events,
@@ -316,7 +327,9 @@ export class ReleaseController {
       log: this.opts.log,
       events: this.opts.events,
       registry: this.opts.metrics.registry,
-      store: feedStore,
+      store: this.opts.evidence.feeds,
+      ...(this.opts.feedRefreshMs ? { intervalMs: this.opts.feedRefreshMs } : {}),
+      ...(this.opts.waiverWarnDays ? { warnDays: this.opts.waiverWarnDays } : {}),
     });
     this.feedRefresher.start();
     this.syncReferenceWatches();

@@ -1,14 +1,14 @@
 /**
  * Continuous re-evaluation for feeds and waivers, wired into the controller with one hook.
  *
- *  - Feed refresh loop: every `intervalMs` (CRA_GATE_FEED_REFRESH_SECONDS, default 1 h) each feed named by a
+ *  - Feed refresh loop: every `intervalMs` (default 1 h; config.ts reads CRA_GATE_FEED_REFRESH_SECONDS) each feed named by a
  *    policy is re-read (conditional GET for URLs); when its content digest changed, every release governed by
  *    a policy using that feed is enqueued — an Approved release that a newly known-exploited vulnerability
  *    now affects flips within one reconcile. A failed refresh keeps the previous good feed.
  *  - A feed refreshed elsewhere — inside a reconcile that found it stale, or after its ConfigMap changed — is
  *    reported by the store's `onChange`; while started, the refresher enqueues the releases it affects too.
  *  - `stop()` aborts a refresh in progress (a slow feed download never holds a shutdown).
- *  - Waivers expiring soon (within CRA_GATE_WAIVER_WARN_DAYS, default 7): a Warning Event on every release
+ *  - Waivers expiring soon (within `warnDays`, default 7; CRA_GATE_WAIVER_WARN_DAYS): a Warning Event on every release
  *    whose status shows the waiver applied (once per release/check/expiry per process). Expiry itself is a
  *    `changesAt` of the waived check, so the release is re-evaluated at that instant (requeueAfter).
  *  - Metrics, computed at scrape time from the caches (bounded labels, base units):
@@ -24,7 +24,7 @@ import type { Registry } from 'prom-client';
 import type { ProductRelease, ReleasePolicy } from '../api/types.ts';
 import type { CachedRelease } from '../kube/projection.ts';
 import type { EvidenceSources } from '../evidence/collect.ts';
-import { feedKey, feedRefs, feedStore } from '../evidence/feeds.ts';
+import { DEFAULT_FEED_MAX_AGE_MS, feedKey, feedRefs } from '../evidence/feeds.ts';
 import type { FeedRef, FeedStore } from '../evidence/feeds.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { waiverEnd } from '../policy/waivers.ts';
@@ -38,7 +38,8 @@ export interface RefresherDeps {
   log: Logger;
   events?: EventRecorder;
   registry?: Registry;
-  store?: FeedStore;
+  /** The composition root's feed store (EvidenceRuntime.feeds). */
+  store: FeedStore;
   intervalMs?: number;
   warnDays?: number;
   now?: () => Date;
@@ -61,14 +62,12 @@ export class FeedRefresher {
 
   constructor(deps: RefresherDeps) {
     this.deps = deps;
-    this.store = deps.store ?? feedStore;
+    this.store = deps.store;
     if (deps.registry) this.registerMetrics(deps.registry);
   }
 
   private intervalMs(): number {
-    if (this.deps.intervalMs) return this.deps.intervalMs;
-    const s = Number(process.env.CRA_GATE_FEED_REFRESH_SECONDS);
-    return Number.isFinite(s) && s > 0 ? s * 1000 : 3600_000;
+    return this.deps.intervalMs ?? DEFAULT_FEED_MAX_AGE_MS;
   }
 
   start(): void {
@@ -161,7 +160,7 @@ export class FeedRefresher {
   /** Events for releases whose applied waivers expire within the warning window. */
   warnExpiringWaivers(): number {
     const now = this.deps.now?.() ?? new Date();
-    const windowMs = (this.deps.warnDays ?? (Number(process.env.CRA_GATE_WAIVER_WARN_DAYS) || 7)) * 86_400_000;
+    const windowMs = (this.deps.warnDays ?? 7) * 86_400_000;
     let n = 0;
     for (const rel of this.deps.listReleases()) {
       for (const c of rel.status?.checks ?? []) {

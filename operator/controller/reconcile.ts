@@ -18,7 +18,7 @@ import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api
 import { PRODUCT_RELEASE_KIND, PRODUCT_RELEASE_PLURAL } from '../api/types.ts';
 import { evaluate, type Evaluation } from '../engine/evaluate.ts';
 import { buildStatus } from '../engine/status.ts';
-import { collectEvidence, type EvidenceSources } from '../evidence/collect.ts';
+import { collectEvidence, type EvidenceRuntime, type EvidenceSources } from '../evidence/collect.ts';
 import type { QueueResult } from './queue.ts';
 import { mergeConditions, rfc3339 } from '../util/conditions.ts';
 import type { StatusTarget, StatusWriteOptions, StatusWritten } from '../kube/status.ts';
@@ -34,6 +34,8 @@ export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
   getPolicy(name: string): ReleasePolicy | undefined;
   sources: EvidenceSources;
+  /** Network capability, caches and limits for evidence (created once by the composition root). */
+  runtime: EvidenceRuntime;
   status: StatusSink;
   /** Throws (ReconcileCancelled) when this replica may no longer write: called right before every write. */
   fence?(): void;
@@ -85,7 +87,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
   const policy = deps.getPolicy(policyName);
   const now = deps.now();
 
-  const evidence = await collectEvidence({ release, policy, sources: deps.sources, now, ...(signal ? { signal } : {}) });
+  const evidence = await collectEvidence({ release, policy, sources: deps.sources, runtime: deps.runtime, now, ...(signal ? { signal } : {}) });
   // Evidence cut short by a cancellation reads as "unavailable"; never evaluate or write on it.
   throwIfCancelled(signal);
   const started = performance.now();

@@ -20,7 +20,7 @@ export const EVIDENCE_SECRETS_ALLOW = 'allow';
 export type OptInCache = Map<string, { allowed: boolean; at: number }>;
 
 export interface ClusterSourcesOptions {
-  /** The operator's namespace (default: POD_NAMESPACE, else `cra-gate`). Its Secrets are always usable. */
+  /** The operator's namespace (default `cra-gate`; the operator passes config.ts's, from POD_NAMESPACE). Its Secrets are always usable. */
   readonly operatorNamespace?: string;
   /** How long a namespace's opt-in label is remembered (default 30 s). */
   readonly labelCacheMs?: number;
@@ -41,7 +41,7 @@ export function secretRefNotAllowed(namespace: string, name: string, operatorNam
 
 export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptions = {}): EvidenceSources {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const own = opts.operatorNamespace ?? (process.env.POD_NAMESPACE || 'cra-gate');
+  const own = opts.operatorNamespace ?? 'cra-gate';
   const cacheMs = opts.labelCacheMs ?? 30_000;
   const now = opts.now ?? Date.now;
   const optedIn: OptInCache = opts.optInCache ?? new Map<string, { allowed: boolean; at: number }>();

@@ -14,6 +14,9 @@ import { collectVulnFeeds } from './vuln.ts';
 import { collectDisclosure } from './disclosure.ts';
 import { collectSignatures } from './signatures.ts';
 import { collectUserInformation } from './user-information.ts';
+import type { EvidenceRuntime } from './runtime.ts';
+
+export type { EvidenceRuntime } from './runtime.ts';
 
 /** Where evidence comes from. All reads are bounded by the implementation (size, time). */
 export interface EvidenceSources {
@@ -29,6 +32,8 @@ export interface CollectContext {
   release: ProductRelease;
   policy: ReleasePolicy | undefined;
   sources: EvidenceSources;
+  /** Network capability, caches and limits from the composition root (./runtime.ts). */
+  runtime: EvidenceRuntime;
   now: Date;
   /** Aborted when the reconcile is cancelled (leadership lost, shutdown, deadline): every fetch stops. */
   signal?: AbortSignal;
@@ -37,7 +42,7 @@ export interface CollectContext {
 /** A collector returns the evidence fields it contributes (and any errors it hit). */
 export type Collector = (ctx: CollectContext) => Promise<Partial<Omit<Evidence, 'errors'>> & { errors?: EvidenceError[] }>;
 
-/** Collectors run in order; each evidence family registers here. */
+/** Collectors run in order; each evidence family registers here (stateless: shared state is in `ctx.runtime`). */
 export const collectors: Collector[] = [collectSboms, collectSecureDefaults, collectVulnFeeds, collectDisclosure, collectSignatures, collectUserInformation];
 
 export async function collectEvidence(ctx: CollectContext, list: readonly Collector[] = collectors): Promise<Evidence> {

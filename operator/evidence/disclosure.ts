@@ -8,19 +8,21 @@
 import { isCraGateError, errorMessage, reasonOf } from '../errors.ts';
 import type { DisclosureEvidence, FetchedDocument } from '../disclosure/evidence.ts';
 import type { Collector, CollectContext } from './collect.ts';
-import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { fetchBytes } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
 
 const MAX_TEXT_BYTES = 1024 * 1024;
 
 export interface DisclosureCollectorOptions {
   readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  /** Merged over `ctx.runtime.http`. */
   readonly fetchOptions?: FetchOptions;
 }
 
-export async function fetchDocument(url: string, opts: DisclosureCollectorOptions, keepText: boolean, signal?: AbortSignal): Promise<FetchedDocument> {
+/** Fetches one document with the collection's network options (`ctx.runtime.http`) and signal. */
+export async function fetchDocument(url: string, opts: DisclosureCollectorOptions, keepText: boolean, ctx: Pick<CollectContext, 'runtime' | 'signal'>): Promise<FetchedDocument> {
   try {
-    const r = await (opts.fetch ?? fetchBytes)(url, { maxBytes: MAX_TEXT_BYTES, timeoutMs: 15_000, ...(opts.fetchOptions ?? fetchOptionsFromEnv()), ...(signal ? { signal } : {}) });
+    const r = await (opts.fetch ?? fetchBytes)(url, { maxBytes: MAX_TEXT_BYTES, timeoutMs: 15_000, ...ctx.runtime.http, ...opts.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const contentType = r.contentType ?? r.headers?.['content-type'];
     return {
       url, ok: true, status: r.status, finalUrl: r.finalUrl, digest: `sha256:${r.sha256}`,
@@ -43,15 +45,15 @@ export function makeDisclosureCollector(opts: DisclosureCollectorOptions = {}): 
     const jobs: Promise<void>[] = [];
     // security.txt: for its own check, and for disclosure.contact (its Contact fields designate reporting channels)
     if ((checks.has('disclosure.security-txt') || checks.has('disclosure.contact')) && vh.securityTxt) {
-      jobs.push(fetchDocument(vh.securityTxt, opts, true, ctx.signal).then((d) => void (out.securityTxt = d)));
+      jobs.push(fetchDocument(vh.securityTxt, opts, true, ctx).then((d) => void (out.securityTxt = d)));
     }
     if (checks.has('disclosure.cvd-policy') && vh.disclosurePolicy) {
-      jobs.push(fetchDocument(vh.disclosurePolicy, opts, true, ctx.signal).then((d) => void (out.disclosurePolicy = d)));
+      jobs.push(fetchDocument(vh.disclosurePolicy, opts, true, ctx).then((d) => void (out.disclosurePolicy = d)));
     }
     const upd = checks.get('update.channel');
     const channel = ctx.release.spec.updates?.channel;
     if (upd?.params?.probe === true && channel) {
-      jobs.push(fetchDocument(channel, opts, true, ctx.signal).then((d) => void (out.updateChannel = d)));
+      jobs.push(fetchDocument(channel, opts, true, ctx).then((d) => void (out.updateChannel = d)));
     }
     if (jobs.length === 0) return {};
     await Promise.all(jobs);

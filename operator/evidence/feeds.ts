@@ -21,12 +21,11 @@ import { indexOsvDocuments } from '../vuln/bundle.ts';
 import { NvdIndex, parseNvdFeed } from '../vuln/nvd.ts';
 import type { NvdRecord } from '../vuln/nvd.ts';
 import type { EvidenceSources } from './collect.ts';
-import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { fetchBytes } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
-import { RegistryClient, sharedCache } from './oci/client.ts';
+import { RegistryClient } from './oci/client.ts';
 import type { Descriptor, RegistryClientOptions } from './oci/client.ts';
 import { parseImageReference } from './oci/reference.ts';
-import { registryOptionsFromEnv } from './signatures.ts';
 
 export type FeedKind = 'osv' | 'kev' | 'nvd';
 
@@ -71,12 +70,15 @@ interface Entry {
 }
 
 export interface FeedStoreOptions {
-  /** Content older than this is re-read on use (default: CRA_GATE_FEED_REFRESH_SECONDS or 3600 s). */
+  /** Content older than this is re-read on use (default 3600 s; the operator passes --feed-refresh). */
   readonly maxAgeMs?: number;
   readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  /** HTTPS options for `url` feeds, network capability included (absent: no network, every URL feed fails). */
   readonly fetchOptions?: FetchOptions;
-  /** Registry client options for `oci` feeds (default: registryOptionsFromEnv()). */
+  /** Registry client options for `oci` feeds, network capability included (absent: no network). */
   readonly registry?: RegistryClientOptions;
+  /** Heap a feed may take while parsed (the memory budget's, feedBudgetFor); absent: no budget check. */
+  readonly budget?: FeedBudget;
   /** Max bytes of one feed download (default 512 MiB). */
   readonly maxBytes?: number;
   readonly now?: () => number;
@@ -100,10 +102,8 @@ function digestOk(bytes: Uint8Array, declared: string): boolean {
   return m !== null && createHash(m[1]!).update(bytes).digest('hex') === m[2];
 }
 
-export function defaultRefreshMs(env: NodeJS.ProcessEnv = process.env): number {
-  const s = Number(env.CRA_GATE_FEED_REFRESH_SECONDS);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 3600_000;
-}
+/** How long feed content is used before it is re-read, unless configured (CRA_GATE_FEED_REFRESH_SECONDS in config.ts). */
+export const DEFAULT_FEED_MAX_AGE_MS = 3600_000;
 
 export class FeedStore {
   private readonly entries = new Map<string, Entry>();
@@ -128,7 +128,7 @@ export class FeedStore {
   async get(ref: FeedRef, sources: EvidenceSources, signal?: AbortSignal): Promise<{ state: FeedState; osv?: OsvIndex; nvd?: NvdRecord[]; kev?: KevCatalogue }> {
     const key = feedKey(ref);
     const e = this.entries.get(key);
-    const maxAge = this.opts.maxAgeMs ?? defaultRefreshMs();
+    const maxAge = this.opts.maxAgeMs ?? DEFAULT_FEED_MAX_AGE_MS;
     if (!e || this.now() - e.checkedAt >= maxAge) await this.refresh(ref, sources, signal);
     const cur = this.entries.get(key)!;
     return { state: cur.state, ...(cur.osv ? { osv: cur.osv } : {}), ...(cur.nvd ? { nvd: cur.nvd } : {}), ...(cur.kev ? { kev: cur.kev } : {}) };
@@ -220,7 +220,7 @@ export class FeedStore {
     const headers: Record<string, string> = {};
     if (prev?.etag) headers['if-none-match'] = prev.etag;
     if (prev?.lastModified) headers['if-modified-since'] = prev.lastModified;
-    const base: FetchOptions = this.opts.fetchOptions ?? fetchOptionsFromEnv();
+    const base: FetchOptions = this.opts.fetchOptions ?? {};
     const opts: FetchOptions = { maxBytes: this.opts.maxBytes ?? 512 * 1024 * 1024, timeoutMs: 120_000, ...base, headers: { ...base.headers, ...headers }, ...(signal ? { signal } : {}) };
     const r: FetchResult = await (this.opts.fetch ?? fetchBytes)(ref.url, opts);
     // A 304 is only returned as a result when validators were sent (i.e. there is previous content).
@@ -245,7 +245,15 @@ export class FeedStore {
     } catch (err) {
       throw new FeedFormatError(`oci ${raw.slice(0, 120)}: ${errorMessage(err, 160)}`);
     }
-    const client = new RegistryClient({ cache: sharedCache, ...(this.opts.registry ?? registryOptionsFromEnv()), ...(signal ? { signal } : {}) });
+    const client = new RegistryClient({ ...this.opts.registry, ...(signal ? { signal } : {}) });
+    try {
+      return await this.readOciLayer(client, ref, raw);
+    } finally {
+      client.close();
+    }
+  }
+
+  private async readOciLayer(client: RegistryClient, ref: ReturnType<typeof parseImageReference>, raw: string): Promise<{ docs: { name: string; bytes: Uint8Array }[] }> {
     const m = await client.manifest(ref);
     if (!m) throw new FeedFormatError(`oci ${raw.slice(0, 120)}: artifact not found`);
     const layers = m.manifest.layers ?? [];
@@ -283,7 +291,7 @@ export class FeedStore {
         return { key, changed: false, state: prev.state };
       }
       // Refused before parsing when its estimated heap does not fit the budget: an Error naming it, never an OOM.
-      const over = feedOverBudget(got.docs.reduce((n, d) => n + d.bytes.byteLength, 0));
+      const over = feedOverBudget(got.docs.reduce((n, d) => n + d.bytes.byteLength, 0), this.opts.budget);
       if (over) throw craError('MemoryBudgetExceeded', over);
       const entry: Entry = { state: { kind: ref.kind, source, digest, records: 0, loadedAt: new Date(now).toISOString() }, checkedAt: now };
       if (got.etag) entry.etag = got.etag;
@@ -314,7 +322,7 @@ export class FeedStore {
       }
       const state: FeedState = { kind: ref.kind, source, records: 0, error };
       // Remember the failure briefly so a broken feed is not re-read by every reconcile.
-      this.entries.set(key, { state, checkedAt: now - Math.max(0, (this.opts.maxAgeMs ?? defaultRefreshMs()) - 30_000) });
+      this.entries.set(key, { state, checkedAt: now - Math.max(0, (this.opts.maxAgeMs ?? DEFAULT_FEED_MAX_AGE_MS) - 30_000) });
       return { key, changed: false, state };
     }
   }
@@ -333,15 +341,19 @@ export const FEED_HEAP_BYTES_PER_BYTE = 4;
 /** The share of the main heap one feed may take (the rest holds the caches and the reconciles). */
 export const FEED_HEAP_SHARE = 0.6;
 
-let feedBudget: { maxHeapBytes: number; summary: string } | undefined;
+/** How much main heap one feed may take while parsed; passed to the FeedStore by the composition root. */
+export interface FeedBudget {
+  readonly maxHeapBytes: number;
+  readonly summary: string;
+}
 
-/** Applies the memory budget (../memory-budget.ts) to feed parsing: set once by the composition root (undefined: none). */
-export function configureFeedBudget(mainHeapMb: number | undefined, summary = ''): void {
-  feedBudget = mainHeapMb === undefined ? undefined : { maxHeapBytes: Math.floor(mainHeapMb * FEED_HEAP_SHARE * 1024 * 1024), summary };
+/** The feed budget for a main heap of `mainHeapMb` (the memory budget, ../memory-budget.ts); undefined: none. */
+export function feedBudgetFor(mainHeapMb: number | undefined, summary = ''): FeedBudget | undefined {
+  return mainHeapMb === undefined ? undefined : { maxHeapBytes: Math.floor(mainHeapMb * FEED_HEAP_SHARE * 1024 * 1024), summary };
 }
 
 /** Why a feed of `sizeBytes` cannot be parsed within the budget (before parsing), or undefined when it fits. */
-export function feedOverBudget(sizeBytes: number, budget = feedBudget): string | undefined {
+export function feedOverBudget(sizeBytes: number, budget: FeedBudget | undefined): string | undefined {
   if (!budget) return undefined;
   const estimate = sizeBytes * FEED_HEAP_BYTES_PER_BYTE;
   if (estimate <= budget.maxHeapBytes) return undefined;
@@ -351,6 +363,3 @@ export function feedOverBudget(sizeBytes: number, budget = feedBudget): string |
     `more than the ${mib(budget.maxHeapBytes)} MiB feeds may use (${FEED_HEAP_SHARE * 100} % of the main heap; ${budget.summary}); raise the operator's memory limit (Helm value resources.limits.memory)`
   );
 }
-
-/** The operator's shared feed store. */
-export const feedStore = new FeedStore();

@@ -8,11 +8,13 @@
  *   rebinding between check and connect is not possible.
  * - Redirects are followed manually, bounded, and every hop is checked again.
  * - Size limit while streaming (aborts past it); one total timeout for all hops; optional CA bundle.
+ * - Network access is a capability the caller passes (`network: 'allow'`, from the composition root's
+ *   EvidenceRuntime); without it every request is refused before any DNS lookup or connection, so a fetch site
+ *   that forgets to pass it cannot reach the network (`cra-gate evaluate --offline` passes 'deny').
  */
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -20,7 +22,21 @@ import { BlockList, isIP } from 'node:net';
 import { craError } from '../errors.ts';
 import { redactUrl } from '../util/redact.ts';
 
+/** Whether a client may reach the network at all: the composition root decides (operator: allow; CLI --offline: deny). */
+export type NetworkAccess = 'allow' | 'deny';
+
+/**
+ * Refuses a request unless network access was granted explicitly: anything but `'allow'` (absent included) is a
+ * coded EvidenceUnavailable naming the (redacted) URL, so the checks that needed it end in Error, never Pass.
+ */
+export function requireNetwork(network: NetworkAccess | undefined, rawUrl: string): void {
+  if (network === 'allow') return;
+  throw craError('EvidenceUnavailable', `${redactUrl(rawUrl).slice(0, 160)} not fetched (offline: this evaluation has no network access)`, { retryable: false });
+}
+
 export interface FetchOptions {
+  /** Network access; anything but 'allow' (absent included) refuses every request (fail closed). */
+  readonly network?: NetworkAccess;
   /** Max response body bytes (default 64 MiB). */
   readonly maxBytes?: number;
   /** Total time for all hops (default 30 s). */
@@ -114,8 +130,6 @@ function hostAllowed(url: URL, allowHosts: readonly string[]): boolean {
 
 /** Throws UrlNotAllowed when the URL itself (scheme, credentials, literal address) is refused. */
 export function checkUrl(raw: string, opts: Pick<FetchOptions, 'allowHosts' | 'allowHttp'> = {}): URL {
-  // `cra-gate evaluate --offline` (operator/cli): no network evidence at all; checks needing it report Error.
-  if (process.env.CRA_GATE_OFFLINE === '1') throw craError('EvidenceUnavailable', `${redactUrl(raw).slice(0, 160)} not fetched (--offline)`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -153,13 +167,6 @@ export function guardedLookup(url: URL, allowHosts: readonly string[]) {
       cb(null, list[0]!.address, list[0]!.family);
     });
   };
-}
-
-/** CRA_GATE_HTTP_ALLOW_HOSTS (comma-separated host[:port]) and CRA_GATE_HTTP_CA_FILE. */
-export function fetchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<FetchOptions, 'allowHosts' | 'ca'> {
-  const allowHosts = (env.CRA_GATE_HTTP_ALLOW_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const caFile = env.CRA_GATE_HTTP_CA_FILE;
-  return { allowHosts, ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}) };
 }
 
 function once(url: URL, opts: FetchOptions, signal: AbortSignal, maxBytes: number): Promise<{ res: IncomingMessage; body?: Buffer }> {
@@ -212,6 +219,7 @@ export async function fetchBytes(rawUrl: string, opts: FetchOptions = {}): Promi
   const maxRedirects = opts.maxRedirects ?? 5;
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  requireNetwork(opts.network, rawUrl);
   let url = checkUrl(rawUrl, opts);
   for (let hop = 0; hop <= maxRedirects; hop++) {
     let r: { res: IncomingMessage; body?: Buffer };

@@ -3,7 +3,8 @@
  * https URL through the SSRF-guarded fetcher), checks the declared digest, and analyses it (parse, schema,
  * model). Documents above `workerThresholdBytes` are analysed in a worker thread with its own heap limit and
  * a timeout, at most `maxWorkers` at a time, so one huge SBOM neither blocks the event loop nor exhausts the
- * operator's memory. Analyses are cached by the bytes' SHA-256 (bounded LRU).
+ * operator's memory. Analyses are cached by the bytes' SHA-256 (bounded LRU). The analyser (cache and worker
+ * limit) is created once by the composition root and reaches the collectors through `ctx.runtime`.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -14,23 +15,22 @@ import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
 import { ANALYSIS_BYTES_PER_BYTE, DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
 import type { Collector, CollectContext } from './collect.ts';
-import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { fetchBytes } from './https.ts';
 import { siblingModuleUrl } from '../util/package-root.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
 import { collectReferencedBoms } from './bomrefs.ts';
 import type { ReadSbom } from './bomrefs.ts';
 
-export interface SbomCollectorOptions {
-  readonly limits?: SbomLimits;
+export interface SbomAnalyserOptions {
   /** Analyse in a worker thread above this size (default 512 KiB). */
   readonly workerThresholdBytes?: number;
+  /** The memory budget's worker heap and count (the operator's, from config.ts; default DEFAULT_SBOM_WORKER_BUDGET). */
+  readonly budget?: SbomWorkerBudget;
+  /** Workers at a time (default: the budget's). */
   readonly maxWorkers?: number;
-  /** Worker heap limit (default: the memory budget's, configureSbomWorkers; 1536 MiB without one). */
+  /** Worker heap limit (default: the budget's). */
   readonly workerHeapMb?: number;
   readonly workerTimeoutMs?: number;
-  /** How URLs are fetched (default: fetchBytes with CRA_GATE_HTTP_* from the environment). */
-  readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
-  readonly fetchOptions?: FetchOptions;
   readonly cacheEntries?: number;
   /**
    * Bound on the summed size of the documents whose analyses are cached (default 16 MiB): a cached analysis holds
@@ -39,9 +39,17 @@ export interface SbomCollectorOptions {
   readonly cacheBytes?: number;
 }
 
+export interface SbomCollectorOptions {
+  readonly limits?: SbomLimits;
+  /** How URLs are fetched (default: fetchBytes with the runtime's network options). */
+  readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  /** Merged over `ctx.runtime.http` (tests: a loopback server's allow-list and CA). */
+  readonly fetchOptions?: FetchOptions;
+}
+
 // ---- worker pool (a semaphore over short-lived workers) -------------------------------------------------
 
-/** How many workers may run at once and with which heap: set once by the composition root from the memory budget. */
+/** How many workers may run at once and with which heap: from the memory budget, by the composition root. */
 export interface SbomWorkerBudget {
   /** Heap limit of one worker (MiB); 0 = no worker fits the budget. */
   readonly heapMb: number;
@@ -50,16 +58,8 @@ export interface SbomWorkerBudget {
   readonly summary: string;
 }
 
-let budget: SbomWorkerBudget = { heapMb: WORKER_HEAP_MB, workers: 2, summary: `default: 2 workers of ${WORKER_HEAP_MB} MiB` };
-
-/** Applies the memory budget (../memory-budget.ts) to every SBOM analysis of this process. */
-export function configureSbomWorkers(b: SbomWorkerBudget): void {
-  budget = b;
-}
-
-export function sbomWorkerBudget(): SbomWorkerBudget {
-  return budget;
-}
+/** Without a memory budget (tests, one-off calls): 2 workers of WORKER_HEAP_MB. */
+export const DEFAULT_SBOM_WORKER_BUDGET: SbomWorkerBudget = { heapMb: WORKER_HEAP_MB, workers: 2, summary: `default: 2 workers of ${WORKER_HEAP_MB} MiB` };
 
 const MiB = 1024 * 1024;
 
@@ -78,19 +78,29 @@ export function overBudget(sizeBytes: number, heapMb: number, summary: string): 
   );
 }
 
-let running = 0;
-const waiting: (() => void)[] = [];
-async function acquire(max: number): Promise<void> {
-  if (running < max) {
-    running++;
-    return;
+/** At most `max` holders at a time; the others wait in order. One per analyser (no process-wide state). */
+export class WorkerLimiter {
+  readonly max: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(max: number) {
+    this.max = Math.max(1, max);
   }
-  await new Promise<void>((r) => waiting.push(r));
-}
-function release(): void {
-  const next = waiting.shift();
-  if (next) next();
-  else running--;
+
+  async acquire(): Promise<void> {
+    if (this.#running < this.max) {
+      this.#running++;
+      return;
+    }
+    await new Promise<void>((r) => this.#waiting.push(r));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#running--;
+  }
 }
 
 const WORKER_URL = siblingModuleUrl('../sbom/worker', import.meta.url);
@@ -98,15 +108,17 @@ const WORKER_URL = siblingModuleUrl('../sbom/worker', import.meta.url);
 export async function analyzeInWorker(
   bytes: Uint8Array,
   limits: SbomLimits = DEFAULT_LIMITS,
-  opts: { heapMb?: number; timeoutMs?: number; maxWorkers?: number } = {},
+  opts: { heapMb?: number; timeoutMs?: number; limiter?: WorkerLimiter; budgetSummary?: string } = {},
 ): Promise<SbomAnalysis> {
-  const heapMb = opts.heapMb ?? budget.heapMb;
+  const heapMb = opts.heapMb ?? DEFAULT_SBOM_WORKER_BUDGET.heapMb;
   const digest = `sha256:${sha256Hex(bytes)}`;
   const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable' | 'MemoryBudgetExceeded', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
   // Refused before parsing when the estimate does not fit: an Error naming the budget, never an OOM.
-  const over = overBudget(bytes.byteLength, heapMb, opts.heapMb !== undefined ? `worker heap set to ${heapMb} MiB` : budget.summary);
+  const over = overBudget(bytes.byteLength, heapMb, opts.budgetSummary ?? (opts.heapMb !== undefined ? `worker heap set to ${heapMb} MiB` : DEFAULT_SBOM_WORKER_BUDGET.summary));
   if (over) return failed('MemoryBudgetExceeded', over);
-  await acquire(Math.max(1, opts.maxWorkers ?? budget.workers));
+  // Without a limiter (a one-off call) this one worker is the only one.
+  const limiter = opts.limiter ?? new WorkerLimiter(1);
+  await limiter.acquire();
   try {
     return await new Promise<SbomAnalysis>((resolve) => {
       const copy = new Uint8Array(bytes); // a private copy we can transfer
@@ -134,7 +146,7 @@ export async function analyzeInWorker(
       w.once('exit', (code) => done(failed('SbomUnparseable', `analysis worker exited with code ${code}`)));
     });
   } finally {
-    release();
+    limiter.release();
   }
 }
 
@@ -157,8 +169,12 @@ export type SbomAnalyser = (bytes: Uint8Array, limits: SbomLimits) => Promise<Sb
  * The one SBOM analysis path for every source (spec.sboms[], registry attestations and attached SBOMs, referenced
  * BOMs): size pre-check before any parsing, a worker thread above the threshold, a bounded LRU cache by SHA-256.
  */
-export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThresholdBytes' | 'maxWorkers' | 'workerHeapMb' | 'workerTimeoutMs' | 'cacheEntries' | 'cacheBytes'> = {}): SbomAnalyser {
+export function makeSbomAnalyser(options: SbomAnalyserOptions = {}): SbomAnalyser {
   const threshold = options.workerThresholdBytes ?? 512 * 1024;
+  const budget = options.budget ?? DEFAULT_SBOM_WORKER_BUDGET;
+  const heapMb = options.workerHeapMb ?? budget.heapMb;
+  const budgetSummary = options.workerHeapMb !== undefined ? `worker heap set to ${heapMb} MiB` : budget.summary;
+  const limiter = new WorkerLimiter(options.maxWorkers ?? budget.workers);
   const cache = new Map<string, { a: SbomAnalysis; size: number }>();
   const cacheMax = options.cacheEntries ?? 8;
   const cacheBytesMax = options.cacheBytes ?? 16 * MiB;
@@ -178,9 +194,10 @@ export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThre
         ? analyzeSbom(bytes, limits) // rejected on size before any parsing
         : bytes.byteLength > threshold
           ? await analyzeInWorker(bytes, limits, {
-              ...(options.workerHeapMb ? { heapMb: options.workerHeapMb } : {}),
+              heapMb,
+              budgetSummary,
               ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
-              ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
+              limiter,
             })
           : await analyzeSbomAsync(bytes, limits);
     if (bytes.byteLength <= cacheBytesMax) {
@@ -199,9 +216,8 @@ export function makeSbomAnalyser(options: Pick<SbomCollectorOptions, 'workerThre
 export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector {
   const baseLimits = options.limits ?? DEFAULT_LIMITS;
 
-  const analyse = makeSbomAnalyser(options);
-
   return async function sbomCollector(ctx: CollectContext) {
+    const analyse = ctx.runtime.analyseSbom;
     const spec = ctx.release.spec;
     const ns = ctx.release.metadata?.namespace ?? 'default';
     // The size limit is a policy parameter (spec.limits.sbomMaxBytes), bounded by the worker heap.
@@ -229,7 +245,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
           bytes = Buffer.from(text, 'utf8');
         } else if (s.url) {
           source = s.url;
-          const fetchOpts: FetchOptions = { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+          const fetchOpts: FetchOptions = { maxBytes: limits.maxBytes + 1, ...ctx.runtime.http, ...options.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) };
           const r = await (options.fetch ?? fetchBytes)(s.url, fetchOpts);
           bytes = r.bytes;
         } else {
@@ -277,7 +293,7 @@ export function makeSbomCollector(options: SbomCollectorOptions = {}): Collector
     // External BOM references (issue 13): assessed for vulnerabilities like the main SBOM, or an Error naming them.
     const referencedSboms = await collectReferencedBoms(read, {
       fetch: options.fetch ?? fetchBytes,
-      fetchOptions: { maxBytes: limits.maxBytes + 1, ...fetchOptionsFromEnv(), ...options.fetchOptions },
+      fetchOptions: { maxBytes: limits.maxBytes + 1, ...ctx.runtime.http, ...options.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) },
       analyse: (b) => analyse(b, limits),
     });
     return { sboms: out, ...(referencedSboms.length > 0 ? { referencedSboms } : {}) };

@@ -19,7 +19,7 @@ import type { ParseLimits, TextFile } from '../secure-defaults/parse.ts';
 import { parseRuleFile } from '../secure-defaults/rules.ts';
 import type { ManifestDoc, RuleSource, SecureDefaultsEvidence, SettingsFile } from '../secure-defaults/types.ts';
 import type { CollectContext } from './collect.ts';
-import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { fetchBytes } from './https.ts';
 import { packagePath } from '../util/package-root.ts';
 
 export const CHECK_ID = 'config.secure-defaults';
@@ -36,7 +36,7 @@ interface SourceSpec {
 export interface SecureDefaultsCollectOptions {
   readonly limits?: ParseLimits;
   readonly builtinRulesDir?: string;
-  /** Options for URL sources (tests point this at a loopback server with a CA). */
+  /** Options for URL sources, merged over `ctx.runtime.http` (tests point this at a loopback server with a CA). */
   readonly fetch?: Parameters<typeof fetchBytes>[1];
 }
 
@@ -94,7 +94,7 @@ async function readSource(ctx: CollectContext, src: SourceSpec, what: string, op
     return keys.map((k) => ({ name: k, text: data[k] ?? '' }));
   }
   if (src.url) {
-    const res = await fetchBytes(src.url, { ...fetchOptionsFromEnv(), maxBytes: limits.maxFileBytes, ...opts.fetch, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const res = await fetchBytes(src.url, { ...ctx.runtime.http, maxBytes: limits.maxFileBytes, ...opts.fetch, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (src.digest) verifyDigest(res.bytes, src.digest, src.url);
     const text = new TextDecoder('utf-8', { fatal: false }).decode(res.bytes);
     const base = new URL(res.finalUrl).pathname.split('/').filter(Boolean).pop() ?? 'document';

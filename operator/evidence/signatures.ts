@@ -11,7 +11,8 @@
  *
  * Verified SBOMs are added to the `sboms` evidence field (shared with the spec.sboms[] collector).
  *
- * The jobs live in ./signatures/: config.ts (registry options from the environment), trust.ts (trust policy),
+ * Registry and HTTPS options (network capability, allow-lists, CA, the shared digest cache) come from
+ * `ctx.runtime`, built once by the composition root. The jobs live in ./signatures/: trust.ts (trust policy),
  * credentials.ts (pull secrets), in-toto.ts (what a payload says was signed), image.ts and url.ts (verification).
  * This module is the collector and re-exports their public API.
  */
@@ -21,20 +22,16 @@ import { limitsForPolicy } from '../sbom/parse.ts';
 import type { TrustPolicy } from '../sigstore/verify.ts';
 import type { SignatureEvidence } from '../types/evidence.ts';
 import type { Collector, CollectContext } from './collect.ts';
-import { fetchOptionsFromEnv } from './https.ts';
 import type { FetchOptions } from './https.ts';
 import type { Credentials } from './oci/auth.ts';
-import { RegistryClient, sharedCache } from './oci/client.ts';
+import { RegistryClient } from './oci/client.ts';
 import type { RegistryClientOptions } from './oci/client.ts';
-import { makeSbomAnalyser } from './sbom.ts';
-import { registryOptionsFromEnv } from './signatures/config.ts';
 import { loadCredentials } from './signatures/credentials.ts';
 import { verifyImage } from './signatures/image.ts';
 import { loadTrustPolicy } from './signatures/trust.ts';
 import { verifyUrlArtifact } from './signatures/url.ts';
 
 export type { Rejection, SignatureEvidence, SignerSeen } from '../types/evidence.ts';
-export { registryOptionsFromEnv } from './signatures/config.ts';
 export { loadCredentials } from './signatures/credentials.ts';
 export { URL_SIGNATURE_PREDICATES } from './signatures/in-toto.ts';
 export { verifyImage } from './signatures/image.ts';
@@ -42,9 +39,9 @@ export { loadTrustPolicy } from './signatures/trust.ts';
 export { verifyUrlArtifact } from './signatures/url.ts';
 
 export interface SignatureCollectorOptions {
-  /** Registry client options (default: from the environment, see `registryOptionsFromEnv`). */
+  /** Registry client options, merged over `ctx.runtime.registry`. */
   readonly registry?: RegistryClientOptions;
-  /** HTTPS options for url artifacts (default: CRA_GATE_HTTP_* from the environment). */
+  /** HTTPS options for url artifacts, merged over `ctx.runtime.http`. */
   readonly fetchOptions?: FetchOptions;
   /** Artifacts processed concurrently (default 4). */
   readonly concurrency?: number;
@@ -65,8 +62,8 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T, i: numb
 }
 
 export function makeSignatureCollector(options: SignatureCollectorOptions = {}): Collector {
-  const analyser = makeSbomAnalyser();
   return async function signatureCollector(ctx: CollectContext) {
+    const analyser = ctx.runtime.analyseSbom;
     const artifacts = ctx.release.spec.artifacts ?? [];
     if (artifacts.length === 0) return {};
     // Only when a check that reads this evidence runs (no registry traffic otherwise).
@@ -84,9 +81,9 @@ export function makeSignatureCollector(options: SignatureCollectorOptions = {}):
       const reason = reasonOf(err);
       return { signingConfigError: { reason: reason === 'Internal' ? 'SigningConfigInvalid' : reason, message: errorMessage(err, 240) } };
     }
-    const base = options.registry ?? registryOptionsFromEnv();
-    const client = new RegistryClient({ cache: sharedCache, ...base, ...(ctx.signal ? { signal: ctx.signal } : {}), credentials: (host) => creds.get(host.toLowerCase()) ?? base.credentials?.(host) });
-    const fetchOpts: FetchOptions = { ...(options.fetchOptions ?? { maxBytes: 512 * 1024 * 1024, ...fetchOptionsFromEnv() }), ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    const base: RegistryClientOptions = { ...ctx.runtime.registry, ...options.registry };
+    const client = new RegistryClient({ ...base, ...(ctx.signal ? { signal: ctx.signal } : {}), credentials: (host) => creds.get(host.toLowerCase()) ?? base.credentials?.(host) });
+    const fetchOpts: FetchOptions = { maxBytes: 512 * 1024 * 1024, ...ctx.runtime.http, ...options.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) };
     const sboms: SbomEvidence[] = [];
     // The same analysis path and size limit (spec.limits.sbomMaxBytes) as spec.sboms[] (./sbom.ts).
     const sbomLimits = limitsForPolicy(ctx.policy?.spec);

@@ -17,7 +17,7 @@ export function makeUserInformationCollector(opts: DisclosureCollectorOptions = 
     await Promise.all(
       ANNEX_II_ITEMS.map(async ({ key }) => {
         const url = info[key]?.url;
-        if (typeof url === 'string' && url !== '') out[key] = await fetchDocument(url, opts, key === 'supportPeriod');
+        if (typeof url === 'string' && url !== '') out[key] = await fetchDocument(url, opts, key === 'supportPeriod', ctx);
       }),
     );
     return { userInformation: out };

@@ -10,17 +10,19 @@ import type { VexDocument } from '../vex/parse.ts';
 import type { VexState, VulnFeedsEvidence } from '../vuln/evidence.ts';
 import { FeedFormatError } from '../vuln/errors.ts';
 import type { Collector, CollectContext } from './collect.ts';
-import { feedRefs, feedStore } from './feeds.ts';
+import { feedRefs } from './feeds.ts';
 import type { FeedStore } from './feeds.ts';
-import { fetchBytes, fetchOptionsFromEnv } from './https.ts';
+import { fetchBytes } from './https.ts';
 import type { FetchOptions, FetchResult } from './https.ts';
 
 const CHECKS = new Set(['vuln.no-known-exploitable', 'vuln.no-known-exploited', 'vex.valid']);
 const MAX_VEX_BYTES = 32 * 1024 * 1024;
 
 export interface VulnCollectorOptions {
+  /** Feed store (default: the runtime's, `ctx.runtime.feeds`). */
   readonly store?: FeedStore;
   readonly fetch?: (url: string, opts: FetchOptions) => Promise<FetchResult>;
+  /** Merged over `ctx.runtime.http`. */
   readonly fetchOptions?: FetchOptions;
 }
 
@@ -38,7 +40,7 @@ async function readVex(ctx: CollectContext, opts: VulnCollectorOptions): Promise
       if (key === undefined || data[key] === undefined) return failed('EvidenceUnavailable', `ConfigMap ${ns}/${vex.configMapRef.name} has no key ${key ?? ''}`);
       text = data[key];
     } else if (vex?.url) {
-      const r = await (opts.fetch ?? fetchBytes)(vex.url, { maxBytes: MAX_VEX_BYTES, ...(opts.fetchOptions ?? fetchOptionsFromEnv()), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const r = await (opts.fetch ?? fetchBytes)(vex.url, { maxBytes: MAX_VEX_BYTES, ...ctx.runtime.http, ...opts.fetchOptions, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       text = r.bytes.toString('utf8');
     } else return failed('InvalidSpec', 'vex has neither url nor configMapRef');
     const doc = parseVex(text, source);
@@ -50,8 +52,8 @@ async function readVex(ctx: CollectContext, opts: VulnCollectorOptions): Promise
 }
 
 export function makeVulnCollector(opts: VulnCollectorOptions = {}): Collector {
-  const store = opts.store ?? feedStore;
   return async function vulnCollector(ctx: CollectContext) {
+    const store = opts.store ?? ctx.runtime.feeds;
     if (!ctx.policy?.spec.checks.some((c) => CHECKS.has(c.id) && c.enforcement !== 'Off')) return {};
     const loaded = await Promise.all(feedRefs(ctx.policy).map((ref) => store.get(ref, ctx.sources, ctx.signal)));
     const osv = loaded.filter((l) => l.state.kind === 'osv');

@@ -4,13 +4,13 @@
  * production source is the project's OCI Distribution client (../evidence/oci/client.ts: SSRF guard, TLS,
  * token auth flow, size limit), used only for that one GET.
  */
-import { RegistryClient, sharedCache, type RegistryClientOptions } from '../evidence/oci/client.ts';
+import { RegistryClient, type RegistryClientOptions } from '../evidence/oci/client.ts';
 import type { ImageReference } from '../evidence/oci/reference.ts';
 
-// The webhook's only door into evidence/ (operator/layering.test.ts): image references and the operator's registry
-// configuration, re-exported for the admission code.
+// The webhook's only door into evidence/ (operator/layering.test.ts): image references and the registry client
+// options type, re-exported for the admission code.
 export { formatReference, parseImageReference, type ImageReference } from '../evidence/oci/reference.ts';
-export { registryOptionsFromEnv } from '../evidence/signatures.ts';
+export type { RegistryClientOptions } from '../evidence/oci/client.ts';
 
 export interface FetchedTagManifest {
   /** The manifest bytes exactly as served (bounded by the client's manifest size limit). */
@@ -29,8 +29,9 @@ export interface ManifestSource {
 export class OciManifestSource implements ManifestSource {
   private readonly client: RegistryClient;
 
+  /** `options`: the composition root's registry options (network capability, allow-list, CA, shared cache). */
   constructor(options: RegistryClientOptions, timeoutMs: number) {
-    this.client = new RegistryClient({ cache: sharedCache, ...options, timeoutMs, attempts: 1 });
+    this.client = new RegistryClient({ ...options, timeoutMs, attempts: 1 });
   }
 
   async manifestByTag(ref: ImageReference & { tag: string }): Promise<FetchedTagManifest | undefined> {

@@ -15,13 +15,12 @@ import type { DecisionKey } from '../attestation/decision.ts';
 import { Informer } from '../kube/informer.ts';
 import type { CachedPolicy, CachedRelease } from '../kube/projection.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { registryOptionsFromEnv } from './registry.ts';
 import { review, type AdmissionRequest } from './admission.ts';
 import { CertificateBootstrap, type ServingCertificate } from './certs.ts';
 import { ReleaseIndex } from './gate.ts';
 import type { WebhookConfig } from './options.ts';
 import { CachingDigestResolver } from './resolver.ts';
-import { OciManifestSource } from './registry.ts';
+import { OciManifestSource, type RegistryClientOptions } from './registry.ts';
 
 export interface WebhookOptions {
   kubeConfig: KubeConfig;
@@ -37,6 +36,8 @@ export interface WebhookOptions {
   /** Keys a signed decision may verify with. */
   keys: () => readonly DecisionKey[];
   events?: EventRecorder;
+  /** Registry client options for tag resolution (the composition root's EvidenceRuntime.registry: network, allow-list, CA, cache). */
+  registryOptions: RegistryClientOptions;
 }
 
 export interface WebhookServer {
@@ -82,7 +83,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<WebhookServer>
   });
   await namespaces.start();
   const index = new ReleaseIndex(opts.releases, opts.keys, { policyGeneration: (name) => opts.policies.get(name)?.metadata?.generation });
-  const resolver = new CachingDigestResolver({ source: new OciManifestSource(registryOptionsFromEnv(), config.resolveTimeoutMs), timeoutMs: config.resolveTimeoutMs });
+  const resolver = new CachingDigestResolver({ source: new OciManifestSource(opts.registryOptions, config.resolveTimeoutMs), timeoutMs: config.resolveTimeoutMs });
 
   const durations: number[] = [];
   let ringPos = 0;

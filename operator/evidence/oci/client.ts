@@ -10,15 +10,18 @@
  * - Every manifest and blob is verified against its digest before it is returned. Size limits while
  *   streaming; a timeout per attempt; retries with exponential backoff (honouring Retry-After, capped) on
  *   429, 5xx and network errors.
- * - Content fetched by digest is immutable: it is cached in a bounded LRU keyed by digest, shared by every
- *   release (./cache.ts).
+ * - Content fetched by digest is immutable: it is cached in a bounded LRU keyed by digest (./cache.ts); the
+ *   composition root creates one and passes it to every client (EvidenceRuntime), so all releases share it.
+ * - Network access is a capability (`network: 'allow'`); without it every request — token requests included —
+ *   is refused in the one exchange function, before any connection (fail closed; `--offline` passes 'deny').
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { craError, CraGateError, errorMessage } from '../../errors.ts';
-import { checkUrl, guardedLookup } from '../https.ts';
+import { checkUrl, guardedLookup, requireNetwork } from '../https.ts';
+import type { NetworkAccess } from '../https.ts';
 import { parseChallenge } from './auth.ts';
 import type { Credentials } from './auth.ts';
 import { DigestCache } from './cache.ts';
@@ -64,6 +67,8 @@ export interface FetchedManifest {
 }
 
 export interface RegistryClientOptions {
+  /** Network access; anything but 'allow' (absent included) refuses every request (fail closed). */
+  readonly network?: NetworkAccess;
   /** `host` / `host:port` allowed although they resolve to loopback/private/link-local addresses. */
   readonly allowHosts?: readonly string[];
   /** Registries reached over plain http (`host:port`), for labs and tests only. */
@@ -80,7 +85,7 @@ export interface RegistryClientOptions {
   readonly backoffMs?: number;
   readonly maxManifestBytes?: number;
   readonly maxBlobBytes?: number;
-  /** Shared content cache (default: the process-wide one). */
+  /** Content cache shared across clients (default: a small one of this client's own). */
   readonly cache?: DigestCache;
   /** Credentials for a registry host (`host[:port]`), or undefined for anonymous. */
   readonly credentials?: (registry: string) => Credentials | undefined;
@@ -89,8 +94,8 @@ export interface RegistryClientOptions {
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 32 * 1024 * 1024;
 
-/** The process-wide content cache (content addressed by digest is immutable; safe to share). */
-export const sharedCache = new DigestCache(64 * 1024 * 1024);
+/** Size of the content cache the composition root shares across clients (content addressed by digest is immutable). */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT';
 
@@ -128,7 +133,7 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.options = options;
-    this.cache = options.cache ?? sharedCache;
+    this.cache = options.cache ?? new DigestCache(8 * 1024 * 1024);
     const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? options.ca : [...options.ca];
     this.#httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) });
     this.#httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
@@ -149,6 +154,7 @@ export class RegistryClient {
     const insecure = this.options.insecureHosts ?? [];
     const allowHosts = this.options.allowHosts ?? [];
     const timeoutMs = this.options.timeoutMs ?? 15_000;
+    requireNetwork(this.options.network, rawUrl);
     const signal = this.options.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), this.options.signal]) : AbortSignal.timeout(timeoutMs);
     let url = checkUrl(rawUrl, { allowHosts, allowHttp: insecure.length > 0 });
     const origin = url.host;

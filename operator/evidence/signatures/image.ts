@@ -1,7 +1,6 @@
 /** Image artifacts: signatures (legacy and bundles), SBOM attestations and attached/referrer SBOMs of one image. */
 import { craError, errorMessage } from '../../errors.ts';
 import type { SbomAnalysis } from '../../sbom/analyze.ts';
-import { DEFAULT_LIMITS } from '../../sbom/parse.ts';
 import type { SbomEvidence } from '../../sbom/evidence.ts';
 import { dssePayload, parseBundle, verifyBundle, verifyDsseEnvelope, verifyPayloadSignature } from '../../sigstore/verify.ts';
 import type { TrustPolicy, Verdict } from '../../sigstore/verify.ts';
@@ -9,12 +8,9 @@ import type { Rejection, SignatureEvidence, SignerSeen } from '../../types/evide
 import type { RegistryClient } from '../oci/client.ts';
 import { discover } from '../oci/discover.ts';
 import { formatReference, parseImageReference } from '../oci/reference.ts';
-import { makeSbomAnalyser } from '../sbom.ts';
 import { COSIGN_SIGN_PREDICATE, inTotoStatement, isSbomPredicate, simpleSigningDigest } from './in-toto.ts';
 import type { Statement } from './in-toto.ts';
 import { rejection } from './trust.ts';
-
-const defaultAnalyser = makeSbomAnalyser();
 
 /** SBOM bytes to analysis; the collector passes the policy's limits through the shared analysis path. */
 export type AnalyseSbom = (bytes: Buffer) => Promise<SbomAnalysis>;
@@ -25,7 +21,7 @@ export interface ImageResult {
 }
 
 /** Verifies one image: signatures (legacy and bundles), attestations (SBOMs), attached/referrer SBOMs. */
-export async function verifyImage(client: RegistryClient, artifact: string, image: string, trust: TrustPolicy, analyse: AnalyseSbom = (b) => defaultAnalyser(b, DEFAULT_LIMITS)): Promise<ImageResult> {
+export async function verifyImage(client: RegistryClient, artifact: string, image: string, trust: TrustPolicy, analyse: AnalyseSbom): Promise<ImageResult> {
   const ref = parseImageReference(image);
   const subject = formatReference(ref);
   const digest = await client.resolve(ref);
