@@ -18,6 +18,7 @@ import { createLogger } from '../operator/log.ts';
 import { createMetrics } from '../operator/metrics.ts';
 import { EventRecorder } from '../operator/kube/events.ts';
 import { ReleaseController } from '../operator/controller/controller.ts';
+import { createEvidenceRuntime } from '../operator/evidence/runtime.ts';
 import { loadOrCreateDecisionKeys } from '../operator/attestation/keys.ts';
 import { startWebhook } from '../operator/webhook/server.ts';
 import { parseWebhookConfig } from '../operator/webhook/options.ts';
@@ -50,7 +51,8 @@ try {
   const metrics = createMetrics();
   const events = new EventRecorder({ kubeConfig: kc, log, reportingInstance: 'bench' });
   const keys = await loadOrCreateDecisionKeys(kc, 'cra-gate');
-  const controller = new ReleaseController({ kubeConfig: kc, log, metrics, events, defaultPolicy: 'cra-baseline', concurrency: 2, signingKey: () => keys.signing });
+  const evidence = createEvidenceRuntime({ network: 'allow' });
+  const controller = new ReleaseController({ kubeConfig: kc, log, metrics, events, defaultPolicy: 'cra-baseline', concurrency: 2, evidence, signingKey: () => keys.signing });
   await controller.startInformers();
   controller.startLeading();
   const { webhook: config } = parseWebhookConfig({ 'webhook-bind': '127.0.0.1:0', 'webhook-ip-addresses': '127.0.0.1' }, {}, 'cra-gate');
@@ -58,6 +60,7 @@ try {
   const webhook = await startWebhook({
     kubeConfig: kc, log, registry: metrics.registry, releases: controller.releases, policies: controller.policies,
     defaultPolicy: 'cra-baseline', namespace: 'cra-gate', config: { ...config, configName: 'cra-gate' }, keys: () => keys.verifying, events,
+    registryOptions: evidence.registry,
   });
   stopAll = async () => {
     await webhook.close();

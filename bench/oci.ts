@@ -16,6 +16,8 @@ import { join, resolve } from 'node:path';
 import { DigestCache } from '../operator/evidence/oci/cache.ts';
 import { RegistryClient } from '../operator/evidence/oci/client.ts';
 import { verifyImage } from '../operator/evidence/signatures.ts';
+import { makeSbomAnalyser } from '../operator/evidence/sbom.ts';
+import { DEFAULT_LIMITS } from '../operator/sbom/parse.ts';
 import { parsePublicKey } from '../operator/sigstore/verify.ts';
 import { Cosign } from '../test/harness/cosign.ts';
 import { Pusher, startRegistry } from '../test/harness/registry.ts';
@@ -57,7 +59,8 @@ try {
 
   const trust = { keys: [parsePublicKey(key.pubPem, 'bench key')], keyless: [] };
   const cache = new DigestCache(256 * 1024 * 1024);
-  const client = new RegistryClient({ allowHosts: ['127.0.0.1'], insecureHosts: [reg.host], cache });
+  const client = new RegistryClient({ network: 'allow', allowHosts: ['127.0.0.1'], insecureHosts: [reg.host], cache });
+  const analyser = makeSbomAnalyser();
 
   async function pass(label: string): Promise<{ wall: number; per: number[] }> {
     const per: number[] = new Array<number>(N);
@@ -68,7 +71,7 @@ try {
         while (k < N) {
           const i = k++;
           const s = performance.now();
-          const r = await verifyImage(client, `img${i}`, refs[i]!, trust);
+          const r = await verifyImage(client, `img${i}`, refs[i]!, trust, (b) => analyser(b, DEFAULT_LIMITS));
           per[i] = performance.now() - s;
           if (r.evidence.verified.length !== 1 || r.sboms.length !== 1 || !r.sboms[0]!.analysis.ok) throw new Error(`${label}: image ${i} did not verify: ${JSON.stringify(r.evidence)}`);
         }

@@ -7,6 +7,7 @@ import { analyzeSbom } from '../sbom/analyze.ts';
 import type { SbomEvidence } from '../sbom/evidence.ts';
 import { makeSbomCollector } from '../evidence/sbom.ts';
 import { collectEvidence } from '../evidence/collect.ts';
+import { createEvidenceRuntime } from '../evidence/runtime.ts';
 import { checkRegistry } from './index.ts';
 import { ctx, goodRelease } from './testkit.ts';
 import type { Evidence } from './types.ts';
@@ -137,15 +138,16 @@ test('collector: ConfigMap source, declared digest, missing ConfigMap; worker fo
   const compliant = read('compliant.cdx.json').toString('utf8');
   const maps: Record<string, Record<string, string>> = { 'acme/fw-sbom': { 'bom.json': compliant } };
   const sources = { readConfigMap: (ns: string, name: string) => Promise.resolve(maps[`${ns}/${name}`]) };
-  const collector = makeSbomCollector({ workerThresholdBytes: 1 }); // force the worker path
-  const e = await collectEvidence({ release: rel(), policy: undefined, sources, now: new Date() }, [collector]);
+  const collector = makeSbomCollector();
+  const runtime = createEvidenceRuntime({ network: 'deny', sbom: { workerThresholdBytes: 1 } }); // force the worker path
+  const e = await collectEvidence({ release: rel(), policy: undefined, sources, runtime, now: new Date() }, [collector]);
   assert.equal(e.sboms?.length, 1);
   assert.equal(e.sboms?.[0]?.analysis.ok, true);
   assert.equal(run('sbom.bsi-tr-03183-fields', e).result, 'Pass');
   const badDigest = rel({ sboms: [{ artifact: 'firmware', configMapRef: { name: 'fw-sbom', key: 'bom.json' }, digest: `sha256:${'0'.repeat(64)}` }] });
-  const e2 = await collectEvidence({ release: badDigest, policy: undefined, sources, now: new Date() }, [collector]);
+  const e2 = await collectEvidence({ release: badDigest, policy: undefined, sources, runtime, now: new Date() }, [collector]);
   assert.equal(run('sbom.format-valid', e2, {}, badDigest).reason, 'SbomDigestMismatch');
   const missing = rel({ sboms: [{ artifact: 'firmware', configMapRef: { name: 'nope', key: 'bom.json' } }] });
-  const e3 = await collectEvidence({ release: missing, policy: undefined, sources, now: new Date() }, [collector]);
+  const e3 = await collectEvidence({ release: missing, policy: undefined, sources, runtime, now: new Date() }, [collector]);
   assert.equal(run('sbom.present', e3, {}, missing).result, 'Error');
 });

@@ -16,6 +16,7 @@ import { parseOsvFeed } from '../vuln/osv.ts';
 import { externalBomRefs, parseBomLink } from '../vuln/bomref.ts';
 import type { CollectContext } from './collect.ts';
 import { makeSbomCollector } from './sbom.ts';
+import { createEvidenceRuntime } from './runtime.ts';
 
 const osv = parseOsvFeed(readFileSync(new URL('../../test/fixtures/vuln/osv/GHSA-jfh8-c2jp-5v3q.json', import.meta.url)));
 const MAIN_SERIAL = 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79';
@@ -78,7 +79,8 @@ describe('external BOM references fetched over HTTPS and assessed like the main 
       spec: { product: { name: 'p' }, version: '1.0', sboms: [{ artifact: 'fw', configMapRef: { name: 'sbom', key: 'bom.json' } }] },
     } as unknown as ProductRelease;
     const collector = makeSbomCollector({ fetchOptions: { allowHosts: [host], ca } });
-    const c = { release, sources: { readConfigMap: () => Promise.resolve({ 'bom.json': mainBom }) } } as unknown as CollectContext;
+    const runtime = createEvidenceRuntime({ network: 'allow' });
+    const c = { release, runtime, sources: { readConfigMap: () => Promise.resolve({ 'bom.json': mainBom }) } } as unknown as CollectContext;
     const got = (await collector(c)) as Evidence;
     return {
       ...got,

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDisclosureCollector } from './disclosure.ts';
+import { createEvidenceRuntime } from './runtime.ts';
 import { disclosureCvdPolicy } from '../checks/disclosure-web.ts';
 import { disclosureContact } from '../checks/disclosure.ts';
 import { ctx, goodRelease } from '../checks/testkit.ts';
@@ -89,7 +90,8 @@ const policy = {
 async function evaluate(vulnerabilityHandling: Record<string, string>) {
   const release = goodRelease({ vulnerabilityHandling });
   const collector = makeDisclosureCollector({ fetchOptions: { allowHosts: [host], ca } });
-  const got = await collector({ release, policy, sources: {} as never, now: new Date('2028-02-01T00:00:00Z') });
+  const runtime = createEvidenceRuntime({ network: 'allow' });
+  const got = await collector({ release, policy, sources: {} as never, runtime, now: new Date('2028-02-01T00:00:00Z') });
   const evidence = got as Evidence;
   return {
     cvd: disclosureCvdPolicy.run(ctx(release, {}, undefined, evidence)),

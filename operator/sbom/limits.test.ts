@@ -11,6 +11,7 @@ import { analyzeSbom } from './analyze.ts';
 import { ANALYSIS_BYTES_PER_BYTE, DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING, WORKER_HEAP_MB, limitsForPolicy } from './parse.ts';
 import { makeSbomCollector } from '../evidence/sbom.ts';
 import { collectEvidence } from '../evidence/collect.ts';
+import { createEvidenceRuntime } from '../evidence/runtime.ts';
 import { validatePolicySpec } from '../policy/validate.ts';
 import { runSbomCheck } from '../cli/sbom.ts';
 import { goodRelease } from '../checks/testkit.ts';
@@ -71,15 +72,16 @@ test('the collector applies the policy\'s limit: the same document is too large 
   const release = goodRelease({ sboms: [{ artifact: 'firmware', configMapRef: { name: 'fw-sbom', key: 'bom.json' } }] });
   const sources = { readConfigMap: () => Promise.resolve({ 'bom.json': compliant.toString('utf8') }) };
   const collector = makeSbomCollector();
-  const tight = await collectEvidence({ release, policy: policy(2048), sources, now: new Date() }, [collector]);
+  const runtime = createEvidenceRuntime({ network: 'deny' });
+  const tight = await collectEvidence({ release, policy: policy(2048), sources, runtime, now: new Date() }, [collector]);
   const a = tight.sboms?.[0]?.analysis;
   assert.ok(a && !a.ok && 'reason' in a);
   assert.equal(a.reason, 'SbomTooLarge');
   assert.match(a.message, /spec\.limits\.sbomMaxBytes/);
   // Same bytes (cached analysis keyed by limit too), default policy: read.
-  const roomy = await collectEvidence({ release, policy: policy(), sources, now: new Date() }, [collector]);
+  const roomy = await collectEvidence({ release, policy: policy(), sources, runtime, now: new Date() }, [collector]);
   assert.equal(roomy.sboms?.[0]?.analysis.ok, true);
-  const again = await collectEvidence({ release, policy: policy(2048), sources, now: new Date() }, [collector]);
+  const again = await collectEvidence({ release, policy: policy(2048), sources, runtime, now: new Date() }, [collector]);
   assert.equal(again.sboms?.[0]?.analysis.ok, false);
 });
 

@@ -90,7 +90,7 @@ describe('ConfigMap data keyed by untrusted names', () => {
       // Written as text: an object literal's `__proto__:` would set the prototype instead of a key.
       writeFileSync(file, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"evidence","namespace":"acme"},"data":{"__proto__":"kept","bom.json":"{}"}}');
       const inputs = loadInputs([file]);
-      const src = cliSources({ configMaps: inputs.configMaps, offline: true });
+      const src = cliSources({ configMaps: inputs.configMaps });
       const data = (await src.readConfigMap('acme', 'evidence'))!;
       assert.equal(Object.hasOwn(data, '__proto__'), true);
       assert.equal(data['__proto__'], 'kept');

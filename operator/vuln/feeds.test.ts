@@ -114,7 +114,7 @@ describe('FeedStore over HTTPS (conditional GET)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const store = new FeedStore({ maxAgeMs: 60_000, fetchOptions: { allowHosts: [host], ca } });
+      const store = new FeedStore({ maxAgeMs: 60_000, fetchOptions: { network: 'allow', allowHosts: [host], ca } });
       const ref = { kind: 'kev' as const, url: `https://${host}/kev.json` };
       const first = await store.refresh(ref, memorySources({}));
       assert.equal(first.changed, true);

@@ -91,21 +91,12 @@ void describe('CRA file attestations with cosign', () => {
     await cosign.attest(ref, sbomKey, predicate, 'cyclonedx', 'bundle');
     const example = readFileSync(join(work, 'release.yaml'), 'utf8').replace(image, ref).replace('name: acme-firewall-3.1.0', 'name: acme-firewall-3.2.0');
     writeFileSync(join(work, 'release-3.2.0.yaml'), example);
-    const saved = { insecure: process.env.CRA_GATE_REGISTRY_INSECURE_HOSTS, allow: process.env.CRA_GATE_REGISTRY_ALLOW_HOSTS, docker: process.env.DOCKER_CONFIG };
-    process.env.CRA_GATE_REGISTRY_INSECURE_HOSTS = reg.host;
-    process.env.CRA_GATE_REGISTRY_ALLOW_HOSTS = reg.host;
-    process.env.DOCKER_CONFIG = reg.dockerConfigDir;
+    // The CLI reads its environment from `io.env` only (no process-wide state).
+    const env = { CRA_GATE_REGISTRY_INSECURE_HOSTS: reg.host, CRA_GATE_REGISTRY_ALLOW_HOSTS: reg.host, DOCKER_CONFIG: reg.dockerConfigDir };
     let err = '';
-    try {
-      const io: CliIO = { stdout: { write: () => true, isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env: {}, cwd: repoRoot };
-      const code = await run(['dossier', join(work, 'release-3.2.0.yaml'), '-p', 'examples/cra-file/policy.yaml', '--now', '2028-06-01T12:00:00Z', '-o', 'json', '--out', join(work, 'd2.json'), '--attest-key', join(work, 'decision.pem'), '--attestations-dir', attestDir, '--attach'], io);
-      assert.equal(code, 0, err);
-    } finally {
-      for (const [k, v] of [['CRA_GATE_REGISTRY_INSECURE_HOSTS', saved.insecure], ['CRA_GATE_REGISTRY_ALLOW_HOSTS', saved.allow], ['DOCKER_CONFIG', saved.docker]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    const io: CliIO = { stdout: { write: () => true, isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env, cwd: repoRoot };
+    const code = await run(['dossier', join(work, 'release-3.2.0.yaml'), '-p', 'examples/cra-file/policy.yaml', '--now', '2028-06-01T12:00:00Z', '-o', 'json', '--out', join(work, 'd2.json'), '--attest-key', join(work, 'decision.pem'), '--attestations-dir', attestDir, '--attach'], io);
+    assert.equal(code, 0, err);
     assert.match(err, new RegExp(`attached 2 attestation\\(s\\) to ${reg.host}/acme/firewall@${d2} as OCI referrers \\(referrers tag sha256-[0-9a-f]{64}\\)`));
     for (const type of ['https://slsa.dev/verification_summary/v1', 'https://cra-gate.dev/dossier/v1']) {
       const out = await cosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--new-bundle-format=true', '--type', type, ...cosign.registryFlags, ref]);
@@ -123,19 +114,10 @@ void describe('CRA file attestations with cosign', () => {
       const ref = `${treg.host}/acme/firewall@${d3}`;
       writeFileSync(join(work, 'release-3.3.0.yaml'), readFileSync(join(work, 'release.yaml'), 'utf8').replace(image, ref).replace('name: acme-firewall-3.1.0', 'name: acme-firewall-3.3.0'));
       const env = { CRA_GATE_REGISTRY_CA_FILE: treg.pki!.caFile, CRA_GATE_REGISTRY_ALLOW_HOSTS: '127.0.0.1,localhost', DOCKER_CONFIG: treg.dockerConfigDir };
-      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, env);
       let err = '';
-      try {
-        const io: CliIO = { stdout: { write: () => true, isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env: {}, cwd: repoRoot };
-        const code = await run(['dossier', join(work, 'release-3.3.0.yaml'), '-p', 'examples/cra-file/policy.yaml', '--now', '2028-06-01T12:00:00Z', '-o', 'json', '--out', join(work, 'd3.json'), '--attest-key', join(work, 'decision.pem'), '--attestations-dir', attestDir, '--attach'], io);
-        assert.equal(code, 0, err);
-      } finally {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      }
+      const io: CliIO = { stdout: { write: () => true, isTTY: false }, stderr: { write: (s: string) => (err += s), isTTY: false }, env, cwd: repoRoot };
+      const code = await run(['dossier', join(work, 'release-3.3.0.yaml'), '-p', 'examples/cra-file/policy.yaml', '--now', '2028-06-01T12:00:00Z', '-o', 'json', '--out', join(work, 'd3.json'), '--attest-key', join(work, 'decision.pem'), '--attestations-dir', attestDir, '--attach'], io);
+      assert.equal(code, 0, err);
       const tcosign = new Cosign({ workDir: join(work, 'cosign-tls'), registry: treg });
       await tcosign.run(['verify-attestation', '--key', join(work, 'decision.pub'), '--insecure-ignore-tlog=true', '--new-bundle-format=true', '--type', 'https://slsa.dev/verification_summary/v1', ...tcosign.registryFlags, ref]);
     } finally {

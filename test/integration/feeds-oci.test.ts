@@ -30,7 +30,7 @@ after(async () => {
 });
 
 function registry(): RegistryClientOptions {
-  return { allowHosts: ['127.0.0.1'], insecureHosts: [reg.host], attempts: 1, timeoutMs: 5000, cache: new DigestCache(4 * 1024 * 1024) };
+  return { network: 'allow', allowHosts: ['127.0.0.1'], insecureHosts: [reg.host], attempts: 1, timeoutMs: 5000, cache: new DigestCache(4 * 1024 * 1024) };
 }
 
 /** Pushes `content` as a single-layer OCI artifact (oras style); returns the manifest and layer digests. */

@@ -21,6 +21,7 @@ import type { EvidenceSources } from '../../operator/evidence/collect.ts';
 import { DigestCache } from '../../operator/evidence/oci/cache.ts';
 import type { RegistryClientOptions } from '../../operator/evidence/oci/client.ts';
 import { makeSignatureCollector } from '../../operator/evidence/signatures.ts';
+import { createEvidenceRuntime } from '../../operator/evidence/runtime.ts';
 import { Cosign } from '../harness/cosign.ts';
 import type { KeyPair } from '../harness/cosign.ts';
 import { freePort, makePki, Pusher, startFaultProxy, startRegistry } from '../harness/registry.ts';
@@ -83,7 +84,7 @@ function registryOptions(extra: Partial<RegistryClientOptions> = {}): RegistryCl
 async function judge(rel: ProductRelease, opts: { registry?: Partial<RegistryClientOptions>; policy?: ReleasePolicy; secrets?: Record<string, Record<string, string>> } = {}) {
   const pol = opts.policy ?? policy();
   const collector = makeSignatureCollector({ registry: registryOptions(opts.registry) });
-  const evidence = await collectEvidence({ release: rel, policy: pol, sources: sources(opts.secrets), now: NOW }, [collector]);
+  const evidence = await collectEvidence({ release: rel, policy: pol, sources: sources(opts.secrets), runtime: createEvidenceRuntime({ network: 'allow' }), now: NOW }, [collector]);
   const ev = evaluate({ release: rel, policy: pol, policyName: 'oci', now: NOW, evidence });
   const check = (id: string) => ev.checks.find((c) => c.id === id)!;
   return { ev, evidence, sig: check('signature.valid'), sbom: check('sbom.present') };
@@ -505,7 +506,7 @@ describe('keyless: Sigstore bundles beside url artifacts, against a trusted root
       readConfigMap: (ns, name) => Promise.resolve(ns === 'cra-gate' && name === 'sigstore-root' ? { 'trusted_root.json': trustedRoot } : undefined),
       readSecret: () => Promise.resolve(undefined),
     };
-    const evidence = await collectEvidence({ release: rel, policy: pol, sources: src, now: NOW }, [collector]);
+    const evidence = await collectEvidence({ release: rel, policy: pol, sources: src, runtime: createEvidenceRuntime({ network: 'allow' }), now: NOW }, [collector]);
     const ev = evaluate({ release: rel, policy: pol, policyName: 'oci', now: NOW, evidence });
     return { ev, evidence, sig: ev.checks.find((c) => c.id === 'signature.valid')! };
   }

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { ReleaseController } from '../../operator/controller/controller.ts';
+import { createEvidenceRuntime } from '../../operator/evidence/runtime.ts';
 import { EventRecorder } from '../../operator/kube/events.ts';
 import { createMetrics, type Metrics } from '../../operator/metrics.ts';
 import { baselinePolicy, compliantRelease, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
@@ -51,6 +52,7 @@ describe('support period ends: re-evaluation flips an Approved release at that m
       events: new EventRecorder({ kubeConfig, log, reportingInstance: 'support-end-test' }),
       defaultPolicy: 'support-end-policy',
       concurrency: 2,
+      evidence: createEvidenceRuntime({ network: 'allow' }),
       namespace: ns,
       now: clock,
     });

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { normaliseRegistryKey, parseChallenge, parseDockerConfig } from './auth.ts';
 import { DigestCache } from './cache.ts';
-import { parseManifest, sha256Digest } from './client.ts';
+import { RegistryClient, parseManifest, sha256Digest } from './client.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isCraGateError } from '../../errors.ts';
 import { digestTag, formatReference, parseImageReference } from './reference.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
@@ -73,6 +76,46 @@ describe('manifest parsing', () => {
     assert.equal(parseManifest(idx, sha256Digest(idx)).mediaType, 'application/vnd.oci.image.index.v1+json');
     for (const bad of ['{', '{"schemaVersion":1}', JSON.stringify({ schemaVersion: 2, mediaType: 'text/html' }), JSON.stringify({ schemaVersion: 2, layers: [{ digest: 'nope' }] })]) {
       assert.throws(() => parseManifest(Buffer.from(bad), D), (e: Error & { code?: string }) => e.code === 'RegistryContentInvalid', bad);
+    }
+  });
+});
+
+describe('network access is a capability of the registry client', () => {
+  it('refuses every request without network "allow" (manifest, blob, tags, referrers, push), none reaches the registry', async () => {
+    let served = 0;
+    const server = createServer((_req, res) => {
+      served++;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const base = { allowHosts: ['127.0.0.1'], insecureHosts: [host], attempts: 1 };
+      const offline = (e: unknown) => isCraGateError(e) && e.code === 'EvidenceUnavailable' && e.message.includes(`http://${host}/v2/acme/fw/`) && /not fetched \(offline/.test(e.message);
+      for (const network of [undefined, 'deny'] as const) {
+        const client = new RegistryClient({ ...base, ...(network ? { network } : {}) });
+        try {
+          await assert.rejects(client.manifest({ registry: host, repository: 'acme/fw', tag: '1.0' }), offline);
+          await assert.rejects(client.resolve({ registry: host, repository: 'acme/fw', tag: '1.0' }), offline);
+          await assert.rejects(client.blob(host, 'acme/fw', D), offline);
+          await assert.rejects(client.tags(host, 'acme/fw'), offline);
+          await assert.rejects(client.referrers(host, 'acme/fw', D), offline);
+          await assert.rejects(client.pushBlob(host, 'acme/fw', Buffer.from('x')), offline);
+        } finally {
+          client.close();
+        }
+      }
+      assert.equal(served, 0, 'no request reached the registry');
+      const online = new RegistryClient({ ...base, network: 'allow' });
+      try {
+        assert.equal(await online.manifest({ registry: host, repository: 'acme/fw', tag: '1.0' }), undefined);
+      } finally {
+        online.close();
+      }
+      assert.equal(served, 1, 'with the capability the request is made');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });
