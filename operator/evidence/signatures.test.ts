@@ -61,7 +61,7 @@ describe('url artifacts: what counts as a signature of the file', () => {
   async function judge(name: string, bundle: unknown) {
     files.set(`/${name}.bin`, file);
     files.set(`/${name}.bin.sigstore.json`, Buffer.from(JSON.stringify(bundle)));
-    return verifyUrlArtifact('firmware', `${base}/${name}.bin`, digest, trust, { allowHttp: true, allowHosts: ['127.0.0.1'] });
+    return verifyUrlArtifact('firmware', `${base}/${name}.bin`, digest, trust, { network: 'allow', allowHttp: true, allowHosts: ['127.0.0.1'] });
   }
 
   it('a message signature over the file (cosign sign-blob --bundle) counts', async () => {
