@@ -80,8 +80,6 @@ const MODULE_STATE: Readonly<Record<string, string>> = {
   'vuln/evidence.ts:memo': 'WeakMap memo of a pure function, keyed by the evidence objects (dies with them)',
   'vex/bind.ts:memo': 'WeakMap memo of a pure function, keyed by the product/target objects (dies with them)',
   'vuln/match.ts:sortedEvents': 'WeakMap memo: the sorted events of an OSV range object (dies with it)',
-  'attestation/decision.ts:sealed':
-    'per-process high-water mark of signed evaluation sequences (issue 14 replay guard); not a cache — moving it into the controller is left to the reconcile owner',
 };
 
 /** Module-scope declarations (column 0): `let`/`var` with or without an initializer, `const` with one. */

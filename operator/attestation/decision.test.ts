@@ -10,6 +10,8 @@ const key = decisionKey(generateKeyPairSync('ed25519').privateKey);
 const otherKey = decisionKey(generateKeyPairSync('ed25519').privateKey);
 const NOW = new Date('2028-03-01T12:00:00Z');
 const HOUR = 3600_000;
+/** The controller's per-process record of signed sequences (one for this file, as one operator process). */
+const sealed = new SequenceHighWater();
 const ctx = (over: Partial<TrustContext> = {}): TrustContext => ({ now: NOW, policyGeneration: () => 1, ...over });
 
 function bare(decision: 'Approved' | 'Blocked' | 'Pending', uid = 'uid-1', generation = 2): { r: ProductRelease; status: ProductReleaseStatus } {
@@ -29,7 +31,7 @@ function bare(decision: 'Approved' | 'Blocked' | 'Pending', uid = 'uid-1', gener
 /** A release whose status was sealed at `at` (sequence, signature valid for 6 h). */
 function release(decision: 'Approved' | 'Blocked' | 'Pending', uid = 'uid-1', generation = 2, at = new Date(NOW.getTime() - HOUR)): ProductRelease {
   const { r, status } = bare(decision, uid, generation);
-  sealStatus(key, r, undefined, status, at, 6 * HOUR);
+  sealStatus(key, r, undefined, status, at, 6 * HOUR, sealed);
   r.status = status;
   return r;
 }
@@ -78,10 +80,10 @@ void test('forgeries are Unverified: no envelope, other key, copied envelope, fl
 
 void test('replay: an older signed Approved written back over a newer Blocked is Unverified once the newer was seen', () => {
   const { r, status: approved } = bare('Approved');
-  sealStatus(key, r, undefined, approved, new Date(NOW.getTime() - 2 * HOUR), 6 * HOUR);
+  sealStatus(key, r, undefined, approved, new Date(NOW.getTime() - 2 * HOUR), 6 * HOUR, sealed);
   const older = { ...r, status: structuredClone(approved) } as ProductRelease;
   const { status: blocked } = bare('Blocked');
-  sealStatus(key, r, approved, blocked, new Date(NOW.getTime() - HOUR), 6 * HOUR);
+  sealStatus(key, r, approved, blocked, new Date(NOW.getTime() - HOUR), 6 * HOUR, sealed);
   const newer = { ...r, status: blocked } as ProductRelease;
   assert.ok(blocked.evaluationSequence! > approved.evaluationSequence!, 'the sequence increases');
 
@@ -119,23 +121,23 @@ void test('a decision for an older generation is Pending, not Approved', () => {
 
 void test('sealStatus: sequence strictly increases (clock or previous + 1); signatureCurrent tells when to re-sign', () => {
   const { r, status: first } = bare('Approved', 'uid-seal');
-  sealStatus(key, r, undefined, first, NOW, 6 * HOUR);
+  sealStatus(key, r, undefined, first, NOW, 6 * HOUR, sealed);
   assert.equal(first.evaluationSequence, NOW.getTime());
   // Same clock again (or a clock behind): previous + 1.
   const { status: second } = bare('Approved', 'uid-seal');
-  sealStatus(key, r, first, second, new Date(NOW.getTime() - 5000), 6 * HOUR);
+  sealStatus(key, r, first, second, new Date(NOW.getTime() - 5000), 6 * HOUR, sealed);
   assert.equal(second.evaluationSequence, NOW.getTime() + 1);
   // An unchanged decision with most of its lifetime left needs no new signature; near expiry, another key,
   // another verdict, or an older one of ours written back does.
   const { status: next } = bare('Approved', 'uid-seal');
-  assert.equal(signatureCurrent(key, r, second, next, NOW, 6 * HOUR), true);
-  assert.equal(signatureCurrent(key, r, second, next, new Date(NOW.getTime() + 4 * HOUR), 6 * HOUR), false);
-  assert.equal(signatureCurrent(otherKey, r, second, next, NOW, 6 * HOUR), false);
-  assert.equal(signatureCurrent(key, r, second, bare('Blocked', 'uid-seal').status, NOW, 6 * HOUR), false);
-  assert.equal(signatureCurrent(key, r, first, next, NOW, 6 * HOUR), false, 'a replayed older decision is re-signed');
-  assert.equal(signatureCurrent(undefined, r, second, next, NOW, 6 * HOUR), false, 'signing off: the old envelope goes');
+  assert.equal(signatureCurrent(key, r, second, next, NOW, 6 * HOUR, sealed), true);
+  assert.equal(signatureCurrent(key, r, second, next, new Date(NOW.getTime() + 4 * HOUR), 6 * HOUR, sealed), false);
+  assert.equal(signatureCurrent(otherKey, r, second, next, NOW, 6 * HOUR, sealed), false);
+  assert.equal(signatureCurrent(key, r, second, bare('Blocked', 'uid-seal').status, NOW, 6 * HOUR, sealed), false);
+  assert.equal(signatureCurrent(key, r, first, next, NOW, 6 * HOUR, sealed), false, 'a replayed older decision is re-signed');
+  assert.equal(signatureCurrent(undefined, r, second, next, NOW, 6 * HOUR, sealed), false, 'signing off: the old envelope goes');
   const third = bare('Approved', 'uid-seal').status;
-  sealStatus(key, r, first, third, NOW, 6 * HOUR);
+  sealStatus(key, r, first, third, NOW, 6 * HOUR, sealed);
   assert.ok(third.evaluationSequence! > second.evaluationSequence, 'above what this process signed, even when the status was rolled back');
 });
 

@@ -18,7 +18,7 @@ import { createHash, createPublicKey, sign as edSign, verify as edVerify, type K
 import { dsse } from '@sigstore/core';
 import type { DecisionAttestation, ProductRelease, ProductReleaseStatus } from '../api/types.ts';
 import { canonicalJson } from '../util/canonical.ts';
-import { SequenceHighWater } from './high-water.ts';
+import type { SequenceHighWater } from './high-water.ts';
 
 export const DECISION_PAYLOAD_TYPE = 'application/vnd.cra-gate.decision+json';
 export const DECISION_STATEMENT_VERSION = 'cra-gate.dev/decision/v2';
@@ -117,15 +117,13 @@ export function decisionValidityMs(requeueAfterMs: number): number {
   return Math.max(0, requeueAfterMs) + DECISION_VALIDITY_MARGIN_MS;
 }
 
-/** The sequences this process signed, per release uid. */
-const sealed = new SequenceHighWater();
-
 const comparableStatement = (st: DecisionStatement): string => canonicalJson({ ...st, sequence: 0, notAfter: '' });
 
 /**
  * Whether the signature `previous` carries still stands for the status about to be (re)written as `next`: it
  * verifies with the current key, says the same as `next` would (sequence and expiry aside), matches
  * previous.evaluationSequence and has at least half of its lifetime left. Without a key: no signature expected.
+ * `sealed`: the sequences this process signed, per release uid (the controller's; see sealStatus).
  */
 export function signatureCurrent(
   key: DecisionKey | undefined,
@@ -134,6 +132,7 @@ export function signatureCurrent(
   next: ProductReleaseStatus,
   now: Date,
   validityMs: number,
+  sealed: SequenceHighWater,
 ): boolean {
   if (!key) return previous?.attestation === undefined;
   const st = verifyEnvelope(previous?.attestation, [key]);
@@ -148,9 +147,18 @@ export function signatureCurrent(
  * Prepares `next` for writing: the next evaluation sequence — above the sequence of the newest decision of ours
  * the previous status carries and at least the clock in ms, so it also exceeds what an earlier leader signed
  * when an older decision was written back meanwhile — and, with a key, the signed decision valid for
- * `validityMs`.
+ * `validityMs`. `sealed` records the sequences this process signed, per release uid: owned by the controller (one
+ * per process, passed in — no module state), it raises the next sequence above any it signed before.
  */
-export function sealStatus(key: DecisionKey | undefined, release: ProductRelease, previous: ProductReleaseStatus | undefined, next: ProductReleaseStatus, now: Date, validityMs: number): void {
+export function sealStatus(
+  key: DecisionKey | undefined,
+  release: ProductRelease,
+  previous: ProductReleaseStatus | undefined,
+  next: ProductReleaseStatus,
+  now: Date,
+  validityMs: number,
+  sealed: SequenceHighWater,
+): void {
   const verified = key ? verifyEnvelope(previous?.attestation, [key]) : undefined;
   const uid = release.metadata?.uid ?? '';
   const prevSeq = Math.max(verified?.sequence ?? 0, sealed.get(uid) ?? 0);

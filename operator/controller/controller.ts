@@ -45,6 +45,7 @@ import type { EvidenceRuntime } from '../evidence/runtime.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { httpStatus } from '../kube/api-errors.ts';
 import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
+import { SequenceHighWater } from '../attestation/high-water.ts';
 
 /** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
 const POLICY_KEY_PREFIX = 'policy:';
@@ -131,6 +132,8 @@ export class ReleaseController {
   readonly queue: WorkQueue;
   /** Which ConfigMaps/Secrets each release's last evaluation read. */
   readonly references = new ReferenceIndex();
+  /** The evaluation sequences this replica signed, per release uid (passed to every reconcile). */
+  private readonly sealed = new SequenceHighWater();
   /** Feed refresh loop + waiver warnings (issue 5), started with leadership. */
   private feedRefresher: FeedRefresher | undefined;
   private readonly opts: ControllerOptions;
@@ -283,6 +286,7 @@ export class ReleaseController {
       getPolicy: (n) => this.policies.get(n),
       sources: recordingSources(this.evidenceSources(signal), (kind, ns, name) => reads.add(refKey(kind, ns, name))),
       runtime: this.opts.evidence,
+      sealed: this.sealed,
       status,
       fence,
       events: this.opts.events,

@@ -29,6 +29,7 @@ import type { Metrics } from '../metrics.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { reconcileLogger } from '../log.ts';
 import { decisionValidityMs, sealStatus, signatureCurrent, type DecisionKey } from '../attestation/decision.ts';
+import type { SequenceHighWater } from '../attestation/high-water.ts';
 
 export interface ReconcileDeps {
   getRelease(key: string): ProductRelease | undefined;
@@ -50,6 +51,8 @@ export interface ReconcileDeps {
   refreshStatusAfterMs?: number;
   /** The decision signing key (issue 9): every written decision carries a DSSE envelope signed with it. */
   signingKey?(): DecisionKey | undefined;
+  /** The evaluation sequences this process signed, per release uid (the controller's; issue 14 replay guard). */
+  sealed: SequenceHighWater;
   /** Where CRA files go (policies with spec.craFile.enabled); absent: none are written. */
   craFiles?: CraFileSink;
 }
@@ -100,10 +103,10 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
   // The signed decision (issues 9, 14): sequence + expiry; re-signed whenever written or nearing expiry.
   const signingKey = deps.signingKey?.();
   const validityMs = decisionValidityMs(nextLookMs(ev));
-  if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000) || !signatureCurrent(signingKey, release, previous, status, now, validityMs)) {
+  if (needsWrite(previous, status, now, deps.refreshStatusAfterMs ?? 10 * 60_000) || !signatureCurrent(signingKey, release, previous, status, now, validityMs, deps.sealed)) {
     throwIfCancelled(signal);
     deps.fence?.();
-    sealStatus(signingKey, release, previous, status, now, validityMs);
+    sealStatus(signingKey, release, previous, status, now, validityMs, deps.sealed);
     const written = await deps.status.apply(
       {
         plural: PRODUCT_RELEASE_PLURAL,

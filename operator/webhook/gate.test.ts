@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AdmissionSettings, ProductRelease, ProductReleaseStatus } from '../api/types.ts';
 import { decisionKey, sealStatus } from '../attestation/decision.ts';
+import { SequenceHighWater } from '../attestation/high-water.ts';
 import { objectKey, type InformerHandler } from '../kube/informer.ts';
 import { parseImageReference } from '../evidence/oci/reference.ts';
 import { gateSettings, judgeImages, normaliseRegistry, repositoryKey, ReleaseIndex, type DigestResolver, type ReleaseSource } from './gate.ts';
@@ -45,7 +46,7 @@ function release(ns: string, name: string, decision: 'Approved' | 'Blocked', ima
     checks: decision === 'Blocked' ? [{ id: 'manufacturer.identity', result: 'Fail', enforcement: 'Block', reason: 'MissingPostalAddress', message: 'x', cra: [] }] : [],
     policy: { name: 'p', generation: 1 },
   };
-  sealStatus(key, r, undefined, status, new Date(), 3600_000);
+  sealStatus(key, r, undefined, status, new Date(), 3600_000, new SequenceHighWater());
   r.status = status;
   return r;
 }
@@ -148,7 +149,7 @@ void test('an older signed Approved written back after a newer Blocked was seen 
   store.put(approved);
   const blocked = structuredClone(approved);
   const st: ProductReleaseStatus = { ...structuredClone(blocked.status!), decision: 'Blocked', checks: [{ id: 'manufacturer.identity', result: 'Fail', enforcement: 'Block', reason: 'MissingPostalAddress', message: 'x', cra: [] }] };
-  sealStatus(key, blocked, approved.status, st, new Date(), 3600_000);
+  sealStatus(key, blocked, approved.status, st, new Date(), 3600_000, new SequenceHighWater());
   blocked.status = st;
   blocked.metadata.resourceVersion = '1001';
   store.put(blocked);
