@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './config.ts';
 
 test('--per-release-metrics: on by default, off by flag or environment, anything else rejected', () => {
@@ -49,4 +52,40 @@ test('memoryBudgetFrom: a declared limit (the chart\'s downward API) counts when
   assert.equal(memoryBudgetFrom(undefined, files({}), 400 * MiB).limitSource, 'none');
   assert.throws(() => memoryBudgetFrom('lots', v1), /invalid memory limit/);
   assert.equal(loadConfig(['--memory-limit=768Mi'], { POD_NAMESPACE: 'x' }).memory.limitBytes! <= 768 * MiB, true);
+});
+
+test('the environment is parsed here once: network settings, feed refresh, waiver warning window', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cra-gate-config-'));
+  try {
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const env = { POD_NAMESPACE: 'cra-gate' };
+    const d = loadConfig([], env);
+    assert.deepEqual(d.network, { http: { allowHosts: [] }, registry: { allowHosts: [], insecureHosts: [] } });
+    assert.equal(d.feedRefreshMs, 3600_000);
+    assert.equal(d.waiverWarnDays, 7);
+    const c = loadConfig([], {
+      ...env,
+      CRA_GATE_HTTP_ALLOW_HOSTS: 'mirror.local:8443, 10.0.0.5',
+      CRA_GATE_HTTP_CA_FILE: ca,
+      CRA_GATE_REGISTRY_INSECURE_HOSTS: 'lab:5000',
+      CRA_GATE_REGISTRY_TIMEOUT_MS: '5000',
+      CRA_GATE_FEED_REFRESH_SECONDS: '2',
+      CRA_GATE_WAIVER_WARN_DAYS: '14',
+    });
+    assert.deepEqual(c.network.http.allowHosts, ['mirror.local:8443', '10.0.0.5']);
+    assert.match(String(c.network.http.ca), /BEGIN CERTIFICATE/);
+    // The registry falls back to the HTTP allow-list and CA unless it has its own.
+    assert.deepEqual(c.network.registry, { allowHosts: ['mirror.local:8443', '10.0.0.5'], insecureHosts: ['lab:5000'], ca: c.network.http.ca, timeoutMs: 5000 });
+    assert.deepEqual(loadConfig([], { ...env, CRA_GATE_HTTP_ALLOW_HOSTS: 'a', CRA_GATE_REGISTRY_ALLOW_HOSTS: 'b' }).network.registry.allowHosts, ['b']);
+    assert.equal(c.feedRefreshMs, 2000);
+    assert.equal(c.waiverWarnDays, 14);
+    // Wrong values stop the start with a message naming the variable (they are no longer ignored deep inside).
+    assert.throws(() => loadConfig([], { ...env, CRA_GATE_HTTP_CA_FILE: join(dir, 'missing.pem') }), /CRA_GATE_HTTP_CA_FILE: cannot read/);
+    assert.throws(() => loadConfig([], { ...env, CRA_GATE_REGISTRY_TIMEOUT_MS: 'soon' }), /invalid CRA_GATE_REGISTRY_TIMEOUT_MS/);
+    assert.throws(() => loadConfig([], { ...env, CRA_GATE_FEED_REFRESH_SECONDS: '0' }), /invalid CRA_GATE_FEED_REFRESH_SECONDS/);
+    assert.throws(() => loadConfig([], { ...env, CRA_GATE_WAIVER_WARN_DAYS: 'x' }), /invalid CRA_GATE_WAIVER_WARN_DAYS/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -94,6 +94,12 @@ void describe('cra-gate evaluate: exit codes for every outcome', () => {
     assert.match(r.out, /ERROR disclosure\.security-txt\s+EvidenceUnavailable: .*not fetched \(offline/);
   });
 
+  void it('2 when the environment names an unreadable CA file (read from io.env, once, before any evaluation)', async () => {
+    const r = await cli(['evaluate', fx('approved.yaml'), '--policy', fx('policies.yaml'), '--now', NOW], { env: { CRA_GATE_HTTP_CA_FILE: '/nonexistent/ca.pem' } });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /CRA_GATE_HTTP_CA_FILE: cannot read \/nonexistent\/ca\.pem/);
+  });
+
   void it('2 for bad usage', async () => {
     assert.equal((await cli(['evaluate'])).code, 2);
     assert.equal((await cli(['evaluate', fx('releases.yaml'), '--output', 'xml'])).code, 2);
