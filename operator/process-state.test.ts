@@ -118,3 +118,16 @@ void test('the scan sees what it must: the removed singletons would be caught', 
   assert.equal(/\bprocess\.env\b/.test(code("if (process.env.CRA_GATE_OFFLINE === '1') throw x;")), true);
   assert.equal(/\bprocess\.env\b/.test(code('// process.env is not read here')), false);
 });
+
+/** The only modules that open outbound connections for evidence; both refuse every request without network 'allow'. */
+const NETWORK_CLIENTS = ['evidence/https.ts', 'evidence/oci/client.ts'];
+
+void test('outbound requests only through the two clients that enforce the network capability', () => {
+  // request/get from node:http(s), raw sockets, the global fetch, undici: any of these elsewhere would bypass the capability.
+  const outbound = /\bimport\s*\{[^}]*\b(request|get|Agent)\b[^}]*\}\s*from\s*'node:https?'|from\s*'node:(net|tls)'\s*;[\s\S]*?\b(connect|createConnection)\(|globalThis\.fetch\(|(?:^|[=(,;!?:]|\breturn|\bawait)\s*fetch\(|from\s*'undici'/;
+  const users = files.filter((f) => outbound.test(f.text)).map((f) => f.path);
+  assert.deepEqual(users.filter((p) => !NETWORK_CLIENTS.includes(p)), [], 'an outbound HTTP client outside evidence/https.ts and evidence/oci/client.ts');
+  assert.deepEqual(NETWORK_CLIENTS.filter((p) => !users.includes(p)), [], 'stale NETWORK_CLIENTS entry');
+  for (const bad of ["import { request } from 'node:https';", 'const r = await fetch(url);', "import { get as g } from 'node:http';"]) assert.match(bad, outbound, bad);
+  for (const fine of ['await opts.fetch(url, o);', 'private async fetch(ref) {', "import type { IncomingMessage } from 'node:http';"]) assert.doesNotMatch(fine, outbound, fine);
+});
