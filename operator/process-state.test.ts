@@ -77,6 +77,8 @@ const MODULE_STATE: Readonly<Record<string, string>> = {
   'validation/yaml.ts:goInt': 'a js-yaml type definition (immutable)',
   'validation/yaml.ts:goFloat': 'a js-yaml type definition (immutable)',
   'vuln/art14.ts:ART14_APPLIES_FROM': 'a constant date',
+  'kube/projection.ts:shared':
+    'bounded intern table of equal strings for the informer caches (issue 16 memory): sharing it changes memory, never a result',
   'vuln/evidence.ts:memo': 'WeakMap memo of a pure function, keyed by the evidence objects (dies with them)',
   'vex/bind.ts:memo': 'WeakMap memo of a pure function, keyed by the product/target objects (dies with them)',
   'vuln/match.ts:sortedEvents': 'WeakMap memo: the sorted events of an OSV range object (dies with it)',

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FEED_HEAP_BYTES_PER_BYTE, FEED_HEAP_SHARE, FeedStore, configureFeedBudget, feedOverBudget } from './feeds.ts';
+import { FEED_HEAP_BYTES_PER_BYTE, FEED_HEAP_SHARE, FeedStore, feedBudgetFor, feedOverBudget } from './feeds.ts';
+import { createEvidenceRuntime } from './runtime.ts';
 import { makeVulnCollector } from './vuln.ts';
 import { makeSbomCollector } from './sbom.ts';
 import { collectEvidence, type EvidenceSources } from './collect.ts';
@@ -27,11 +28,10 @@ test('feedOverBudget: within the share of the main heap fits; above it the messa
   assert.equal(feedOverBudget(10 ** 12, undefined), undefined, 'no budget configured: no refusal');
 });
 
-test('a feed over the budget is not parsed: its state says MemoryBudgetExceeded and the vulnerability check ends in Error', async (t) => {
-  t.after(() => configureFeedBudget(undefined));
-  // A main heap so small that 60 % of it is below 4 × the feed's size.
-  configureFeedBudget((osv.length * FEED_HEAP_BYTES_PER_BYTE) / MiB / FEED_HEAP_SHARE / 2, 'limit 64 MiB (declared)');
-  const store = new FeedStore();
+test('a feed over the budget is not parsed: its state says MemoryBudgetExceeded and the vulnerability check ends in Error', async () => {
+  // A main heap so small that 60 % of it is below 4 × the feed's size (the budget is passed to the store, not set globally).
+  const tight = feedBudgetFor((osv.length * FEED_HEAP_BYTES_PER_BYTE) / MiB / FEED_HEAP_SHARE / 2, 'limit 64 MiB (declared)');
+  const store = new FeedStore({ ...(tight ? { budget: tight } : {}) });
   const data = { 'cra-gate/osv': { 'a.json': osv }, 'acme/fw-sbom': { 'bom.json': bom } };
   const r = await store.refresh({ kind: 'osv', configMapRef: { namespace: 'cra-gate', name: 'osv' } }, sources(data));
   assert.equal(r.state.error?.reason, 'MemoryBudgetExceeded');
@@ -46,15 +46,16 @@ test('a feed over the budget is not parsed: its state says MemoryBudgetExceeded 
   };
   const release = goodRelease({ artifacts: [{ name: 'firmware' }], sboms: [{ artifact: 'firmware', configMapRef: { name: 'fw-sbom', key: 'bom.json' } }] });
   release.metadata.namespace = 'acme';
-  const ev = await collectEvidence({ release, policy, sources: sources(data), now: new Date() }, [makeSbomCollector(), makeVulnCollector({ store: new FeedStore() })]);
+  const runtime = createEvidenceRuntime({ network: 'deny', ...(tight ? { feedBudget: tight } : {}) });
+  const ev = await collectEvidence({ release, policy, sources: sources(data), runtime, now: new Date() }, [makeSbomCollector(), makeVulnCollector()]);
   assert.equal(ev.sboms?.[0]?.analysis.ok, true);
   const out = checkRegistry.get('vuln.no-known-exploitable')!.run(ctx(release, {}, new Date('2028-02-01T00:00:00Z'), ev));
   assert.equal(out.result, 'Error', JSON.stringify(out).slice(0, 300));
   assert.equal(out.reason, 'MemoryBudgetExceeded', out.message);
 
   // Within the budget: loaded.
-  configureFeedBudget(256, 'limit 1 GiB');
-  const ok = await new FeedStore().refresh({ kind: 'osv', configMapRef: { namespace: 'cra-gate', name: 'osv' } }, sources(data));
+  const roomy = feedBudgetFor(256, 'limit 1 GiB');
+  const ok = await new FeedStore({ ...(roomy ? { budget: roomy } : {}) }).refresh({ kind: 'osv', configMapRef: { namespace: 'cra-gate', name: 'osv' } }, sources(data));
   assert.equal(ok.state.error, undefined);
   assert.equal(ok.state.records, 1);
 });

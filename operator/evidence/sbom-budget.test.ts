@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeInWorker, configureSbomWorkers, makeSbomAnalyser, makeSbomCollector, overBudget, sbomWorkerBudget } from './sbom.ts';
+import { analyzeInWorker, makeSbomAnalyser, makeSbomCollector, overBudget } from './sbom.ts';
+import { createEvidenceRuntime } from './runtime.ts';
 import { collectEvidence } from './collect.ts';
 import { checkRegistry } from '../checks/index.ts';
 import { ctx, goodRelease } from '../checks/testkit.ts';
@@ -35,24 +36,23 @@ test('overBudget: fits under the heap; over it (or with no worker) the message n
   assert.match(overBudget(1024, 0, 's') ?? '', /leaves no room for an SBOM worker/);
 });
 
-test('a document over the worker budget ends the SBOM check in Error before any parsing; one within it is analysed', async (t) => {
-  const saved = sbomWorkerBudget();
-  t.after(() => configureSbomWorkers(saved));
+test('a document over the worker budget ends the SBOM check in Error before any parsing; one within it is analysed', async () => {
   // A 384 MiB container whose main heap leaves one small worker (the derivation of config.ts).
   const b = deriveMemoryBudget(384 * MiB, 150 * MiB, 'cgroup-v1');
   assert.equal(b.workers, 1);
-  configureSbomWorkers({ heapMb: b.workerHeapMb, workers: b.workers, summary: b.summary });
+  // The budget reaches the analyser through the runtime the composition root builds (operator/main.ts).
+  const runtime = createEvidenceRuntime({ network: 'deny', sbom: { workerThresholdBytes: 512 * 1024, budget: { heapMb: b.workerHeapMb, workers: b.workers, summary: b.summary } } });
   const bigBytes = Math.ceil(((b.workerHeapMb + 8) * MiB) / ANALYSIS_BYTES_PER_BYTE);
   const big = bomOfSize(bigBytes);
   const small = bomOfSize(600 * 1024);
   const data: Record<string, string> = { 'big.json': big.toString('utf8'), 'small.json': small.toString('utf8') };
   const policy: ReleasePolicy = { apiVersion: 'cra-gate.dev/v1alpha1', kind: 'ReleasePolicy', metadata: { name: 'p' }, spec: { checks: [{ id: 'sbom.present', enforcement: 'Block' }] } };
-  const collector = makeSbomCollector({ workerThresholdBytes: 512 * 1024 });
+  const collector = makeSbomCollector();
   const check = checkRegistry.get('sbom.present')!;
   const sources = { readConfigMap: () => Promise.resolve(data) };
 
   const bigRelease = goodRelease({ artifacts: [{ name: 'firmware' }], sboms: [{ artifact: 'firmware', configMapRef: { name: 'fw', key: 'big.json' } }] });
-  const ev = await collectEvidence({ release: bigRelease, policy, sources, now: new Date() }, [collector]);
+  const ev = await collectEvidence({ release: bigRelease, policy, sources, runtime, now: new Date() }, [collector]);
   const a = ev.sboms?.[0]?.analysis;
   assert.ok(a && !a.ok && a.reason === 'MemoryBudgetExceeded', JSON.stringify(a));
   const out = check.run(ctx(bigRelease, {}, new Date('2028-02-01T00:00:00Z'), ev));
@@ -62,18 +62,19 @@ test('a document over the worker budget ends the SBOM check in Error before any 
 
   // Within the budget: analysed in the worker, as before.
   const smallRelease = goodRelease({ artifacts: [{ name: 'firmware' }], sboms: [{ artifact: 'firmware', configMapRef: { name: 'fw', key: 'small.json' } }] });
-  const ok = await collectEvidence({ release: smallRelease, policy, sources, now: new Date() }, [collector]);
+  const ok = await collectEvidence({ release: smallRelease, policy, sources, runtime, now: new Date() }, [collector]);
   assert.equal(ok.sboms?.[0]?.analysis.ok, true, JSON.stringify(ok.sboms?.[0]?.analysis).slice(0, 300));
 });
 
-test('a budget with no room for a worker refuses every document that needs one', async (t) => {
-  const saved = sbomWorkerBudget();
-  t.after(() => configureSbomWorkers(saved));
-  configureSbomWorkers({ heapMb: 0, workers: 0, summary: 'limit 256 MiB: no room' });
-  const r = await analyzeInWorker(bomOfSize(4096), DEFAULT_LIMITS);
+test('a budget with no room for a worker refuses every document that needs one', async () => {
+  const r = await analyzeInWorker(bomOfSize(4096), DEFAULT_LIMITS, { heapMb: 0, budgetSummary: 'limit 256 MiB: no room' });
   assert.equal(r.ok, false);
   assert.equal(!r.ok && r.reason, 'MemoryBudgetExceeded');
   assert.match(!r.ok ? r.message : '', /no room for an SBOM worker \(limit 256 MiB: no room\)/);
+  // The same through an analyser built with that budget.
+  const analyse = makeSbomAnalyser({ workerThresholdBytes: 1024, budget: { heapMb: 0, workers: 0, summary: 'limit 256 MiB: no room' } });
+  const a = await analyse(bomOfSize(4096), DEFAULT_LIMITS);
+  assert.equal(!a.ok && a.reason, 'MemoryBudgetExceeded');
 });
 
 test('the analysis cache is bounded by the documents\' summed size: a document above the bound is analysed every time', async () => {
