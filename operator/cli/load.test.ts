@@ -45,7 +45,7 @@ test('a malformed Secret is an InputError naming the key, never the value', () =
 test('the baseline\'s signing key Secret given as a file is the CLI\'s trust policy (a missing one is SigningConfigInvalid)', async () => {
   const policy = { spec: { checks: [], signing: { keys: [{ secretRef: { namespace: 'cra-gate', name: 'cra-gate-signing-keys', key: 'cosign.pub' } }] } } } as unknown as ReleasePolicy;
   const inputs = withFile(secretYaml(`stringData:\n  cosign.pub: |\n${pub.trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`), (f) => loadInputs([f]));
-  const trust = await loadTrustPolicy(policy, cliSources({ configMaps: new Map(), secrets: inputs.secrets, offline: true }));
+  const trust = await loadTrustPolicy(policy, cliSources({ configMaps: new Map(), secrets: inputs.secrets }));
   assert.equal(trust.keys.length, 1);
-  await assert.rejects(loadTrustPolicy(policy, cliSources({ configMaps: new Map(), offline: true })), /Secret cra-gate\/cra-gate-signing-keys not found/);
+  await assert.rejects(loadTrustPolicy(policy, cliSources({ configMaps: new Map() })), /Secret cra-gate\/cra-gate-signing-keys not found/);
 });
