@@ -79,6 +79,7 @@ const MODULE_STATE: Readonly<Record<string, string>> = {
   'vuln/art14.ts:ART14_APPLIES_FROM': 'a constant date',
   'kube/projection.ts:shared':
     'bounded intern table of equal strings for the informer caches (issue 16 memory): sharing it changes memory, never a result',
+  'vuln/osv.ts:interned': 'bounded intern table (1024 short strings) for OSV parsing: sharing it changes memory, never a result',
   'vuln/evidence.ts:memo': 'WeakMap memo of a pure function, keyed by the evidence objects (dies with them)',
   'vex/bind.ts:memo': 'WeakMap memo of a pure function, keyed by the product/target objects (dies with them)',
   'vuln/match.ts:sortedEvents': 'WeakMap memo: the sorted events of an OSV range object (dies with it)',
