@@ -20,12 +20,8 @@ export const CRD_DIR = packagePath('crds');
 /** Manifests larger than this are refused (bounded cost on hostile input). */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+export { InputError } from './input-error.ts';
+import { InputError } from './input-error.ts';
 
 /** Where a manifest came from (for messages and SARIF locations). */
 export interface Source {

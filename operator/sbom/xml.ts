@@ -19,8 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
-import { validateXML } from 'xmllint-wasm';
+import type { XMLParser } from 'fast-xml-parser';
 import type { SchemaProblem, SchemaResult } from './schema.ts';
 import { unescapePointerSegment } from '../util/json-pointer.ts';
 
@@ -63,18 +62,26 @@ const ARRAY_PATHS = [
   'swhid',
 ];
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  isArray: (_name, jpath) => ARRAY_PATHS.some((p) => String(jpath).endsWith(`.${p}`) || String(jpath) === p),
-});
+let xmlParser: XMLParser | undefined;
+/** The XML parser, created on first use: a JSON SBOM never loads fast-xml-parser (CLI start-up). */
+function parser(): XMLParser {
+  if (xmlParser) return xmlParser;
+  // Its CommonJS build, loaded synchronously on demand (parseCycloneDxXml is synchronous).
+  const { XMLParser: Parser } = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  xmlParser = new Parser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    removeNSPrefix: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    processEntities: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    isArray: (_name, jpath) => ARRAY_PATHS.some((p) => String(jpath).endsWith(`.${p}`) || String(jpath) === p),
+  });
+  return xmlParser;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -194,7 +201,7 @@ export function cdxXmlToJson(bom: Obj, specVersion: string): Obj {
 export function parseCycloneDxXml(xmlText: string, specVersion: string): Obj {
   // CycloneDX never needs a DTD; refusing it rules out entity expansion attacks before any parsing.
   if (/<!DOCTYPE/i.test(xmlText)) throw new Error('XML with a DOCTYPE (DTD, entities) is refused');
-  const v = parser.parse(xmlText) as unknown;
+  const v = parser().parse(xmlText) as unknown;
   const bom = isObj(v) ? v.bom : undefined;
   if (!isObj(bom)) throw new Error('no <bom> root element');
   return cdxXmlToJson(bom, specVersion);
@@ -258,6 +265,7 @@ export async function validateCycloneDxXml(xmlText: string, specVersion: string)
   // Memory in 64 KiB wasm pages: room for the document and libxml2's tree (≈ 8× the text), at most 2 GiB.
   const pages = Math.min(32768, 512 + Math.ceil((bytes * 8) / 65536));
   try {
+    const { validateXML } = await import('xmllint-wasm');
     const r = await validateXML({
       xml: [{ fileName: 'bom.xml', contents: xmlText }],
       schema: [{ fileName: `bom-${specVersion}.SNAPSHOT.xsd`, contents: xsd(`bom-${specVersion}.SNAPSHOT.xsd`) }],
