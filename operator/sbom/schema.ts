@@ -7,21 +7,15 @@
  *   draft 2020-12 and is compiled with ajv's 2020 class.
  * - Any other SPDX version: no official schema in this build, so the result is INVALID (`schema: 'none'`) with the
  *   reason — fail closed, never a structural pass.
+ * The validators are compiled once, ahead of time where possible (./schema-compile.ts: Ajv standalone code).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Ajv } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { nonFinitePointers } from '../util/json.ts';
 import type { DetectedSbom } from './parse.ts';
-import { packagePath } from '../util/package-root.ts';
 import { pointerSegment } from '../util/json-pointer.ts';
+import { CDX_VERSIONS, SPDX_SCHEMAS, loadValidator } from './schema-compile.ts';
 
-const require = createRequire(import.meta.url);
-const SCHEMA_DIR = packagePath('operator', 'sbom', 'schemas');
+export { allUnique } from './schema-compile.ts';
 
 export interface SchemaProblem {
   readonly pointer: string;
@@ -43,118 +37,19 @@ export interface SchemaResult {
   readonly problems: readonly SchemaProblem[];
 }
 
-const CDX_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6', '1.7'] as const;
 const MAX_KEPT = 50;
 
-let cdxDir: string | undefined;
-function cyclonedxSchemaDir(): string {
-  if (!cdxDir) {
-    const pkg = require.resolve('@cyclonedx/cyclonedx-library/package.json');
-    cdxDir = join(dirname(pkg), 'res', 'schema');
-  }
-  return cdxDir;
-}
-
-function readJson(path: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-}
-
-type AddFormats = (ajv: Ajv) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
-
-function newAjv(Cls: typeof Ajv = Ajv): Ajv {
-  // Same options as @cyclonedx/cyclonedx-library's own validator; remote schemas are never loaded.
-  const ajv = new Cls({
-    useDefaults: false,
-    strict: false,
-    strictSchema: false,
-    addUsedSchema: false,
-    allErrors: true,
-    loadSchema: (uri: string) => {
-      throw new Error(`Remote schemas are disabled: ${uri}`);
-    },
-  });
-  addFormats(ajv);
-  try {
-    const draft2019 = require('ajv-formats-draft2019') as (a: Ajv, o: { formats: string[] }) => void;
-    draft2019(ajv, { formats: ['idn-email'] });
-  } catch {
-    ajv.addFormat('idn-email', /^[^\s@]+@[^\s@]+$/u);
-  }
-  ajv.addFormat('iri-reference', true);
-  // CycloneDX puts `uniqueItems: true` on components, dependencies, hashes, …: ajv checks it by pairwise deep
-  // comparison, O(n²) (minutes for 50k components). Same semantics in O(n): canonical JSON (sorted keys) in a Set.
-  ajv.removeKeyword('uniqueItems');
-  ajv.addKeyword({
-    keyword: 'uniqueItems',
-    type: 'array',
-    schemaType: 'boolean',
-    errors: false,
-    validate: (unique: boolean, data: unknown[]) => !unique || allUnique(data),
-  });
-  return ajv;
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'undefined';
-}
-
-/** JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. */
-export function allUnique(items: readonly unknown[]): boolean {
-  const seen = new Set<string>();
-  for (const item of items) {
-    const k = canonical(item);
-    if (seen.has(k)) return false;
-    seen.add(k);
-  }
-  return true;
-}
-
+/** Validators by key (`cdx-1.6`, `spdx-2.3`): precompiled or compiled once per process (./schema-compile.ts). */
 const validators = new Map<string, ValidateFunction>();
 
-function cyclonedxValidator(version: string): ValidateFunction {
-  const key = `cdx-${version}`;
+function validator(key: string): ValidateFunction {
   let v = validators.get(key);
-  if (v) return v;
-  const dir = cyclonedxSchemaDir();
-  const ajv = newAjv();
-  ajv.addSchema(readJson(join(dir, 'spdx.SNAPSHOT.schema.json')), 'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json');
-  ajv.addSchema(readJson(join(dir, 'jsf-0.82.SNAPSHOT.schema.json')), 'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json');
-  if (version === '1.7') {
-    ajv.addSchema(
-      readJson(join(dir, 'cryptography-defs.SNAPSHOT.schema.json')),
-      'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json',
-    );
-  }
-  v = ajv.compile(readJson(join(dir, `bom-${version}.SNAPSHOT.schema.json`)));
-  validators.set(key, v);
+  if (!v) validators.set(key, (v = loadValidator(key)));
   return v;
 }
-
-/** Vendored official SPDX schemas (files in ./schemas, see its README), by the version `detectFormat` reports. */
-const SPDX_SCHEMAS: Readonly<Record<string, { file: string; name: string; draft2020: boolean }>> = {
-  '2.2': { file: 'spdx-schema-2.2.json', name: 'SPDX 2.2 (spdx-schema.json, v2.2.2)', draft2020: false },
-  '2.3': { file: 'spdx-schema-2.3.json', name: 'SPDX 2.3 (spdx-schema.json)', draft2020: false },
-  '3.0.1': { file: 'spdx-json-schema-3.0.1.json', name: 'SPDX 3.0.1 (spdx-json-schema.json)', draft2020: true },
-};
 
 /** SPDX versions validated against a vendored official schema. */
 export const SPDX_SCHEMA_VERSIONS: readonly string[] = Object.keys(SPDX_SCHEMAS);
-
-function spdxValidator(version: string): ValidateFunction {
-  const key = `spdx-${version}`;
-  let v = validators.get(key);
-  if (v) return v;
-  const s = SPDX_SCHEMAS[version]!;
-  v = newAjv(s.draft2020 ? Ajv2020 : Ajv).compile(readJson(join(SCHEMA_DIR, s.file)));
-  validators.set(key, v);
-  return v;
-}
 
 function fromAjv(errors: readonly ErrorObject[] | null | undefined): { problems: SchemaProblem[]; count: number } {
   const list = errors ?? [];
@@ -217,7 +112,7 @@ function validateOfficialSchema(det: DetectedSbom): SchemaResult {
         problems: [{ pointer: '/specVersion', message: `no CycloneDX schema for specVersion ${det.specVersion}` }],
       };
     }
-    const v = cyclonedxValidator(det.specVersion);
+    const v = validator(`cdx-${det.specVersion}`);
     const ok = v(det.doc);
     const { problems, count } = fromAjv(ok ? null : v.errors);
     return { schema: 'official', schemaName: `CycloneDX ${det.specVersion} (bom-${det.specVersion}.schema.json)`, valid: ok, errorCount: count, problems };
@@ -227,7 +122,7 @@ function validateOfficialSchema(det: DetectedSbom): SchemaResult {
   if (!s) return noSchema(det);
   let v: ValidateFunction;
   try {
-    v = spdxValidator(det.specVersion);
+    v = validator(`spdx-${det.specVersion}`);
   } catch (e) {
     // A missing or uncompilable vendored schema must not turn into a pass.
     return { ...noSchema(det), schemaName: s.name, problems: [{ pointer: '', message: `official schema ${s.file} could not be loaded: ${(e as Error).message}` }] };
