@@ -72,21 +72,26 @@ export interface DetectedSbom {
 
 /**
  * Maximum nesting depth of a JSON text, scanning outside strings only. Stops early (returns > limit) as soon
- * as the limit is exceeded. O(n), no allocation.
+ * as the limit is exceeded. O(n), no allocation: a string is skipped with indexOf to its closing quote (a quote
+ * preceded by an odd number of backslashes is escaped), which is where SBOM text mostly is.
  */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped char
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf('"', j);
+        if (j < 0) return false; // unterminated string: nothing more is structure (JSON.parse rejects it)
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j++;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limit) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }

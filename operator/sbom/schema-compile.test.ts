@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileValidator, fingerprint, loadPrecompiled, standaloneModule, VALIDATOR_KEYS } from './schema-compile.ts';
+import fc from 'fast-check';
+import { allUnique, compileValidator, fingerprint, loadPrecompiled, standaloneModule, VALIDATOR_KEYS } from './schema-compile.ts';
 import { packagePath } from '../util/package-root.ts';
 
 /** Every JSON fixture SBOM, plus mutations that break the schema in the ways the keywords check. */
@@ -86,4 +87,39 @@ test('a precompiled module generated from other inputs (stale fingerprint) or fo
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** The definition: deep equality with key order irrelevant, via canonical JSON (sorted keys) of every item. */
+function naiveUnique(items: readonly unknown[]): boolean {
+  const canon = (v: unknown): string =>
+    Array.isArray(v)
+      ? `[${v.map(canon).join(',')}]`
+      : typeof v === 'object' && v !== null
+        ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k])}`).join(',')}}`
+        : (JSON.stringify(v) ?? 'undefined');
+  return new Set(items.map(canon)).size === items.length;
+}
+
+function reorderKeys(v: unknown, seed: number): unknown {
+  if (Array.isArray(v)) return v.map((x) => reorderKeys(x, seed));
+  if (typeof v !== 'object' || v === null) return v;
+  const keys = Object.keys(v);
+  const order = seed % 2 === 0 ? keys.reverse() : [...keys.slice(seed % (keys.length || 1)), ...keys.slice(0, seed % (keys.length || 1))];
+  return Object.fromEntries(order.map((k) => [k, reorderKeys((v as Record<string, unknown>)[k], seed)]));
+}
+
+test('allUnique agrees with the canonical-JSON definition of uniqueItems (random JSON, shared shapes, reordered duplicates)', () => {
+  const small = fc.oneof(fc.constantFrom('a', 'b', 1, 2, true, null), fc.integer({ min: 0, max: 3 }));
+  const item = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.record({ 'bom-ref': small, name: small, hashes: fc.array(fc.record({ alg: small, content: small }), { maxLength: 2 }) }, { requiredKeys: [] }),
+    fc.dictionary(fc.constantFrom('x', 'y', 'z'), fc.oneof(small, fc.array(small, { maxLength: 2 }))),
+  );
+  fc.assert(
+    fc.property(fc.array(item, { maxLength: 8 }), fc.nat(), fc.boolean(), (items, seed, dup) => {
+      const list = dup && items.length > 0 ? [...items, reorderKeys(items[seed % items.length], seed)] : items;
+      assert.equal(allUnique(list), naiveUnique(list));
+    }),
+    { numRuns: 3000 },
+  );
 });

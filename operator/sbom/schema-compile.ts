@@ -75,13 +75,55 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'undefined';
 }
 
-/** JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. */
+/**
+ * JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. Each item gets a cheap key that
+ * deeply equal items always share: a primitive's JSON; an object's key count and its values at the keys that hold
+ * primitives in the array's first object (for components: type, bom-ref, name, version, purl, …). Only items with the
+ * same key are compared, by their canonical JSON (computed at most once per item), so the cost never exceeds
+ * canonicalising every item and is usually far below it. An object whose keys are exactly those primitive-valued
+ * keys is fully described by its key ("exact"): equal keys then mean a duplicate without further comparison.
+ */
 export function allUnique(items: readonly unknown[]): boolean {
-  const seen = new Set<string>();
+  if (items.length < 2) return true;
+  let probes: string[] | undefined;
+  const buckets = new Map<string, { first: unknown; canon?: Set<string> }>();
   for (const item of items) {
-    const k = canonical(item);
-    if (seen.has(k)) return false;
-    seen.add(k);
+    let key: string;
+    let exact: boolean;
+    if (typeof item !== 'object' || item === null) {
+      key = JSON.stringify(item) ?? 'undefined';
+      exact = true;
+    } else if (Array.isArray(item)) {
+      key = `[#${item.length}`;
+      exact = false;
+    } else {
+      const o = item as Record<string, unknown>;
+      probes ??= Object.keys(o).filter((k) => typeof o[k] !== 'object' || o[k] === null).sort();
+      let n = 0;
+      for (const k in o) if (Object.hasOwn(o, k)) n++;
+      exact = n === probes.length;
+      key = `{#${n}`;
+      for (const p of probes) {
+        const x = o[p];
+        if (typeof x === 'object' && x !== null) {
+          exact = false;
+          key += '\u0001{';
+        } else {
+          if (x === undefined && !Object.hasOwn(o, p)) exact = false;
+          key += `\u0001${JSON.stringify(x) ?? 'u'}`;
+        }
+      }
+    }
+    const b = buckets.get(key);
+    if (b === undefined) {
+      buckets.set(key, { first: item });
+      continue;
+    }
+    if (exact) return false;
+    b.canon ??= new Set([canonical(b.first)]);
+    const c = canonical(item);
+    if (b.canon.has(c)) return false;
+    b.canon.add(c);
   }
   return true;
 }

@@ -11,6 +11,8 @@ import { pointerSegment as seg } from './json-pointer.ts';
  * recursion on hostile nesting); visits each node once.
  */
 export function nonFinitePointers(value: unknown, max = 20): string[] {
+  // The common case (none) without building a pointer string per node; pointers only when there is a hit.
+  if (!hasNonFinite(value)) return [];
   const out: string[] = [];
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length > 0 && out.length < max) {
@@ -25,6 +27,22 @@ export function nonFinitePointers(value: unknown, max = 20): string[] {
     }
   }
   return out;
+}
+
+/** Whether a parsed JSON value holds a non-finite number anywhere. Iterative, no allocation per node. */
+function hasNonFinite(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const k in v) if (Object.hasOwn(v, k)) stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return false;
 }
 
 /** A JSON object (not null, not an array): the one type guard for untrusted parsed JSON. */
