@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as SchemaCompile from '../operator/sbom/schema-compile.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = path.join(root, 'dist', 'operator', 'sbom', 'schema-compile.js');
@@ -16,6 +17,6 @@ if (!existsSync(compiled)) {
   process.stderr.write(`${path.relative(root, compiled)} is missing: run tsc -p tsconfig.build.json first (npm run build does)\n`);
   process.exit(1);
 }
-const m = (await import(pathToFileURL(compiled).href)) as typeof import('../operator/sbom/schema-compile.ts');
+const m = (await import(pathToFileURL(compiled).href)) as typeof SchemaCompile;
 const files = m.writePrecompiled(path.join(root, 'dist', 'operator', 'sbom', 'validators'));
 process.stdout.write(`precompiled ${files.length} SBOM schema validators into ${path.relative(root, path.dirname(files[0]!))}\n`);

@@ -55,8 +55,8 @@ test('the precompiled (Ajv standalone) validators agree with freshly compiled on
       assert.ok(pre, `${key}: precompiled module not loaded`);
       const fresh = compileValidator(key);
       for (const { name, doc } of docs) {
-        const a = pre(doc);
-        const b = fresh(doc);
+        const a: boolean = pre(doc);
+        const b: boolean = fresh(doc);
         assert.equal(a, b, `${key} ${name}: valid ${a} vs ${b}`);
         assert.deepEqual(pre.errors ?? null, fresh.errors ?? null, `${key} ${name}: errors differ`);
         if (a) valid++;

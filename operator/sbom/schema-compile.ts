@@ -16,6 +16,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as AjvModule from 'ajv';
+import type * as Ajv2020Module from 'ajv/dist/2020.js';
 import type { Ajv as AjvType, KeywordCxt, ValidateFunction } from 'ajv';
 import { packagePath } from '../util/package-root.ts';
 
@@ -156,8 +158,8 @@ function deps(): Deps {
 }
 
 function newAjv(draft2020: boolean, source: boolean): AjvType {
-  const ajvModule = require('ajv') as typeof import('ajv');
-  const Cls = draft2020 ? (require('ajv/dist/2020') as typeof import('ajv/dist/2020.js')).Ajv2020 : ajvModule.Ajv;
+  const ajvModule = require('ajv') as typeof AjvModule;
+  const Cls = draft2020 ? (require('ajv/dist/2020') as typeof Ajv2020Module).Ajv2020 : ajvModule.Ajv;
   const { _ } = ajvModule;
   // Same options as @cyclonedx/cyclonedx-library's own validator; remote schemas are never loaded.
   const ajv = new Cls({

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type * as FastXmlParser from 'fast-xml-parser';
 import type { XMLParser } from 'fast-xml-parser';
 import type { SchemaProblem, SchemaResult } from './schema.ts';
 import { unescapePointerSegment } from '../util/json-pointer.ts';
@@ -67,7 +68,7 @@ let xmlParser: XMLParser | undefined;
 function parser(): XMLParser {
   if (xmlParser) return xmlParser;
   // Its CommonJS build, loaded synchronously on demand (parseCycloneDxXml is synchronous).
-  const { XMLParser: Parser } = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  const { XMLParser: Parser } = require('fast-xml-parser') as typeof FastXmlParser;
   xmlParser = new Parser({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
