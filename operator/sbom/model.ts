@@ -125,15 +125,23 @@ function emailOf(v: unknown): string | undefined {
   const s = str(v);
   return s && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s.trim()) ? s.trim() : undefined;
 }
+/** urlOf per distinct string: SBOMs repeat the same manufacturer/supplier URLs on thousands of components. */
+const urlMemo = new Map<string, string | undefined>();
+const URL_MEMO_MAX = 4096;
 function urlOf(v: unknown): string | undefined {
   const s = str(v);
   if (!s) return undefined;
+  if (urlMemo.has(s)) return urlMemo.get(s);
+  let out: string | undefined;
   try {
     const u = new URL(s.trim());
-    return u.protocol === 'https:' || u.protocol === 'http:' ? s.trim() : undefined;
+    out = u.protocol === 'https:' || u.protocol === 'http:' ? s.trim() : undefined;
   } catch {
-    return undefined;
+    out = undefined;
   }
+  if (urlMemo.size >= URL_MEMO_MAX) urlMemo.clear();
+  urlMemo.set(s, out);
+  return out;
 }
 
 // ---- CycloneDX ------------------------------------------------------------------------------------------
@@ -273,24 +281,31 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
 
   const components: SbomComponent[] = [];
   if (isObject(meta.component)) components.push(cdxComponent(meta.component, '/metadata/component', true, legacy));
-  // Iterative walk over components[] and nested components[] (metadata.component's nested ones too).
-  const stack: { list: unknown[]; pointer: string }[] = [];
-  if (isObject(meta.component) && Array.isArray(meta.component.components)) stack.push({ list: meta.component.components, pointer: '/metadata/component/components' });
-  if (Array.isArray(d.components)) stack.push({ list: d.components, pointer: '/components' });
+  // Iterative pre-order walk over components[] and nested components[], then metadata.component's nested ones: the
+  // document order of their pointers (/components/… sorts before /metadata/…, a parent before its children, siblings
+  // by index), produced directly instead of sorting pointer strings.
   const ordered: { c: Record<string, unknown>; pointer: string }[] = [];
-  while (stack.length > 0) {
-    const { list, pointer } = stack.pop()!;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i];
+  const walk = (list: unknown[], pointer: string): void => {
+    const stack: { list: unknown[]; pointer: string; i: number }[] = [{ list, pointer, i: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.i >= top.list.length) {
+        stack.pop();
+        continue;
+      }
+      const i = top.i++;
+      const c = top.list[i];
       if (!isObject(c)) continue;
-      ordered.push({ c, pointer: `${pointer}/${i}` });
+      const p = `${top.pointer}/${i}`;
+      ordered.push({ c, pointer: p });
       if (ordered.length + components.length > maxComponents) {
         throw new RangeError(`more than ${maxComponents} components`);
       }
-      if (Array.isArray(c.components)) stack.push({ list: c.components, pointer: `${pointer}/${i}/components` });
+      if (Array.isArray(c.components)) stack.push({ list: c.components, pointer: `${p}/components`, i: 0 });
     }
-  }
-  ordered.sort((a, b) => comparePointers(a.pointer, b.pointer));
+  };
+  if (Array.isArray(d.components)) walk(d.components, '/components');
+  if (isObject(meta.component) && Array.isArray(meta.component.components)) walk(meta.component.components, '/metadata/component/components');
   for (const { c, pointer } of ordered) components.push(cdxComponent(c, pointer, false, legacy));
 
   const dependencies: SbomDependency[] = [];
@@ -323,21 +338,6 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
     duplicateRefs: duplicates(components),
     vulnerabilities: { count: vulns, pointer: '/vulnerabilities' },
   };
-}
-
-function comparePointers(a: string, b: string): number {
-  const pa = a.split('/');
-  const pb = b.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const x = pa[i]!;
-    const y = pb[i]!;
-    if (x === y) continue;
-    const nx = Number(x);
-    const ny = Number(y);
-    if (Number.isInteger(nx) && Number.isInteger(ny)) return nx - ny;
-    return x < y ? -1 : 1;
-  }
-  return pa.length - pb.length;
 }
 
 function duplicates(components: readonly SbomComponent[]): { ref: string; pointers: string[] }[] {

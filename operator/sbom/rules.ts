@@ -364,37 +364,46 @@ export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
   for (const c of m.compositions) for (const r of c.refs) if (!refs.has(r) && !isExternal(r)) f.add('DanglingReference', 'compositions refer to undefined components', c.pointer);
   for (const r of m.invalidRelationships ?? []) f.add('InvalidSbomRelationship', r.message, r.pointer, guidanceBasis('SPDX 3.0.1 Core/Relationship'));
 
-  const primary = m.components.find((c) => c.primary);
+  const primaryIdx = m.components.findIndex((c) => c.primary);
+  const primary = m.components[primaryIdx];
   if (!primary) {
     f.add('NoPrimaryComponent', 'SBOM declares no primary component', m.format === 'CycloneDX' ? '/metadata/component' : '');
     return f.findings();
   }
   // Reachability from the primary component: dependsOn edges plus nesting (a parent contains its children).
-  const byPointer = new Map<string, SbomComponent>();
-  for (const c of m.components) byPointer.set(c.pointer, c);
-  const childrenOf = new Map<string, string[]>();
-  for (const c of m.components) {
+  // Components by index (pointers are unique positions in the document), visited at most once each.
+  const n = m.components.length;
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) indexOf.set(m.components[i]!.pointer, i);
+  const childrenOf: (number[] | undefined)[] = new Array<number[] | undefined>(n);
+  const refToIdx = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const c = m.components[i]!;
     const parent = parentPointer(c.pointer);
-    if (parent === undefined) continue;
-    const l = childrenOf.get(parent) ?? [];
-    l.push(c.pointer);
-    childrenOf.set(parent, l);
-  }
-  const refToPointers = new Map<string, string[]>();
-  for (const c of m.components) if (c.ref !== undefined) (refToPointers.get(c.ref) ?? refToPointers.set(c.ref, []).get(c.ref)!).push(c.pointer);
-  const deps = depIndex(m);
-  const seen = new Set<string>([primary.pointer]);
-  const queue: string[] = [primary.pointer];
-  for (let qi = 0; qi < queue.length; qi++) {
-    const c = byPointer.get(queue[qi]!)!;
-    const next: string[] = [...(childrenOf.get(c.pointer) ?? [])];
-    if (c.ref !== undefined) for (const r of deps.get(c.ref)?.dependsOn ?? []) next.push(...(refToPointers.get(r) ?? []));
-    for (const p of next) if (!seen.has(p)) {
-      seen.add(p);
-      queue.push(p);
+    const pi = parent === undefined ? undefined : indexOf.get(parent);
+    if (pi !== undefined) (childrenOf[pi] ??= []).push(i);
+    if (c.ref !== undefined) {
+      const l = refToIdx.get(c.ref);
+      if (l) l.push(i);
+      else refToIdx.set(c.ref, [i]);
     }
   }
-  for (const c of m.components) if (!seen.has(c.pointer)) f.add('UnreachableComponent', 'components are not reachable from the primary component', c.pointer);
+  const deps = depIndex(m);
+  const seen = new Uint8Array(n);
+  seen[primaryIdx] = 1;
+  const queue: number[] = [primaryIdx];
+  const visit = (j: number): void => {
+    if (seen[j]) return;
+    seen[j] = 1;
+    queue.push(j);
+  };
+  for (let qi = 0; qi < queue.length; qi++) {
+    const i = queue[qi]!;
+    for (const j of childrenOf[i] ?? []) visit(j);
+    const ref = m.components[i]!.ref;
+    if (ref !== undefined) for (const r of deps.get(ref)?.dependsOn ?? []) for (const j of refToIdx.get(r) ?? []) visit(j);
+  }
+  for (let i = 0; i < n; i++) if (!seen[i]) f.add('UnreachableComponent', 'components are not reachable from the primary component', m.components[i]!.pointer);
 
   const complete = completenessIndex(m);
   if (!m.completenessExpressible) {
