@@ -179,10 +179,14 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   cdxAuthorEmails(c.authors, creator);
   // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept supplier contacts there.
   if (legacyCreator) cdxEntityContact(c.supplier, creator);
-  // Keys are untrusted property names (`constructor`, `__proto__`, …): a null-prototype object, never Object.prototype.
-  const props = Object.create(null) as Record<string, string[]>;
+  // Keys are untrusted property names (`constructor`, `__proto__`, …): a Map, never an object's prototype chain.
+  const props = new Map<string, string[]>();
   for (const p of arr(c.properties)) {
-    if (isObject(p) && typeof p.name === 'string') (props[p.name] ??= []).push(typeof p.value === 'string' ? p.value : '');
+    if (!isObject(p) || typeof p.name !== 'string') continue;
+    const value = typeof p.value === 'string' ? p.value : '';
+    const l = props.get(p.name);
+    if (l) l.push(value);
+    else props.set(p.name, [value]);
   }
   const hashes: SbomHash[] = [];
   arr(c.hashes).forEach((h, i) => {
@@ -233,30 +237,31 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
     }
   });
   const supplier = isObject(c.supplier) ? str(c.supplier.name) : undefined;
-  return {
-    pointer,
-    ...(str(c['bom-ref']) ? { ref: c['bom-ref'] as string } : {}),
-    primary,
-    ...(str(c.type) ? { type: c.type as string } : {}),
-    ...(str(c.name) ? { name: c.name as string } : {}),
-    ...(str(c.version) ? { version: c.version as string } : {}),
-    ...(str(c.group) ? { group: c.group as string } : {}),
-    ...(str(c.purl) ? { purl: c.purl as string } : {}),
-    ...(str(c.cpe) ? { cpe: c.cpe as string } : {}),
-    otherIds,
-    creator,
-    ...(supplier ? { supplier } : {}),
-    filename: props['bsi:component:filename'] ?? [],
-    executable: props['bsi:component:executable'] ?? [],
-    archive: props['bsi:component:archive'] ?? [],
-    structured: props['bsi:component:structured'] ?? [],
-    hashes,
-    licences,
-    ...(str(c.scope) ? { scope: c.scope as string } : {}),
-    referencesBom,
-    nested: arr(c.components).length,
-    uris,
-  };
+  // Built field by field (same keys, same order as a literal with conditional spreads, without a temporary object
+  // per optional field: this runs once per component).
+  const out: Record<string, unknown> = { pointer };
+  if (str(c['bom-ref'])) out.ref = c['bom-ref'];
+  out.primary = primary;
+  if (str(c.type)) out.type = c.type;
+  if (str(c.name)) out.name = c.name;
+  if (str(c.version)) out.version = c.version;
+  if (str(c.group)) out.group = c.group;
+  if (str(c.purl)) out.purl = c.purl;
+  if (str(c.cpe)) out.cpe = c.cpe;
+  out.otherIds = otherIds;
+  out.creator = creator;
+  if (supplier) out.supplier = supplier;
+  out.filename = props.get('bsi:component:filename') ?? [];
+  out.executable = props.get('bsi:component:executable') ?? [];
+  out.archive = props.get('bsi:component:archive') ?? [];
+  out.structured = props.get('bsi:component:structured') ?? [];
+  out.hashes = hashes;
+  out.licences = licences;
+  if (str(c.scope)) out.scope = c.scope;
+  out.referencesBom = referencesBom;
+  out.nested = arr(c.components).length;
+  out.uris = uris;
+  return out as unknown as SbomComponent;
 }
 
 function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
@@ -347,7 +352,9 @@ function duplicates(components: readonly SbomComponent[]): { ref: string; pointe
     if (l) l.push(c.pointer);
     else byRef.set(c.ref, [c.pointer]);
   }
-  return [...byRef].filter(([, p]) => p.length > 1).map(([ref, pointers]) => ({ ref, pointers }));
+  const out: { ref: string; pointers: string[] }[] = [];
+  for (const [ref, pointers] of byRef) if (pointers.length > 1) out.push({ ref, pointers });
+  return out;
 }
 
 // ---- SPDX 2.x -------------------------------------------------------------------------------------------
