@@ -7,21 +7,14 @@
  */
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { analyzeSbomAsync, localiseFinding } from '../sbom/analyze.ts';
-import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING } from '../sbom/parse.ts';
-import {
-  isProfile,
-  ruleBsiFields,
-  ruleComplete,
-  ruleFormatVersion,
-  ruleLicenceIds,
-  ruleNoVulnData,
-  ruleNtia,
-  ruleSchemaValid,
-  ruleTopLevelDeps,
-} from '../sbom/rules.ts';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING, WORKER_HEAP_MB } from '../sbom/parse.ts';
+import type { SbomLimits } from '../sbom/parse.ts';
+import { isProfile } from '../sbom/rules.ts';
+import type { SbomProfile } from '../sbom/rules.ts';
 import { formatBasis } from '../checks/types.ts';
-import type { RuleFinding } from '../sbom/rules.ts';
+import { siblingModuleUrl } from '../util/package-root.ts';
+import type { SbomCheckReport } from './sbom-check.ts';
 
 export const SBOM_USAGE = `Usage: cra-gate sbom check <file> [--profile bsi-2.1|bsi-2.0|ntia] [--output text|json] [--max-bytes N]
 
@@ -37,8 +30,45 @@ export interface SbomCheckIo {
   stderr: { write(chunk: string): unknown };
 }
 
-/** Every finding is listed with all its pointers up to this many per group. */
-const CLI_MAX_POINTERS = 10_000;
+/**
+ * Documents from this size on are analysed in a worker thread whose young generation is kept small: the analysis
+ * allocates mostly long-lived objects (the document, the model), which V8's default new space (sized for
+ * throughput) holds twice over before promoting them — about a quarter of the peak RSS at 10k–50k components, for
+ * no speed gain (docs/benchmarks.md). Smaller documents stay in-process: a worker's start-up would cost more.
+ */
+export const CLI_WORKER_THRESHOLD_BYTES = 1024 * 1024;
+/** The worker's young generation (MiB), see CLI_WORKER_THRESHOLD_BYTES. */
+const CLI_WORKER_YOUNG_MB = 8;
+
+/** The analysis in a worker: the same code (./sbom-check.ts), heap bounded like the operator's analysis worker. */
+function checkInWorker(bytes: Buffer, limits: SbomLimits, profile: SbomProfile): Promise<SbomCheckReport> {
+  return new Promise((resolve) => {
+    // Hand the bytes over (transfer) rather than copy them, unless they share a pooled buffer.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
+    const w = new Worker(siblingModuleUrl('./sbom-worker', import.meta.url), {
+      workerData: { bytes: own, limits, profile },
+      transferList: [own.buffer as ArrayBuffer],
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: CLI_WORKER_YOUNG_MB, stackSizeMb: 8 },
+    });
+    let settled = false;
+    const done = (r: SbomCheckReport) => {
+      if (settled) return;
+      settled = true;
+      void w.terminate();
+      resolve(r);
+    };
+    w.once('message', (r: SbomCheckReport) => done(r));
+    w.once('error', (err: Error) => {
+      const oom = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as { code?: string }).code ?? ''} ${err.message}`);
+      done({
+        ok: false,
+        reason: oom ? 'SbomTooLarge' : 'SbomUnparseable',
+        message: oom ? `analysis exceeded its ${WORKER_HEAP_MB} MiB heap` : `analysis failed: ${err.message.slice(0, 160)}`,
+      });
+    });
+    w.once('exit', (code) => done({ ok: false, reason: 'SbomUnparseable', message: `analysis worker exited with code ${code}` }));
+  });
+}
 
 async function readLimited(path: string, max: number): Promise<{ bytes: Buffer } | { tooLarge: number }> {
   const fh = await open(path, 'r');
@@ -101,23 +131,13 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
     const hint = maxBytes >= SBOM_MAX_BYTES_CEILING ? `the ceiling of ${SBOM_MAX_BYTES_CEILING} bytes` : `the limit of ${maxBytes} bytes (raise it with --max-bytes, at most ${SBOM_MAX_BYTES_CEILING})`;
     return unusable(io, output, file, 'SbomTooLarge', `document is ${read.tooLarge} bytes, above ${hint}`);
   }
-  const a = await analyzeSbomAsync(read.bytes, limits);
+  const a =
+    read.bytes.byteLength >= CLI_WORKER_THRESHOLD_BYTES
+      ? await checkInWorker(read.bytes, limits, profile)
+      : await (await import('./sbom-check.ts')).checkSbomBytes(read.bytes, limits, profile);
   if (!a.ok) return unusable(io, output, file, a.reason, a.message, a.digest);
+  const rules = a.rules;
 
-  const raw: { id: string; findings: RuleFinding[] }[] = [
-    { id: 'sbom.format-valid', findings: ruleSchemaValid(a) },
-    { id: 'sbom.format-version', findings: ruleFormatVersion(a, profile) },
-    {
-      id: 'sbom.bsi-tr-03183-fields',
-      findings: profile === 'ntia' ? ruleNtia(a.model, CLI_MAX_POINTERS) : ruleBsiFields(a.model, profile, CLI_MAX_POINTERS),
-    },
-    { id: 'sbom.top-level-deps', findings: ruleTopLevelDeps(a.model) },
-    { id: 'sbom.complete', findings: ruleComplete(a.model, CLI_MAX_POINTERS) },
-    { id: 'sbom.licence-ids', findings: ruleLicenceIds(a.model, CLI_MAX_POINTERS) },
-    { id: 'sbom.no-vuln-data', findings: ruleNoVulnData(a.model) },
-  ];
-  // XML SBOMs: pointers become XPath into the document.
-  const rules = raw.map((r) => ({ id: r.id, findings: r.findings.map((f) => localiseFinding(a, f)) }));
   const compliant = rules.every((r) => r.findings.length === 0);
   if (output === 'json') {
     const doc = {
@@ -125,17 +145,17 @@ export async function runSbomCheck(argv: string[], io: SbomCheckIo): Promise<num
       digest: a.digest,
       format: a.format,
       specVersion: a.specVersion,
-      schema: { kind: a.schema.schema, name: a.schema.schemaName, valid: a.schema.valid },
+      schema: a.schema,
       profile,
-      components: a.model.components.length,
+      components: a.components,
       compliant,
       checks: rules.map((r) => ({ id: r.id, result: r.findings.length === 0 ? 'Pass' : 'Fail', reason: r.findings[0]?.reason ?? 'Compliant' })),
       findings: rules.flatMap((r) => r.findings.map((f) => ({ check: r.id, reason: f.reason, pointer: f.pointer, count: f.count, message: f.message, pointers: f.pointers, basis: f.basis }))),
     };
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    io.stdout.write(`${file}: ${a.format} ${a.specVersion}, ${a.model.components.length} components, ${a.digest}\n`);
-    io.stdout.write(`schema: ${a.schema.schemaName}: ${a.schema.valid ? 'valid' : 'INVALID'}\nprofile: ${profile}\n\n`);
+    io.stdout.write(`${file}: ${a.format} ${a.specVersion}, ${a.components} components, ${a.digest}\n`);
+    io.stdout.write(`schema: ${a.schema.name}: ${a.schema.valid ? 'valid' : 'INVALID'}\nprofile: ${profile}\n\n`);
     for (const r of rules) {
       io.stdout.write(`${r.findings.length === 0 ? 'PASS' : 'FAIL'}  ${r.id}\n`);
       for (const f of r.findings) io.stdout.write(`      ${f.reason}: ${f.message} [${formatBasis(f.basis)}]\n`);
