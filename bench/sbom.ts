@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const load0 = loadavg()[0]!;
   const rows: string[] = [];
+  const cpuRows: string[] = [];
   const notes: string[] = [];
   let cold: Record<string, ProcessSample> | undefined;
   for (const n of sizes) {
@@ -109,7 +110,9 @@ async function main(): Promise<void> {
     }
     const sum = (name: string) => {
       const l = samples.get(name);
-      return l && l.length ? { t: summarise(l.map((s) => s.wallMs)), m: summarise(l.map((s) => s.peakRssMiB)) } : undefined;
+      return l && l.length
+        ? { t: summarise(l.map((s) => s.wallMs)), m: summarise(l.map((s) => s.peakRssMiB)), cpu: l.every((s) => s.cpuMs !== undefined) ? summarise(l.map((s) => s.cpuMs!)).median : undefined }
+        : undefined;
     };
     const c = sum('cra-gate')!;
     const p = sum('JSON.parse')!;
@@ -117,6 +120,9 @@ async function main(): Promise<void> {
     const d = sum('dev');
     const tr = c.t.median / p.t.median;
     const mr = c.m.median / p.m.median;
+    const cpu = (v: { cpu?: number | undefined } | undefined) => (v?.cpu !== undefined ? `${(v.cpu / 1000).toFixed(2)} s` : 'n/a');
+    const cr = c.cpu !== undefined && p.cpu !== undefined && p.cpu > 0 ? `${(c.cpu / p.cpu).toFixed(1)}×` : 'n/a';
+    cpuRows.push(`| ${n.toLocaleString('en')} | ${cpu(c)} | ${cpu(p)} | ${cr} | ${q ? cpu(q) : '—'} | ${d ? cpu(d) : '—'} |`);
     rows.push(
       `| ${n.toLocaleString('en')} | ${size < 1048576 ? `${(size / 1024).toFixed(0)} KiB` : `${(size / 1048576).toFixed(1)} MiB`} | ${fmtTime(c.t)} · ${fmtRss(c.m)} | ${fmtTime(p.t)} · ${fmtRss(p.m)} | ${tr.toFixed(1)}× · ${mr.toFixed(1)}× | ${q ? `${fmtTime(q.t)} · ${fmtRss(q.m)}` : 'not on PATH'} | ${d ? `${fmtTime(d.t)} · ${fmtRss(d.m)}` : '—'} |`,
     );
@@ -163,6 +169,12 @@ async function main(): Promise<void> {
     '| components | size | cra-gate | JSON.parse (same node) | cra-gate ÷ JSON.parse (time · memory) | sbomqs compliance --bsi-v21 | sources |',
     '|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    'CPU time (user + system, median) of the same runs: unlike wall time, not inflated by other load on the machine.',
+    '',
+    '| components | cra-gate | JSON.parse | cra-gate ÷ JSON.parse | sbomqs | sources |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...cpuRows,
     '',
     'Targets (issue #16):',
     ...notes.map((x) => `- ${x}`),

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export interface ProcessSample {
   readonly wallMs: number;
   readonly peakRssMiB: number;
+  /** User + system CPU time of the process (GNU time only): robust against other load on the machine, unlike wall. */
+  readonly cpuMs?: number;
   readonly code: number | null;
   readonly stdout: string;
 }
@@ -25,12 +27,13 @@ export async function measure(cmd: string, args: readonly string[], env: NodeJS.
   const out = join(dir, 'rss');
   try {
     const t0 = performance.now();
-    const child = useTime ? spawn(GNU_TIME, ['-f', '%M', '-o', out, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] }) : spawn(cmd, [...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = useTime ? spawn(GNU_TIME, ['-f', '%M %U %S', '-o', out, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] }) : spawn(cmd, [...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       if (stdout.length < 1 << 20) stdout += d; // enough to check the verdict line
     });
     let hwmKiB = 0;
+    let cpuMs: number | undefined;
     const poll = useTime
       ? undefined
       : setInterval(() => {
@@ -51,10 +54,11 @@ export async function measure(cmd: string, args: readonly string[], env: NodeJS.
     if (poll) clearInterval(poll);
     if (useTime) {
       // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
-      const lines = readFileSync(out, 'utf8').trim().split('\n');
-      hwmKiB = Number(lines.at(-1));
+      const [maxRss, user, sys] = (readFileSync(out, 'utf8').trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      hwmKiB = maxRss ?? NaN;
+      cpuMs = ((user ?? NaN) + (sys ?? NaN)) * 1000;
     }
-    return { wallMs, peakRssMiB: hwmKiB / 1024, code, stdout };
+    return { wallMs, peakRssMiB: hwmKiB / 1024, ...(cpuMs !== undefined ? { cpuMs } : {}), code, stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
