@@ -7,12 +7,13 @@
  * from the installed package (`npm install cra-gate`: only dist/ is shipped) the compiled JavaScript runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire, enableCompileCache } from 'node:module';
+// The namespace, not named imports: enableCompileCache does not exist on the old Node.js this file must still run on.
+import * as nodeModule from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
+const require = nodeModule.createRequire(import.meta.url);
 
 /** Exit code for "cannot run here" (the CLI's "unusable input" code). */
 export const EXIT_UNSUPPORTED = 2;
@@ -70,9 +71,9 @@ export async function launch(command, entry, opts = {}) {
     process.stderr.write(`${command}: ${path.relative(root, file)} is missing; run \`npm run build\`\n`);
     process.exit(EXIT_UNSUPPORTED);
   }
-  if (opts.compileCache && typeof enableCompileCache === 'function') {
+  if (opts.compileCache && typeof nodeModule.enableCompileCache === 'function') {
     try {
-      enableCompileCache();
+      nodeModule.enableCompileCache();
     } catch {
       // no cache: only slower
     }
