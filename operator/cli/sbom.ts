@@ -7,6 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING, WORKER_HEAP_MB } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
@@ -46,7 +47,7 @@ function checkInWorker(bytes: Buffer, limits: SbomLimits, profile: SbomProfile):
     // Hand the bytes over (transfer) rather than copy them, unless they share a pooled buffer.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
     const w = new Worker(siblingModuleUrl('./sbom-worker', import.meta.url), {
-      workerData: { bytes: own, limits, profile },
+      workerData: { bytes: own, limits, profile, compileCacheDir: getCompileCacheDir() },
       transferList: [own.buffer as ArrayBuffer],
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: CLI_WORKER_YOUNG_MB, stackSizeMb: 8 },
     });
