@@ -108,7 +108,8 @@ describe('the operator image', () => {
       `const fs = require('node:fs');
        console.log(JSON.stringify({ version: process.version, uid: process.getuid(), gid: process.getgid(), pid: process.pid === 1 ? 'exec' : 'other',
          typescript: fs.existsSync('/app/node_modules/typescript'), eslint: fs.existsSync('/app/node_modules/eslint'),
-         prom: fs.existsSync('/app/node_modules/prom-client'), tests: fs.readdirSync('/app/operator').some((f) => f.endsWith('.test.ts')) }));`,
+         prom: fs.existsSync('/app/node_modules/prom-client'), tests: fs.readdirSync('/app/operator').some((f) => f.endsWith('.test.ts')),
+         validators: fs.existsSync('/app/.cache/sbom-validators') ? fs.readdirSync('/app/.cache/sbom-validators').filter((f) => f.endsWith('.cjs')).length : 0 }));`,
     ]);
     assert.equal(r.exitCode, 0, r.output);
     const facts = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
@@ -119,6 +120,7 @@ describe('the operator image', () => {
     assert.equal(facts.eslint, false);
     assert.equal(facts.prom, true);
     assert.equal(facts.tests, false, 'test files are not in the image');
+    assert.ok(Number(facts.validators) >= 9, `the SBOM schema validators are precompiled into the image (found ${String(facts.validators)})`);
     const ps = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' '))"]);
     assert.match(ps.stdout, /^node --max-old-space-size-percentage=40 \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
   });
