@@ -416,3 +416,107 @@ void test('queue duration, unfinished work and the longest running processor', a
   await settle();
   assert.equal(q.unfinishedWorkSeconds(), 0);
 });
+
+void test('priority lanes: normal keys are served before low ones; FIFO within a lane', async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
+  q.add('p1', 'low');
+  q.add('p2', 'low');
+  q.add('n1');
+  q.add('p3', 'low');
+  q.add('n2', 'normal');
+  assert.equal(q.len(), 5);
+  assert.equal(q.laneLen('low'), 3);
+  assert.equal(q.laneLen('normal'), 2);
+  await settle();
+  assert.deepEqual(runs, ['n1', 'n2', 'p1', 'p2', 'p3']);
+});
+
+void test('priority lanes: a normal add promotes a waiting low key once; a low add never demotes', async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
+  q.add('a', 'low');
+  q.add('b', 'low');
+  q.add('b'); // promoted
+  q.add('c');
+  q.add('c', 'low'); // stays normal
+  assert.equal(q.len(), 3);
+  assert.equal(q.laneLen('normal'), 2);
+  await settle();
+  assert.deepEqual(runs, ['b', 'c', 'a'], 'b ran once, before c; its stale low entry was skipped');
+});
+
+void test('priority lanes: a new key added while low keys wait is taken by the next free worker', async () => {
+  const runs: string[] = [];
+  const gates = new Map<string, ReturnType<typeof deferred>>();
+  const q = new WorkQueue({
+    concurrency: 1,
+    handler: async (k) => {
+      runs.push(k);
+      const d = deferred();
+      gates.set(k, d);
+      await d.promise;
+    },
+  });
+  for (let i = 0; i < 5; i++) q.add(`periodic-${i}`, 'low');
+  await settle();
+  assert.deepEqual(runs, ['periodic-0']);
+  q.add('new');
+  gates.get('periodic-0')!.resolve();
+  await settle();
+  assert.deepEqual(runs, ['periodic-0', 'new']);
+  gates.get('new')!.resolve();
+  await settle();
+  assert.equal(runs[2], 'periodic-1');
+  for (const d of gates.values()) d.resolve();
+  await q.shutdown({ cancel: false, drainTimeoutMs: 1000 });
+});
+
+void test('priority lanes: requeueAfterMs results come back in the low lane; a dirty key keeps its highest lane', async () => {
+  const time = new FakeTime();
+  const runs: string[] = [];
+  const gate = deferred();
+  let first = true;
+  const q = new WorkQueue({
+    concurrency: 1,
+    clock: time.clock,
+    timers: time,
+    handler: async (k) => {
+      runs.push(k);
+      if (k === 'busy' && first) {
+        first = false;
+        await gate.promise;
+      }
+      return k === 'periodic' ? { requeueAfterMs: 1000 } : undefined;
+    },
+  });
+  q.add('periodic');
+  await settle();
+  assert.equal(q.delayedCount(), 1);
+  q.add('busy');
+  await settle();
+  q.add('busy', 'low');
+  q.add('busy');
+  await time.advance(1000); // periodic comes due while busy runs: low lane
+  assert.equal(q.laneLen('low'), 1);
+  q.add('other');
+  gate.resolve();
+  await settle();
+  // busy re-runs in the normal lane (added normal while running), then other, then the periodic key.
+  assert.deepEqual(runs, ['periodic', 'busy', 'other', 'busy', 'periodic']);
+  await q.shutdown();
+});
+
+void test('priority lanes: addAfter keeps the higher lane when timers merge', async () => {
+  const time = new FakeTime();
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, clock: time.clock, timers: time, handler: async (k) => { runs.push(k); } });
+  q.addAfter('x', 500);
+  q.addAfter('x', 100, 'low'); // earlier timer wins, lane stays normal
+  q.addAfter('y', 100, 'low');
+  q.add('z', 'low');
+  await time.advance(100);
+  // x's timer fires first and x (normal) is taken before z (low, added earlier); y's timer fires last.
+  assert.deepEqual(runs, ['x', 'z', 'y']);
+  await q.shutdown();
+});

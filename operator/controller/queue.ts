@@ -16,6 +16,11 @@
  *   the caller).
  * - **Delayed adds**: `requeueAfterMs` results and {@link WorkQueue.addAfter} keep one timer per key, the
  *   earliest wins; timers are `unref()`ed so they never keep the process alive.
+ * - **Priority lanes**: a key is added to the `normal` lane (something changed: a new object, an edit, a
+ *   retry) or the `low` lane (a periodic re-evaluation: `requeueAfterMs` results, catch-up after a restart).
+ *   Workers take from `normal` first, so new and changed objects never wait behind a wave of periodic
+ *   re-evaluations. Adding a waiting `low` key as `normal` promotes it; dedupe and per-key serialisation hold
+ *   across lanes (a key waits in at most one lane). Within a lane: FIFO.
  * - **Graceful shutdown**: {@link WorkQueue.shutdown} stops intake, cancels in-flight handlers (unless told
  *   to drain them) and waits for them to return.
  * - **Metrics** as client-go's workqueue reports them: depth, adds, queue duration (add → start), work
@@ -24,8 +29,11 @@
 import { Backoff } from '../kube/backoff.ts';
 import { TokenBucket } from '../kube/token-bucket.ts';
 
-/** What a handler may return: nothing, or a request to run the key again after a delay. */
+/** What a handler may return: nothing, or a request to run the key again after a delay (in the `low` lane). */
 export type QueueResult = { requeueAfterMs?: number } | void;
+
+/** The lane a key waits in: `normal` (new or changed, retries) is always served before `low` (periodic). */
+export type Priority = 'normal' | 'low';
 
 /** Outcome of one handler run, as reported to metrics hooks. */
 export type WorkOutcome = 'success' | 'requeue' | 'error' | 'terminal';
@@ -127,15 +135,19 @@ export class WorkQueue {
   readonly #clock: () => number;
   readonly #timers: QueueTimers;
 
-  /** FIFO of waiting keys; `#queued` mirrors it for O(1) membership. */
-  #queue: string[] = [];
-  #queued = new Set<string>();
+  /**
+   * FIFO per lane. A key promoted from `low` to `normal` stays in the `low` array as a stale entry, skipped
+   * when reached: `#queued` (key → its lane) is the truth for membership and lane.
+   */
+  #lanes: Record<Priority, string[]> = { normal: [], low: [] };
+  #queued = new Map<string, Priority>();
   /** Keys being processed → start time and the controller of their run's signal. */
   #processing = new Map<string, { started: number; abort: AbortController }>();
   /** When each waiting (or dirty) key was added, for the queue-duration metric. */
   #addedAt = new Map<string, number>();
-  #dirty = new Set<string>();
-  #delayed = new Map<string, { at: number; handle: unknown }>();
+  /** Keys added while being processed → the lane they go to once their run ends (`normal` wins). */
+  #dirty = new Map<string, Priority>();
+  #delayed = new Map<string, { at: number; handle: unknown; priority: Priority }>();
   #backoffs = new Map<string, Backoff>();
   #pumpScheduled = false;
   #shuttingDown = false;
@@ -188,7 +200,14 @@ export class WorkQueue {
 
   /** Number of keys waiting to be processed (not counting in-flight or delayed ones). */
   len(): number {
-    return this.#queue.length;
+    return this.#queued.size;
+  }
+
+  /** Number of keys waiting in one lane. */
+  laneLen(priority: Priority): number {
+    let n = 0;
+    for (const p of this.#queued.values()) if (p === priority) n++;
+    return n;
   }
 
   /** Number of handlers currently running. */
@@ -207,47 +226,56 @@ export class WorkQueue {
   }
 
   /**
-   * Queues `key` for processing. Ignored after shutdown. A key already waiting is not queued twice; a key
-   * being processed is re-run once after its current run.
+   * Queues `key` for processing in lane `priority` (default `normal`). Ignored after shutdown. A key already
+   * waiting is not queued twice (a `normal` add promotes a waiting `low` key); a key being processed is re-run
+   * once after its current run, in the highest lane it was added with meanwhile.
    */
-  add(key: string): void {
+  add(key: string, priority: Priority = 'normal'): void {
     if (this.#shuttingDown) return;
     this.#metrics.add?.(key);
     if (this.#processing.has(key)) {
-      if (!this.#dirty.has(key)) this.#addedAt.set(key, this.#clock());
-      this.#dirty.add(key);
+      const dirty = this.#dirty.get(key);
+      if (dirty === undefined) this.#addedAt.set(key, this.#clock());
+      this.#dirty.set(key, dirty === 'normal' ? 'normal' : priority);
       return;
     }
-    if (this.#queued.has(key)) return;
+    const waiting = this.#queued.get(key);
+    if (waiting === 'normal' || waiting === priority) return;
+    // New, or promoted from `low` (its stale `low` entry is skipped when reached).
     if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock());
-    this.#queued.add(key);
-    this.#queue.push(key);
-    this.#metrics.depth?.(this.#queue.length);
+    this.#queued.set(key, priority);
+    this.#lanes[priority].push(key);
+    this.#metrics.depth?.(this.#queued.size);
     this.#schedulePump();
   }
 
   /**
-   * Adds `key` after `ms` milliseconds. One timer per key: if a timer is pending, the earlier deadline
-   * wins. `ms <= 0` adds at once.
+   * Adds `key` to lane `priority` (default `normal`) after `ms` milliseconds. One timer per key: if a timer
+   * is pending, the earlier deadline wins (and keeps the higher of the two lanes). `ms <= 0` adds at once.
    */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, ms: number, priority: Priority = 'normal'): void {
     if (this.#shuttingDown) return;
     if (!(ms > 0)) {
-      this.add(key);
+      this.add(key, priority);
       return;
     }
     const at = this.#clock() + ms;
     const existing = this.#delayed.get(key);
+    let lane = priority;
     if (existing) {
-      if (existing.at <= at) return;
+      if (existing.priority === 'normal') lane = 'normal';
+      if (existing.at <= at) {
+        existing.priority = lane;
+        return;
+      }
       this.#timers.clearTimeout(existing.handle);
     }
     const handle = this.#timers.setTimeout(() => {
       const cur = this.#delayed.get(key);
       if (cur && cur.handle === handle) this.#delayed.delete(key);
-      this.add(key);
+      this.add(key, cur && cur.handle === handle ? cur.priority : lane);
     }, ms);
-    this.#delayed.set(key, { at, handle });
+    this.#delayed.set(key, { at, handle, priority: lane });
   }
 
   /** Drops the retry state of `key` (its next failure starts from the initial backoff). */
@@ -270,7 +298,7 @@ export class WorkQueue {
     if (opts.cancel !== false) this.cancelAll('shutting down');
     for (const { handle } of this.#delayed.values()) this.#timers.clearTimeout(handle);
     this.#delayed.clear();
-    this.#queue = [];
+    this.#lanes = { normal: [], low: [] };
     this.#queued.clear();
     this.#dirty.clear();
     this.#addedAt.clear();
@@ -304,10 +332,11 @@ export class WorkQueue {
   }
 
   #pump(): void {
-    while (!this.#shuttingDown && this.#processing.size < this.#concurrency && this.#queue.length > 0) {
-      const key = this.#queue.shift() as string;
+    while (!this.#shuttingDown && this.#processing.size < this.#concurrency && this.#queued.size > 0) {
+      const key = this.#next();
+      if (key === undefined) break;
       this.#queued.delete(key);
-      this.#metrics.depth?.(this.#queue.length);
+      this.#metrics.depth?.(this.#queued.size);
       const added = this.#addedAt.get(key);
       this.#addedAt.delete(key);
       const started = this.#clock();
@@ -316,6 +345,18 @@ export class WorkQueue {
       this.#processing.set(key, { started, abort });
       void this.#run(key, abort);
     }
+  }
+
+  /** The next waiting key: `normal` lane first; stale entries (promoted or already taken) are skipped. */
+  #next(): string | undefined {
+    for (const lane of ['normal', 'low'] as const) {
+      const q = this.#lanes[lane];
+      while (q.length > 0) {
+        const key = q.shift() as string;
+        if (this.#queued.get(key) === lane) return key;
+      }
+    }
+    return undefined;
   }
 
   /** The handler's promise, raced (once its signal is aborted) against the abort grace period. */
@@ -357,7 +398,7 @@ export class WorkQueue {
       const after = result && typeof result === 'object' ? result.requeueAfterMs : undefined;
       if (typeof after === 'number' && Number.isFinite(after) && after >= 0) {
         outcome = 'requeue';
-        this.addAfter(key, after);
+        this.addAfter(key, after, 'low');
       } else {
         outcome = 'success';
       }
@@ -386,7 +427,11 @@ export class WorkQueue {
     }
     this.#metrics.workDuration?.(Math.max(0, this.#clock() - started) / 1000, outcome);
     this.#processing.delete(key);
-    if (this.#dirty.delete(key)) this.add(key);
+    const dirty = this.#dirty.get(key);
+    if (dirty !== undefined) {
+      this.#dirty.delete(key);
+      this.add(key, dirty);
+    }
     if (this.#shuttingDown && this.#processing.size === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
