@@ -815,6 +815,20 @@ export interface PolicyReference {
 }
 
 /**
+ * What the decision in this status was made on, so a restarted operator can tell without fetching anything whether re-deciding could change it. Absent when the evaluation read evidence whose change the operator cannot confirm without reading it again (ConfigMaps, Secrets): such a release is re-evaluated after a restart.
+ */
+export interface DecisionInputs {
+  /**
+   * SHA-256 over the engine version, the release (uid, generation, spec, labels), the policy (name, uid, generation, spec), the content digests of the policy's vulnerability feeds and the decision signing key id.
+   */
+  digest: string;
+  /**
+   * When the periodic re-evaluation of this decision is due (at the latest).
+   */
+  reevaluateAt: string;
+}
+
+/**
  * The product's CRA category and the conformity assessment procedure declared, as evaluated.
  */
 export interface ConformityStatus {
@@ -920,6 +934,10 @@ export interface ProductReleaseStatus {
    * When the release was last evaluated.
    */
   evaluatedAt?: string;
+  /**
+   * What the decision in this status was made on, so a restarted operator can tell without fetching anything whether re-deciding could change it. Absent when the evaluation read evidence whose change the operator cannot confirm without reading it again (ConfigMaps, Secrets): such a release is re-evaluated after a restart.
+   */
+  inputs?: DecisionInputs;
   /**
    * Strictly increasing with every status the operator writes for this object (and at least the operator's clock in milliseconds since the epoch); signed into status.attestation, so the admission webhook can refuse an older signed decision written back over a newer one.
    */

@@ -29,7 +29,7 @@ import {
 } from '../api/types.ts';
 import { Informer, objectKey, type ListPage } from '../kube/informer.ts';
 import { projectObject, type CachedPolicy, type CachedRelease } from '../kube/projection.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type Priority } from './queue.ts';
 import { reconcileRelease, recordRejection, throwIfCancelled, type ReconcileDeps, type StatusSink } from './reconcile.ts';
 import { reconcilePolicyStatus } from './policy-status.ts';
 import { StatusWriter } from '../kube/status.ts';
@@ -46,6 +46,9 @@ import type { DecisionKey } from '../attestation/decision.ts';
 import { httpStatus } from '../kube/api-errors.ts';
 import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
 import { SequenceHighWater } from '../attestation/high-water.ts';
+import { inputDigest, restartPlan, type InputContext } from './inputs.ts';
+import { packageVersion } from '../util/version.ts';
+import { signatureCurrent } from '../attestation/decision.ts';
 
 /** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
 const POLICY_KEY_PREFIX = 'policy:';
@@ -261,8 +264,9 @@ export class ReleaseController {
         if (specChanged || !statusCurrent || canonicalJson(policy.status ?? null) !== canonicalJson(old?.status ?? null)) this.enqueue(POLICY_KEY_PREFIX + name);
       }
       if (!specChanged) return; // a status-only change of the policy does not change any verdict
+      // A policy edit re-evaluates all its releases: in the low lane, so new releases do not wait behind the wave.
       for (const rel of this.releases.list()) {
-        if ((rel.spec?.policyRef || opts.defaultPolicy) === name) this.enqueue(objectKey(rel));
+        if ((rel.spec?.policyRef || opts.defaultPolicy) === name) this.enqueue(objectKey(rel), 'low');
       }
       this.syncReferenceWatches();
     });
@@ -297,6 +301,8 @@ export class ReleaseController {
       onDecision: (k, d) => this.setDecision(k, d),
       ...(this.opts.signingKey ? { signingKey: this.opts.signingKey } : {}),
       craFiles: this.craFiles,
+      // Evidence read from ConfigMaps/Secrets cannot be confirmed unchanged after a restart: no record then.
+      inputDigest: (release, policyName, policy, st) => (reads.size > 0 ? undefined : inputDigest(this.inputContext(release, policyName, policy, st))),
     };
     try {
       const res = await reconcileRelease(deps, key, signal);
@@ -317,17 +323,54 @@ export class ReleaseController {
     await Promise.all([this.policies.start(), this.releases.start()]);
   }
 
-  /** Begins reconciling (called when this replica becomes the leader). */
+  /** The fetch-free inputs of a release's decision (./inputs.ts). */
+  private inputContext(release: CachedRelease, policyName: string, policy: CachedPolicy | undefined, status: ProductRelease['status']): InputContext {
+    return {
+      release,
+      policyName,
+      policy,
+      feedDigest: (ref) => this.opts.evidence.feeds.state(ref)?.digest,
+      engine: packageVersion(),
+      signingKeyId: this.opts.signingKey?.()?.keyid,
+      status,
+    };
+  }
+
+  /**
+   * Begins reconciling (called when this replica becomes the leader). Releases never decided, or edited since,
+   * go first; a release whose recorded inputs (status.inputs) match what the cache says now waits for its
+   * periodic re-evaluation (due times spread); everything else is re-evaluated in the low lane.
+   */
   startLeading(): void {
     this.leading = true;
     for (const p of this.policies.list()) if (p.metadata?.name) this.queue.add(POLICY_KEY_PREFIX + p.metadata.name);
-    for (const rel of this.releases.list()) this.queue.add(objectKey(rel));
+    const now = (this.opts.now ?? (() => new Date()))();
+    let deferred = 0;
+    for (const rel of this.releases.list()) {
+      const key = objectKey(rel);
+      const policyName = rel.spec?.policyRef || this.opts.defaultPolicy;
+      const key0 = this.opts.signingKey?.();
+      const ctx: InputContext = {
+        ...this.inputContext(rel, policyName, this.policies.get(policyName), rel.status),
+        ...(key0 ? { signatureHolds: (forMs: number) => signatureCurrent(key0, rel, rel.status, rel.status!, now, 2 * forMs, this.sealed) } : {}),
+      };
+      const plan = restartPlan(ctx, now, key);
+      if (plan.action === 'defer') {
+        this.queue.addAfter(key, plan.afterMs, 'low');
+        this.setDecision(key, rel.status?.decision);
+        deferred++;
+      } else {
+        this.queue.add(key, plan.priority);
+      }
+    }
+    this.opts.log.info({ releases: this.releases.size, deferred }, 'reconciling; releases whose recorded inputs are unchanged wait for their periodic re-evaluation');
     this.feedRefresher ??= new FeedRefresher({
       listPolicies: () => this.policies.list(),
       listReleases: () => this.releases.list(),
       defaultPolicy: this.opts.defaultPolicy,
       sources: this.evidenceSources(),
-      enqueue: (k) => this.enqueue(k),
+      // A changed feed re-evaluates every release of its policies: low lane (after new and edited releases).
+      enqueue: (k) => this.enqueue(k, 'low'),
       log: this.opts.log,
       events: this.opts.events,
       registry: this.opts.metrics.registry,
@@ -382,8 +425,8 @@ export class ReleaseController {
     });
   }
 
-  private enqueue(key: string): void {
-    if (this.leading) this.queue.add(key);
+  private enqueue(key: string, priority: Priority = 'normal'): void {
+    if (this.leading) this.queue.add(key, priority);
   }
 
   /** Feed ConfigMaps named by policies: `ConfigMap/namespace/name` → the feed refs that read them. */

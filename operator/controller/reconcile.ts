@@ -55,6 +55,11 @@ export interface ReconcileDeps {
   sealed: SequenceHighWater;
   /** Where CRA files go (policies with spec.craFile.enabled); absent: none are written. */
   craFiles?: CraFileSink;
+  /**
+   * The digest of the fetch-free inputs of the decision in `status` (./inputs.ts), recorded in status.inputs so a
+   * restarted operator need not re-decide it; undefined when they cannot be confirmed later (no record is written).
+   */
+  inputDigest?(release: ProductRelease, policyName: string, policy: ReleasePolicy | undefined, status: ProductReleaseStatus): string | undefined;
 }
 
 /** Where status goes: the server-side-apply writer (kube/status.ts), wrapped by the controller's bookkeeping. */
@@ -100,6 +105,8 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
 
   const previous = release.status;
   const status = buildStatus(release, ev, now);
+  const digest = deps.inputDigest?.(release, policyName, policy, status);
+  if (digest) status.inputs = { digest, reevaluateAt: rfc3339(new Date(now.getTime() + nextLookMs(ev))) };
   // The signed decision (issues 9, 14): sequence + expiry; re-signed whenever written or nearing expiry.
   const signingKey = deps.signingKey?.();
   const validityMs = decisionValidityMs(nextLookMs(ev));
@@ -228,8 +235,10 @@ export async function recordRejection(deps: ReconcileDeps, key: string, err: unk
 function comparable(s: ProductReleaseStatus | undefined): string {
   if (!s) return '';
   // The sequence and signature are renewed on every write (see signatureCurrent for when they force one).
-  const { evaluatedAt: _e, evaluationSequence: _q, attestation: _a, ...rest } = s as ProductReleaseStatus & { evaluatedAt?: string };
-  return canonicalJson(rest);
+  // The due time of the input record moves with every evaluation; only its digest forces a write (a record
+  // not rewritten keeps an earlier due time: a restart then re-evaluates sooner, never later).
+  const { evaluatedAt: _e, evaluationSequence: _q, attestation: _a, inputs, ...rest } = s as ProductReleaseStatus & { evaluatedAt?: string };
+  return canonicalJson({ ...rest, inputs: inputs?.digest ?? null });
 }
 
 /** Writes when anything but `evaluatedAt` differs, or when `evaluatedAt` has grown stale. */
