@@ -71,7 +71,7 @@ void test('inputDigest: stable for the same inputs, different for any fetch-free
     ['labels', { release: release(decided(), { labels: { team: 'b' } }) }],
     ['uid (re-created)', { release: release(decided(), { uid: 'other' }) }],
     ['generation', { release: release(decided(), { generation: 4 }) }],
-    ['outcome (status changed by someone else)', { status: { ...decided(), decision: 'Blocked' } as ProductReleaseStatus }],
+    ['outcome (status changed by someone else)', { status: { ...decided(), decision: 'Blocked' } }],
   ];
   for (const [what, over] of variants) assert.notEqual(inputDigest(ctx(rel, over)), base, what);
   // What every write renews is not part of it.
@@ -129,7 +129,7 @@ void test('restartPlan: fails closed — anything not confirmed unchanged is re-
   }
   // The status changed by someone else (decision flipped by hand) no longer matches its record.
   const rel = settled();
-  const tampered = release({ ...rel.status!, decision: 'Blocked' } as ProductReleaseStatus);
+  const tampered = release({ ...rel.status!, decision: 'Blocked' });
   assert.equal(restartPlan(ctx(tampered), now, 'ns/r').action, 'evaluate');
   // A signature valid past the due time is fine.
   assert.equal(restartPlan(ctx(rel, { signatureHolds: (ms) => ms <= 5 * HOUR }), now, 'ns/r').action, 'defer');

@@ -510,7 +510,7 @@ void test('priority lanes: requeueAfterMs results come back in the low lane; a d
 void test('priority lanes: addAfter keeps the higher lane when timers merge', async () => {
   const time = new FakeTime();
   const runs: string[] = [];
-  const q = new WorkQueue({ concurrency: 1, clock: time.clock, timers: time, handler: async (k) => { runs.push(k); } });
+  const q = new WorkQueue({ concurrency: 1, clock: time.clock, timers: time, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
   q.addAfter('x', 500);
   q.addAfter('x', 100, 'low'); // earlier timer wins, lane stays normal
   q.addAfter('y', 100, 'low');
