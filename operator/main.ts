@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   const server = await startServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, log });
   log.info({ port: server.port }, 'health and metrics endpoint listening');
 
-  const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity });
+  // Events are written off the reconcile path: a bounded queue, one writer; drops are counted.
+  const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity, onDrop: (why) => metrics.eventsDroppedTotal.inc({ reason: why }) });
   // The composition root: the network capability, the feed store, the SBOM analysis cache and worker limit and
   // the registry content cache are created here once and passed down (no module singletons, no env reads below).
   const feedBudget = feedBudgetFor(config.memory.mainHeapMb, config.memory.summary);

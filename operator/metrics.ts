@@ -57,6 +57,8 @@ export interface Metrics {
   readonly evaluationDuration: Histogram;
   /** `cra_gate_watch_restarts_total{resource,reason}`: watch re-establishments. */
   readonly watchRestartsTotal: Counter<'resource' | 'reason'>;
+  /** `cra_gate_events_dropped_total{reason}`: Kubernetes Events not written (rate-limited, queue-full). */
+  readonly eventsDroppedTotal: Counter<'reason'>;
   /** Records one reconcile outcome (`result` counter, duration, and the error reason when failed). */
   observeReconcile(result: ReconcileResult, seconds: number, errorReason?: string): void;
   /** Sets `cra_gate_releases` from counts per decision; decisions not given are set to 0. */
@@ -98,6 +100,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const reconcileErrorsTotal = new Counter({
     name: 'cra_gate_reconcile_errors_total',
     help: 'Failed reconciles by error code from the error catalogue.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const eventsDroppedTotal = new Counter({
+    name: 'cra_gate_events_dropped_total',
+    help: 'Kubernetes Events not written: rate-limited, or the write queue was full.',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -197,6 +205,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   workqueueDepth.labels(RELEASE_QUEUE_NAME).set(0);
   workqueueAddsTotal.labels(RELEASE_QUEUE_NAME).inc(0);
   workqueueRetriesTotal.labels(RELEASE_QUEUE_NAME).inc(0);
+  for (const r of ['rate-limited', 'queue-full']) eventsDroppedTotal.labels(r).inc(0);
 
   return {
     registry,
@@ -213,6 +222,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     leader,
     evaluationDuration,
     watchRestartsTotal,
+    eventsDroppedTotal,
     observeReconcile(result, seconds, errorReason) {
       reconcileTotal.labels(result).inc();
       if (Number.isFinite(seconds) && seconds >= 0) reconcileDuration.observe(seconds);

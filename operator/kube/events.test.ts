@@ -153,3 +153,95 @@ void test('cluster-scoped objects get their Events in default; rate limit counts
 void test('constructor requires kubeConfig or api', () => {
   assert.throws(() => new EventRecorder({ reportingInstance: 'i' }));
 });
+
+/** An API whose writes wait until released, to observe what is in flight. */
+class GatedApi implements EventsApi {
+  inFlight = 0;
+  maxInFlight = 0;
+  created: string[] = [];
+  patches: number[] = [];
+  #gates: Array<() => void> = [];
+  release(): void {
+    for (const g of this.#gates.splice(0)) g();
+  }
+  async #hold(): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise<void>((r) => this.#gates.push(r));
+    this.inFlight--;
+  }
+  async createNamespacedEvent(p: { namespace: string; body: EventsV1Event }): Promise<EventsV1Event> {
+    await this.#hold();
+    this.created.push(p.body.note ?? '');
+    return p.body;
+  }
+  async patchNamespacedEvent(p: { name: string; namespace: string; body: unknown }): Promise<EventsV1Event> {
+    await this.#hold();
+    this.patches.push((p.body as Array<{ value: { count: number } }>)[0]!.value.count);
+    return {} as EventsV1Event;
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+void test('recorder: event() returns before any API call; writes go through a bounded queue, one in flight', async () => {
+  const api = new GatedApi();
+  const drops: string[] = [];
+  const r = new EventRecorder({ api, reportingInstance: 'i', burst: 100, maxQueued: 3, onDrop: (why) => drops.push(why) });
+  for (let i = 0; i < 6; i++) r.event(rel, { ...blocked, note: `n${i}` });
+  // One write started, three wait, two did not fit.
+  assert.equal(r.queued, 3);
+  assert.deepEqual(drops, ['queue-full', 'queue-full']);
+  assert.equal(r.dropped, 2);
+  let flushed = false;
+  const f = r.flush().then(() => { flushed = true; });
+  for (let i = 0; i < 4; i++) {
+    await tick();
+    assert.equal(api.inFlight, 1, 'never more than one write in flight');
+    api.release();
+  }
+  await f;
+  assert.ok(flushed);
+  assert.equal(api.maxInFlight, 1);
+  assert.deepEqual(api.created, ['n0', 'n1', 'n2', 'n3']);
+  // A dropped create is forgotten: its next occurrence creates the Event.
+  r.event(rel, { ...blocked, note: 'n5' });
+  await tick();
+  api.release();
+  await r.flush();
+  assert.deepEqual(api.created.at(-1), 'n5');
+});
+
+void test('recorder: series updates waiting for the writer are merged into one patch with the latest count', async () => {
+  const api = new GatedApi();
+  let now = 0;
+  const drops: string[] = [];
+  const r = new EventRecorder({ api, reportingInstance: 'i', burst: 100, now: () => now, onDrop: (why) => drops.push(why) });
+  r.event(rel, blocked);
+  await tick();
+  api.release();
+  await r.flush();
+  r.event({ ...rel, uid: 'other' }, blocked); // occupies the writer
+  for (let i = 0; i < 5; i++) {
+    now += 1000;
+    r.event(rel, blocked);
+  }
+  assert.equal(r.queued, 1, 'five occurrences, one waiting series update');
+  for (let i = 0; i < 3; i++) {
+    await tick();
+    api.release();
+  }
+  await r.flush();
+  assert.deepEqual(api.patches, [6], 'one patch carrying the count of all six occurrences');
+  assert.deepEqual(drops, []);
+});
+
+void test('recorder: rate-limited events are reported to onDrop', async () => {
+  const api = new FakeApi();
+  const drops: string[] = [];
+  const r = new EventRecorder({ api, reportingInstance: 'i', burst: 1, ratePerSec: 0.001, now: () => 0, onDrop: (why) => drops.push(why) });
+  r.event(rel, blocked);
+  r.event(rel, { ...blocked, note: 'other' });
+  await r.flush();
+  assert.deepEqual(drops, ['rate-limited']);
+});

@@ -8,8 +8,13 @@
  *   `series: { count, lastObservedTime }` instead of creating another Event.
  * - **Rate limit**: a global token bucket (default burst 25, 1 write/s) bounds API writes; events beyond
  *   it are dropped (a repeated event's count is still kept and written with the next patch).
- * - Writes are asynchronous and **never throw**: failures are logged. {@link EventRecorder.flush} awaits
- *   pending writes (for shutdown and tests).
+ * - **Off the caller's path** (as client-go's broadcaster): `event()` only decides and enqueues; a bounded
+ *   queue (default 1,000 writes) is drained by a fixed number of writers (default 1), so Events never add
+ *   round trips to a reconcile nor compete with status writes beyond that one request in flight. A series
+ *   update queued while an earlier one for the same Event still waits is merged into it (the latest count).
+ *   When the queue is full the write is dropped and counted (`onDrop`, `cra_gate_events_dropped_total`).
+ * - Writes **never throw**: failures are logged. {@link EventRecorder.flush} awaits queued and running writes
+ *   (for shutdown and tests).
  *
  * The decision logic ({@link EventCorrelator}, {@link TokenBucket}) is pure and unit-tested; the recorder only
  * performs the IO it decides on.
@@ -219,7 +224,18 @@ export interface EventRecorderOptions extends Omit<EventCorrelatorOptions, 'now'
   reportingController?: string;
   /** Clock (ms), default `Date.now`. */
   now?: () => number;
+  /** Writes waiting at most (default 1,000); beyond it new writes are dropped. */
+  maxQueued?: number;
+  /** Writes in flight at most (default 1). */
+  writers?: number;
+  /** Called for every dropped event: by the rate limit, or because the write queue was full. */
+  onDrop?: (why: 'rate-limited' | 'queue-full') => void;
 }
+
+/** One write waiting for a writer. */
+type QueuedWrite =
+  | { op: 'create'; key: string; regarding: EventRegarding; input: EventInput; namespace: string; now: number }
+  | { op: 'series'; key: string; eventName: string; namespace: string; count: number; regarding: EventRegarding; input: EventInput; now: number };
 
 /** Writes Kubernetes Events; never throws. */
 export class EventRecorder {
@@ -229,7 +245,14 @@ export class EventRecorder {
   readonly #now: () => number;
   readonly #instance: string;
   readonly #controller: string;
-  readonly #pending = new Set<Promise<void>>();
+  readonly #maxQueued: number;
+  readonly #writers: number;
+  readonly #onDrop: EventRecorderOptions['onDrop'];
+  /** Waiting writes, FIFO; a series key maps to its waiting write so later counts merge into it. */
+  #queue: QueuedWrite[] = [];
+  readonly #waitingSeries = new Map<string, QueuedWrite & { op: 'series' }>();
+  #running = 0;
+  #idle: Array<() => void> = [];
   #seq = 0;
   #dropped = 0;
 
@@ -242,9 +265,17 @@ export class EventRecorder {
     this.#instance = truncateBytes(opts.reportingInstance || 'unknown', 128);
     this.#controller = opts.reportingController ?? REPORTING_CONTROLLER;
     this.#correlator = new EventCorrelator({ ...opts, now: this.#now() });
+    this.#maxQueued = Math.max(1, opts.maxQueued ?? 1000);
+    this.#writers = Math.max(1, opts.writers ?? 1);
+    this.#onDrop = opts.onDrop;
   }
 
-  /** Events dropped by the rate limit so far. */
+  /** Writes waiting for a writer. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Events dropped (rate limit or full queue) so far. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -262,28 +293,66 @@ export class EventRecorder {
       const now = this.#now();
       const decision = this.#correlator.observe(regarding, input, namespace, now);
       if (decision.op === 'drop') {
-        if (decision.why === 'rate-limited') {
-          this.#dropped++;
-          this.#log?.debug({ reason: input.reason, object: regarding.name }, 'event dropped by rate limit');
-        }
+        if (decision.why === 'rate-limited') this.#drop('rate-limited', input, regarding);
         return;
       }
-      this.#track(decision.op === 'create'
-        ? this.#create(decision.key, regarding, input, namespace, now)
-        : this.#patchSeries(decision, regarding, input, now));
+      if (decision.op === 'series') {
+        const waiting = this.#waitingSeries.get(decision.key);
+        if (waiting) {
+          // Coalesce: the waiting update writes the latest count.
+          waiting.count = decision.count;
+          waiting.now = now;
+          return;
+        }
+      }
+      if (this.#queue.length >= this.#maxQueued) {
+        if (decision.op === 'create') this.#correlator.forget(decision.key);
+        this.#drop('queue-full', input, regarding);
+        return;
+      }
+      const w: QueuedWrite = decision.op === 'create'
+        ? { op: 'create', key: decision.key, regarding, input, namespace, now }
+        : { ...decision, regarding, input, now };
+      if (w.op === 'series') this.#waitingSeries.set(w.key, w);
+      this.#queue.push(w);
+      this.#pump();
     } catch (err) {
       this.#log?.warn({ err }, 'failed to record event');
     }
   }
 
-  /** Resolves when every write started so far has finished (bounded by the API client's own timeouts). */
+  /** Resolves when every write queued so far has finished (bounded by the API client's own timeouts). */
   async flush(): Promise<void> {
-    while (this.#pending.size) await Promise.all([...this.#pending]);
+    if (this.#running === 0 && this.#queue.length === 0) return;
+    await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
-  #track(p: Promise<void>): void {
-    this.#pending.add(p);
-    void p.finally(() => this.#pending.delete(p));
+  #drop(why: 'rate-limited' | 'queue-full', input: EventInput, regarding: EventRegarding): void {
+    this.#dropped++;
+    try {
+      this.#onDrop?.(why);
+    } catch {
+      // A faulty hook must not break recording.
+    }
+    this.#log?.debug({ reason: input.reason, object: regarding.name, why }, 'event dropped');
+  }
+
+  #pump(): void {
+    while (this.#running < this.#writers && this.#queue.length > 0) {
+      const w = this.#queue.shift()!;
+      if (w.op === 'series') this.#waitingSeries.delete(w.key);
+      this.#running++;
+      const p = w.op === 'create' ? this.#create(w.key, w.regarding, w.input, w.namespace, w.now) : this.#patchSeries(w, w.regarding, w.input, w.now);
+      void p.catch(() => undefined).finally(() => {
+        this.#running--;
+        this.#pump();
+        if (this.#running === 0 && this.#queue.length === 0) {
+          const waiters = this.#idle;
+          this.#idle = [];
+          for (const r of waiters) r();
+        }
+      });
+    }
   }
 
   async #create(key: string, regarding: EventRegarding, ev: EventInput, namespace: string, now: number): Promise<void> {
