@@ -43,8 +43,16 @@ async function main(): Promise<void> {
   const server = await startServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, log });
   log.info({ port: server.port }, 'health and metrics endpoint listening');
 
-  // Events are written off the reconcile path: a bounded queue, one writer; drops are counted.
-  const events = new EventRecorder({ kubeConfig, log, reportingInstance: config.identity, onDrop: (why) => metrics.eventsDroppedTotal.inc({ reason: why }) });
+  // Events are written off the reconcile path: a bounded queue, one writer, held (≤ 10 s) while releases wait in
+  // the work queue so their status writes reach the API server first; drops are counted.
+  const busy: { queued: () => number } = { queued: () => 0 };
+  const events = new EventRecorder({
+    kubeConfig,
+    log,
+    reportingInstance: config.identity,
+    onDrop: (why) => metrics.eventsDroppedTotal.inc({ reason: why }),
+    defer: () => busy.queued() > 0,
+  });
   // The composition root: the network capability, the feed store, the SBOM analysis cache and worker limit and
   // the registry content cache are created here once and passed down (no module singletons, no env reads below).
   const feedBudget = feedBudgetFor(config.memory.mainHeapMb, config.memory.summary);
@@ -78,6 +86,7 @@ async function main(): Promise<void> {
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   });
 
+  busy.queued = () => controller.queue.len();
   // Per-release series (kube-state-metrics style) from the informer cache, exported by the leader only.
   if (config.perReleaseMetrics) {
     registerReleaseMetrics({ registry: metrics.registry, releases: () => controller.releases.list(), active: () => controller.isLeading() });

@@ -245,3 +245,26 @@ void test('recorder: rate-limited events are reported to onDrop', async () => {
   await r.flush();
   assert.deepEqual(drops, ['rate-limited']);
 });
+
+void test('recorder: writes are held while the caller is busy, at most maxDeferMs each', async () => {
+  const api = new FakeApi();
+  let busy = true;
+  let now = 0;
+  const r = new EventRecorder({ api, reportingInstance: 'i', now: () => now, defer: () => busy, maxDeferMs: 1000 });
+  r.event(rel, blocked);
+  r.event(rel, { ...blocked, note: 'second' });
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(api.created.length, 0, 'held while busy');
+  assert.equal(r.queued, 2);
+  busy = false;
+  await r.flush();
+  assert.equal(api.created.length, 2, 'written once the caller is idle');
+  // Busy for good: a write waits at most maxDeferMs.
+  busy = true;
+  r.event(rel, { ...blocked, note: 'third' });
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(api.created.length, 2);
+  now += 1000;
+  await r.flush();
+  assert.equal(api.created.length, 3, 'written after maxDeferMs although still busy');
+});

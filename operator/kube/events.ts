@@ -228,6 +228,12 @@ export interface EventRecorderOptions extends Omit<EventCorrelatorOptions, 'now'
   maxQueued?: number;
   /** Writes in flight at most (default 1). */
   writers?: number;
+  /**
+   * True while the caller is busy (the operator: releases wait in its work queue): writes are held so status
+   * writes get the API server first, each at most `maxDeferMs` (default 10 s) — then it is written anyway.
+   */
+  defer?: () => boolean;
+  maxDeferMs?: number;
   /** Called for every dropped event: by the rate limit, or because the write queue was full. */
   onDrop?: (why: 'rate-limited' | 'queue-full') => void;
 }
@@ -248,6 +254,9 @@ export class EventRecorder {
   readonly #maxQueued: number;
   readonly #writers: number;
   readonly #onDrop: EventRecorderOptions['onDrop'];
+  readonly #defer: (() => boolean) | undefined;
+  readonly #maxDeferMs: number;
+  #deferTimer: NodeJS.Timeout | undefined;
   /** Waiting writes, FIFO; a series key maps to its waiting write so later counts merge into it. */
   #queue: QueuedWrite[] = [];
   readonly #waitingSeries = new Map<string, QueuedWrite & { op: 'series' }>();
@@ -268,6 +277,8 @@ export class EventRecorder {
     this.#maxQueued = Math.max(1, opts.maxQueued ?? 1000);
     this.#writers = Math.max(1, opts.writers ?? 1);
     this.#onDrop = opts.onDrop;
+    this.#defer = opts.defer;
+    this.#maxDeferMs = opts.maxDeferMs ?? 10_000;
   }
 
   /** Writes waiting for a writer. */
@@ -337,8 +348,28 @@ export class EventRecorder {
     this.#log?.debug({ reason: input.reason, object: regarding.name, why }, 'event dropped');
   }
 
+  /** True when the writes should wait: the caller is busy and the oldest waiting write may wait longer. */
+  #holding(): boolean {
+    if (!this.#defer || this.#queue.length === 0) return false;
+    if (this.#now() - this.#queue[0]!.now >= this.#maxDeferMs) return false;
+    let busy = false;
+    try {
+      busy = this.#defer();
+    } catch {
+      busy = false;
+    }
+    if (busy && !this.#deferTimer) {
+      this.#deferTimer = setTimeout(() => {
+        this.#deferTimer = undefined;
+        this.#pump();
+      }, Math.min(250, this.#maxDeferMs));
+      this.#deferTimer.unref();
+    }
+    return busy;
+  }
+
   #pump(): void {
-    while (this.#running < this.#writers && this.#queue.length > 0) {
+    while (this.#running < this.#writers && this.#queue.length > 0 && !this.#holding()) {
       const w = this.#queue.shift()!;
       if (w.op === 'series') this.#waitingSeries.delete(w.key);
       this.#running++;
