@@ -40,13 +40,13 @@ import { RELEASE_QUEUE_NAME, type Metrics } from '../metrics.ts';
 import { CraGateError, reasonOf } from '../errors.ts';
 import { canonicalJson } from '../util/canonical.ts';
 import { FeedRefresher } from './feed-refresher.ts';
-import { feedRefs, type FeedRef } from '../evidence/feeds.ts';
+import { feedKey, feedRefs, type FeedRef } from '../evidence/feeds.ts';
 import type { EvidenceRuntime } from '../evidence/runtime.ts';
 import type { DecisionKey } from '../attestation/decision.ts';
 import { httpStatus } from '../kube/api-errors.ts';
 import { ReferenceIndex, recordingSources, refKey, type RefKind } from './references.ts';
 import { SequenceHighWater } from '../attestation/high-water.ts';
-import { inputDigest, restartPlan, type InputContext } from './inputs.ts';
+import { inputDigest, inputsCurrent, restartPlan, type InputContext } from './inputs.ts';
 import { packageVersion } from '../util/version.ts';
 import { signatureCurrent } from '../attestation/decision.ts';
 
@@ -323,6 +323,51 @@ export class ReleaseController {
     await Promise.all([this.policies.start(), this.releases.start()]);
   }
 
+  /** The restart context of a cached release: its inputs now, and (signing on) whether its signed decision holds. */
+  private restartContext(rel: ProductRelease, now: Date): InputContext {
+    const policyName = rel.spec?.policyRef || this.opts.defaultPolicy;
+    const key = this.opts.signingKey?.();
+    return {
+      ...this.inputContext(rel, policyName, this.policies.get(policyName), rel.status),
+      ...(key && rel.status ? { signatureHolds: (forMs: number) => signatureCurrent(key, rel, rel.status, rel.status!, now, 2 * forMs, this.sealed) } : {}),
+    };
+  }
+
+  /**
+   * Loads the feeds of the waiting releases' policies once each (not once per release), then plans those
+   * releases again; a feed that does not load (or takes longer than a minute) leaves them to be re-evaluated.
+   */
+  private loadFeedsThenPlan(keys: string[], plan: (rel: ProductRelease, at: Date) => void): void {
+    const refs = new Map<string, FeedRef>();
+    for (const k of keys) {
+      const rel = this.releases.get(k);
+      for (const ref of feedRefs(this.policies.get(rel?.spec?.policyRef || this.opts.defaultPolicy))) refs.set(feedKey(ref), ref);
+    }
+    const sources = this.evidenceSources();
+    const loads = Promise.allSettled([...refs.values()].map((ref) => this.opts.evidence.feeds.refresh(ref, sources)));
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 60_000);
+      timer.unref();
+    });
+    void Promise.race([loads, limit]).then(() => {
+      clearTimeout(timer);
+      if (!this.leading) return;
+      const at = (this.opts.now ?? (() => new Date()))();
+      for (const k of keys) {
+        const rel = this.releases.get(k);
+        if (rel) plan(rel, at);
+      }
+    });
+  }
+
+  /** Enqueues a release (low lane) unless its recorded inputs are exactly the current ones. */
+  private enqueueUnlessCurrent(key: string): void {
+    const rel = this.releases.get(key);
+    if (rel && inputsCurrent(this.restartContext(rel, (this.opts.now ?? (() => new Date()))()))) return;
+    this.enqueue(key, 'low');
+  }
+
   /** The fetch-free inputs of a release's decision (./inputs.ts). */
   private inputContext(release: CachedRelease, policyName: string, policy: CachedPolicy | undefined, status: ProductRelease['status']): InputContext {
     return {
@@ -346,31 +391,33 @@ export class ReleaseController {
     for (const p of this.policies.list()) if (p.metadata?.name) this.queue.add(POLICY_KEY_PREFIX + p.metadata.name);
     const now = (this.opts.now ?? (() => new Date()))();
     let deferred = 0;
-    for (const rel of this.releases.list()) {
+    /** Releases that wait for their policy's feeds to load before they can be confirmed unchanged. */
+    const waiting: string[] = [];
+    const plan = (rel: ProductRelease, at: Date, feedsLoaded: boolean): void => {
       const key = objectKey(rel);
-      const policyName = rel.spec?.policyRef || this.opts.defaultPolicy;
-      const key0 = this.opts.signingKey?.();
-      const ctx: InputContext = {
-        ...this.inputContext(rel, policyName, this.policies.get(policyName), rel.status),
-        ...(key0 ? { signatureHolds: (forMs: number) => signatureCurrent(key0, rel, rel.status, rel.status!, now, 2 * forMs, this.sealed) } : {}),
-      };
-      const plan = restartPlan(ctx, now, key);
-      if (plan.action === 'defer') {
-        this.queue.addAfter(key, plan.afterMs, 'low');
+      const p = restartPlan(this.restartContext(rel, at), at, key);
+      if (p.action === 'defer') {
+        this.queue.addAfter(key, p.afterMs, 'low');
         this.setDecision(key, rel.status?.decision);
         deferred++;
+      } else if (p.feedsUnknown && !feedsLoaded) {
+        waiting.push(key);
       } else {
-        this.queue.add(key, plan.priority);
+        this.queue.add(key, p.priority);
       }
-    }
-    this.opts.log.info({ releases: this.releases.size, deferred }, 'reconciling; releases whose recorded inputs are unchanged wait for their periodic re-evaluation');
+    };
+    for (const rel of this.releases.list()) plan(rel, now, false);
+    if (waiting.length > 0) this.loadFeedsThenPlan(waiting, (rel, at) => plan(rel, at, true));
+    this.opts.log.info({ releases: this.releases.size, deferred, waitingForFeeds: waiting.length }, 'reconciling; releases whose recorded inputs are unchanged wait for their periodic re-evaluation');
     this.feedRefresher ??= new FeedRefresher({
       listPolicies: () => this.policies.list(),
       listReleases: () => this.releases.list(),
       defaultPolicy: this.opts.defaultPolicy,
       sources: this.evidenceSources(),
-      // A changed feed re-evaluates every release of its policies: low lane (after new and edited releases).
-      enqueue: (k) => this.enqueue(k, 'low'),
+      // A changed feed re-evaluates every release of its policies — low lane (after new and edited releases) —
+      // except those whose recorded inputs already include the feed's current content (a feed's first load
+      // after a restart is a "change" of the store, not of what those decisions rest on).
+      enqueue: (k) => this.enqueueUnlessCurrent(k),
       log: this.opts.log,
       events: this.opts.events,
       registry: this.opts.metrics.registry,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProductRelease, ProductReleaseStatus, ReleasePolicy } from '../api/types.ts';
-import { MAX_SPREAD_MS, inputDigest, restartPlan, spreadFraction, type InputContext } from './inputs.ts';
+import { MAX_SPREAD_MS, inputDigest, inputsCurrent, restartPlan, spreadFraction, type InputContext } from './inputs.ts';
 import { needsWrite } from './reconcile.ts';
 
 const T0 = Date.parse('2027-03-01T10:00:00Z');
@@ -143,4 +143,14 @@ void test('needsWrite: a moved due time alone does not force a status write; a c
   const otherDigest = { ...decided('sha256:b'), evaluatedAt: at.toISOString() } as ProductReleaseStatus;
   assert.equal(needsWrite(prev, otherDigest, at, 10 * 60_000), true);
   assert.equal(needsWrite(decided(), sameDigest, at, 10 * 60_000), true, 'a record appears');
+});
+
+void test('inputsCurrent: true only when the record matches the inputs now (a feed notice then need not re-evaluate)', () => {
+  const over = { policy: policy(1, true) };
+  const rel = settled(undefined, over);
+  assert.equal(inputsCurrent(ctx(rel, over)), true);
+  assert.equal(inputsCurrent(ctx(rel, { ...over, feedDigest: () => 'sha256:new-content' })), false, 'the feed changed');
+  assert.equal(inputsCurrent(ctx(rel, { ...over, feedDigest: () => undefined })), false, 'feed not loaded');
+  assert.equal(inputsCurrent(ctx(release(decided()), over)), false, 'no record');
+  assert.equal(inputsCurrent(ctx({ ...rel, metadata: { ...rel.metadata, generation: 4 } }, over)), false, 'edited');
 });

@@ -89,7 +89,7 @@ export function inputDigest(ctx: InputContext): string | undefined {
 
 /** What to do with a cached release when this replica starts reconciling. */
 export type RestartPlan =
-  | { action: 'evaluate'; priority: Priority; why: string }
+  | { action: 'evaluate'; priority: Priority; why: string; feedsUnknown?: true }
   | { action: 'defer'; afterMs: number };
 
 /**
@@ -105,7 +105,7 @@ export function restartPlan(ctx: InputContext, now: Date, spreadKey: string): Re
   const recorded: DecisionInputs | undefined = status.inputs;
   if (!recorded?.digest) return { action: 'evaluate', priority: 'low', why: 'no input record (evidence that cannot be confirmed without reading it)' };
   const digest = inputDigest(ctx);
-  if (!digest) return { action: 'evaluate', priority: 'low', why: 'an input is not known yet (feed not loaded)' };
+  if (!digest) return { action: 'evaluate', priority: 'low', why: 'an input is not known yet (feed not loaded)', feedsUnknown: true };
   if (digest !== recorded.digest) return { action: 'evaluate', priority: 'low', why: 'inputs changed since the decision' };
   const due = Date.parse(recorded.reevaluateAt);
   if (!Number.isFinite(due)) return { action: 'evaluate', priority: 'low', why: 'unreadable re-evaluation time' };
@@ -117,6 +117,16 @@ export function restartPlan(ctx: InputContext, now: Date, spreadKey: string): Re
   if (ctx.signatureHolds && !ctx.signatureHolds(remaining)) return { action: 'evaluate', priority: 'low', why: 'the signed decision does not verify or expires before the re-evaluation' };
   const spread = Math.min(MAX_SPREAD_MS, remaining / 10) * spreadFraction(spreadKey);
   return { action: 'defer', afterMs: Math.max(1, Math.floor(remaining - spread)) };
+}
+
+/**
+ * True when the release's recorded inputs are exactly what the cache and the feed store say now (so a feed
+ * change notice need not re-evaluate it: its decision already rests on that content). Anything missing → false.
+ */
+export function inputsCurrent(ctx: InputContext): boolean {
+  const st = ctx.release.status;
+  if (!st?.inputs?.digest || st.observedGeneration !== ctx.release.metadata?.generation) return false;
+  return inputDigest(ctx) === st.inputs.digest;
 }
 
 /** A stable fraction in [0, 1) from a key (so a restart spreads the same way each time). */
