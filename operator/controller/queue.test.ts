@@ -520,3 +520,15 @@ void test('priority lanes: addAfter keeps the higher lane when timers merge', as
   assert.deepEqual(runs, ['x', 'z', 'y']);
   await q.shutdown();
 });
+
+void test('priority lanes: a steady stream of normal keys does not starve the low lane (one take in lowShare)', async () => {
+  const runs: string[] = [];
+  const q = new WorkQueue({ concurrency: 1, lowShare: 3, handler: async (k) => { await Promise.resolve(); runs.push(k); } });
+  q.add('p0', 'low');
+  q.add('p1', 'low');
+  for (let i = 0; i < 7; i++) q.add(`n${i}`);
+  await settle();
+  assert.deepEqual(runs, ['n0', 'n1', 'p0', 'n2', 'n3', 'p1', 'n4', 'n5', 'n6']);
+  assert.equal(q.laneLen('low'), 0);
+  assert.equal(q.laneLen('normal'), 0);
+});

@@ -19,8 +19,10 @@
  * - **Priority lanes**: a key is added to the `normal` lane (something changed: a new object, an edit, a
  *   retry) or the `low` lane (a periodic re-evaluation: `requeueAfterMs` results, catch-up after a restart).
  *   Workers take from `normal` first, so new and changed objects never wait behind a wave of periodic
- *   re-evaluations. Adding a waiting `low` key as `normal` promotes it; dedupe and per-key serialisation hold
- *   across lanes (a key waits in at most one lane). Within a lane: FIFO.
+ *   re-evaluations — except that one take in `lowShare` (default 10) goes to `low` while both lanes wait, so
+ *   a steady stream of changes never starves the periodic re-evaluations (they carry time-based verdict
+ *   changes: support ends, waiver expiry). Adding a waiting `low` key as `normal` promotes it; dedupe and
+ *   per-key serialisation hold across lanes (a key waits in at most one lane). Within a lane: FIFO.
  * - **Graceful shutdown**: {@link WorkQueue.shutdown} stops intake, cancels in-flight handlers (unless told
  *   to drain them) and waits for them to return.
  * - **Metrics** as client-go's workqueue reports them: depth, adds, queue duration (add → start), work
@@ -85,6 +87,8 @@ export interface WorkQueueOptions {
   timeoutMs?: number;
   /** How long an aborted handler may take to return before its key is released anyway (default 5 s). */
   abortGraceMs?: number;
+  /** While both lanes wait, one take in this many goes to `low` (default 10; no starvation of periodic work). */
+  lowShare?: number;
   /** Metrics hooks. */
   metrics?: QueueMetricsHooks;
   /**
@@ -141,6 +145,11 @@ export class WorkQueue {
    */
   #lanes: Record<Priority, string[]> = { normal: [], low: [] };
   #queued = new Map<string, Priority>();
+  /** Live (non-stale) entries per lane. */
+  #laneCount: Record<Priority, number> = { normal: 0, low: 0 };
+  /** Takes from `normal` in a row while `low` had waiting keys. */
+  #normalStreak = 0;
+  readonly #lowShare: number;
   /** Keys being processed → start time and the controller of their run's signal. */
   #processing = new Map<string, { started: number; abort: AbortController }>();
   /** When each waiting (or dirty) key was added, for the queue-duration metric. */
@@ -167,6 +176,7 @@ export class WorkQueue {
     this.#bucket = new TokenBucket({ qps: opts.rateLimit?.qps ?? 10, burst: opts.rateLimit?.burst ?? 100, clock: this.#clock });
     this.#timeoutMs = opts.timeoutMs;
     this.#abortGraceMs = opts.abortGraceMs ?? 5_000;
+    this.#lowShare = Math.max(2, Math.floor(opts.lowShare ?? 10));
   }
 
   /** Seconds of work in progress that has not finished yet, summed over running handlers (client-go's unfinished work). */
@@ -205,9 +215,7 @@ export class WorkQueue {
 
   /** Number of keys waiting in one lane. */
   laneLen(priority: Priority): number {
-    let n = 0;
-    for (const p of this.#queued.values()) if (p === priority) n++;
-    return n;
+    return this.#laneCount[priority];
   }
 
   /** Number of handlers currently running. */
@@ -243,6 +251,8 @@ export class WorkQueue {
     if (waiting === 'normal' || waiting === priority) return;
     // New, or promoted from `low` (its stale `low` entry is skipped when reached).
     if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock());
+    if (waiting !== undefined) this.#laneCount[waiting]--;
+    this.#laneCount[priority]++;
     this.#queued.set(key, priority);
     this.#lanes[priority].push(key);
     this.#metrics.depth?.(this.#queued.size);
@@ -299,6 +309,7 @@ export class WorkQueue {
     for (const { handle } of this.#delayed.values()) this.#timers.clearTimeout(handle);
     this.#delayed.clear();
     this.#lanes = { normal: [], low: [] };
+    this.#laneCount = { normal: 0, low: 0 };
     this.#queued.clear();
     this.#dirty.clear();
     this.#addedAt.clear();
@@ -347,13 +358,22 @@ export class WorkQueue {
     }
   }
 
-  /** The next waiting key: `normal` lane first; stale entries (promoted or already taken) are skipped. */
+  /**
+   * The next waiting key: `normal` lane first (but every `lowShare`-th take while both wait from `low`); stale
+   * entries (promoted or already taken) are skipped.
+   */
   #next(): string | undefined {
-    for (const lane of ['normal', 'low'] as const) {
+    const both = this.#laneCount.normal > 0 && this.#laneCount.low > 0;
+    const lowTurn = both && this.#normalStreak >= this.#lowShare - 1;
+    const order: readonly Priority[] = lowTurn ? ['low', 'normal'] : ['normal', 'low'];
+    for (const lane of order) {
       const q = this.#lanes[lane];
       while (q.length > 0) {
         const key = q.shift() as string;
-        if (this.#queued.get(key) === lane) return key;
+        if (this.#queued.get(key) !== lane) continue;
+        this.#laneCount[lane]--;
+        this.#normalStreak = lane === 'normal' && both ? this.#normalStreak + 1 : 0;
+        return key;
       }
     }
     return undefined;
