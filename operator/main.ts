@@ -12,7 +12,6 @@ import { createMetrics } from './metrics.ts';
 import { registerReleaseMetrics } from './metrics-release.ts';
 import { startServer } from './server.ts';
 import { EventRecorder } from './kube/events.ts';
-import { shareConnections } from './kube/connections.ts';
 import { LeaderElector } from './kube/leader.ts';
 import { ReleaseController } from './controller/controller.ts';
 import { loadDecisionKeys, type DecisionKeys } from './attestation/keys.ts';
@@ -35,8 +34,6 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  // One connection pool for every API request (the client library would open a TLS connection per request).
-  shareConnections(kubeConfig);
   const cluster = kubeConfig.getCurrentCluster();
   log.info(
     { server: cluster?.server, identity: config.identity, defaultPolicy: config.defaultPolicy, leaderElection: config.leaderElection },

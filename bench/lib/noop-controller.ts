@@ -2,8 +2,7 @@
  * The no-op floor for bench/load.ts: a minimal controller on the same client library as the operator
  * (@kubernetes/client-node) that lists+watches ProductReleases in one namespace and patches each one's status
  * once (decision Approved, observedGeneration) with a merge patch on the status subresource, `--concurrency`
- * patches in flight (default 4, the operator's default), over one shared connection pool as the operator
- * (operator/kube/connections.ts). No evaluation, no Events, no metrics, no logging per
+ * patches in flight (default 4, the operator's default). No evaluation, no Events, no metrics, no logging per
  * object: what this machine and apiserver allow for "see a release, write its status".
  *
  *   KUBECONFIG=... node bench/lib/noop-controller.ts --namespace NS [--concurrency 4]
@@ -11,7 +10,6 @@
  */
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
-import { shareConnections } from '../../operator/kube/connections.ts';
 
 const { values } = parseArgs({ options: { namespace: { type: 'string' }, concurrency: { type: 'string' } } });
 const ns = values.namespace;
@@ -19,8 +17,6 @@ if (!ns) throw new Error('--namespace is required');
 const concurrency = Number(values.concurrency ?? 4);
 const kc = new KubeConfig();
 kc.loadFromDefault();
-// The same connection handling as the operator (operator/main.ts): one pool, not a TLS connection per request.
-shareConnections(kc);
 const api = kc.makeApiClient(CustomObjectsApi);
 const group = 'cra-gate.dev';
 const version = 'v1alpha1';
