@@ -14,6 +14,14 @@ test('--per-release-metrics: on by default, off by flag or environment, anything
   assert.throws(() => loadConfig(['--per-release-metrics=maybe'], env), /invalid per-release-metrics/);
 });
 
+test('--watch-configmaps: on by default; the chart\'s rbac.watchConfigMaps=false turns the reference watches off', () => {
+  const env = { POD_NAMESPACE: 'cra-gate' };
+  assert.equal(loadConfig([], env).watchConfigMaps, true);
+  assert.equal(loadConfig([], { ...env, CRA_GATE_WATCH_CONFIGMAPS: 'false' }).watchConfigMaps, false);
+  assert.equal(loadConfig(['--watch-configmaps=true'], { ...env, CRA_GATE_WATCH_CONFIGMAPS: 'false' }).watchConfigMaps, true);
+  assert.throws(() => loadConfig(['--watch-configmaps=sometimes'], env), /invalid watch-configmaps/);
+});
+
 // ---- issue 16: the memory budget from the container's limit ----------------------------------------------
 
 import { memoryBudgetFrom, readCgroupMemoryLimit } from './config.ts';

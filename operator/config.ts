@@ -39,6 +39,8 @@ export interface OperatorConfig {
   signing: SigningConfig;
   /** Per-release series (cra_gate_release_*, operator/metrics-release.ts); off for very large installations. */
   perReleaseMetrics: boolean;
+  /** Watch the ConfigMaps releases and policies read (needs list/watch on ConfigMaps; the chart's rbac.watchConfigMaps). */
+  watchConfigMaps: boolean;
   /** Memory budgets derived from the container's memory limit (issue 16, ./memory-budget.ts). */
   memory: MemoryBudget;
   /** HTTPS and registry settings for evidence (CRA_GATE_HTTP_*, CRA_GATE_REGISTRY_*; ./network-config.ts). */
@@ -149,6 +151,7 @@ Flags (environment variable in brackets):
   --reconcile-timeout SEC   deadline of one reconcile [CRA_GATE_RECONCILE_TIMEOUT_SECONDS] (180)
   --shutdown-timeout SEC    graceful shutdown budget, below the pod's grace period [CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS] (25)
   --per-release-metrics BOOL  per-release series cra_gate_release_* [CRA_GATE_PER_RELEASE_METRICS] (true)
+  --watch-configmaps BOOL   watch referenced ConfigMaps: an edited SBOM or feed re-evaluates at once [CRA_GATE_WATCH_CONFIGMAPS] (true)
   --memory-limit BYTES      the container's memory limit, when tighter than the cgroup's [CRA_GATE_MEMORY_LIMIT] (the cgroup's)
 ${WEBHOOK_USAGE}  LOG_LEVEL                 pino level (info)
 
@@ -176,6 +179,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'shutdown-timeout': { type: 'string' },
       'per-release-metrics': { type: 'string' },
       'memory-limit': { type: 'string' },
+      'watch-configmaps': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...WEBHOOK_FLAGS,
     },
@@ -205,6 +209,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     reconcileTimeoutMs: int('reconcile timeout', values['reconcile-timeout'] ?? env.CRA_GATE_RECONCILE_TIMEOUT_SECONDS, 180, 1, 3600) * 1000,
     shutdownTimeoutMs: int('shutdown timeout', values['shutdown-timeout'] ?? env.CRA_GATE_SHUTDOWN_TIMEOUT_SECONDS, 25, 1, 600) * 1000,
     perReleaseMetrics: bool('per-release-metrics', values['per-release-metrics'] ?? env.CRA_GATE_PER_RELEASE_METRICS, true),
+    watchConfigMaps: bool('watch-configmaps', values['watch-configmaps'] ?? env.CRA_GATE_WATCH_CONFIGMAPS, true),
     memory: memoryBudgetFrom(values['memory-limit'] ?? env.CRA_GATE_MEMORY_LIMIT),
     network: networkSettingsFromEnv(env),
     feedRefreshMs: int('CRA_GATE_FEED_REFRESH_SECONDS', env.CRA_GATE_FEED_REFRESH_SECONDS, 3600, 1, 7 * 86_400) * 1000,

@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     feedRefreshMs: config.feedRefreshMs,
     waiverWarnDays: config.waiverWarnDays,
     reconcileTimeoutMs: config.reconcileTimeoutMs,
+    // Without list/watch on ConfigMaps (chart rbac.watchConfigMaps=false) no watch is tried: changes are seen at re-evaluation.
+    watchReferences: config.watchConfigMaps,
     // Fence: a write happens only while the elector holds a Lease renewed within the renew deadline.
     holdsLease: () => !config.leaderElection || (leadership.elector?.holdsLease() ?? false),
     ...(config.signing.enabled ? { signingKey: () => decisionKeys?.signing } : {}),
