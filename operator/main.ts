@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   // Issue 9: the decision signing key (Secret in the operator namespace), for the leader and the webhook.
   let decisionKeys: DecisionKeys | undefined;
   if (config.signing.enabled || config.webhook.enabled) {
+    // Retried until it loads (the pod stays unready meanwhile): never sign nothing or verify against nothing.
     decisionKeys = await loadDecisionKeys(kubeConfig, config.namespace, config.signing.keySecret, log);
+    if (!decisionKeys) throw new Error(`decision signing key ${config.namespace}/${config.signing.keySecret} could not be loaded`);
   }
   const controller = new ReleaseController({
     kubeConfig,

@@ -73,22 +73,43 @@ function wrap(err: unknown, what: string): Error {
   return craError('ApiServerError', `${what}: ${code}`, { cause: err });
 }
 
-/** `loadOrCreateDecisionKeys` with a few bounded retries (about 3 s); undefined (logged) when it keeps failing. */
+export interface LoadKeysOptions {
+  /** Attempts before giving up (default: until it works or `signal` aborts). */
+  attempts?: number;
+  /** Longest pause between attempts (default 30 s; the pauses grow 1 s, 2 s, 4 s, … up to it). */
+  maxDelayMs?: number;
+  /** Stops retrying (shutdown). */
+  signal?: AbortSignal;
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * `loadOrCreateDecisionKeys`, retried with capped exponential backoff. By default it keeps trying: an operator
+ * that signs decisions (or a webhook that verifies them) must not run without its key — a leader that came up
+ * while the apiserver was unreachable would otherwise write Approved decisions without a signature for as long as
+ * it lives, and its webhook would deny every workload of them. The caller stays unready meanwhile. Undefined
+ * (logged) only when `attempts` runs out or `signal` aborts.
+ */
 export async function loadDecisionKeys(
   kubeConfig: KubeConfig,
   namespace: string,
   name: string,
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
-  attempts = 3,
+  opts: LoadKeysOptions = {},
 ): Promise<DecisionKeys | undefined> {
-  for (let i = 0; i < attempts; i++) {
+  const attempts = opts.attempts ?? Infinity;
+  const maxDelayMs = opts.maxDelayMs ?? 30_000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let i = 0; i < attempts && !opts.signal?.aborted; i++) {
     try {
       const keys = await loadOrCreateDecisionKeys(kubeConfig, namespace, name);
-      log.info({ secret: `${namespace}/${name}`, keyid: keys.signing.keyid }, 'decision signing key loaded');
+      log.info({ secret: `${namespace}/${name}`, keyid: keys.signing.keyid, attempt: i + 1 }, 'decision signing key loaded');
       return keys;
     } catch (err) {
-      log.error({ err: (err as Error).message, attempt: i + 1 }, 'decision signing key unavailable');
-      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, 1000 * 2 ** i));
+      const delayMs = Math.min(maxDelayMs, 1000 * 2 ** Math.min(i, 16));
+      log.error({ err: (err as Error).message, attempt: i + 1, retryInMs: i + 1 < attempts ? delayMs : undefined }, 'decision signing key unavailable; not ready until it loads');
+      if (i + 1 < attempts) await sleep(delayMs);
     }
   }
   return undefined;
