@@ -1,7 +1,8 @@
 /**
  * A real Prometheus (Debian's `prometheus`, installed by test/tools/install-system.sh) on loopback for tests:
- * scrapes the given targets every second as job "cra-gate" (what the dashboard and the alert rules select),
- * evaluates the given rule files every second, and answers PromQL through its HTTP API.
+ * scrapes the given targets every second as job "cra-gate" (what the dashboard and the alert rules select) — or
+ * runs the given scrape configs (e.g. service discovery: test/harness/kubernetes-http-sd.ts) —, evaluates the
+ * given rule files every second, and answers PromQL through its HTTP API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
@@ -29,7 +30,10 @@ export interface Prometheus {
 }
 
 export interface PrometheusOptions {
-  targets: string[];
+  /** Static targets of job `job`; or `scrapeConfigs`. */
+  targets?: string[];
+  /** Whole `scrape_configs` entries instead of static targets. */
+  scrapeConfigs?: Record<string, unknown>[];
   job?: string;
   ruleFiles?: string[];
   scrapeInterval?: string;
@@ -68,11 +72,12 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     const config = {
       global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
       rule_files: opts.ruleFiles ?? [],
-      scrape_configs: [{ job_name: opts.job ?? 'cra-gate', static_configs: [{ targets }] }],
+      scrape_configs: opts.scrapeConfigs ?? [{ job_name: opts.job ?? 'cra-gate', static_configs: [{ targets }] }],
     };
     await writeFile(configFile, yaml.dump(config));
   };
-  await writeConfig(opts.targets);
+  if (!opts.targets === !opts.scrapeConfigs) throw new Error('startPrometheus: give either targets or scrapeConfigs');
+  await writeConfig(opts.targets ?? []);
   const logFile = path.join(dir, 'prometheus.log');
   const fd = openSync(logFile, 'a');
   const proc = spawn(
@@ -134,6 +139,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       return data.result as PromSample[];
     },
     async setTargets(targets) {
+      if (opts.scrapeConfigs) throw new Error('setTargets: this Prometheus discovers its targets');
       await writeConfig(targets);
       proc.kill('SIGHUP');
     },

@@ -20,14 +20,13 @@ import { startOperator, type OperatorProcess } from '../harness/operator-process
 import { startPrometheus, type Prometheus } from '../harness/prometheus.ts';
 import { toolsBin } from '../harness/controlplane.ts';
 import { waitFor } from '../harness/wait.ts';
+import { daysFromNow, FREEZE_LABEL, freezeStatusPolicy, log4jSbom, log4shellFeeds, WAIVER_POLICY, waiverPolicy } from '../fixtures/metrics-scenario.ts';
 
 const RULES = path.join(repoRoot, 'charts', 'cra-gate', 'files', 'cra-gate.rules.yaml');
 const RULE_TESTS = path.join(repoRoot, 'alerts', 'cra-gate.test.yaml');
 const DASHBOARD = path.join(repoRoot, 'charts', 'cra-gate', 'dashboards', 'cra-gate.json');
 const COMPLIANCE_DASHBOARD = path.join(repoRoot, 'charts', 'cra-gate', 'dashboards', 'cra-compliance.json');
 
-const VULN_FX = path.join(repoRoot, 'test', 'fixtures', 'vuln');
-const vulnFx = (p: string) => readFileSync(path.join(VULN_FX, p), 'utf8');
 
 /** Metrics only the admission webhook emits (off in this scenario; see docs/operations.md#metrics). */
 const WEBHOOK_ONLY = ['cra_gate_admission_reviews_total', 'cra_gate_admission_violations_total', 'cra_gate_admission_duration_seconds'];
@@ -252,59 +251,24 @@ describe('Prometheus scrapes the operator', () => {
 
     // An actively exploited vulnerability (Log4Shell in the KEV feed) affecting a release starts the Art. 14
     // clock (cra_gate_exploited_vulnerabilities, cra_gate_art14_next_deadline_timestamp_seconds); the policy's
-    // waiver, expiring in 3 days, feeds cra_gate_waiver_expiry_timestamp_seconds and CraGateWaiverExpiring.
-    const cm = (namespace: string, name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name }, data });
-    const osv = ['GHSA-jfh8-c2jp-5v3q']; // Log4Shell
-    await cluster.apply(cm('cra-gate', 'osv-feed', Object.fromEntries(osv.map((id) => [`${id}.json`, vulnFx(`osv/${id}.json`)]))));
-    await cluster.apply(cm('cra-gate', 'kev-feed', { 'kev.json': vulnFx('kev/kev-subset-with-log4shell.json') }));
-    const waiverExpires = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
-    await cluster.apply({
-      apiVersion: 'cra-gate.dev/v1alpha1',
-      kind: 'ReleasePolicy',
-      metadata: { name: 'vuln-gate' },
-      spec: {
-        checks: [{ id: 'vuln.no-known-exploited', enforcement: 'Block' }, { id: 'vuln.no-known-exploitable', enforcement: 'Warn' }],
-        vulnerabilityFeeds: [
-          { osv: { configMapRef: { namespace: 'cra-gate', name: 'osv-feed' } } },
-          { kev: { configMapRef: { namespace: 'cra-gate', name: 'kev-feed', key: 'kev.json' } } },
-        ],
-        waivers: [
-          { check: 'vuln.no-known-exploitable', vulnerability: 'CVE-2000-0001', justification: 'test', ticket: 'SEC-1', approvedBy: 'psirt@acme.example', expires: waiverExpires },
-          // Applies to the logger release below (Waived, status.checks[].waivers): cra_gate_release_waiver_expiry_timestamp_seconds.
-          { check: 'vuln.no-known-exploitable', vulnerability: 'GHSA-jfh8-c2jp-5v3q', justification: 'test: accepted until the fix ships', ticket: 'SEC-2', approvedBy: 'psirt@acme.example', expires: waiverExpires },
-        ],
-        reevaluateEvery: '6h',
-      },
-    });
-    await cluster.apply(cm(ns, 'sbom-log4j', { 'bom.json': vulnFx('sbom/synthetic-log4j-app.cdx.json') }));
-    await cluster.apply(compliantRelease(ns, 'logger-1-0-0', { spec: { policyRef: 'vuln-gate', sboms: [{ artifact: 'router', configMapRef: { name: 'sbom-log4j', key: 'bom.json' } }] } }));
+    // waiver, expiring in 3 days, feeds cra_gate_waiver_expiry_timestamp_seconds and CraGateWaiverExpiring; the
+    // logger release's check is Waived (cra_gate_release_waiver_expiry_timestamp_seconds). Shared with the
+    // end-to-end suite: test/fixtures/metrics-scenario.ts.
+    for (const feed of log4shellFeeds()) await cluster.apply(feed);
+    await cluster.apply(waiverPolicy(daysFromNow(3)));
+    await cluster.apply(log4jSbom(ns));
+    await cluster.apply(compliantRelease(ns, 'logger-1-0-0', { spec: { policyRef: WAIVER_POLICY, sboms: [{ artifact: 'router', configMapRef: { name: 'sbom-log4j', key: 'bom.json' } }] } }));
     const logger = await waitForDecision(cluster, ns, 'logger-1-0-0', (r) => (r.status?.exploited ?? []).length > 0, 90_000);
     assert.equal(logger.status?.decision, 'Blocked');
     assert.ok(logger.status?.checks?.some((c) => c.id === 'vuln.no-known-exploitable' && c.result === 'Waived' && (c.waivers ?? []).length > 0), JSON.stringify(logger.status?.checks));
     // A release whose support period ends within 90 days (the compliance dashboard's support panels).
-    const soon = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    await cluster.apply(compliantRelease(ns, 'old-gateway-1-0-0', { spec: { updates: { channel: 'https://vendor.example/fw.json', automatic: true, supportEnd: soon } } }));
+    await cluster.apply(compliantRelease(ns, 'old-gateway-1-0-0', { spec: { updates: { channel: 'https://vendor.example/fw.json', automatic: true, supportEnd: daysFromNow(30) } } }));
     assert.equal((await waitForDecision(cluster, ns, 'old-gateway-1-0-0')).status?.decision, 'Blocked');
 
     // Failing status writes (a ValidatingAdmissionPolicy freezes them in one namespace) make reconcile errors.
     const frozen = await cluster.namespace('frozen');
-    await cluster.kubectl(['label', 'namespace', frozen, 'cra-gate-test/freeze-status=true']);
-    await cluster.apply({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: 'freeze-release-status' },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: { resourceRules: [{ apiGroups: ['cra-gate.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['productreleases/status'] }] },
-        validations: [{ expression: 'false', message: 'status writes are frozen in this namespace (test)', reason: 'Forbidden' }],
-      },
-    });
-    await cluster.apply({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: 'freeze-release-status' },
-      spec: { policyName: 'freeze-release-status', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'cra-gate-test/freeze-status': 'true' } } } },
-    });
+    await cluster.kubectl(['label', 'namespace', frozen, `${FREEZE_LABEL}=true`]);
+    for (const o of freezeStatusPolicy()) await cluster.apply(o);
     // The policy is enforced once the apiserver has loaded it: retry the release until a write is refused.
     await waitFor('a refused status write to count as a reconcile error', async () => {
       await cluster.kubectl(['delete', 'productrelease', '-n', frozen, '--all', '--wait=false']);
