@@ -334,3 +334,28 @@ export async function contextHash(): Promise<string> {
   for (const d of ['operator', 'crds', 'policies']) await walk(d);
   return h.digest('hex').slice(0, 12);
 }
+
+/**
+ * The operator image of the current source state, `cra-gate/operator:test-<contextHash>`, built from the Dockerfile
+ * on the local Node base (testcontainers) unless it exists. `prune`: first drop images of earlier source states and
+ * dangling build layers (vfs stores every layer in full).
+ */
+export async function buildOperatorImage(d: Docker, opts: { prune?: boolean; log?: (line: string) => void } = {}): Promise<{ image: string; base: string }> {
+  const base = await buildNodeBase(d);
+  const image = `cra-gate/operator:test-${await contextHash()}`;
+  if (opts.prune) {
+    const old = (await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=cra-gate/*'])).stdout
+      .split('\n')
+      .filter((ref) => ref && ref !== image && ref !== base);
+    if (old.length) await d.docker(['rmi', '-f', ...old]);
+    await d.docker(['image', 'prune', '-f']);
+  }
+  if ((await d.docker(['image', 'inspect', image])).code !== 0) {
+    const tc = await loadTestcontainers();
+    const t0 = Date.now();
+    opts.log?.(`building ${image} from the Dockerfile on ${base} (testcontainers)`);
+    await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
+    opts.log?.(`built ${image} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  return { image, base };
+}

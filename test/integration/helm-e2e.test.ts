@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yaml from 'js-yaml';
-import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, type Docker } from '../harness/docker.ts';
+import { buildOperatorImage, ensureDocker, repoRoot, type Docker } from '../harness/docker.ts';
 import { run, toolsBin } from '../harness/controlplane.ts';
 import { hostProblems, leftovers, NODE, startNodeCluster, type NodeCluster } from '../harness/node-cluster.ts';
 import { podsScrapeConfig, startKubernetesHttpSd, type KubernetesHttpSd } from '../harness/kubernetes-http-sd.ts';
@@ -128,13 +128,7 @@ describe('helm install on a cluster that runs Pods (README "Installing with Helm
     // The image (README: docker build) and the cluster start in parallel.
     const buildImage = (async () => {
       docker = await ensureDocker();
-      const base = await buildNodeBase(docker);
-      image = `cra-gate/operator:test-${await contextHash()}`;
-      if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
-        const tc = await loadTestcontainers();
-        say(`building ${image} from the Dockerfile on ${base}`);
-        await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
-      }
+      ({ image } = await buildOperatorImage(docker, { log: say }));
       timings.image = Date.now() - t0;
     })();
     c = await startNodeCluster({ log: say });

@@ -15,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { baselinePolicy, compliantRelease, startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
-import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, run, type Docker, type TcGenericContainer, type TcStartedContainer } from '../harness/docker.ts';
+import { buildOperatorImage, ensureDocker, loadTestcontainers, repoRoot, run, type Docker, type TcGenericContainer, type TcStartedContainer } from '../harness/docker.ts';
 import { waitFor } from '../harness/wait.ts';
 
 async function freePort(): Promise<number> {
@@ -42,20 +42,7 @@ describe('the operator image', () => {
   before(async () => {
     docker = await ensureDocker();
     const tc = await loadTestcontainers();
-    const base = await buildNodeBase(docker);
-    image = `cra-gate/operator:test-${await contextHash()}`;
-    // vfs stores every layer in full: drop images of earlier source states and dangling build layers.
-    const old = (await docker.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=cra-gate/*'])).stdout
-      .split('\n')
-      .filter((ref) => ref && ref !== image && ref !== base);
-    if (old.length) await docker.docker(['rmi', '-f', ...old]);
-    await docker.docker(['image', 'prune', '-f']);
-    if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
-      const t0 = Date.now();
-      process.stderr.write(`[image] building ${image} from the Dockerfile on ${base} (testcontainers)\n`);
-      await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
-      process.stderr.write(`[image] built in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-    }
+    ({ image } = await buildOperatorImage(docker, { prune: true, log: (l) => process.stderr.write(`[image] ${l}\n`) }));
     cluster = await startCluster();
     await cluster.apply(baselinePolicy());
     // The admin kubeconfig, readable by the image's uid 1000 (bind-mounted read-only).

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toolsBin } from '../harness/controlplane.ts';
 import { Cosign, type KeyPair } from '../harness/cosign.ts';
-import { buildNodeBase, contextHash, ensureDocker, loadTestcontainers, repoRoot, run, type Docker } from '../harness/docker.ts';
+import { buildOperatorImage, ensureDocker, repoRoot, run, type Docker } from '../harness/docker.ts';
 import { startCluster, waitForDecision, type Cluster } from '../harness/fixture.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator-process.ts';
 import { startRegistry, type TestRegistry } from '../harness/registry.ts';
@@ -158,19 +158,7 @@ describe('cra-gate gates itself: the baseline approves its own release on real e
 
   before(async () => {
     docker = await ensureDocker();
-    const tc = await loadTestcontainers();
-    const base = await buildNodeBase(docker);
-    image = `cra-gate/operator:test-${await contextHash()}`;
-    // vfs stores every layer in full: drop images of earlier source states and dangling build layers (as the image test does).
-    const old = (await docker.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=cra-gate/*'])).stdout
-      .split('\n')
-      .filter((ref) => ref && ref !== image && ref !== base);
-    if (old.length) await docker.docker(['rmi', '-f', ...old]);
-    await docker.docker(['image', 'prune', '-f']);
-    if ((await docker.docker(['image', 'inspect', image])).code !== 0) {
-      process.stderr.write(`[self-gate] building ${image} from the Dockerfile on ${base}\n`);
-      await tc.GenericContainer.fromDockerfile(repoRoot).withBuildArgs({ NODE_IMAGE: base }).build(image, { deleteOnExit: false });
-    }
+    ({ image } = await buildOperatorImage(docker, { prune: true, log: (l) => process.stderr.write(`[self-gate] ${l}\n`) }));
     [cluster, reg] = await Promise.all([startCluster(), startRegistry()]);
     cosign = new Cosign({ workDir: path.join(work, 'cosign'), registry: reg, timeoutMs: 120_000 });
     releaseKey = await cosign.generateKeyPair('release');
