@@ -11,38 +11,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../harness/fixture.ts';
+import { runCli } from '../harness/cli.ts';
 import { makePki, Pusher, startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from '../harness/registry.ts';
 import { createAuthority } from '../fixtures/oci/keyless.ts';
 import { dumpYaml } from '../../operator/validation/yaml.ts';
 
-const cliMain = path.join(repoRoot, 'operator', 'cli', 'main.ts');
 const NOW = '2028-02-01T12:00:00Z';
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliMain, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`cra-gate ${args.join(' ')} timed out`));
-    }, 240_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface Item {
   status: { decision: string; checks: { id: string; result: string; reason: string; message: string }[] };
@@ -153,7 +133,7 @@ void describe('cra-gate evaluate --offline: no request reaches the HTTPS server 
   void it('--offline: zero requests server-side, the checks that needed the network end in Error, not Approved, exit 2', async () => {
     served.length = 0;
     proxy.seen.length = 0;
-    const r = await runCli(['evaluate', files[0]!, '--policy', files[1]!, '--configmap', files[2]!, '--offline', '--now', NOW, '--output', 'json'], env);
+    const r = await runCli(['evaluate', files[0]!, '--policy', files[1]!, '--configmap', files[2]!, '--offline', '--now', NOW, '--output', 'json'], { env, timeoutMs: 240_000 });
     assert.deepEqual(served, [], 'no request reached the HTTPS server');
     assert.deepEqual(proxy.seen, [], 'no request reached the registry');
     assert.equal(r.code, 2, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
@@ -181,7 +161,7 @@ void describe('cra-gate evaluate --offline: no request reaches the HTTPS server 
   void it('control: the same files without --offline do reach both servers', async () => {
     served.length = 0;
     proxy.seen.length = 0;
-    await runCli(['evaluate', files[0]!, '--policy', files[1]!, '--configmap', files[2]!, '--now', NOW, '--output', 'json'], env);
+    await runCli(['evaluate', files[0]!, '--policy', files[1]!, '--configmap', files[2]!, '--now', NOW, '--output', 'json'], { env, timeoutMs: 240_000 });
     for (const p of ['/sbom.cdx.json', '/.well-known/security.txt', '/kev.json', '/vex.json']) assert.ok(served.includes(p), `${p} was fetched (${served.join(', ')})`);
     assert.ok(proxy.seen.some((s) => s.includes('/v2/acme/fw/')), `the image was looked up (${proxy.seen.join(', ')})`);
     assert.ok(proxy.seen.some((s) => s.includes('/v2/feeds/osv/')), 'the OSV feed artifact was looked up');
