@@ -14,20 +14,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
+/** Product sources under `dir` (tests excluded), absolute paths. */
 function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
-  }
-  return out;
+  return globSync('**/*.ts', { cwd: dir })
+    .filter((f) => !f.endsWith('.test.ts'))
+    .map((f) => join(dir, f));
 }
 
 /** Source text without comments (block and line comments; good enough for our own style, no `//` in strings matters here). */
