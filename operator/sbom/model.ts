@@ -113,6 +113,28 @@ export interface SbomModel {
   readonly invalidRelationships?: readonly { readonly pointer: string; readonly message: string }[];
 }
 
+/**
+ * Lists of a component are mostly empty or of one item: absent ones share this (frozen) empty list, and a list
+ * starts as a one-item literal, so that a component does not carry a push-grown backing store of 17 slots per list
+ * (the model of a 50k-component SBOM would otherwise outweigh the parsed document).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+function add<T>(list: T[] | undefined, x: T): T[] {
+  if (list === undefined) return [x];
+  list.push(x);
+  return list;
+}
+
+/**
+ * The strings of a JSON array: the parsed array itself when it holds only strings (the common case; the model
+ * never mutates it), else a filtered copy.
+ */
+function stringsOf(v: unknown): readonly string[] {
+  if (!Array.isArray(v)) return NONE;
+  for (const x of v) if (typeof x !== 'string') return v.filter((y): y is string => typeof y === 'string');
+  return v as string[];
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const seg = pointerSegment;
@@ -146,32 +168,58 @@ function urlOf(v: unknown): string | undefined {
 
 // ---- CycloneDX ------------------------------------------------------------------------------------------
 
+/** Contact details while they are collected (lists created on the first item). */
+interface ContactAcc {
+  emails?: string[];
+  urls?: string[];
+}
+function contactOf(acc: ContactAcc): Contact {
+  return { emails: acc.emails ?? NONE, urls: acc.urls ?? NONE };
+}
+
 /** CycloneDX organizationalEntity (manufacturer / supplier / manufacture): url[] and contact[].email. */
-function cdxEntityContact(entity: unknown, into: { emails: string[]; urls: string[] }): void {
+function cdxEntityContact(entity: unknown, into: ContactAcc): void {
   if (!isObject(entity)) return;
   for (const u of arr(entity.url)) {
     const x = urlOf(u);
-    if (x) into.urls.push(x);
+    if (x) into.urls = add(into.urls, x);
   }
   for (const c of arr(entity.contact)) {
     if (isObject(c)) {
       const e = emailOf(c.email);
-      if (e) into.emails.push(e);
+      if (e) into.emails = add(into.emails, e);
     }
   }
 }
 
 /** CycloneDX `authors[]` (organizationalContact): each valid email. */
-function cdxAuthorEmails(authors: unknown, into: { emails: string[] }): void {
+function cdxAuthorEmails(authors: unknown, into: ContactAcc): void {
   for (const a of arr(authors)) {
     if (!isObject(a)) continue;
     const e = emailOf(a.email);
-    if (e) into.emails.push(e);
+    if (e) into.emails = add(into.emails, e);
   }
 }
 
+/** normaliseAlg per distinct algorithm name (an SBOM names a handful, on every hash). */
+const algMemo = new Map<string, string>();
+function algOf(alg: string): string {
+  let a = algMemo.get(alg);
+  if (a === undefined) {
+    a = normaliseAlg(alg);
+    if (algMemo.size < 256) algMemo.set(alg, a);
+  }
+  return a;
+}
+
+/** The BSI taxonomy properties a component's model keeps (TR-03183-2 §8.2, BSI CycloneDX property taxonomy). */
+const BSI_FILENAME = 'bsi:component:filename';
+const BSI_EXECUTABLE = 'bsi:component:executable';
+const BSI_ARCHIVE = 'bsi:component:archive';
+const BSI_STRUCTURED = 'bsi:component:structured';
+
 function cdxComponent(c: Record<string, unknown>, pointer: string, primary: boolean, legacyCreator: boolean): SbomComponent {
-  const creator = { emails: [] as string[], urls: [] as string[] };
+  const creator: ContactAcc = {};
   cdxEntityContact(c.manufacturer, creator);
   // TR §3.2.9 (normative): "“Creator” (German: “Ersteller”) describes the role of the entity that authored or
   // created the software or component. Alternatively, the term “Author” (German: “Autor”) is used." So an
@@ -179,63 +227,86 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   cdxAuthorEmails(c.authors, creator);
   // TR v2.0.0 / CycloneDX 1.5 has no component.manufacturer: accept supplier contacts there.
   if (legacyCreator) cdxEntityContact(c.supplier, creator);
-  // Keys are untrusted property names (`constructor`, `__proto__`, …): a Map, never an object's prototype chain.
-  const props = new Map<string, string[]>();
+  // Only the four BSI properties are kept (names compared as strings: untrusted names never index an object).
+  let filename: string[] | undefined;
+  let executable: string[] | undefined;
+  let archive: string[] | undefined;
+  let structured: string[] | undefined;
   for (const p of arr(c.properties)) {
     if (!isObject(p) || typeof p.name !== 'string') continue;
     const value = typeof p.value === 'string' ? p.value : '';
-    const l = props.get(p.name);
-    if (l) l.push(value);
-    else props.set(p.name, [value]);
-  }
-  const hashes: SbomHash[] = [];
-  arr(c.hashes).forEach((h, i) => {
-    if (isObject(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
-      hashes.push({ alg: normaliseAlg(h.alg), content: h.content.toLowerCase(), where: 'component', pointer: `${pointer}/hashes/${i}` });
+    switch (p.name) {
+      case BSI_FILENAME:
+        filename = add(filename, value);
+        break;
+      case BSI_EXECUTABLE:
+        executable = add(executable, value);
+        break;
+      case BSI_ARCHIVE:
+        archive = add(archive, value);
+        break;
+      case BSI_STRUCTURED:
+        structured = add(structured, value);
+        break;
     }
-  });
+  }
+  let hashes: SbomHash[] | undefined;
+  const hs = arr(c.hashes);
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i];
+    if (isObject(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
+      hashes = add(hashes, { alg: algOf(h.alg), content: h.content.toLowerCase(), where: 'component', pointer: `${pointer}/hashes/${i}` });
+    }
+  }
   let referencesBom = false;
   let otherIds = 0;
-  const uris: SbomUri[] = [];
-  arr(c.externalReferences).forEach((r, i) => {
-    if (!isObject(r)) return;
+  let uris: SbomUri[] | undefined;
+  const refs = arr(c.externalReferences);
+  for (let i = 0; i < refs.length; i++) {
+    const r = refs[i];
+    if (!isObject(r)) continue;
     if (r.type === 'bom') referencesBom = true;
     // TR §8.2 Table 11: source code URI = externalReferences[type=source-distribution].url; URI of the
     // deployable form = externalReferences[type=distribution].url.
     if ((r.type === 'source-distribution' || r.type === 'distribution') && typeof r.url === 'string') {
-      uris.push({ kind: r.type === 'distribution' ? 'deployable' : 'source', value: r.url, pointer: `${pointer}/externalReferences/${i}/url` });
+      uris = add(uris, { kind: r.type === 'distribution' ? 'deployable' : 'source', value: r.url, pointer: `${pointer}/externalReferences/${i}/url` });
     }
     if (r.type === 'distribution' || r.type === 'distribution-intake') {
-      arr(r.hashes).forEach((h, j) => {
+      const rh = arr(r.hashes);
+      for (let j = 0; j < rh.length; j++) {
+        const h = rh[j];
         if (isObject(h) && typeof h.alg === 'string' && typeof h.content === 'string') {
-          hashes.push({
-            alg: normaliseAlg(h.alg),
+          hashes = add(hashes, {
+            alg: algOf(h.alg),
             content: h.content.toLowerCase(),
             where: 'distribution',
             pointer: `${pointer}/externalReferences/${i}/hashes/${j}`,
           });
         }
-      });
+      }
     }
-  });
+  }
   if (isObject(c.swid)) otherIds++;
   if (Array.isArray(c.omniborId)) otherIds += c.omniborId.length;
   if (Array.isArray(c.swhid)) otherIds += c.swhid.length;
-  const licences: SbomLicence[] = [];
-  arr(c.licenses).forEach((l, i) => {
-    if (!isObject(l)) return;
+  let licences: SbomLicence[] | undefined;
+  const ls = arr(c.licenses);
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (!isObject(l)) continue;
     const lp = `${pointer}/licenses/${i}`;
+    // Same keys in the same order as before (expression|name|textOnly, acknowledgement when given, pointer).
     if (typeof l.expression === 'string') {
-      licences.push({ expression: l.expression, ...(str(l.acknowledgement) ? { acknowledgement: l.acknowledgement as string } : {}), pointer: `${lp}/expression` });
+      const ack = str(l.acknowledgement);
+      licences = add(licences, ack ? { expression: l.expression, acknowledgement: ack, pointer: `${lp}/expression` } : { expression: l.expression, pointer: `${lp}/expression` });
     } else if (isObject(l.license)) {
       const lic = l.license;
       const ack = str(lic.acknowledgement) ?? str(l.acknowledgement);
-      const base = ack ? { acknowledgement: ack } : {};
-      if (typeof lic.id === 'string') licences.push({ expression: lic.id, ...base, pointer: `${lp}/license/id` });
-      else if (typeof lic.name === 'string') licences.push({ name: lic.name, ...base, pointer: `${lp}/license/name` });
-      else licences.push({ textOnly: true, ...base, pointer: `${lp}/license` });
+      if (typeof lic.id === 'string') licences = add(licences, ack ? { expression: lic.id, acknowledgement: ack, pointer: `${lp}/license/id` } : { expression: lic.id, pointer: `${lp}/license/id` });
+      else if (typeof lic.name === 'string') licences = add(licences, ack ? { name: lic.name, acknowledgement: ack, pointer: `${lp}/license/name` } : { name: lic.name, pointer: `${lp}/license/name` });
+      else licences = add(licences, ack ? { textOnly: true, acknowledgement: ack, pointer: `${lp}/license` } : { textOnly: true, pointer: `${lp}/license` });
     }
-  });
+  }
   const supplier = isObject(c.supplier) ? str(c.supplier.name) : undefined;
   // Built field by field (same keys, same order as a literal with conditional spreads, without a temporary object
   // per optional field: this runs once per component).
@@ -249,18 +320,18 @@ function cdxComponent(c: Record<string, unknown>, pointer: string, primary: bool
   if (str(c.purl)) out.purl = c.purl;
   if (str(c.cpe)) out.cpe = c.cpe;
   out.otherIds = otherIds;
-  out.creator = creator;
+  out.creator = contactOf(creator);
   if (supplier) out.supplier = supplier;
-  out.filename = props.get('bsi:component:filename') ?? [];
-  out.executable = props.get('bsi:component:executable') ?? [];
-  out.archive = props.get('bsi:component:archive') ?? [];
-  out.structured = props.get('bsi:component:structured') ?? [];
-  out.hashes = hashes;
-  out.licences = licences;
+  out.filename = filename ?? NONE;
+  out.executable = executable ?? NONE;
+  out.archive = archive ?? NONE;
+  out.structured = structured ?? NONE;
+  out.hashes = hashes ?? NONE;
+  out.licences = licences ?? NONE;
   if (str(c.scope)) out.scope = c.scope;
   out.referencesBom = referencesBom;
   out.nested = arr(c.components).length;
-  out.uris = uris;
+  out.uris = uris ?? NONE;
   return out as unknown as SbomComponent;
 }
 
@@ -268,14 +339,15 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
   const d = det.doc;
   const legacy = det.specVersion !== '1.6' && det.specVersion !== '1.7';
   const meta = isObject(d.metadata) ? d.metadata : {};
-  const creator = { emails: [] as string[], urls: [] as string[] };
-  cdxEntityContact(meta.manufacturer, creator);
+  const creatorAcc: ContactAcc = {};
+  cdxEntityContact(meta.manufacturer, creatorAcc);
   // TR §3.2.9: "Author" is another name for the creator (see cdxComponent): metadata.authors[].email counts.
-  cdxAuthorEmails(meta.authors, creator);
+  cdxAuthorEmails(meta.authors, creatorAcc);
   if (legacy) {
-    cdxEntityContact(meta.manufacture, creator);
-    cdxEntityContact(meta.supplier, creator);
+    cdxEntityContact(meta.manufacture, creatorAcc);
+    cdxEntityContact(meta.supplier, creatorAcc);
   }
+  const creator = contactOf(creatorAcc);
   const authors: string[] = [];
   for (const a of arr(meta.authors)) if (isObject(a) && str(a.name ?? a.email)) authors.push(String(a.name ?? a.email));
   if (isObject(meta.manufacturer) && str(meta.manufacturer.name)) authors.push(meta.manufacturer.name as string);
@@ -288,8 +360,7 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
   if (isObject(meta.component)) components.push(cdxComponent(meta.component, '/metadata/component', true, legacy));
   // Iterative pre-order walk over components[] and nested components[], then metadata.component's nested ones: the
   // document order of their pointers (/components/… sorts before /metadata/…, a parent before its children, siblings
-  // by index), produced directly instead of sorting pointer strings.
-  const ordered: { c: Record<string, unknown>; pointer: string }[] = [];
+  // by index), produced directly instead of sorting pointer strings; each component is modelled as it is reached.
   const walk = (list: unknown[], pointer: string): void => {
     const stack: { list: unknown[]; pointer: string; i: number }[] = [{ list, pointer, i: 0 }];
     while (stack.length > 0) {
@@ -302,21 +373,18 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
       const c = top.list[i];
       if (!isObject(c)) continue;
       const p = `${top.pointer}/${i}`;
-      ordered.push({ c, pointer: p });
-      if (ordered.length + components.length > maxComponents) {
-        throw new RangeError(`more than ${maxComponents} components`);
-      }
+      if (components.length >= maxComponents) throw new RangeError(`more than ${maxComponents} components`);
+      components.push(cdxComponent(c, p, false, legacy));
       if (Array.isArray(c.components)) stack.push({ list: c.components, pointer: `${p}/components`, i: 0 });
     }
   };
   if (Array.isArray(d.components)) walk(d.components, '/components');
   if (isObject(meta.component) && Array.isArray(meta.component.components)) walk(meta.component.components, '/metadata/component/components');
-  for (const { c, pointer } of ordered) components.push(cdxComponent(c, pointer, false, legacy));
 
   const dependencies: SbomDependency[] = [];
   arr(d.dependencies).forEach((dep, i) => {
     if (isObject(dep) && typeof dep.ref === 'string') {
-      dependencies.push({ ref: dep.ref, dependsOn: arr(dep.dependsOn).filter((x): x is string => typeof x === 'string'), pointer: `/dependencies/${i}` });
+      dependencies.push({ ref: dep.ref, dependsOn: stringsOf(dep.dependsOn), pointer: `/dependencies/${i}` });
     }
   });
   const compositions: SbomComposition[] = [];

@@ -68,23 +68,49 @@ export interface DetectedSbom {
   /** `1.6` for CycloneDX, `2.3` / `3.0.1` for SPDX. */
   readonly specVersion: string;
   readonly doc: Record<string, unknown>;
+  /** True when the JSON text was scanned and holds no number that parses to ±Infinity (parseSbomText). */
+  readonly finiteNumbers?: boolean;
 }
 
+/** What one pass over a JSON text tells before it is parsed. */
+export interface JsonScan {
+  /** Nesting (objects + arrays) deeper than the limit; the scan stopped there. */
+  readonly tooDeep: boolean;
+  /**
+   * No number in the text can parse to ±Infinity: none has an exponent and none has a run of 300 or more digits
+   * (a number without exponent reaches Number.MAX_VALUE only with 309 integer digits). False means "maybe": the
+   * parsed value must then be searched (../util/json.ts nonFinitePointers).
+   */
+  readonly finiteNumbers: boolean;
+}
+
+/** A run of this many digits might overflow (see JsonScan.finiteNumbers). */
+const LONG_DIGIT_RUN = 300;
+
 /**
- * Maximum nesting depth of a JSON text, scanning outside strings only. Stops early (returns > limit) as soon
- * as the limit is exceeded. O(n), no allocation: a string is skipped with indexOf to its closing quote (a quote
- * preceded by an odd number of backslashes is escaped), which is where SBOM text mostly is.
+ * One pass over a JSON text, outside strings only: nesting depth against `limit` (stops early once exceeded) and
+ * whether a number could overflow. O(n), no allocation: a string is skipped with indexOf to its closing quote (a
+ * quote preceded by an odd number of backslashes is escaped), which is where SBOM text mostly is.
  */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
+export function scanJson(text: string, limit: number): JsonScan {
   let depth = 0;
+  let digits = 0;
+  let finiteNumbers = true;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits >= LONG_DIGIT_RUN) finiteNumbers = false;
+      continue;
+    }
+    // An exponent: `e`/`E` right after a digit (outside strings, `e` is otherwise only in true/false).
+    if ((c === 0x65 || c === 0x45) && digits > 0) finiteNumbers = false;
+    digits = 0;
     if (c === 0x22) {
       let j = i + 1;
       for (;;) {
         j = text.indexOf('"', j);
-        if (j < 0) return false; // unterminated string: nothing more is structure (JSON.parse rejects it)
+        if (j < 0) return { tooDeep: false, finiteNumbers }; // unterminated string: nothing more is structure (JSON.parse rejects it)
         let k = j - 1;
         while (text.charCodeAt(k) === 0x5c) k--;
         if ((j - 1 - k) % 2 === 0) break;
@@ -92,10 +118,15 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
       }
       i = j;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
+      if (++depth > limit) return { tooDeep: true, finiteNumbers: false };
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return false;
+  return { tooDeep: false, finiteNumbers };
+}
+
+/** Whether a JSON text nests deeper than `limit` (objects + arrays), outside strings; see scanJson. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  return scanJson(text, limit).tooDeep;
 }
 
 function firstSignificant(text: string): string {
@@ -146,7 +177,8 @@ export function parseSbomText(bytes: Uint8Array | string, limits: SbomLimits = D
   if (first !== '{') {
     throw new SbomInputError('SbomUnparseable', 'document is not a JSON object');
   }
-  if (jsonDepthExceeds(text, limits.maxDepth)) {
+  const scan = scanJson(text, limits.maxDepth);
+  if (scan.tooDeep) {
     throw new SbomInputError('SbomUnparseable', `JSON nesting is deeper than ${limits.maxDepth} levels`);
   }
   let doc: unknown;
@@ -159,10 +191,16 @@ export function parseSbomText(bytes: Uint8Array | string, limits: SbomLimits = D
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new SbomInputError('SbomUnparseable', 'document is not a JSON object');
   }
-  return detectFormat(doc as Record<string, unknown>);
+  return detectFormat(doc as Record<string, unknown>, scan.finiteNumbers);
 }
 
-export function detectFormat(doc: Record<string, unknown>): DetectedSbom {
+/** `finiteNumbers`: the text was scanned and no number in it can be non-finite (JsonScan.finiteNumbers). */
+export function detectFormat(doc: Record<string, unknown>, finiteNumbers = false): DetectedSbom {
+  const det = detectFormatOf(doc);
+  return finiteNumbers ? { ...det, finiteNumbers } : det;
+}
+
+function detectFormatOf(doc: Record<string, unknown>): DetectedSbom {
   if (doc.bomFormat === 'CycloneDX') {
     const v = doc.specVersion;
     if (typeof v !== 'string' || !/^1\.\d+$/.test(v)) {

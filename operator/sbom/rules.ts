@@ -164,12 +164,20 @@ export function isValidUri(v: string): boolean {
   return v.length <= 8192 && uriFormat(v);
 }
 
-function depIndex(m: SbomModel): Map<string, { dependsOn: readonly string[]; pointer: string }> {
+type DepIndex = ReadonlyMap<string, { readonly dependsOn: readonly string[]; readonly pointer: string }>;
+/** Indexes of a model, built once per model (several rules read them; the model is never mutated). */
+const depIndexes = new WeakMap<SbomModel, DepIndex>();
+const completenessIndexes = new WeakMap<SbomModel, ReadonlySet<string>>();
+
+function depIndex(m: SbomModel): DepIndex {
+  const known = depIndexes.get(m);
+  if (known) return known;
   const map = new Map<string, { dependsOn: readonly string[]; pointer: string }>();
   for (const d of m.dependencies) {
     const prev = map.get(d.ref);
     map.set(d.ref, prev ? { dependsOn: [...prev.dependsOn, ...d.dependsOn], pointer: prev.pointer } : d);
   }
+  depIndexes.set(m, map);
   return map;
 }
 
@@ -179,9 +187,12 @@ function depIndex(m: SbomModel): Map<string, { dependsOn: readonly string[]; poi
  */
 const UNKNOWN_COMPLETENESS = new Set(['', 'not_specified', 'unknown', 'noAssertion']);
 
-function completenessIndex(m: SbomModel): Set<string> {
+function completenessIndex(m: SbomModel): ReadonlySet<string> {
+  const known = completenessIndexes.get(m);
+  if (known) return known;
   const s = new Set<string>();
   for (const c of m.compositions) if (!UNKNOWN_COMPLETENESS.has(c.aggregate)) for (const r of c.refs) s.add(r);
+  completenessIndexes.set(m, s);
   return s;
 }
 
@@ -341,10 +352,18 @@ function one(reason: Reason, pointer: string, message: string, basis: Basis = CR
 
 // ---- sbom.complete ----------------------------------------------------------------------------------------
 
+/** `/components/3/components/1` → `/components/3`; undefined for a top-level component (or any other pointer). */
 function parentPointer(p: string): string | undefined {
-  const m = /^(.*)\/components\/\d+$/.exec(p);
-  if (!m) return undefined;
-  return m[1] === '' ? undefined : m[1];
+  const at = p.lastIndexOf('/components/');
+  if (at <= 0) return undefined;
+  const n = p.length;
+  const from = at + '/components/'.length;
+  if (from >= n) return undefined;
+  for (let i = from; i < n; i++) {
+    const c = p.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  return p.slice(0, at);
 }
 
 export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {

@@ -87,6 +87,12 @@ function canonical(v: unknown): string {
  */
 export function allUnique(items: readonly unknown[]): boolean {
   if (items.length < 2) return true;
+  // Short arrays (hashes, licences, dependsOn, urls: most uniqueItems arrays of an SBOM hold one to a few items):
+  // pairwise deep equality costs less than building keys and a Map per array.
+  if (items.length <= SMALL_UNIQUE) {
+    for (let i = 1; i < items.length; i++) for (let j = 0; j < i; j++) if (jsonEqual(items[i], items[j])) return false;
+    return true;
+  }
   let probes: string[] | undefined;
   const buckets = new Map<string, { first: unknown; canon?: Set<string> }>();
   for (const item of items) {
@@ -127,6 +133,31 @@ export function allUnique(items: readonly unknown[]): boolean {
     if (b.canon.has(c)) return false;
     b.canon.add(c);
   }
+  return true;
+}
+
+/** Arrays up to this length are checked pairwise (at most 28 comparisons), longer ones by the bucketed keys. */
+const SMALL_UNIQUE = 8;
+
+/**
+ * Deep equality of parsed JSON values as JSON Schema defines it for uniqueItems: same type, arrays item by item,
+ * objects with the same own keys (in any order) and equal values. Recursion is bounded by the nesting-depth limit
+ * checked before parsing (./parse.ts), like canonical().
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if (!Object.hasOwn(y, k) || !jsonEqual(x[k], y[k])) return false;
   return true;
 }
 

@@ -95,7 +95,8 @@ function noSchema(det: DetectedSbom): SchemaResult {
 export function validateSchema(det: DetectedSbom): SchemaResult {
   const r = validateOfficialSchema(det);
   // `1e999` parses to Infinity, which Ajv's number/integer keywords accept; JSON has no such number.
-  const bad = nonFinitePointers(det.doc);
+  // Searched only when the scan of the text before parsing could not rule them out (./parse.ts scanJson).
+  const bad = det.finiteNumbers === true ? [] : nonFinitePointers(det.doc);
   if (bad.length === 0) return r;
   const problems = bad.map((pointer) => ({ pointer, message: 'number is not finite (overflows to Infinity; JSON has no such number)' }));
   return { ...r, valid: false, errorCount: r.errorCount + bad.length, problems: [...problems, ...r.problems] };
