@@ -78,56 +78,47 @@ function canonical(v: unknown): string {
 }
 
 /**
- * JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. Each item gets a cheap key that
- * deeply equal items always share: a primitive's JSON; an object's key count and its values at the keys that hold
- * primitives in the array's first object (for components: type, bom-ref, name, version, purl, …). Only items with the
- * same key are compared, by their canonical JSON (computed at most once per item), so the cost never exceeds
- * canonicalising every item and is usually far below it. An object whose keys are exactly those primitive-valued
- * keys is fully described by its key ("exact"): equal keys then mean a duplicate without further comparison.
+ * JSON-schema uniqueItems (deep equality, key order irrelevant) in linear time. Primitives are compared by value in
+ * a Set (for JSON values SameValueZero is JSON equality). Objects are bucketed by the raw value of one probe key: the
+ * first (by name) key holding a string in the array's first object (for components `bom-ref`, for dependencies
+ * `ref`), arrays by their length. Only items in the same bucket are compared, by their canonical JSON (computed at
+ * most once per item), so the cost never exceeds canonicalising every item and is usually far below it: no key
+ * string is built per item.
  */
 export function allUnique(items: readonly unknown[]): boolean {
   if (items.length < 2) return true;
   // Short arrays (hashes, licences, dependsOn, urls: most uniqueItems arrays of an SBOM hold one to a few items):
-  // pairwise deep equality costs less than building keys and a Map per array.
+  // pairwise deep equality costs less than building a Set or Map per array.
   if (items.length <= SMALL_UNIQUE) {
     for (let i = 1; i < items.length; i++) for (let j = 0; j < i; j++) if (jsonEqual(items[i], items[j])) return false;
     return true;
   }
-  let probes: string[] | undefined;
-  const buckets = new Map<string, { first: unknown; canon?: Set<string> }>();
+  let prims: Set<unknown> | undefined;
+  let probe: string | undefined | null = null; // null: not chosen yet; undefined: the first object has no string value
+  const buckets = new Map<unknown, { first: unknown; canon?: Set<string> }>();
+  let arrays: Map<unknown, { first: unknown; canon?: Set<string> }> | undefined;
   for (const item of items) {
-    let key: string;
-    let exact: boolean;
     if (typeof item !== 'object' || item === null) {
-      key = JSON.stringify(item) ?? 'undefined';
-      exact = true;
-    } else if (Array.isArray(item)) {
-      key = `[#${item.length}`;
-      exact = false;
-    } else {
-      const o = item as Record<string, unknown>;
-      probes ??= Object.keys(o).filter((k) => typeof o[k] !== 'object' || o[k] === null).sort();
-      let n = 0;
-      for (const k in o) if (Object.hasOwn(o, k)) n++;
-      exact = n === probes.length;
-      key = `{#${n}`;
-      for (const p of probes) {
-        const x = o[p];
-        if (typeof x === 'object' && x !== null) {
-          exact = false;
-          key += '\u0001{';
-        } else {
-          if (x === undefined && !Object.hasOwn(o, p)) exact = false;
-          key += `\u0001${JSON.stringify(x) ?? 'u'}`;
-        }
-      }
-    }
-    const b = buckets.get(key);
-    if (b === undefined) {
-      buckets.set(key, { first: item });
+      prims ??= new Set();
+      if (prims.has(item)) return false;
+      prims.add(item);
       continue;
     }
-    if (exact) return false;
+    let key: unknown;
+    if (Array.isArray(item)) key = item.length;
+    else {
+      const o = item as Record<string, unknown>;
+      if (probe === null) probe = Object.keys(o).filter((k) => typeof o[k] === 'string').sort()[0];
+      const v = probe === undefined || !Object.hasOwn(o, probe) ? ABSENT : o[probe];
+      key = typeof v === 'object' && v !== null ? NESTED : v;
+    }
+    // Arrays and objects never share a bucket key: a number key is an array's length only in `arrays`.
+    const map = Array.isArray(item) ? (arrays ??= new Map()) : buckets;
+    const b = map.get(key);
+    if (b === undefined) {
+      map.set(key, { first: item });
+      continue;
+    }
     b.canon ??= new Set([canonical(b.first)]);
     const c = canonical(item);
     if (b.canon.has(c)) return false;
@@ -135,6 +126,8 @@ export function allUnique(items: readonly unknown[]): boolean {
   }
   return true;
 }
+const ABSENT = Symbol('absent');
+const NESTED = Symbol('nested');
 
 /** Arrays up to this length are checked pairwise (at most 28 comparisons), longer ones by the bucketed keys. */
 const SMALL_UNIQUE = 8;

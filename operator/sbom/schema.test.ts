@@ -12,6 +12,18 @@ test('uniqueItems in linear time keeps JSON-schema semantics (deep equality, key
   assert.equal(r.problems[0]?.pointer, '/components');
 });
 
+test('uniqueItems on long arrays: bucketed by one probe value, decided by deep equality', () => {
+  const comps = Array.from({ length: 50 }, (_, i) => ({ 'bom-ref': `r${i % 5}`, name: 'x', version: String(i), hashes: [{ alg: 'SHA-256', content: String(i) }] }));
+  assert.equal(allUnique(comps), true); // same probe (bom-ref) in groups of ten, all different
+  assert.equal(allUnique([...comps, { hashes: [{ content: '7', alg: 'SHA-256' }], version: '7', name: 'x', 'bom-ref': 'r2' }]), false);
+  assert.equal(allUnique([...comps, { ...comps[3], extra: null }]), true);
+  const prims = [...Array.from({ length: 20 }, (_, i) => `a${i}`), 1, true, null, [1], [1, 2], { a: 1 }];
+  assert.equal(allUnique(prims), true);
+  assert.equal(allUnique([...prims, 'a3']), false);
+  assert.equal(allUnique([...prims, [1, 2]]), false);
+  assert.equal(allUnique([...prims, '1', 'true', 'null', [2, 1]]), true);
+});
+
 test('SPDX 2.3 is validated against the official schema', () => {
   const spdx23 = { spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', dataLicense: 'CC0-1.0', name: 'x', documentNamespace: 'https://acme.example/x', creationInfo: { created: '2028-01-01T00:00:00Z', creators: ['Tool: x'] } };
   const ok = validateSchema(parseSbomText(JSON.stringify(spdx23)));
