@@ -250,8 +250,7 @@ export function ruleBsiFields(m: SbomModel, profile: 'bsi-2.1' | 'bsi-2.0', maxP
     } else if (!m.completenessExpressible) {
       f.add('DependencyCompletenessUnstated', `${L}: SPDX ${m.specVersion} cannot state dependency completeness`, c.pointer);
     }
-    const distribution = strictLicence ? c.licences.filter((l) => l.acknowledgement === 'concluded') : c.licences;
-    if (distribution.length === 0) {
+    if (strictLicence ? !c.licences.some((l) => l.acknowledgement === 'concluded') : c.licences.length === 0) {
       f.add(
         'MissingDistributionLicence',
         strictLicence ? `${L} lack a distribution licence (a licence with acknowledgement "concluded")` : `${L} lack a distribution licence`,
@@ -366,12 +365,40 @@ function parentPointer(p: string): string | undefined {
   return p.slice(0, at);
 }
 
+/**
+ * Children by the index of their parent (CycloneDX nested components: a child's pointer is its parent's plus
+ * `/components/<i>`); undefined when no component nests others (`nested` is 0 everywhere), the common case.
+ */
+function nesting(components: readonly SbomComponent[]): (number[] | undefined)[] | undefined {
+  if (!components.some((c) => c.nested > 0)) return undefined;
+  const n = components.length;
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) indexOf.set(components[i]!.pointer, i);
+  const childrenOf = new Array<number[] | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const parent = parentPointer(components[i]!.pointer);
+    const pi = parent === undefined ? undefined : indexOf.get(parent);
+    if (pi !== undefined) (childrenOf[pi] ??= []).push(i);
+  }
+  return childrenOf;
+}
+
 export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
   // Guidance: the TR asks for the whole graph (§5.1 level of detail, §5.2.2 dependencies and their completeness);
   // the CRA text asks only for the top-level dependencies (ruleTopLevelDeps).
   const f = new FindingCollector(maxPointers, tr('§5.1'));
-  const refs = new Set<string>();
-  for (const c of m.components) if (c.ref !== undefined) refs.add(c.ref);
+  const n = m.components.length;
+  // Components by ref: an index, or the indexes when a ref is (wrongly) used more than once.
+  const refToIdx = new Map<string, number | number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = m.components[i]!.ref;
+    if (r === undefined) continue;
+    const l = refToIdx.get(r);
+    if (l === undefined) refToIdx.set(r, i);
+    else if (typeof l === 'number') refToIdx.set(r, [l, i]);
+    else l.push(i);
+  }
+  const refs = refToIdx;
   for (const d of m.duplicateRefs) for (const p of d.pointers.slice(1)) f.add('DuplicateBomRef', `identifiers are used by more than one component`, p);
   const isExternal = (r: string) => r.startsWith('DocumentRef-') || r.startsWith('urn:cdx:') || r === 'NONE' || r === 'NOASSERTION';
   for (const d of m.dependencies) {
@@ -391,22 +418,7 @@ export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
   }
   // Reachability from the primary component: dependsOn edges plus nesting (a parent contains its children).
   // Components by index (pointers are unique positions in the document), visited at most once each.
-  const n = m.components.length;
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < n; i++) indexOf.set(m.components[i]!.pointer, i);
-  const childrenOf: (number[] | undefined)[] = new Array<number[] | undefined>(n);
-  const refToIdx = new Map<string, number[]>();
-  for (let i = 0; i < n; i++) {
-    const c = m.components[i]!;
-    const parent = parentPointer(c.pointer);
-    const pi = parent === undefined ? undefined : indexOf.get(parent);
-    if (pi !== undefined) (childrenOf[pi] ??= []).push(i);
-    if (c.ref !== undefined) {
-      const l = refToIdx.get(c.ref);
-      if (l) l.push(i);
-      else refToIdx.set(c.ref, [i]);
-    }
-  }
+  const childrenOf = nesting(m.components);
   const deps = depIndex(m);
   const seen = new Uint8Array(n);
   seen[primaryIdx] = 1;
@@ -418,9 +430,17 @@ export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
   };
   for (let qi = 0; qi < queue.length; qi++) {
     const i = queue[qi]!;
-    for (const j of childrenOf[i] ?? []) visit(j);
+    const children = childrenOf?.[i];
+    if (children) for (const j of children) visit(j);
     const ref = m.components[i]!.ref;
-    if (ref !== undefined) for (const r of deps.get(ref)?.dependsOn ?? []) for (const j of refToIdx.get(r) ?? []) visit(j);
+    const to = ref === undefined ? undefined : deps.get(ref)?.dependsOn;
+    if (to) {
+      for (const r of to) {
+        const js = refToIdx.get(r);
+        if (typeof js === 'number') visit(js);
+        else if (js) for (const j of js) visit(j);
+      }
+    }
   }
   for (let i = 0; i < n; i++) if (!seen[i]) f.add('UnreachableComponent', 'components are not reachable from the primary component', m.components[i]!.pointer);
 

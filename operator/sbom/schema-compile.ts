@@ -95,8 +95,8 @@ export function allUnique(items: readonly unknown[]): boolean {
   }
   let prims: Set<unknown> | undefined;
   let probe: string | undefined | null = null; // null: not chosen yet; undefined: the first object has no string value
-  const buckets = new Map<unknown, { first: unknown; canon?: Set<string> }>();
-  let arrays: Map<unknown, { first: unknown; canon?: Set<string> }> | undefined;
+  const buckets = new Map<unknown, Bucket>();
+  let arrays: Map<unknown, Bucket> | undefined;
   for (const item of items) {
     if (typeof item !== 'object' || item === null) {
       prims ??= new Set();
@@ -113,7 +113,7 @@ export function allUnique(items: readonly unknown[]): boolean {
       key = typeof v === 'object' && v !== null ? NESTED : v;
     }
     // Arrays and objects never share a bucket key: a number key is an array's length only in `arrays`.
-    const map = Array.isArray(item) ? (arrays ??= new Map()) : buckets;
+    const map: Map<unknown, Bucket> = Array.isArray(item) ? (arrays ??= new Map<unknown, Bucket>()) : buckets;
     const b = map.get(key);
     if (b === undefined) {
       map.set(key, { first: item });
@@ -125,6 +125,10 @@ export function allUnique(items: readonly unknown[]): boolean {
     b.canon.add(c);
   }
   return true;
+}
+interface Bucket {
+  readonly first: unknown;
+  canon?: Set<string>;
 }
 const ABSENT = Symbol('absent');
 const NESTED = Symbol('nested');
