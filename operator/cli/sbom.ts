@@ -11,8 +11,8 @@ import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_LIMITS, SBOM_MAX_BYTES_CEILING, WORKER_HEAP_MB } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
-import { isProfile } from '../sbom/rules.ts';
-import type { SbomProfile } from '../sbom/rules.ts';
+import { isProfile } from '../sbom/profile.ts';
+import type { SbomProfile } from '../sbom/profile.ts';
 import { formatBasis } from '../checks/types.ts';
 import { siblingModuleUrl } from '../util/package-root.ts';
 import type { SbomCheckReport } from './sbom-check.ts';
@@ -39,7 +39,7 @@ export interface SbomCheckIo {
  */
 export const CLI_WORKER_THRESHOLD_BYTES = 1024 * 1024;
 /** The worker's young generation (MiB), see CLI_WORKER_THRESHOLD_BYTES. */
-const CLI_WORKER_YOUNG_MB = 8;
+const CLI_WORKER_YOUNG_MB = 4;
 
 /** The analysis in a worker: the same code (./sbom-check.ts), heap bounded like the operator's analysis worker. */
 function checkInWorker(bytes: Buffer, limits: SbomLimits, profile: SbomProfile): Promise<SbomCheckReport> {

@@ -12,12 +12,10 @@ import type { SbomAnalysisOk } from './analyze.ts';
 import type { SbomComponent, SbomModel } from './model.ts';
 import { compareVersions } from './parse.ts';
 
-export type SbomProfile = 'bsi-2.1' | 'bsi-2.0' | 'ntia';
-export const PROFILES: readonly SbomProfile[] = ['bsi-2.1', 'bsi-2.0', 'ntia'];
+import type { SbomProfile } from './profile.ts';
 
-export function isProfile(v: unknown): v is SbomProfile {
-  return typeof v === 'string' && (PROFILES as readonly string[]).includes(v);
-}
+export { PROFILES, isProfile } from './profile.ts';
+export type { SbomProfile } from './profile.ts';
 
 export interface RuleFinding {
   readonly reason: Reason;
