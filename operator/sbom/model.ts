@@ -414,14 +414,16 @@ function cycloneDx(det: DetectedSbom, maxComponents: number): SbomModel {
 }
 
 function duplicates(components: readonly SbomComponent[]): { ref: string; pointers: string[] }[] {
-  const byRef = new Map<string, string[]>();
+  // The first pointer per ref as it is; a list only for a ref seen again (no array per component).
+  const byRef = new Map<string, string | string[]>();
   for (const c of components) if (c.ref !== undefined) {
     const l = byRef.get(c.ref);
-    if (l) l.push(c.pointer);
-    else byRef.set(c.ref, [c.pointer]);
+    if (l === undefined) byRef.set(c.ref, c.pointer);
+    else if (typeof l === 'string') byRef.set(c.ref, [l, c.pointer]);
+    else l.push(c.pointer);
   }
   const out: { ref: string; pointers: string[] }[] = [];
-  for (const [ref, pointers] of byRef) if (pointers.length > 1) out.push({ ref, pointers });
+  for (const [ref, pointers] of byRef) if (typeof pointers !== 'string') out.push({ ref, pointers });
   return out;
 }
 

@@ -167,6 +167,25 @@ type DepIndex = ReadonlyMap<string, { readonly dependsOn: readonly string[]; rea
 const depIndexes = new WeakMap<SbomModel, DepIndex>();
 const completenessIndexes = new WeakMap<SbomModel, ReadonlySet<string>>();
 
+const refIndexes = new WeakMap<SbomModel, ReadonlyMap<string, number | readonly number[]>>();
+
+/** Components by ref: an index, or the indexes when a ref is (wrongly) used more than once. */
+function refIndex(m: SbomModel): ReadonlyMap<string, number | readonly number[]> {
+  const known = refIndexes.get(m);
+  if (known) return known;
+  const map = new Map<string, number | number[]>();
+  for (let i = 0; i < m.components.length; i++) {
+    const r = m.components[i]!.ref;
+    if (r === undefined) continue;
+    const l = map.get(r);
+    if (l === undefined) map.set(r, i);
+    else if (typeof l === 'number') map.set(r, [l, i]);
+    else l.push(i);
+  }
+  refIndexes.set(m, map);
+  return map;
+}
+
 function depIndex(m: SbomModel): DepIndex {
   const known = depIndexes.get(m);
   if (known) return known;
@@ -324,7 +343,7 @@ export function ruleTopLevelDeps(m: SbomModel): RuleFinding[] {
   const deps = primary.ref !== undefined ? depIndex(m).get(primary.ref) : undefined;
   // The direct dependencies must be components of this SBOM (or references to other BOMs): a dangling one does
   // not "cover" a top-level dependency (Annex I Part II(1)).
-  const known = new Set(m.components.map((c) => c.ref).filter((r): r is string => r !== undefined));
+  const known = refIndex(m);
   const dangling = (deps?.dependsOn ?? []).filter((r) => !known.has(r) && !r.startsWith('urn:cdx:') && !r.startsWith('DocumentRef-'));
   if (dangling.length > 0) {
     const names = dangling.slice(0, 3).map((r) => JSON.stringify(r.slice(0, 60))).join(', ');
@@ -386,16 +405,7 @@ export function ruleComplete(m: SbomModel, maxPointers = 5): RuleFinding[] {
   // the CRA text asks only for the top-level dependencies (ruleTopLevelDeps).
   const f = new FindingCollector(maxPointers, tr('§5.1'));
   const n = m.components.length;
-  // Components by ref: an index, or the indexes when a ref is (wrongly) used more than once.
-  const refToIdx = new Map<string, number | number[]>();
-  for (let i = 0; i < n; i++) {
-    const r = m.components[i]!.ref;
-    if (r === undefined) continue;
-    const l = refToIdx.get(r);
-    if (l === undefined) refToIdx.set(r, i);
-    else if (typeof l === 'number') refToIdx.set(r, [l, i]);
-    else l.push(i);
-  }
+  const refToIdx = refIndex(m);
   const refs = refToIdx;
   for (const d of m.duplicateRefs) for (const p of d.pointers.slice(1)) f.add('DuplicateBomRef', `identifiers are used by more than one component`, p);
   const isExternal = (r: string) => r.startsWith('DocumentRef-') || r.startsWith('urn:cdx:') || r === 'NONE' || r === 'NOASSERTION';
