@@ -11,7 +11,12 @@
  * first (cold) run of each cra-gate variant uses an empty Node compile cache and is reported separately.
  * Writes its section of docs/benchmarks.md.
  *
+ * With SBOM_BENCH_BASELINE=<git ref>, the compiled package of that commit (built from `git archive` into .cache/bench)
+ * runs as one more tool in every round, right after cra-gate: a before/after comparison interleaved in one invocation,
+ * so both see the same machine load.
+ *
  *   node bench/sbom.ts     SBOM_BENCH_SIZES=3,1000,10000,50000  SBOM_BENCH_RUNS=5  SBOM_BENCH_NO_BUILD=1 (reuse dist/)
+ *                          SBOM_BENCH_BASELINE=main (compare with that commit)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -43,14 +48,34 @@ function stagePackage(): string {
     const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('npm run build failed');
   }
-  if (!existsSync(join(root, 'dist', 'operator', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build');
-  const dir = join(root, '.cache', 'bench', 'package');
+  return stageFrom(root, join(root, '.cache', 'bench', 'package'));
+}
+
+/** Stages the built package of checkout `src` (its dist/) into `dir`. */
+function stageFrom(src: string, dir: string): string {
+  if (!existsSync(join(src, 'dist', 'operator', 'cli', 'main.js'))) throw new Error(`${src}/dist is missing: run npm run build`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'operator', 'sbom'), { recursive: true });
-  for (const f of ['package.json', 'bin', 'dist', 'crds', 'policies']) cpSync(join(root, f), join(dir, f), { recursive: true, filter: (s) => !(s.endsWith('.ts') && !s.endsWith('.d.ts')) && !s.endsWith('.test.js') });
-  cpSync(join(root, 'operator', 'sbom', 'schemas'), join(dir, 'operator', 'sbom', 'schemas'), { recursive: true });
+  for (const f of ['package.json', 'bin', 'dist', 'crds', 'policies']) cpSync(join(src, f), join(dir, f), { recursive: true, filter: (s) => !(s.endsWith('.ts') && !s.endsWith('.d.ts')) && !s.endsWith('.test.js') });
+  cpSync(join(src, 'operator', 'sbom', 'schemas'), join(dir, 'operator', 'sbom', 'schemas'), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   return dir;
+}
+
+/** The compiled package of git commit `ref`: its tree (git archive), built with this checkout's node_modules. */
+function stageBaseline(ref: string): { dir: string; commit: string } {
+  const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const src = join(root, '.cache', 'bench', 'baseline-src');
+  rmSync(src, { recursive: true, force: true });
+  mkdirSync(src, { recursive: true });
+  const tar = spawnSync('sh', ['-c', `git archive ${commit} | tar -x -C "${src}"`], { cwd: root, stdio: 'inherit' });
+  if (tar.status !== 0) throw new Error(`git archive ${ref} failed`);
+  symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'));
+  for (const args of [[join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], ['scripts/gen-sbom-validators.ts']]) {
+    const r = spawnSync(NODE, args, { cwd: src, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`building ${ref} failed: ${args.join(' ')}`);
+  }
+  return { dir: stageFrom(src, join(root, '.cache', 'bench', 'baseline')), commit };
 }
 
 interface Tool {
@@ -73,12 +98,17 @@ async function main(): Promise<void> {
   const sizes = (process.env.SBOM_BENCH_SIZES ?? '3,1000,10000,50000').split(',').map(Number);
   const runs = Math.max(1, Number(process.env.SBOM_BENCH_RUNS ?? 5));
   const pkg = stagePackage();
+  const baselineRef = process.env.SBOM_BENCH_BASELINE;
+  const baseline = baselineRef ? stageBaseline(baselineRef) : undefined;
   const cache = mkdtempSync(join(tmpdir(), 'cra-bench-ncc-'));
   const cacheEnv = { ...process.env, NODE_COMPILE_CACHE: cache };
   const sbomqs = onPath('sbomqs');
   const compliant = (s: ProcessSample) => s.code === 0 && /\ncompliant\n$/.test(s.stdout);
   const tools: Tool[] = [
     { name: 'cra-gate', cmd: NODE, args: (f) => [join(pkg, 'bin', 'cra-gate.mjs'), 'sbom', 'check', '--profile', 'bsi-2.1', f], env: cacheEnv, ok: compliant },
+    ...(baseline
+      ? [{ name: 'baseline', cmd: NODE, args: (f: string) => [join(baseline.dir, 'bin', 'cra-gate.mjs'), 'sbom', 'check', '--profile', 'bsi-2.1', f], env: cacheEnv, ok: compliant }]
+      : []),
     { name: 'JSON.parse', cmd: NODE, args: (f) => ['-e', 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))', f], ok: (s) => s.code === 0 },
     ...(sbomqs ? [{ name: 'sbomqs', cmd: sbomqs, args: (f: string) => ['compliance', '--bsi-v21', f], ok: (s: ProcessSample) => s.code !== null }] : []),
     { name: 'dev', cmd: NODE, args: (f) => [join(root, 'bin', 'cra-gate.mjs'), 'sbom', 'check', '--profile', 'bsi-2.1', f], env: cacheEnv, ok: compliant, sizes: (n) => n <= 1000 },
@@ -88,6 +118,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const rows: string[] = [];
   const cpuRows: string[] = [];
+  const baselineRows: string[] = [];
   const notes: string[] = [];
   let cold: Record<string, ProcessSample> | undefined;
   for (const n of sizes) {
@@ -98,7 +129,7 @@ async function main(): Promise<void> {
     if (!cold) {
       // First runs with an empty compile cache: what the first CI step on a fresh runner pays.
       cold = {};
-      for (const t of active.filter((x) => x.env)) cold[t.name] = await measure(t.cmd, t.args(file), t.env);
+      for (const t of active.filter((x) => x.env && x.name !== 'baseline')) cold[t.name] = await measure(t.cmd, t.args(file), t.env);
     }
     const samples = new Map<string, ProcessSample[]>(active.map((t) => [t.name, []]));
     for (let r = 0; r < runs; r++) {
@@ -127,6 +158,12 @@ async function main(): Promise<void> {
       `| ${n.toLocaleString('en')} | ${size < 1048576 ? `${(size / 1024).toFixed(0)} KiB` : `${(size / 1048576).toFixed(1)} MiB`} | ${fmtTime(c.t)} · ${fmtRss(c.m)} | ${fmtTime(p.t)} · ${fmtRss(p.m)} | ${tr.toFixed(1)}× · ${mr.toFixed(1)}× | ${q ? `${fmtTime(q.t)} · ${fmtRss(q.m)}` : 'not on PATH'} | ${d ? `${fmtTime(d.t)} · ${fmtRss(d.m)}` : '—'} |`,
     );
     process.stdout.write(`${rows.at(-1)}\n`);
+    const b = sum('baseline');
+    if (b) {
+      const ratio = (v: typeof c) => `${(v.t.median / p.t.median).toFixed(1)}× · ${(v.m.median / p.m.median).toFixed(1)}×`;
+      baselineRows.push(`| ${n.toLocaleString('en')} | ${fmtTime(c.t)} · ${fmtRss(c.m)} · CPU ${cpu(c)} | ${fmtTime(b.t)} · ${fmtRss(b.m)} · CPU ${cpu(b)} | ${ratio(c)} | ${ratio(b)} |`);
+      process.stdout.write(`${baselineRows.at(-1)}\n`);
+    }
     if (n <= 100) {
       for (const [name, v] of [['package', c], ['sources', d]] as const) {
         if (v) notes.push(`${n} components, ${name}: median ${(v.t.median / 1000).toFixed(2)} s — target ≤ ${TARGET_SMALL_S} s ${v.t.median / 1000 <= TARGET_SMALL_S ? 'met' : 'MISSED'}`);
@@ -176,6 +213,17 @@ async function main(): Promise<void> {
     '|---:|---:|---:|---:|---:|---:|',
     ...cpuRows,
     '',
+    ...(baseline
+      ? [
+          `Before/after, interleaved in the same rounds (SBOM_BENCH_BASELINE=${baselineRef}: the compiled package of commit ${baseline.commit}, run right after`,
+          'cra-gate in every round): median (min–max) wall time · peak RSS · median CPU time, and each one\'s ratios to the JSON.parse floor above.',
+          '',
+          `| components | cra-gate (this build) | cra-gate at ${baseline.commit} | this ÷ JSON.parse (time · memory) | ${baseline.commit} ÷ JSON.parse |`,
+          '|---:|---:|---:|---:|---:|',
+          ...baselineRows,
+          '',
+        ]
+      : []),
     'Targets (issue #16):',
     ...notes.map((x) => `- ${x}`),
     '',
