@@ -358,10 +358,16 @@ try {
         compliantRelease(ns, name, { spec: { policyRef: 'bench-memory', artifacts: [{ name: 'firmware', url: 'https://downloads.example/firmware.bin', digest: `sha256:${'a'.repeat(64)}` }], sboms: [{ artifact: 'firmware', url }] } });
       await createBurst(kc, ns, [withSbom('sbom-a', server.url('/sbom-a.json')), withSbom('sbom-b', server.url('/sbom-b.json')), withSbom('sbom-over', server.url('/sbom-over.json'))], 3);
       const decided = await orExit(waitDecided(kc, ns, n + 3, 600_000));
+      // MemoryBudgetBusy (the main heap had no room for the result at that moment) is transient: the operator
+      // retries the release; wait (bounded) for the retry's outcome.
       const sbomCheck = async (name: string): Promise<string> => {
-        const r = await cluster.getRelease(ns, name);
-        const c = (r.status?.checks ?? []).find((x: { id?: string }) => x.id === 'sbom.present') as { result?: string; reason?: string } | undefined;
-        return `${name}: ${r.status?.decision}, sbom.present ${c?.result ?? '?'} (${c?.reason ?? '?'})`;
+        const deadline = performance.now() + 300_000;
+        for (;;) {
+          const r = await cluster.getRelease(ns, name);
+          const c = (r.status?.checks ?? []).find((x: { id?: string }) => x.id === 'sbom.present') as { result?: string; reason?: string } | undefined;
+          if (c?.reason !== 'MemoryBudgetBusy' || performance.now() > deadline) return `${name}: ${r.status?.decision}, sbom.present ${c?.result ?? '?'} (${c?.reason ?? '?'})`;
+          await new Promise((res) => setTimeout(res, 2000));
+        }
       };
       const sbomResults = [await sbomCheck('sbom-a'), await sbomCheck('sbom-b')];
       const overBudget = await sbomCheck('sbom-over');
@@ -393,7 +399,7 @@ try {
       };
       rows.push(row);
       log(`${n}: peak RSS ${row.peakRssMb.toFixed(0)} MB, steady ${row.steadyRssMb.toFixed(0)} MB, heap after GC ${row.heapAfterGcMb.toFixed(0)} MB, OOM kills ${row.oomKills}, limit hits ${row.failcnt}`);
-      if (row.oomKills > 0 || restarted || row.decided < n + 3 || !/MemoryBudgetExceeded/.test(overBudget) || sbomResults.some((s) => /MemoryBudgetExceeded|\?/.test(s))) failures++;
+      if (row.oomKills > 0 || restarted || row.decided < n + 3 || !/MemoryBudgetExceeded/.test(overBudget) || sbomResults.some((s) => /MemoryBudget|\?/.test(s))) failures++;
     } catch (err) {
       failures++;
       log(`${n}: FAILED: ${err instanceof Error ? err.message : String(err)}; exit ${JSON.stringify(exited ?? null)}; OOM kills ${cg.oomKills()}`);

@@ -56,6 +56,7 @@ export const reasons = {
   ReconcileTimeout: transient('the reconcile exceeded its deadline and was cancelled; retried with backoff'),
   Internal: terminal('an unexpected internal error'),
   MemoryBudgetExceeded: terminal("an input's estimated memory exceeds the budget from the operator's memory limit (not assessed; raise the limit)"),
+  MemoryBudgetBusy: transient("the operator's main heap has no room now for an SBOM analysis's result (not assessed; retried)"),
 
   // ---- cra.applicability -----------------------------------------------------------------------------
   MissingPlacedOnMarket: violation('spec.placedOnMarket is not set'),

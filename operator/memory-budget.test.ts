@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MIN_WORKER_HEAP_MB,
+  RESULT_BYTES_PER_COMPONENT,
+  admitOnMainHeap,
+  resultBytesEstimate,
   PROCESS_OVERHEAD_MB,
   UNLIMITED_WORKER_HEAP_MB,
   WORKER_RSS_PER_HEAP_MB,
@@ -63,4 +66,30 @@ test('parseMemoryQuantity: Kubernetes quantities and plain bytes', () => {
   assert.equal(parseMemoryQuantity('1.5Gi'), 1536 * MiB);
   assert.equal(parseMemoryQuantity('1G'), 1e9);
   for (const bad of ['', 'lots', '-5', '5 Mi', '0']) assert.equal(parseMemoryQuantity(bad), undefined, bad);
+});
+
+test('admitOnMainHeap: admitted while limit − used − 10 % reserve − in flight covers the need; otherwise transient, or terminal when it can never fit', () => {
+  const heap = { usedBytes: 200 * MiB, limitBytes: 372 * MiB }; // reserve: 37.2 MiB → room 134.8 MiB
+  assert.deepEqual(admitOnMainHeap(heap, 30 * MiB, 0), { admitted: true, needBytes: 30 * MiB });
+  assert.equal(admitOnMainHeap(heap, 134 * MiB, 0).admitted, true);
+  // Two analyses in flight take their share: the third waits (transient), naming every number.
+  const busy = admitOnMainHeap(heap, 30 * MiB, 110 * MiB);
+  assert.equal(busy.admitted, false);
+  assert.equal(!busy.admitted && busy.transient, true);
+  assert.equal(
+    !busy.admitted && busy.message,
+    "not analysed now: its result needs about 30 MiB of the operator's main heap, which has 25 MiB free (limit 372 MiB, used 200 MiB, reserve 38 MiB, analyses in flight 110 MiB); retried",
+  );
+  // Never fits, whatever the heap holds: terminal, with the remedy.
+  const never = admitOnMainHeap(heap, 340 * MiB, 0);
+  assert.equal(!never.admitted && never.transient, false);
+  assert.match(!never.admitted ? never.message : '', /more than the 335 MiB it can ever give \(heap limit 372 MiB − reserve 38 MiB\); raise the operator's memory limit/);
+  // Garbage in, refusal out (fail closed).
+  assert.equal(admitOnMainHeap(heap, Number.NaN, 0).admitted, false);
+  assert.equal(admitOnMainHeap(heap, -1, 0).admitted, false);
+});
+
+test('resultBytesEstimate: per component plus its identity strings twice (the clone and the kept copy)', () => {
+  assert.equal(resultBytesEstimate(0, 0), 0);
+  assert.equal(resultBytesEstimate(55_541, 55_541 * 73), 55_541 * (RESULT_BYTES_PER_COMPONENT + 146));
 });

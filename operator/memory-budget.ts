@@ -117,3 +117,69 @@ export function parseMemoryQuantity(raw: string): number | undefined {
   const n = Math.floor(Number(m[1]) * (m[2] ? unit[m[2]]! : 1));
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
+
+// ---- the main heap's share of an SBOM analysis (issue 16) --------------------------------------------------------
+
+/**
+ * Main-heap bytes a typical SBOM analysis result takes per byte of its document, from its arrival (the structured
+ * clone from the worker, then the compact result rebuilt from it) until it is cached. Measured
+ * (docs/operations.md#memory): the 11.6 MiB generated CycloneDX document of bench/memory.ts (55,541 components) peaks
+ * at about 30 MB while it arrives and keeps about 15 MB once cached. Used before an analysis starts (not started
+ * when even this has no room) and to size the cache; the exact admission uses the worker's `resultBytesEstimate`.
+ */
+export const RESULT_BYTES_PER_BYTE = 2;
+/**
+ * Main-heap bytes per non-primary component of a compact result at its peak while it arrives, besides its strings'
+ * characters (counted twice: the clone's copy and the kept one): the received identity object and the rebuilt
+ * component (9 fields), their list slots and string headers. Measured: 88 bytes per rebuilt component, 104 for its
+ * three own strings, ~150 for the received identity.
+ */
+export const RESULT_BYTES_PER_COMPONENT = 360;
+/** Share of the main heap kept free of SBOM results for the release cache's growth and reconcile work. */
+export const MAIN_HEAP_RESERVE_FRACTION = 0.1;
+/** Share of the main heap the SBOM analysis cache may hold (estimated result bytes, `RESULT_BYTES_PER_BYTE`). */
+export const SBOM_CACHE_HEAP_FRACTION = 0.1;
+
+/** What V8 reports about the main heap (`v8.getHeapStatistics()`), injected so the decision stays pure. */
+export interface MainHeapNumbers {
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+}
+
+export type MainHeapAdmission =
+  | { readonly admitted: true; readonly needBytes: number }
+  /** `transient`: it would fit on this heap, just not now (others in flight, or the heap's use); retry later. */
+  | { readonly admitted: false; readonly transient: boolean; readonly needBytes: number; readonly message: string };
+
+const mib = (b: number) => `${Math.ceil(b / MiB)} MiB`;
+
+/**
+ * Whether an analysis whose result needs `needBytes` on the main heap may start: the heap's room (limit − used −
+ * the reserve of MAIN_HEAP_RESERVE_FRACTION − what admitted analyses in flight hold) must cover it. A result larger
+ * than the whole heap minus the reserve can never fit (terminal); otherwise a refusal is transient. Never throws.
+ */
+export function admitOnMainHeap(heap: MainHeapNumbers, needBytes: number, inFlightBytes: number, what = 'its result'): MainHeapAdmission {
+  const reserve = Math.ceil(heap.limitBytes * MAIN_HEAP_RESERVE_FRACTION);
+  const room = heap.limitBytes - heap.usedBytes - reserve - inFlightBytes;
+  if (Number.isFinite(needBytes) && needBytes >= 0 && needBytes <= room) return { admitted: true, needBytes };
+  const ever = heap.limitBytes - reserve;
+  if (!(needBytes <= ever)) {
+    return {
+      admitted: false,
+      transient: false,
+      needBytes,
+      message: `not analysed: ${what} needs about ${mib(needBytes)} of the operator's main heap, more than the ${mib(ever)} it can ever give (heap limit ${mib(heap.limitBytes)} − reserve ${mib(reserve)}); raise the operator's memory limit (Helm value resources.limits.memory)`,
+    };
+  }
+  return {
+    admitted: false,
+    transient: true,
+    needBytes,
+    message: `not analysed now: ${what} needs about ${mib(needBytes)} of the operator's main heap, which has ${mib(Math.max(0, room))} free (limit ${mib(heap.limitBytes)}, used ${mib(heap.usedBytes)}, reserve ${mib(reserve)}, analyses in flight ${mib(inFlightBytes)}); retried`,
+  };
+}
+
+/** The main-heap bytes the compact result of `components` non-primary components with `stringChars` characters in their identity strings takes, at its peak while it arrives. */
+export function resultBytesEstimate(components: number, stringChars: number): number {
+  return components * RESULT_BYTES_PER_COMPONENT + 2 * stringChars;
+}

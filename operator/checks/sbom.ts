@@ -1,10 +1,12 @@
 /**
  * The SBOM checks (BSI TR-03183-2 v2.1.0, NTIA minimum elements): pure functions over the `sboms` evidence
  * gathered by ../evidence/sbom.ts. Each SBOM is analysed once (parse + schema + model, in a worker for large
- * documents); the checks here only run the rules of ../sbom/rules.ts on the model.
+ * documents); the checks here only run the rules of ../sbom/rules.ts on the model, or read their findings precomputed
+ * on the full model when the analysis kept only its compact form (../sbom/compact.ts, issue 16).
  */
 import type { Reason } from '../errors.ts';
 import { localiseFinding } from '../sbom/analyze.ts';
+import { ruleFindings } from '../sbom/compact.ts';
 import type { SbomAnalysisOk } from '../sbom/analyze.ts';
 import { notAssessed, type SbomEvidence } from '../sbom/evidence.ts';
 import type { SbomComponent } from '../sbom/model.ts';
@@ -193,7 +195,7 @@ export const sbomBsiFields: CheckDefinition = {
     if (typeof profile !== 'string') return profile;
     return runRule(
       ctx,
-      (u) => (profile === 'ntia' ? ruleNtia(u.a.model) : ruleBsiFields(u.a.model, profile)),
+      (u) => [...ruleFindings(u.a, profile, (m) => (profile === 'ntia' ? ruleNtia(m) : ruleBsiFields(m, profile)))],
       (usable) => `${profile === 'ntia' ? 'NTIA minimum elements' : `BSI TR-03183-2 ${profile === 'bsi-2.1' ? 'v2.1.0' : 'v2.0.0'} fields`} present in ${describe(usable)}`,
     );
   },
@@ -209,7 +211,7 @@ export const sbomTopLevelDeps: CheckDefinition = {
   fix: 'Declare metadata.component with a bom-ref and a dependencies[] entry for it listing its direct dependencies.',
   inForceFrom: IN_FORCE,
   run(ctx) {
-    return runRule(ctx, (u) => ruleTopLevelDeps(u.a.model), () => 'the primary component declares its direct dependencies');
+    return runRule(ctx, (u) => [...ruleFindings(u.a, 'topLevelDeps', ruleTopLevelDeps)], () => 'the primary component declares its direct dependencies');
   },
 };
 
@@ -224,7 +226,7 @@ export const sbomComplete: CheckDefinition = {
   fix: 'Declare a dependencies[] entry for every component, remove duplicate bom-refs, and add compositions stating the completeness.',
   inForceFrom: IN_FORCE,
   run(ctx) {
-    return runRule(ctx, (u) => ruleComplete(u.a.model), (usable) => `dependency graph complete (${describe(usable)})`);
+    return runRule(ctx, (u) => [...ruleFindings(u.a, 'complete', (m) => ruleComplete(m))], (usable) => `dependency graph complete (${describe(usable)})`);
   },
 };
 
@@ -239,7 +241,7 @@ export const sbomLicenceIds: CheckDefinition = {
   fix: 'Replace free-text licence names with SPDX identifiers (https://spdx.org/licenses/) or LicenseRef-<entity>-<name>.',
   inForceFrom: IN_FORCE,
   run(ctx) {
-    return runRule(ctx, (u) => ruleLicenceIds(u.a.model), () => 'every licence is an SPDX identifier or expression');
+    return runRule(ctx, (u) => [...ruleFindings(u.a, 'licenceIds', (m) => ruleLicenceIds(m))], () => 'every licence is an SPDX identifier or expression');
   },
 };
 
@@ -254,7 +256,7 @@ export const sbomNoVulnData: CheckDefinition = {
   fix: 'Remove the vulnerabilities from the SBOM; publish them as CSAF or VEX (spec.vulnerabilityHandling.vex).',
   inForceFrom: IN_FORCE,
   run(ctx) {
-    return runRule(ctx, (u) => ruleNoVulnData(u.a.model), () => 'no vulnerability data in the SBOM');
+    return runRule(ctx, (u) => [...ruleFindings(u.a, 'noVulnData', ruleNoVulnData)], () => 'no vulnerability data in the SBOM');
   },
 };
 

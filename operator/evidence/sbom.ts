@@ -3,14 +3,21 @@
  * https URL through the SSRF-guarded fetcher), checks the declared digest, and analyses it (parse, schema,
  * model). Documents above `workerThresholdBytes` are analysed in a worker thread with its own heap limit and
  * a timeout, at most `maxWorkers` at a time, so one huge SBOM neither blocks the event loop nor exhausts the
- * operator's memory. Analyses are cached by the bytes' SHA-256 (bounded LRU). The analyser (cache and worker
- * limit) is created once by the composition root and reaches the collectors through `ctx.runtime`.
+ * operator's memory. Before an analysis starts, the main heap must have room for its result (MainHeapGate), and
+ * only the compact result (../sbom/compact.ts) comes back and is cached, by the bytes' SHA-256 (LRU bounded by its
+ * estimated main-heap bytes). The analyser (cache, worker limit, main-heap gate) is created once by the composition
+ * root and reaches the collectors through `ctx.runtime`.
  */
 import { createHash } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { errorMessage, isCraGateError, reasonOf } from '../errors.ts';
 import { analyzeSbom, analyzeSbomAsync, sha256Hex } from '../sbom/analyze.ts';
 import type { SbomAnalysis } from '../sbom/analyze.ts';
+import { compactAnalysis, componentChars, fromCompactWire, isCompactWire } from '../sbom/compact.ts';
+import type { ResultEstimate } from '../sbom/compact.ts';
+import { RESULT_BYTES_PER_BYTE, SBOM_CACHE_HEAP_FRACTION, admitOnMainHeap, resultBytesEstimate } from '../memory-budget.ts';
+import type { MainHeapNumbers } from '../memory-budget.ts';
 import type { SbomEvidence, SbomUnavailable } from '../sbom/evidence.ts';
 import { ANALYSIS_BYTES_PER_BYTE, DEFAULT_LIMITS, WORKER_HEAP_MB, limitsForPolicy, sizeLimitHint } from '../sbom/parse.ts';
 import type { SbomLimits } from '../sbom/parse.ts';
@@ -33,10 +40,12 @@ export interface SbomAnalyserOptions {
   readonly workerTimeoutMs?: number;
   readonly cacheEntries?: number;
   /**
-   * Bound on the summed size of the documents whose analyses are cached (default 16 MiB): a cached analysis holds
-   * the whole model, about 5× its document in the main heap, so the bound keeps the cache inside the main heap's budget.
+   * Bound on the main-heap bytes of the cached analyses (their compact results, estimated from their components;
+   * default SBOM_CACHE_HEAP_FRACTION of the main heap's limit).
    */
   readonly cacheBytes?: number;
+  /** The main heap's numbers (default `v8.getHeapStatistics()`; tests inject them). */
+  readonly mainHeap?: () => MainHeapNumbers;
 }
 
 export interface SbomCollectorOptions {
@@ -78,6 +87,49 @@ export function overBudget(sizeBytes: number, heapMb: number, summary: string): 
   );
 }
 
+/** The main heap as V8 reports it. */
+export function v8MainHeap(): MainHeapNumbers {
+  const h = getHeapStatistics();
+  return { usedBytes: h.used_heap_size, limitBytes: h.heap_size_limit };
+}
+
+/**
+ * Admits analyses against the main heap (issue 16): an analysis starts only when the heap has room for its result
+ * (`admitOnMainHeap`), and holds that room until its result is received (and cached). One per analyser.
+ */
+export class MainHeapGate {
+  readonly #heap: () => MainHeapNumbers;
+  #inFlight = 0;
+
+  constructor(heap: () => MainHeapNumbers = v8MainHeap) {
+    this.#heap = heap;
+  }
+
+  /** Whether `needBytes` would be admitted now (nothing reserved). */
+  check(needBytes: number, what?: string): ReturnType<typeof admitOnMainHeap> {
+    return admitOnMainHeap(this.#heap(), needBytes, this.#inFlight, what);
+  }
+
+  /** Reserves `needBytes` when admitted; the caller then calls `leave(needBytes)`. */
+  enter(needBytes: number, what?: string): ReturnType<typeof admitOnMainHeap> {
+    const a = admitOnMainHeap(this.#heap(), needBytes, this.#inFlight, what);
+    if (a.admitted) this.#inFlight += needBytes;
+    return a;
+  }
+
+  leave(needBytes: number): void {
+    this.#inFlight = Math.max(0, this.#inFlight - needBytes);
+  }
+
+  get inFlightBytes(): number {
+    return this.#inFlight;
+  }
+
+  get limitBytes(): number {
+    return this.#heap().limitBytes;
+  }
+}
+
 /** At most `max` holders at a time; the others wait in order. One per analyser (no process-wide state). */
 export class WorkerLimiter {
   readonly max: number;
@@ -108,17 +160,25 @@ const WORKER_URL = siblingModuleUrl('../sbom/worker', import.meta.url);
 export async function analyzeInWorker(
   bytes: Uint8Array,
   limits: SbomLimits = DEFAULT_LIMITS,
-  opts: { heapMb?: number; timeoutMs?: number; limiter?: WorkerLimiter; budgetSummary?: string } = {},
+  opts: { heapMb?: number; timeoutMs?: number; limiter?: WorkerLimiter; budgetSummary?: string; gate?: MainHeapGate } = {},
 ): Promise<SbomAnalysis> {
   const heapMb = opts.heapMb ?? DEFAULT_SBOM_WORKER_BUDGET.heapMb;
   const digest = `sha256:${sha256Hex(bytes)}`;
-  const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable' | 'MemoryBudgetExceeded', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
+  const failed = (reason: 'SbomTooLarge' | 'SbomUnparseable' | 'MemoryBudgetExceeded' | 'MemoryBudgetBusy', message: string): SbomAnalysis => ({ ok: false, digest, sizeBytes: bytes.byteLength, reason, message });
   // Refused before parsing when the estimate does not fit: an Error naming the budget, never an OOM.
   const over = overBudget(bytes.byteLength, heapMb, opts.budgetSummary ?? (opts.heapMb !== undefined ? `worker heap set to ${heapMb} MiB` : DEFAULT_SBOM_WORKER_BUDGET.summary));
   if (over) return failed('MemoryBudgetExceeded', over);
   // Without a limiter (a one-off call) this one worker is the only one.
   const limiter = opts.limiter ?? new WorkerLimiter(1);
   await limiter.acquire();
+  // Then the main heap: not started when even a typical result has no room now (the exact check follows).
+  const gate = opts.gate ?? new MainHeapGate();
+  const pre = gate.check(bytes.byteLength * RESULT_BYTES_PER_BYTE, `a typical result of this ${(bytes.byteLength / MiB).toFixed(1)} MiB document`);
+  if (!pre.admitted) {
+    limiter.release();
+    return failed(pre.transient ? 'MemoryBudgetBusy' : 'MemoryBudgetExceeded', pre.message);
+  }
+  let reserved = 0;
   try {
     return await new Promise<SbomAnalysis>((resolve) => {
       const copy = new Uint8Array(bytes); // a private copy we can transfer
@@ -138,7 +198,22 @@ export async function analyzeInWorker(
         resolve(a);
       };
       const timer = setTimeout(() => done(failed('SbomTooLarge', `analysis took longer than ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
-      w.once('message', (a: SbomAnalysis) => done(a));
+      w.on('message', (m: unknown) => {
+        if (isResultEstimate(m)) {
+          // The exact admission, before anything is cloned onto the main heap: its room is held until it is here.
+          const admission = gate.enter(m.needBytes, `the result of its ${m.components} components`);
+          if (!admission.admitted) {
+            w.postMessage('drop');
+            done(failed(admission.transient ? 'MemoryBudgetBusy' : 'MemoryBudgetExceeded', admission.message));
+            return;
+          }
+          reserved = m.needBytes;
+          w.postMessage('send');
+          return;
+        }
+        // The compact result (../sbom/compact.ts), rebuilt here with shared constants; or why it failed.
+        done(isCompactWire(m) ? fromCompactWire(m) : (m as SbomAnalysis));
+      });
       w.once('error', (err: Error) => {
         const oom = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as { code?: string }).code ?? ''} ${err.message}`);
         done(failed(oom ? 'MemoryBudgetExceeded' : 'SbomUnparseable', oom ? `not analysed: the analysis exceeded the SBOM worker heap of ${heapMb} MiB` : `analysis failed: ${errorMessage(err, 160)}`));
@@ -146,8 +221,13 @@ export async function analyzeInWorker(
       w.once('exit', (code) => done(failed('SbomUnparseable', `analysis worker exited with code ${code}`)));
     });
   } finally {
+    gate.leave(reserved);
     limiter.release();
   }
+}
+
+function isResultEstimate(m: unknown): m is ResultEstimate {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'estimate' && typeof (m as { needBytes?: unknown }).needBytes === 'number';
 }
 
 // ---- collector ------------------------------------------------------------------------------------------
@@ -175,10 +255,25 @@ export function makeSbomAnalyser(options: SbomAnalyserOptions = {}): SbomAnalyse
   const heapMb = options.workerHeapMb ?? budget.heapMb;
   const budgetSummary = options.workerHeapMb !== undefined ? `worker heap set to ${heapMb} MiB` : budget.summary;
   const limiter = new WorkerLimiter(options.maxWorkers ?? budget.workers);
+  const gate = new MainHeapGate(options.mainHeap);
   const cache = new Map<string, { a: SbomAnalysis; size: number }>();
   const cacheMax = options.cacheEntries ?? 8;
-  const cacheBytesMax = options.cacheBytes ?? 16 * MiB;
+  const cacheBytesMax = options.cacheBytes ?? Math.floor(gate.limitBytes * SBOM_CACHE_HEAP_FRACTION);
   let cachedBytes = 0;
+  /** In one thread: the full model is built on the main heap (admitted for it), then only its compact form kept. */
+  const inProcess = async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
+    const need = bytes.byteLength * ANALYSIS_BYTES_PER_BYTE;
+    const admission = gate.enter(need, `its analysis in the operator's thread (${ANALYSIS_BYTES_PER_BYTE} × its size)`);
+    if (!admission.admitted) {
+      return { ok: false, digest: `sha256:${sha256Hex(bytes)}`, sizeBytes: bytes.byteLength, reason: admission.transient ? 'MemoryBudgetBusy' : 'MemoryBudgetExceeded', message: admission.message };
+    }
+    try {
+      const a = await analyzeSbomAsync(bytes, limits);
+      return a.ok ? compactAnalysis(a) : a;
+    } finally {
+      gate.leave(need);
+    }
+  };
   return async (bytes: Uint8Array, limits: SbomLimits): Promise<SbomAnalysis> => {
     // The limit is part of the key: the same bytes under a larger limit are analysed anew.
     const key = `${sha256Hex(bytes)}:${limits.maxBytes}`;
@@ -198,11 +293,14 @@ export function makeSbomAnalyser(options: SbomAnalyserOptions = {}): SbomAnalyse
               budgetSummary,
               ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
               limiter,
+              gate,
             })
-          : await analyzeSbomAsync(bytes, limits);
-    if (bytes.byteLength <= cacheBytesMax) {
-      cache.set(key, { a, size: bytes.byteLength });
-      cachedBytes += bytes.byteLength;
+          : await inProcess(bytes, limits);
+    // Cost in the cache: the compact result's estimated main-heap bytes. "Not now" is never cached (retried).
+    const size = a.ok ? (({ components, chars }) => resultBytesEstimate(components, chars))(componentChars(a)) : 1024;
+    if (size <= cacheBytesMax && !(!a.ok && a.reason === 'MemoryBudgetBusy')) {
+      cache.set(key, { a, size });
+      cachedBytes += size;
       while (cache.size > cacheMax || cachedBytes > cacheBytesMax) {
         const [k, old] = cache.entries().next().value!;
         cache.delete(k);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { buildModel } from './model.ts';
 import type { SbomModel } from './model.ts';
+import type { SbomRuleFindings } from './compact.ts';
 import { DEFAULT_LIMITS, SbomInputError, parseSbomText } from './parse.ts';
 import type { SbomFormat, SbomInputProblem, SbomLimits } from './parse.ts';
 import { validateSchema } from './schema.ts';
@@ -21,6 +22,11 @@ export interface SbomAnalysisOk {
   /** `xml`: CycloneDX XML; the model's JSON pointers then translate to XPath with `findingPointer`. */
   readonly syntax: 'json' | 'xml';
   readonly schema: SchemaResult;
+  /**
+   * Present exactly when `model` is the compact one (./compact.ts): the model rules' findings, computed on the full
+   * model before it was reduced. Then never run a model rule on `model`; read these (`ruleFindings`).
+   */
+  readonly findings?: SbomRuleFindings;
   readonly model: SbomModel;
 }
 
@@ -46,7 +52,7 @@ export interface SbomAnalysisFailed {
   readonly ok: false;
   readonly digest: string;
   readonly sizeBytes: number;
-  readonly reason: SbomInputProblem | 'SbomDigestMismatch' | 'MemoryBudgetExceeded';
+  readonly reason: SbomInputProblem | 'SbomDigestMismatch' | 'MemoryBudgetExceeded' | 'MemoryBudgetBusy';
   readonly message: string;
 }
 

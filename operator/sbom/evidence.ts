@@ -35,8 +35,8 @@ export interface SbomUnavailable {
 
 /**
  * Whether an SBOM could not be assessed at all (checks end in Error, fail closed): it could not be read, or its
- * analysis did not fit the operator's memory budget (issue 16) — neither says anything about the document.
+ * analysis did not fit the operator's memory budget, or not now (issue 16) — neither says anything about the document.
  */
-export function notAssessed(a: SbomAnalysis | SbomUnavailable): a is SbomUnavailable | (SbomAnalysis & { ok: false; reason: 'MemoryBudgetExceeded' }) {
-  return !a.ok && ('unavailable' in a || a.reason === 'MemoryBudgetExceeded');
+export function notAssessed(a: SbomAnalysis | SbomUnavailable): a is SbomUnavailable | (SbomAnalysis & { ok: false; reason: 'MemoryBudgetExceeded' | 'MemoryBudgetBusy' }) {
+  return !a.ok && ('unavailable' in a || a.reason === 'MemoryBudgetExceeded' || a.reason === 'MemoryBudgetBusy');
 }
