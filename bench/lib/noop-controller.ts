@@ -2,7 +2,9 @@
  * The no-op floor for bench/load.ts: a minimal controller on the same client library as the operator
  * (@kubernetes/client-node) that lists+watches ProductReleases in one namespace and patches each one's status
  * once (decision Approved, observedGeneration) with a merge patch on the status subresource, `--concurrency`
- * patches in flight (default 4, the operator's default). No evaluation, no Events, no metrics, no logging per
+ * patches in flight (default 4, the operator's default), on the operator's transport: API requests through
+ * operator/kube/pool.ts (one keep-alive pool per TLS identity), the watch on its own connection (the library's
+ * `Watch`, as operator/kube/informer.ts). No evaluation, no Events, no metrics, no logging per
  * object: what this machine and apiserver allow for "see a release, write its status".
  *
  *   KUBECONFIG=... node bench/lib/noop-controller.ts --namespace NS [--concurrency 4]
@@ -10,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { apiClient } from '../../operator/kube/pool.ts';
 
 const { values } = parseArgs({ options: { namespace: { type: 'string' }, concurrency: { type: 'string' } } });
 const ns = values.namespace;
@@ -17,7 +20,8 @@ if (!ns) throw new Error('--namespace is required');
 const concurrency = Number(values.concurrency ?? 4);
 const kc = new KubeConfig();
 kc.loadFromDefault();
-const api = kc.makeApiClient(CustomObjectsApi);
+// The operator's transport (operator/kube/pool.ts), so pooling is not counted as the operator's advantage.
+const api = apiClient(kc, CustomObjectsApi);
 const group = 'cra-gate.dev';
 const version = 'v1alpha1';
 const plural = 'productreleases';

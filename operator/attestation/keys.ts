@@ -11,6 +11,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { craError } from '../errors.ts';
 import { decisionKey, type DecisionKey } from './decision.ts';
+import { apiClient } from '../kube/pool.ts';
 
 export const DEFAULT_DECISION_KEY_SECRET = 'cra-gate-decision-key';
 
@@ -52,7 +53,7 @@ export function newKeySecret(namespace: string, name: string): V1Secret {
 
 /** Reads the key Secret, creating it (once, race-safe) when it does not exist. */
 export async function loadOrCreateDecisionKeys(kubeConfig: KubeConfig, namespace: string, name = DEFAULT_DECISION_KEY_SECRET): Promise<DecisionKeys> {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = apiClient(kubeConfig, CoreV1Api);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return keysFromSecret(await api.readNamespacedSecret({ namespace, name }));

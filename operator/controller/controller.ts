@@ -49,6 +49,7 @@ import { SequenceHighWater } from '../attestation/high-water.ts';
 import { inputDigest, inputsCurrent, restartPlan, type InputContext } from './inputs.ts';
 import { packageVersion } from '../util/version.ts';
 import { signatureCurrent } from '../attestation/decision.ts';
+import { apiClient } from '../kube/pool.ts';
 
 /** Queue keys of ReleasePolicies (cluster-scoped) carry this prefix; release keys are `namespace/name`. */
 const POLICY_KEY_PREFIX = 'policy:';
@@ -161,8 +162,8 @@ export class ReleaseController {
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
-    const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    const api = apiClient(opts.kubeConfig, CustomObjectsApi);
+    this.core = apiClient(opts.kubeConfig, CoreV1Api);
     const { log, metrics } = opts;
     const ns = opts.namespace;
     registerConformityMetrics(metrics.registry, () => this.releases.list());

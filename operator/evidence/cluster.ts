@@ -11,6 +11,7 @@ import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-nod
 import { CraGateError } from '../errors.ts';
 import { requestOptions } from '../kube/request.ts';
 import type { EvidenceSources } from './collect.ts';
+import { apiClient } from '../kube/pool.ts';
 
 /** The namespace label that opts a namespace in to Secret references (value `allow`). */
 export const EVIDENCE_SECRETS_LABEL = 'cra-gate.dev/evidence-secrets';
@@ -40,7 +41,7 @@ export function secretRefNotAllowed(namespace: string, name: string, operatorNam
 }
 
 export function clusterSources(kubeConfig: KubeConfig, opts: ClusterSourcesOptions = {}): EvidenceSources {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const core = apiClient(kubeConfig, CoreV1Api);
   const own = opts.operatorNamespace ?? 'cra-gate';
   const cacheMs = opts.labelCacheMs ?? 30_000;
   const now = opts.now ?? Date.now;

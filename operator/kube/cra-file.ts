@@ -9,6 +9,7 @@ import type { ProductRelease } from '../api/types.ts';
 import { apiError } from './api-errors.ts';
 import { requestOptions } from './request.ts';
 import { FIELD_MANAGER } from './status.ts';
+import { apiClient } from './pool.ts';
 
 export const CRA_FILE_DIGEST_ANNOTATION = 'cra-gate.dev/cra-file-digest';
 const MAX_REMEMBERED = 50_000;
@@ -30,7 +31,7 @@ export class CraFileWriter implements CraFileSink {
   private readonly written = new Map<string, string>();
 
   constructor(kubeConfig: KubeConfig) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.api = apiClient(kubeConfig, CoreV1Api);
   }
 
   async apply(release: ProductRelease, data: () => Readonly<Record<string, string>>, digest: string, signal?: AbortSignal): Promise<boolean> {

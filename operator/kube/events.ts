@@ -21,6 +21,7 @@
  */
 import { EventsV1Api, V1MicroTime, type EventsV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { apiClient } from './pool.ts';
 
 /** The `reportingController` of every Event written by the operator. */
 export const REPORTING_CONTROLLER = 'cra-gate.dev/operator';
@@ -267,7 +268,7 @@ export class EventRecorder {
 
   constructor(opts: EventRecorderOptions) {
     if (opts.api) this.#api = opts.api;
-    else if (opts.kubeConfig) this.#api = opts.kubeConfig.makeApiClient(EventsV1Api);
+    else if (opts.kubeConfig) this.#api = apiClient(opts.kubeConfig, EventsV1Api);
     else throw new Error('EventRecorder: kubeConfig or api is required');
     this.#log = opts.log?.child({ component: 'events' });
     this.#now = opts.now ?? Date.now;

@@ -14,6 +14,7 @@
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { apiClient } from './pool.ts';
 
 /** Why leadership ended. */
 export type StopReason = 'lost' | 'stopped';
@@ -117,7 +118,7 @@ export class LeaderElector {
     if (this.leaseDurationMs < 1000) throw new RangeError('LeaderElector: leaseDurationMs must be >= 1000 (whole seconds on the wire)');
     if (!(this.leaseDurationMs > this.renewDeadlineMs)) throw new RangeError('LeaderElector: leaseDurationMs must be greater than renewDeadlineMs');
     if (!(this.renewDeadlineMs > this.retryPeriodMs * 1.2)) throw new RangeError('LeaderElector: renewDeadlineMs must be greater than 1.2 × retryPeriodMs');
-    this.#api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#api = apiClient(opts.kubeConfig, CoordinationV1Api);
   }
 
   /** True while this candidate holds the lease (as far as it knows). */

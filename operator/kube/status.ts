@@ -16,6 +16,7 @@ import { GROUP, VERSION } from '../api/types.ts';
 import { apiError } from './api-errors.ts';
 import { requestOptions } from './request.ts';
 import { pointerSegment } from '../util/json-pointer.ts';
+import { apiClient } from './pool.ts';
 
 export const FIELD_MANAGER = 'cra-gate';
 
@@ -52,7 +53,7 @@ export class StatusWriter {
   private readonly api: CustomObjectsApi;
 
   constructor(kubeConfig: KubeConfig) {
-    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.api = apiClient(kubeConfig, CustomObjectsApi);
   }
 
   /**

@@ -29,6 +29,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informer } from '../kube/informer.ts';
+import { apiClient } from '../kube/pool.ts';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -151,8 +152,8 @@ export class CertificateBootstrap {
 
   constructor(opts: CertBootstrapOptions) {
     this.opts = opts;
-    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
-    this.admission = opts.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    this.core = apiClient(opts.kubeConfig, CoreV1Api);
+    this.admission = apiClient(opts.kubeConfig, AdmissionregistrationV1Api);
   }
 
   /** Loads or creates the CA, issues the first serving certificate, patches the caBundle, starts the watch. */

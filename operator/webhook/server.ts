@@ -21,6 +21,7 @@ import { ReleaseIndex } from './gate.ts';
 import type { WebhookConfig } from './options.ts';
 import { CachingDigestResolver } from './resolver.ts';
 import { OciManifestSource, type RegistryClientOptions } from './registry.ts';
+import { apiClient } from '../kube/pool.ts';
 
 export interface WebhookOptions {
   kubeConfig: KubeConfig;
@@ -73,7 +74,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<WebhookServer>
     registers: [opts.registry],
   });
 
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  const core = apiClient(opts.kubeConfig, CoreV1Api);
   const namespaces = new Informer<V1Namespace>({
     kubeConfig: opts.kubeConfig,
     log: wlog,
