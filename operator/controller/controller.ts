@@ -7,7 +7,7 @@
  * uses changed; a periodic re-evaluation comes due (requeueAfter).
  *
  * Own writes are recognised by resourceVersion bookkeeping, never by comparing content: the status writer
- * returns the resourceVersion our status write (a merge patch) produced; an update event that carries exactly that
+ * returns the resourceVersion our server-side apply produced; an update event that carries exactly that
  * resourceVersion (with `status.observedGeneration == metadata.generation`) is the echo of our write. An event
  * for a key whose reconcile is still running is decided when that reconcile has finished (its write's version
  * is known then).

@@ -62,7 +62,7 @@ export interface ReconcileDeps {
   inputDigest?(release: ProductRelease, policyName: string, policy: ReleasePolicy | undefined, status: ProductReleaseStatus): string | undefined;
 }
 
-/** Where status goes: the status writer (kube/status.ts, a merge patch), wrapped by the controller's bookkeeping. */
+/** Where status goes: the server-side-apply writer (kube/status.ts), wrapped by the controller's bookkeeping. */
 export interface StatusSink {
   apply(target: StatusTarget, status: object, opts?: StatusWriteOptions): Promise<StatusWritten | undefined>;
 }
@@ -123,7 +123,7 @@ export async function reconcileRelease(deps: ReconcileDeps, key: string, signal?
         resourceVersion: release.metadata.resourceVersion,
       },
       status,
-      { previous, ...(signal ? { signal } : {}) },
+      signal ? { signal } : {},
     );
     if (!written) {
       deps.onDecision?.(key, undefined);
@@ -224,7 +224,7 @@ export async function recordRejection(deps: ReconcileDeps, key: string, err: unk
     await deps.status.apply(
       { plural: PRODUCT_RELEASE_PLURAL, kind: PRODUCT_RELEASE_KIND, namespace: release.metadata.namespace, name: release.metadata.name },
       { ...(generation !== undefined ? { observedGeneration: generation } : {}), decision: 'Pending', conditions, evaluatedAt: rfc3339(now) },
-      { previous: release.status, ...(signal ? { signal } : {}) },
+      signal ? { signal } : {},
     );
     deps.onDecision?.(key, 'Pending');
   } catch (e) {

@@ -1,22 +1,15 @@
 /**
- * Writes status through the status subresource with a JSON merge patch (field manager `cra-gate`).
+ * Writes status through the status subresource with server-side apply (field manager `cra-gate`, force).
  *
- * The written status is the WHOLE status this operator means the object to have: every top-level key is sent
- * (lists such as `conditions` and `checks` are replaced whole by a merge patch), a top-level key the previous
- * status had and this one leaves out (`exploited` after the vulnerability is fixed, `attestation` when signing
- * is off) is sent as null, which removes it. Keys the caller did not know about (its cached copy was older, or
- * a hand-run `kubectl patch` added them) are removed by a follow-up JSON patch guarded by the resourceVersion
- * the write returned, so status converges to exactly what was written.
+ * The applied object is the WHOLE status this operator means the object to have: a top-level key it leaves
+ * out (`exploited` after the vulnerability is fixed, `attestation` when signing is off) is removed, because
+ * the field manager owned it and no longer applies it. Keys owned by no apply of ours (a status written by
+ * an older version with a merge patch, or by a hand-run `kubectl patch`) are removed by a follow-up JSON
+ * patch guarded by the resourceVersion the apply returned, so status converges to exactly what was applied.
  *
- * Why a merge patch and not server-side apply: the API server then does no structured-merge-diff apply over the
- * object, and the write is the same kind of request as the no-op floor's (docs/benchmarks.md, issue 16). Objects
- * an older version wrote with server-side apply keep that managedFields entry; a merge patch never conflicts
- * with it.
- *
- * The write carries the object's resourceVersion as a precondition (`metadata.resourceVersion` in the patch):
- * a concurrent change makes the API server answer 409, and the reconcile is retried against the newer object.
- * The resourceVersion the write produced is returned, so the controller can recognise the watch event of its
- * own write (see controller.ts).
+ * The apply carries the object's resourceVersion as a precondition: a concurrent change makes the API
+ * server answer 409, and the reconcile is retried against the newer object. The resourceVersion the write
+ * produced is returned, so the controller can recognise the watch event of its own write (see controller.ts).
  */
 import { ApiException, CustomObjectsApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/types.ts';
@@ -44,8 +37,6 @@ export interface StatusWritten {
 
 export interface StatusWriteOptions {
   signal?: AbortSignal;
-  /** The status the caller last saw: its top-level keys missing from the new status are removed in the same write. */
-  previous?: object | undefined;
 }
 
 interface Obj {
@@ -53,15 +44,9 @@ interface Obj {
   status?: Record<string, unknown>;
 }
 
-/** The status without top-level undefined/null values (what the object's status is to hold). */
+/** The status without top-level undefined/null values (an apply configuration names only what it sets). */
 export function applyConfiguration(status: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(status).filter(([, v]) => v !== undefined && v !== null));
-}
-
-/** The merge patch's status: `applied`, plus null for each top-level key of `previous` that `applied` lacks. */
-export function mergePatchStatus(applied: Record<string, unknown>, previous: object | undefined): Record<string, unknown> {
-  const removed = Object.keys(previous ?? {}).filter((k) => !(k in applied));
-  return removed.length === 0 ? applied : { ...applied, ...Object.fromEntries(removed.map((k) => [k, null])) };
 }
 
 export class StatusWriter {
@@ -72,31 +57,37 @@ export class StatusWriter {
   }
 
   /**
-   * Writes `status` as the object's complete status. Resolves undefined when the object no longer exists;
+   * Applies `status` as the object's complete status. Resolves undefined when the object no longer exists;
    * throws a CraGateError classified by {@link apiError} otherwise (Conflict on a stale precondition).
    */
   async apply(target: StatusTarget, status: object, opts: StatusWriteOptions = {}): Promise<StatusWritten | undefined> {
     const applied = applyConfiguration(status);
     const body = {
-      ...(target.resourceVersion ? { metadata: { resourceVersion: target.resourceVersion } } : {}),
-      status: mergePatchStatus(applied, opts.previous),
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: target.kind,
+      metadata: {
+        name: target.name,
+        ...(target.namespace ? { namespace: target.namespace } : {}),
+        ...(target.resourceVersion ? { resourceVersion: target.resourceVersion } : {}),
+      },
+      status: applied,
     };
     let obj: Obj;
     try {
-      obj = (await this.send(target, body, PatchStrategy.MergePatch, opts.signal)) as Obj;
+      obj = (await this.send(target, body, PatchStrategy.ServerSideApply, opts.signal, true)) as Obj;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
-      throw apiError(err, `status write of ${target.name}`);
+      throw apiError(err, `status apply of ${target.name}`);
     }
     const stale = Object.keys(obj.status ?? {}).filter((k) => !(k in applied));
     if (stale.length > 0 && obj.metadata?.resourceVersion) {
-      // Keys the caller did not know about: remove them, guarded by the version we just wrote.
+      // Keys another manager (or an older merge-patch writer) owns: remove them, guarded by the version we just wrote.
       const ops = [
         { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
         ...stale.map((k) => ({ op: 'remove', path: `/status/${pointerSegment(k)}` })),
       ];
       try {
-        obj = (await this.send(target, ops, PatchStrategy.JsonPatch, opts.signal)) as Obj;
+        obj = (await this.send(target, ops, PatchStrategy.JsonPatch, opts.signal, false)) as Obj;
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw apiError(err, `removing stale status keys of ${target.name}`);
@@ -105,9 +96,9 @@ export class StatusWriter {
     return { resourceVersion: obj.metadata?.resourceVersion ?? '', generation: obj.metadata?.generation };
   }
 
-  private send(target: StatusTarget, body: unknown, contentType: string, signal: AbortSignal | undefined): Promise<unknown> {
+  private send(target: StatusTarget, body: unknown, contentType: string, signal: AbortSignal | undefined, apply: boolean): Promise<unknown> {
     const options = requestOptions({ contentType, ...(signal ? { signal } : {}) });
-    const common = { group: GROUP, version: VERSION, plural: target.plural, name: target.name, body, fieldManager: FIELD_MANAGER };
+    const common = { group: GROUP, version: VERSION, plural: target.plural, name: target.name, body, fieldManager: FIELD_MANAGER, ...(apply ? { force: true } : {}) };
     return target.namespace
       ? this.api.patchNamespacedCustomObjectStatus({ ...common, namespace: target.namespace }, options)
       : this.api.patchClusterCustomObjectStatus(common, options);

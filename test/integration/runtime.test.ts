@@ -122,7 +122,7 @@ describe('level-triggered evidence and whole-status merge patch', () => {
     assert.equal(await op.metric('cra_gate_art14_next_deadline_timestamp_seconds'), 0, 'no upcoming Art. 14 deadline');
     const full = JSON.parse(await cluster.kubectl(['get', 'prel', '-n', ns, 'logger-1-0-0', '-o', 'json', '--show-managed-fields'])) as typeof fixed;
     const owners = (full.metadata.managedFields ?? []).filter((f) => f.subresource === 'status');
-    assert.deepEqual(owners.map((f) => [f.manager, f.operation]), [['cra-gate', 'Update']], 'status has one owner: our merge patch');
+    assert.deepEqual(owners.map((f) => [f.manager, f.operation]), [['cra-gate', 'Apply']], 'status has one owner: our apply');
 
     // Settled: over a window, no reconcile at all and no write (same resourceVersion).
     await settled(op);
