@@ -3,7 +3,7 @@
  *
  *  - level-triggered evidence: editing a feed ConfigMap or an SBOM ConfigMap re-evaluates the releases that read
  *    it within seconds (no periodic feed refresh, no re-list);
- *  - status is written whole as one merge patch: fixing the vulnerability removes `exploited`, the Art. 14 gauges go
+ *  - status is written with server-side apply: fixing the vulnerability removes `exploited`, the Art. 14 gauges go
  *    to zero, and the settled release is not reconciled again (counted over a window: zero reconciles, same
  *    resourceVersion);
  *  - error policy: a 403 on the status write is terminal for the object version — one attempt, a Warning Event
@@ -66,7 +66,7 @@ async function settled(op: OperatorProcess, quietMs = 3_000): Promise<void> {
   }, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
-describe('level-triggered evidence and whole-status merge patch', () => {
+describe('level-triggered evidence and server-side-applied status', () => {
   let cluster: Cluster;
   let op: OperatorProcess;
   let ns: string;
