@@ -15,7 +15,7 @@ import { apiClient, closeConnections, pooledAuthentication } from './pool.ts';
 let server: Server;
 let port = 0;
 let connections = 0;
-const requests: { method: string; connection: number; nth: number }[] = [];
+const requests: { method: string; connection: number; nth: number; authorization?: string | undefined }[] = [];
 let dropNextReused = false;
 const sockets = new Set<Socket>();
 
@@ -24,7 +24,7 @@ before(async () => {
   server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
     const sock = req.socket as Socket & { id?: number; served?: number };
     sock.served = (sock.served ?? 0) + 1;
-    requests.push({ method: req.method ?? '', connection: sock.id ?? 0, nth: sock.served });
+    requests.push({ method: req.method ?? '', connection: sock.id ?? 0, nth: sock.served, authorization: req.headers.authorization });
     if (dropNextReused && sock.served > 1) {
       dropNextReused = false;
       sock.destroy();
@@ -144,5 +144,6 @@ void test('a rotated client certificate is a new identity with its own pool; a r
   (tk.getCurrentUser() as { token?: string }).token = 'two';
   await tapi.readNamespace({ name: 'n' });
   assert.equal(connections, 1, 'a token is a header: same pool');
+  assert.deepEqual(requests.map((r) => r.authorization), ['Bearer one', 'Bearer two'], 'each request carries the current token');
   await closeConnections(tk);
 });
