@@ -18,6 +18,9 @@ interface Obj {
 export class DecisionWatcher {
   readonly decidedAt = new Map<string, number>();
   private abort: AbortController | undefined;
+  /** Why the measuring watch ended (it must not, while a burst is measured). */
+  private ended: string | undefined;
+  private stopped = false;
   private readonly kc: KubeConfig;
   private readonly ns: string;
 
@@ -37,26 +40,49 @@ export class DecisionWatcher {
     const api = this.kc.makeApiClient(CustomObjectsApi);
     const list = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: PLURAL })) as { items: Obj[]; metadata: { resourceVersion: string } };
     for (const o of list.items) this.see(o);
+    await this.watch(list.metadata.resourceVersion, 0);
+  }
+
+  /**
+   * Watches from `resourceVersion`. The API server closes a watcher that falls behind (a loaded machine, a
+   * burst): the watch then resumes from the last version it saw, so no decision is missed; a watch that cannot
+   * resume (410 Gone, errors) ends the measurement with its cause instead of a silent timeout.
+   */
+  private async watch(resourceVersion: string, resumes: number): Promise<void> {
+    let last = resourceVersion;
+    let gone = false;
     const w = new Watch(this.kc);
     (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 3_600_000;
     this.abort = await w.watch(`/apis/${GROUP}/${VERSION}/namespaces/${this.ns}/${PLURAL}`,
-      { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 3600 },
-      (type: string, o: Obj) => {
+      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 3600 },
+      (type: string, o: Obj & { code?: number }) => {
+        if (type === 'ERROR') gone = o.code === 410;
+        const rv = (o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+        if (rv && type !== 'ERROR') last = rv;
         if (type === 'ADDED' || type === 'MODIFIED') this.see(o);
       },
-      () => undefined);
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (!err && !gone && resumes < 20) {
+          this.watch(last, resumes + 1).catch((e: unknown) => (this.ended = `the measuring watch could not resume: ${(e as Error).message}`));
+          return;
+        }
+        this.ended = gone ? 'the measuring watch expired (410 Gone)' : err ? `the measuring watch failed: ${(err as Error).message}` : 'the measuring watch kept being closed by the server';
+      });
   }
 
   /** Resolves when `n` releases are decided; rejects after `timeoutMs`. */
   async waitFor(n: number, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (this.decidedAt.size < n) {
+      if (this.ended !== undefined && !this.stopped) throw new Error(`${this.ended} after ${this.decidedAt.size} of ${n} decisions`);
       if (performance.now() > deadline) throw new Error(`only ${this.decidedAt.size} of ${n} releases decided within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   stop(): void {
+    this.stopped = true;
     this.abort?.abort();
   }
 }

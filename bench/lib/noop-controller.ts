@@ -79,7 +79,7 @@ await watch.watch(`/apis/${group}/${version}/namespaces/${ns}/${plural}`, { reso
     if (type === 'ADDED' || type === 'MODIFIED') offer(o);
   },
   (err: unknown) => {
-    if (err) process.stderr.write(`noop watch ended: ${(err as Error).message}\n`);
+    process.stderr.write(err ? `noop watch ended: ${(err as Error).message}\n` : 'noop watch closed by the server\n');
     process.exit(err ? 1 : 0);
   });
 process.stdout.write('ready\n');
