@@ -18,6 +18,7 @@
  *   node bench/load.ts [--sizes 100,1000,5000,20000] [--concurrency N] [--restart-size 5000|0]
  * (or BENCH_SIZES=100,1000; BENCH_IDLE_SECONDS, default 60; BENCH_RESTART_SECONDS, default 60).
  */
+import { apiClient } from '../operator/kube/pool.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -127,7 +128,7 @@ try {
 
   /** Versions of every release in `ns` (a changed one was written). */
   const versions = async (ns: string): Promise<Map<string, string>> => {
-    const api = kc.makeApiClient(CustomObjectsApi);
+    const api = apiClient(kc, CustomObjectsApi);
     const out = new Map<string, string>();
     let cont: string | undefined;
     do {

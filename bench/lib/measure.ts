@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { apiClient } from '../../operator/kube/pool.ts';
 
 const GROUP = 'cra-gate.dev';
 const VERSION = 'v1alpha1';
@@ -37,7 +38,7 @@ export class DecisionWatcher {
   }
 
   async start(): Promise<void> {
-    const api = this.kc.makeApiClient(CustomObjectsApi);
+    const api = apiClient(this.kc, CustomObjectsApi);
     const list = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: PLURAL })) as { items: Obj[]; metadata: { resourceVersion: string } };
     for (const o of list.items) this.see(o);
     await this.watch(list.metadata.resourceVersion, 0);
@@ -89,7 +90,9 @@ export class DecisionWatcher {
 
 /** Creates `docs` with `parallel` requests in flight; returns the send time (performance.now()) per name. */
 export async function createBurst(kc: KubeConfig, ns: string, docs: { metadata: { name?: string } }[], parallel = 16): Promise<Map<string, number>> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  // Pooled like the controllers under test: a TLS handshake per create would spend API-server CPU that neither
+  // the floor nor the operator causes.
+  const api = apiClient(kc, CustomObjectsApi);
   const sent = new Map<string, number>();
   let i = 0;
   await Promise.all(Array.from({ length: parallel }, async () => {
