@@ -121,7 +121,8 @@ describe('OSV index heap', () => {
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { records: number; bytesPerRecord: number };
     assert.equal(out.records, 20_000);
-    // Measured: 752 B per record before the compact form (issue #16, 100,000 records), ~ 330 B after; bound ~ 1.5 ×.
-    assert.ok(out.bytesPerRecord > 0 && out.bytesPerRecord < 500, `${out.bytesPerRecord} B per record`);
+    // Measured at 20,000 records (13,751 packages): 429 B per record before lists of one were unboxed, ~ 380 after
+    // (at 100,000: 752 before the compact form, ~ 300 after); the bound is ~ 1.5 × the measurement.
+    assert.ok(out.bytesPerRecord > 0 && out.bytesPerRecord < 580, `${out.bytesPerRecord} B per record`);
   });
 });

@@ -86,7 +86,8 @@ function ecosystemKey(e: { base: string; release?: string }): string {
 }
 
 export class OsvIndex {
-  private readonly byKey = new Map<string, IndexEntry[]>();
+  /** Entries by package key: most packages have one advisory, held without a list. */
+  private readonly byKey = new Map<string, IndexEntry | IndexEntry[]>();
   /** Ecosystems (and distribution releases) the loaded records cover. */
   private readonly ecosystems = new Set<string>();
   private count = 0;
@@ -124,9 +125,11 @@ export class OsvIndex {
       }
       const eco = parseEcosystem(affected.ecosystem);
       this.ecosystems.add(ecosystemKey(eco));
-      let list = this.byKey.get(key);
-      if (!list) this.byKey.set(key, (list = []));
-      list.push(this.entry(record, affected, eco.release));
+      const entry = this.entry(record, affected, eco.release);
+      const cur = this.byKey.get(key);
+      if (cur === undefined) this.byKey.set(key, entry);
+      else if (Array.isArray(cur)) cur.push(entry);
+      else this.byKey.set(key, [cur, entry]);
     }
   }
 
@@ -134,7 +137,7 @@ export class OsvIndex {
   done(): this {
     this.pool = undefined;
     // Lists grown by push carry spare capacity (17 slots for one entry): keep exact-length copies.
-    if (!this.merged) for (const [key, list] of this.byKey) this.byKey.set(key, list.slice());
+    if (!this.merged) for (const [key, list] of this.byKey) if (Array.isArray(list)) this.byKey.set(key, list.slice());
     return this;
   }
 
@@ -194,7 +197,7 @@ export class OsvIndex {
       for (const e of idx.ecosystems) out.ecosystems.add(e);
       for (const [key, list] of idx.byKey) {
         const cur = out.byKey.get(key);
-        out.byKey.set(key, cur ? [...cur, ...list] : list);
+        out.byKey.set(key, cur ? [...entriesOf(cur), ...entriesOf(list)] : list);
       }
     }
     return out;
@@ -248,7 +251,7 @@ export class OsvIndex {
       if (key !== id.key || id.upstream.version) lookups.push({ key, version: id.upstream.version ?? v });
     }
     const hits = new Map<string, AdvisoryHit>();
-    for (const { key, version: lv } of lookups) for (const e of (this.byKey.get(key) ?? []).filter((x) => !eco.release || !x.release || x.release === eco.release)) {
+    for (const { key, version: lv } of lookups) for (const e of entriesOf(this.byKey.get(key)).filter((x) => !eco.release || !x.release || x.release === eco.release)) {
       for (const x of [e.id, ...e.aliases, ...e.upstream]) considered.add(x.toUpperCase());
       // Without an ordering for the ecosystem only explicit version lists can decide.
       const r = orderable ? entryAffected(lv, e) : { affected: e.versions.includes(lv), notes: [] as string[] };
@@ -261,6 +264,10 @@ export class OsvIndex {
     }
     return { ...(unassessed ? { unassessed } : {}), hits: [...hits.values()], considered };
   }
+}
+
+function entriesOf(x: IndexEntry | readonly IndexEntry[] | undefined): readonly IndexEntry[] {
+  return x === undefined ? NONE : Array.isArray(x) ? x : [x as IndexEntry];
 }
 
 interface RangeVerdict {
