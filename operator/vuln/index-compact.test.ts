@@ -113,6 +113,21 @@ describe('compact OSV index', () => {
   });
 });
 
+describe('compact OSV index: fail closed', () => {
+  it('a range whose events cannot be ordered when indexed keeps its full form and is reported uncertain, never dropped', () => {
+    const index = new OsvIndex(parseOsvFeed(JSON.stringify({
+      id: 'BAD-1', modified: 'x', aliases: ['CVE-2026-1', 'GHSA-x'],
+      affected: [{ package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: 'not..a..version' }, { fixed: '2.0.0' }] }] }],
+    }))).done();
+    const r = index.assess('pkg:npm/a@1.0.0');
+    assert.equal(r.hits.length, 1);
+    assert.equal(r.hits[0]!.record.id, 'BAD-1');
+    assert.match(r.hits[0]!.uncertain ?? '', /not\.\.a\.\.version/);
+    assert.deepEqual([...r.hits[0]!.record.aliases], ['CVE-2026-1', 'GHSA-x']);
+    assert.deepEqual([...r.considered].sort(), ['BAD-1', 'CVE-2026-1', 'GHSA-X']);
+  });
+});
+
 describe('OSV index heap', () => {
   it('retains a bounded number of bytes per record (after GC) for a generated feed', () => {
     // A fresh process (bench/lib/osv-index-heap.ts: bench/vuln.ts's feed shape, indexed as the feed store does), so
