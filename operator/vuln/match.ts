@@ -167,7 +167,7 @@ export class OsvIndex {
     const cmp = range.type === 'GIT' ? undefined : comparatorFor(range.type, ecosystem);
     if (cmp) {
       try {
-        events = sortedEvents(range, cmp, normFor(range.type));
+        events = sortEvents(range, cmp, normFor(range.type));
       } catch {
         return range; // e.g. a version that does not parse: inRange() meets the same error and reports it
       }
@@ -353,17 +353,17 @@ function eventVersion(e: { introduced?: string; fixed?: string; last_affected?: 
 }
 
 /** Sorted events of full-form ranges (records matched without an index, e.g. isAffected on a parsed record). */
-const sortedCache = new WeakMap<OsvRange, OsvRange['events']>();
+const sortedEvents = new WeakMap<OsvRange, OsvRange['events']>();
 
 export function inRange(v: string, range: OsvRange, cmp: Comparator): boolean {
   const norm = normFor(range.type);
-  let events = sortedCache.get(range);
-  if (!events) sortedCache.set(range, (events = sortedEvents(range, cmp, norm)));
+  let events = sortedEvents.get(range);
+  if (!events) sortedEvents.set(range, (events = sortEvents(range, cmp, norm)));
   return evaluateEvents(v, events, cmp, norm);
 }
 
 /** The range's events in evaluation order (throws VersionError if two of them cannot be compared). */
-function sortedEvents(range: OsvRange, cmp: Comparator, norm: (x: string) => string): OsvRange['events'] {
+function sortEvents(range: OsvRange, cmp: Comparator, norm: (x: string) => string): OsvRange['events'] {
   return [...range.events].sort((x, y) => {
     const a = norm(eventVersion(x));
     const b = norm(eventVersion(y));
