@@ -99,7 +99,7 @@ function plain(a: OsvAssessment): unknown {
 
 describe('compact OSV index', () => {
   it('matches a generated feed exactly as the full-record index did (hits, uncertain, notes, considered, unassessed)', () => {
-    const { feed, queries } = generateOsvFeed(6000, 1500);
+    const { feed, queries } = generateOsvFeed(4000, 1000);
     const index = new OsvIndex(parseOsvFeed(JSON.stringify(feed)));
     const got = { records: index.recordCount, packages: index.packageCount, unmapped: index.unmapped, results: queries.map((q) => [q, plain(index.assess(q))]) };
     if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, `${JSON.stringify(got)}\n`);
