@@ -29,8 +29,9 @@ const NONE: readonly never[] = Object.freeze([]);
 /**
  * One affected package of a record, as the index keeps it (issue #16: ~100,000 of these stay resident per feed):
  * the advisory's fields and what matching reads, in one object of one shape — no package name (the key holds
- * it), no per-event objects, a single alias without its array, version strings shared within the index. A range whose events cannot be ordered
- * when indexed keeps its full form and is evaluated (and reported uncertain) at match time exactly as before.
+ * it), no per-event objects, a single alias without its array, version strings shared within the index. A range
+ * whose events cannot be ordered when indexed keeps its full form and is evaluated (and reported uncertain) at
+ * match time exactly as before: never dropped.
  */
 class IndexEntry implements OsvAdvisory {
   readonly id: string;
