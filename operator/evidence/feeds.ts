@@ -332,10 +332,10 @@ export class FeedStore {
 
 /**
  * Main-heap bytes per feed byte while a feed is parsed and indexed, rounded up from measurement: 100,000 OSV records
- * from a 31 MiB ZIP bundle hold 67 MiB of heap after GC as their index (2.2×; a JSON array of the same records,
- * 28.5 MiB: 72 MiB, 2.5×; records with OSV's usual details/references keep less per byte, 0.4–1.7×), and records
- * are indexed one at a time, so what is in flight is one record's garbage; 4× leaves room for it. (Before records
- * were indexed while read: 132 MiB after GC.) Feeds are parsed on the main thread, so they are bounded by its heap.
+ * from a 31 MiB ZIP bundle hold 31 MiB of heap after GC as their compact index (1.0×; 72 MiB, 2.3×, before the
+ * compact index entries of issue #16; records with OSV's usual details/references keep less per byte), and records
+ * are indexed one at a time, so what is in flight is one record's garbage; 4× is kept as a conservative margin
+ * (records with long `versions` lists cost more per byte). (Before records were indexed while read: 132 MiB after GC.) Feeds are parsed on the main thread, so they are bounded by its heap.
  */
 export const FEED_HEAP_BYTES_PER_BYTE = 4;
 /** The share of the main heap one feed may take (the rest holds the caches and the reconciles). */

@@ -54,5 +54,5 @@ export async function indexOsvDocuments(docs: readonly { readonly name: string; 
   const index = new OsvIndex();
   const add = (r: OsvRecord) => index.add(r);
   for (const d of docs) await forEachOsvBundleRecord(d.bytes, d.name, add, limits);
-  return index;
+  return index.done();
 }
