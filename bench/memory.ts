@@ -2,7 +2,7 @@
  * Memory benchmark (issue 16, `npm run bench memory`): the operator under a REAL memory limit equal to the Helm
  * chart's default (`resources.limits.memory` of charts/cra-gate/values.yaml), enforced by the kernel: a child
  * memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) that the operator process is started in, so Node
- * and the operator see the limit exactly as in a pod (the image's `--max-old-space-size-percentage=40`, the
+ * and the operator see the limit exactly as in a pod (the image's node flags and ENV, parsed from the Dockerfile; the
  * budget of operator/memory-budget.ts). On a real etcd + kube-apiserver (test/harness), per size:
  *   1. N ProductReleases created in bursts (16 in flight) under a policy whose OSV feed is a ZIP bundle of
  *      100,000 SYNTHETIC records in the real OSV shape (served over HTTPS on loopback), until every one is decided;
@@ -14,6 +14,13 @@
  *
  *   node bench/memory.ts [--sizes 5000,20000] [--limit 512Mi] [--osv-records 100000] [--settle-seconds 30]
  *                        [--sbom-mib N (default: the largest the budget admits)] [--no-write]
+ *                        [--phase all|steady] [--heap-snapshot FILE] [--smaps FILE] [--dockerfile FILE]
+ *
+ * `--phase steady` stops after the steady-state measurement (no SBOM phase; the docs section is not written).
+ * `--heap-snapshot FILE` writes a V8 heap snapshot after the settle GC (FILE-<size>.heapsnapshot; analyse it with
+ * `node bench/lib/heap-summary.ts FILE`); `--smaps FILE` writes /proc/<pid>/smaps at that moment (FILE-<size>.smaps).
+ * The node flags and environment are the image's (parsed from the Dockerfile: bench/lib/image-runtime.ts);
+ * `--dockerfile FILE` reads them from a candidate Dockerfile instead (to compare settings before changing the image).
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -30,6 +37,7 @@ import { createBurst, rssBytes, rssSampler } from './lib/measure.ts';
 import { writeZip } from '../operator/vuln/zip.ts';
 import { parseMemoryQuantity } from '../operator/memory-budget.ts';
 import { ANALYSIS_BYTES_PER_BYTE } from '../operator/sbom/parse.ts';
+import { readImageRuntime } from './lib/image-runtime.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -44,8 +52,15 @@ const { values: flags } = parseArgs({
     'settle-seconds': { type: 'string', default: '30' },
     'sbom-mib': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    phase: { type: 'string', default: 'all' },
+    'heap-snapshot': { type: 'string' },
+    smaps: { type: 'string' },
+    dockerfile: { type: 'string' },
   },
 });
+if (flags.phase !== 'all' && flags.phase !== 'steady') throw new Error(`--phase: all or steady (got ${flags.phase})`);
+const STEADY_ONLY = flags.phase === 'steady';
+const IMAGE = readImageRuntime(flags.dockerfile ?? path.join(root, 'Dockerfile'));
 const SIZES = flags.sizes.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const OSV_RECORDS = Number(flags['osv-records']);
 const SETTLE_S = Number(flags['settle-seconds']);
@@ -176,14 +191,14 @@ interface Op {
 function startOperatorIn(cg: Cgroup, kubeconfig: string, ns: string, env: Record<string, string>): Op {
   const cmd = cg.wrap([
     process.execPath,
-    // Exactly what the image runs (Dockerfile ENTRYPOINT), plus an inspector on loopback for the heap after GC.
-    '--max-old-space-size-percentage=40',
+    // Exactly what the image runs (Dockerfile ENTRYPOINT and ENV), plus an inspector on loopback for the heap after GC.
+    ...IMAGE.nodeFlags,
     '--inspect=127.0.0.1:0',
     path.join(root, 'bin', 'cra-gate-operator.mjs'),
     '--metrics-bind', '127.0.0.1:0', '--namespace', 'cra-gate', '--identity', `bench-memory-${ns}`,
     '--leader-elect', 'false', '--watch-namespace', ns,
   ]);
-  const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...IMAGE.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let out = '';
   let resolveBudget!: (b: Budget) => void;
@@ -214,8 +229,21 @@ function startOperatorIn(cg: Cgroup, kubeconfig: string, ns: string, env: Record
   return { proc, budget, inspector, exit, stderr: () => stderr };
 }
 
-/** Heap used after a full GC, and RSS, through the inspector (HeapProfiler.collectGarbage, then process.memoryUsage()). */
-async function heapAfterGc(wsUrl: string): Promise<{ heapUsed: number; rss: number }> {
+interface AfterGc {
+  heapUsed: number;
+  rss: number;
+  /** V8's resident bytes: all spaces, and the young generation (new + new large object space). */
+  heapPhysical: number;
+  youngPhysical: number;
+  external: number;
+}
+
+/**
+ * Heap used after a full GC, RSS and V8's physical sizes per space, through the inspector
+ * (HeapProfiler.collectGarbage twice, then process.memoryUsage() and v8.getHeapSpaceStatistics()); optionally a
+ * heap snapshot taken right after (HeapProfiler.takeHeapSnapshot, streamed to `snapshotFile`).
+ */
+async function heapAfterGc(wsUrl: string, snapshotFile?: string): Promise<AfterGc> {
   const ws = new WebSocket(wsUrl);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
@@ -223,9 +251,11 @@ async function heapAfterGc(wsUrl: string): Promise<{ heapUsed: number; rss: numb
   });
   let id = 0;
   const pending = new Map<number, (r: unknown) => void>();
+  const chunks: string[] = [];
   ws.addEventListener('message', (e: MessageEvent) => {
-    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown };
+    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; method?: string; params?: { chunk?: string } };
     if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+    else if (msg.method === 'HeapProfiler.addHeapSnapshotChunk' && msg.params?.chunk) chunks.push(msg.params.chunk);
   });
   const call = (method: string, params: object = {}): Promise<unknown> =>
     new Promise((resolve) => {
@@ -235,10 +265,19 @@ async function heapAfterGc(wsUrl: string): Promise<{ heapUsed: number; rss: numb
     });
   await call('HeapProfiler.collectGarbage');
   await call('HeapProfiler.collectGarbage');
-  const r = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+  const expression = `JSON.stringify({ mu: process.memoryUsage(), spaces: process.getBuiltinModule('node:v8').getHeapSpaceStatistics() })`;
+  const r = (await call('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value?: string }; exceptionDetails?: unknown };
+  if (snapshotFile) {
+    await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    writeFileSync(snapshotFile, chunks.join(''));
+    log(`heap snapshot: ${snapshotFile}`);
+  }
   ws.close();
-  const mu = JSON.parse(r.result.value) as { heapUsed: number; rss: number };
-  return { heapUsed: mu.heapUsed, rss: mu.rss };
+  if (!r.result.value) throw new Error(`inspector: ${JSON.stringify(r.exceptionDetails ?? r)}`);
+  const { mu, spaces } = JSON.parse(r.result.value) as { mu: { heapUsed: number; rss: number; external: number }; spaces: { space_name: string; physical_space_size: number }[] };
+  const heapPhysical = spaces.reduce((a, s) => a + s.physical_space_size, 0);
+  const youngPhysical = spaces.filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space').reduce((a, s) => a + s.physical_space_size, 0);
+  return { heapUsed: mu.heapUsed, rss: mu.rss, heapPhysical, youngPhysical, external: mu.external };
 }
 
 /** Anonymous and file-backed resident memory (MB) of a process, from /proc/<pid>/status. */
@@ -246,6 +285,13 @@ function rssParts(pid: number): { anon: number; file: number } {
   const st = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) / 1024;
   return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
+}
+
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Counts the releases of `ns` decided for their current generation (paginated LIST). */
@@ -300,6 +346,7 @@ interface Row {
 }
 
 const evidenceDir = path.join(tmpdir(), `cra-gate-bench-memory-${process.pid}`);
+log(`node flags ${IMAGE.nodeFlags.join(' ')}; env ${JSON.stringify(IMAGE.env)}`);
 log(`limit ${LIMIT_TEXT} (${(LIMIT / MiB).toFixed(0)} MiB), sizes ${SIZES.join(', ')}, OSV records ${OSV_RECORDS}`);
 const t0 = performance.now();
 const osv = osvBundle(OSV_RECORDS);
@@ -339,13 +386,20 @@ try {
       await createBurst(kc, ns, docs);
       await orExit(waitDecided(kc, ns, n, Math.max(900_000, n * 200)));
       log(`${n}: every release decided in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      const decidedCpuS = cpuSeconds(pid);
       // Steady state with N releases cached (the feed loaded and indexed): after a settle period, before any SBOM.
       await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
       const gc = await orExit(heapAfterGc(await op.inspector));
       const steady = rssBytes(pid);
       const parts = rssParts(pid);
       const peakReleases = sampler.stop();
+      if (flags.smaps) writeFileSync(`${flags.smaps}-${n}.smaps`, readFileSync(`/proc/${pid}/smaps`, 'utf8'));
       log(`${n}: steady RSS ${(steady / MiB).toFixed(0)} MB (anonymous ${parts.anon.toFixed(0)}, file-backed ${parts.file.toFixed(0)}), heap after GC ${(gc.heapUsed / MiB).toFixed(0)} MB, peak so far ${(peakReleases / MiB).toFixed(0)} MB`);
+      log(`${n}: breakdown (MB): file ${parts.file.toFixed(0)}, V8 heap resident ${(gc.heapPhysical / MiB).toFixed(0)} (young ${(gc.youngPhysical / MiB).toFixed(0)}), ` +
+        `other anonymous (malloc, stacks, external ${(gc.external / MiB).toFixed(0)}) ${(parts.anon - gc.heapPhysical / MiB).toFixed(0)}; operator CPU ${decidedCpuS.toFixed(1)} s until all decided`);
+      // After the measurement (and its log): a snapshot costs memory of its own (use a larger --limit with it).
+      if (flags['heap-snapshot']) await orExit(heapAfterGc(await op.inspector, `${flags['heap-snapshot']}-${n}.heapsnapshot`));
+      if (STEADY_ONLY) continue;
       const sbomSampler = rssSampler(pid);
 
       // The largest SBOM the budget admits, twice at once; one just above it.
@@ -435,7 +489,7 @@ const section = `<!-- bench:memory -->
 
 \`npm run bench memory\` (sizes: \`node bench/memory.ts --sizes 5000,20000\`) — the operator started inside a memory
 cgroup (v${makeCgroupVersion()}) limited to the chart's default \`resources.limits.memory\` = ${LIMIT_TEXT} (${f(limitMb)} MiB), with the
-image's \`--max-old-space-size-percentage=40\`; budget: ${b ? b.summary : 'n/a'}. Per size, on a real etcd +
+image's node flags \`${IMAGE.nodeFlags.join(' ')}\` and environment \`${Object.entries(IMAGE.env).map(([k, v]) => `${k}=${v}`).join(' ')}\` (read from the Dockerfile); budget: ${b ? b.summary : 'n/a'}. Per size, on a real etcd +
 kube-apiserver: N releases (baseline policy, OSV feed: a ZIP bundle of ${OSV_RECORDS.toLocaleString('en')} SYNTHETIC
 records over HTTPS) until all are decided, ${SETTLE_S} s settle, steady RSS and V8 heap used after a full GC (inspector);
 then the largest SBOM the budget admits twice at once, and one SBOM 25 % over it. Peak RSS: sampled from /proc every
@@ -460,7 +514,7 @@ function makeCgroupVersion(): string {
   return existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') ? '1' : '2';
 }
 
-if (!flags['no-write'] && rows.length > 0) {
+if (!flags['no-write'] && !STEADY_ONLY && rows.length > 0) {
   const file = path.join(root, 'docs', 'benchmarks.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const re = /<!-- bench:memory -->[\s\S]*?<!-- \/bench:memory -->/;

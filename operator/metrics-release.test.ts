@@ -52,7 +52,7 @@ test('one info series per release, failing blocking checks with CRA references, 
   assert.ok(lines.includes(`cra_gate_release_support_end_timestamp_seconds{namespace="acme",name="camera-1-0-0"} ${Date.UTC(2029, 0, 16) / 1000}`));
   assert.ok(lines.includes(`cra_gate_release_waiver_expiry_timestamp_seconds{namespace="acme",name="camera-1-0-0",check="vuln.no-known-exploitable"} ${Date.UTC(2027, 1, 1, 12) / 1000}`));
   assert.ok(lines.includes('cra_gate_release_exploited_vulnerabilities{namespace="acme",name="camera-1-0-0"} 1'));
-  assert.ok(lines.includes('cra_gate_release_exploited_vulnerabilities{namespace="acme",name="router-2-4-0"} 0'));
+  assert.ok(!lines.some((l) => l.startsWith('cra_gate_release_exploited_vulnerabilities{namespace="acme",name="router-2-4-0"')), 'no series for none');
 
   // A changed decision and version replace the series; a deleted release leaves none behind.
   releases.set('a', release('acme', 'router-2-4-0', { decision: 'Blocked', version: '2.4.1' }));
@@ -72,4 +72,20 @@ test('no series while not active (a standby replica), and none for an unparseabl
   const lines = await scrape(reg);
   assert.ok(lines.some((l) => l.startsWith('cra_gate_release_info{')));
   assert.ok(!lines.some((l) => l.startsWith('cra_gate_release_support_end_timestamp_seconds')));
+});
+
+test('series exist only for the scrape: none held between scrapes, a bounded number per release', async () => {
+  const reg = new Registry();
+  const releases = Array.from({ length: 1000 }, (_, i) =>
+    release('acme', `r-${i}`, { decision: 'Blocked', checks: [{ id: 'sbom.present', result: 'Fail', enforcement: 'Block', cra: ['Annex I Part II(1)'] }, { id: 'a', result: 'Pass', enforcement: 'Block' }] }),
+  );
+  registerReleaseMetrics({ registry: reg, releases: () => releases });
+  const first = await scrape(reg);
+  // info + support end + one failing check per release; no exploited series for none.
+  assert.equal(first.length, 3 * releases.length);
+  for (const name of ['cra_gate_release_info', 'cra_gate_release_check_failed', 'cra_gate_release_support_end_timestamp_seconds', 'cra_gate_release_waiver_expiry_timestamp_seconds', 'cra_gate_release_exploited_vulnerabilities']) {
+    const g = reg.getSingleMetric(name) as unknown as { hashMap: Record<string, unknown> };
+    assert.equal(Object.keys(g.hashMap).length, 0, `${name} holds no series between scrapes`);
+  }
+  assert.deepEqual(await scrape(reg), first, 'the next scrape rebuilds the same series');
 });

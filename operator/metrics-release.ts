@@ -7,13 +7,19 @@
  *   cra_gate_release_check_failed{namespace,name,check,cra}                             1 per blocking Fail/Error
  *   cra_gate_release_support_end_timestamp_seconds{namespace,name}                      end of spec.updates.supportEnd
  *   cra_gate_release_waiver_expiry_timestamp_seconds{namespace,name,check}              earliest applied waiver's end
- *   cra_gate_release_exploited_vulnerabilities{namespace,name}                          status.exploited entries
+ *   cra_gate_release_exploited_vulnerabilities{namespace,name}                          status.exploited entries (> 0 only)
  *
  * Join the numeric gauges with the info gauge for product and version, e.g.
  * `cra_gate_release_exploited_vulnerabilities * on(namespace, name) group_left(product) cra_gate_release_info`.
  * Label values come from the release's own fields; the number of series grows with the number of releases (one
  * info series each, plus one per failing check and waiver), hence `--per-release-metrics=false` for very large
  * installations. Only the leader exports them (`active`), so two replicas never duplicate a release's series.
+ *
+ * Memory (issue 16): the series exist only while a scrape reads them — each gauge is rebuilt from the cache at the
+ * scrape and emptied once it has been read — so between scrapes the operator holds one copy of each release (the
+ * informer's projection), not a second one in label sets. Per release: the info and support-end series, one per
+ * failing blocking check and per waiver, and the exploited count only when it is above 0 (what the dashboards
+ * count and sum; an absent series reads as none).
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { CachedRelease } from './kube/projection.ts';
@@ -61,6 +67,15 @@ function snapshot(opts: ReleaseMetricsOptions): Snapshot[] {
   return out;
 }
 
+/** A gauge whose series live only for the scrape that reads them (filled by `collect`, emptied after `get`). */
+class ScrapeGauge<T extends string> extends Gauge<T> {
+  override async get(): ReturnType<Gauge<T>['get']> {
+    const metric = await super.get();
+    this.reset();
+    return metric;
+  }
+}
+
 /** The check is blocking and did not pass: what `status.summary.failed` counts. */
 function failing(c: { result?: string; enforcement?: string }): boolean {
   return (c.result === 'Fail' || c.result === 'Error') && c.enforcement !== 'Warn';
@@ -69,7 +84,7 @@ function failing(c: { result?: string; enforcement?: string }): boolean {
 /** Registers the per-release gauges in `registry`; their values are computed at scrape time. */
 export function registerReleaseMetrics(opts: ReleaseMetricsOptions): void {
   const registers = [opts.registry];
-  new Gauge({
+  new ScrapeGauge({
     name: 'cra_gate_release_info',
     help: 'One series per ProductRelease with its product, version and decision (Pending before the first verdict); value 1.',
     labelNames: ['namespace', 'name', 'product', 'version', 'decision'] as const,
@@ -82,7 +97,7 @@ export function registerReleaseMetrics(opts: ReleaseMetricsOptions): void {
       }
     },
   });
-  new Gauge({
+  new ScrapeGauge({
     name: 'cra_gate_release_check_failed',
     help: 'One series per blocking check that failed or errored for a ProductRelease, with its CRA references; value 1.',
     labelNames: ['namespace', 'name', 'check', 'cra'] as const,
@@ -97,7 +112,7 @@ export function registerReleaseMetrics(opts: ReleaseMetricsOptions): void {
       }
     },
   });
-  new Gauge({
+  new ScrapeGauge({
     name: 'cra_gate_release_support_end_timestamp_seconds',
     help: 'When the declared support period of a ProductRelease ends (spec.updates.supportEnd, end of that day or month UTC), Unix seconds.',
     labelNames: ['namespace', 'name'] as const,
@@ -110,7 +125,7 @@ export function registerReleaseMetrics(opts: ReleaseMetricsOptions): void {
       }
     },
   });
-  new Gauge({
+  new ScrapeGauge({
     name: 'cra_gate_release_waiver_expiry_timestamp_seconds',
     help: 'When the earliest waiver applied to a check of a ProductRelease expires, Unix seconds.',
     labelNames: ['namespace', 'name', 'check'] as const,
@@ -129,14 +144,17 @@ export function registerReleaseMetrics(opts: ReleaseMetricsOptions): void {
       }
     },
   });
-  new Gauge({
+  new ScrapeGauge({
     name: 'cra_gate_release_exploited_vulnerabilities',
     help: 'Actively exploited (CISA KEV) vulnerabilities affecting a ProductRelease (status.exploited), by release.',
     labelNames: ['namespace', 'name'] as const,
     registers,
     collect() {
       this.reset();
-      for (const s of snapshot(opts)) this.set({ namespace: s.namespace, name: s.name }, s.release.status?.exploited?.length ?? 0);
+      for (const s of snapshot(opts)) {
+        const n = s.release.status?.exploited?.length ?? 0;
+        if (n > 0) this.set({ namespace: s.namespace, name: s.name }, n);
+      }
     },
   });
 }

@@ -86,9 +86,11 @@ describe('the operator image', () => {
   });
 
   it('is built for a non-root user with an exec-form entrypoint and production dependencies only', async () => {
-    const [info] = JSON.parse((await docker.docker(['image', 'inspect', image])).stdout) as { Config: { User: string; Entrypoint: string[] } }[];
+    const [info] = JSON.parse((await docker.docker(['image', 'inspect', image])).stdout) as { Config: { User: string; Entrypoint: string[]; Env: string[] } }[];
     assert.equal(info!.Config.User, '1000:1000');
-    assert.deepEqual(info!.Config.Entrypoint, ['node', '--max-old-space-size-percentage=40', '/app/bin/entrypoint.mjs'], 'exec form: node is PID 1 and receives SIGTERM');
+    assert.deepEqual(info!.Config.Entrypoint, ['node', '--max-old-space-size-percentage=40', '--max-semi-space-size=16', '/app/bin/entrypoint.mjs'], 'exec form: node is PID 1 and receives SIGTERM');
+    // glibc malloc settings of the image (issue 16): bench/memory.ts measures with exactly these.
+    for (const e of ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=65536', 'MALLOC_TRIM_THRESHOLD_=1048576']) assert.ok(info!.Config.Env.includes(e), e);
     const r = await container!.exec([
       'node',
       '-e',
@@ -109,7 +111,7 @@ describe('the operator image', () => {
     assert.equal(facts.tests, false, 'test files are not in the image');
     assert.ok(Number(facts.validators) >= 9, `the SBOM schema validators are precompiled into the image (found ${String(facts.validators)})`);
     const ps = await container!.exec(['node', '-e', "console.log(require('node:fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' '))"]);
-    assert.match(ps.stdout, /^node --max-old-space-size-percentage=40 \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
+    assert.match(ps.stdout, /^node --max-old-space-size-percentage=40 --max-semi-space-size=16 \/app\/bin\/entrypoint\.mjs --metrics-bind/, 'PID 1 is node itself (the entrypoint imports the operator in-process)');
   });
 
   it('derives its memory budget from the container\'s limit: main heap 40 % of it, SBOM workers in what is left', () => {
