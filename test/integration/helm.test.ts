@@ -167,7 +167,7 @@ describe('Helm chart', () => {
           assert.equal(env.find((e) => e.name === 'CRA_GATE_PER_RELEASE_METRICS')?.value, 'true');
           // Issue 16: the memory budget follows the container's limit (downward API), sized from measurement.
           assert.deepEqual(env.find((e) => e.name === 'CRA_GATE_MEMORY_LIMIT')?.valueFrom, { resourceFieldRef: { containerName: 'operator', resource: 'limits.memory', divisor: '1' } });
-          assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '768Mi' } });
+          assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '320Mi' }, limits: { memory: '768Mi' } });
         },
       },
       {
