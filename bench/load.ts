@@ -212,10 +212,11 @@ const section = `<!-- bench:load -->
 
 \`npm run bench load\` — bursts of ProductReleases created with 16 requests in flight on a real etcd + kube-apiserver
 (test/harness), decided first by the **no-op floor** (bench/lib/noop-controller.ts: watch + one status merge
-patch per release, same client library, concurrency ${CONCURRENCY}) and then by the **operator** (baseline policy,
+patch per release, same client library and pooled transport as the operator, concurrency ${CONCURRENCY}) and then by the **operator** (baseline policy,
 5 checks, concurrency ${CONCURRENCY} — its default —, LOG_LEVEL=info), each fresh per burst in its own namespace, same
 apiserver, same run. Latency: send of the create request → first seen (separate watch) with a decision for its generation.
-Decisions/s: N ÷ (first create → last decision). CPU and peak RSS: the controller process, from /proc.
+Decisions/s: N ÷ (first create → last decision). CPU and peak RSS: the controller process, from /proc (no memory limit
+here: `npm run bench memory` measures under the chart's).
 
 | releases | controller | p50 create→decision | p99 | decisions/s | CPU | peak RSS |
 |---|---|---|---|---|---|---|
