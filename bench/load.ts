@@ -216,7 +216,7 @@ patch per release, same client library and pooled transport as the operator, con
 5 checks, concurrency ${CONCURRENCY} — its default —, LOG_LEVEL=info), each fresh per burst in its own namespace, same
 apiserver, same run. Latency: send of the create request → first seen (separate watch) with a decision for its generation.
 Decisions/s: N ÷ (first create → last decision). CPU and peak RSS: the controller process, from /proc (no memory limit
-here: `npm run bench memory` measures under the chart's).
+here: \`npm run bench memory\` measures under the chart's).
 
 | releases | controller | p50 create→decision | p99 | decisions/s | CPU | peak RSS |
 |---|---|---|---|---|---|---|
