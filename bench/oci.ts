@@ -11,7 +11,7 @@
  * Writes its section of docs/benchmarks.md.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DigestCache } from '../operator/evidence/oci/cache.ts';
 import { RegistryClient } from '../operator/evidence/oci/client.ts';
@@ -126,7 +126,7 @@ Ratio (cosign total / cra-gate cold total): **${(cwall / cold.wall).toFixed(1)}Ã
 Re-evaluation cache hit ratio: **${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} %** (${hits} of ${hits + misses} manifest/blob reads by digest;
 tag and referrer lookups are mutable and always go to the registry: ${requestsWarm} HTTP requests over both passes).
 
-Machine: ${cpus().length} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, shared with other jobs. Measured ${date}.
+Machine: ${cpus().length} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; load average ${loadavg()[0]!.toFixed(2)} at the end. Measured ${date}.
 <!-- /bench:oci -->`;
   const doc = join(root, 'docs/benchmarks.md');
   const text = readFileSync(doc, 'utf8');
