@@ -106,11 +106,16 @@ export function toCompactWire(a: SbomAnalysisOk): CompactAnalysisWire {
 /** Characters in the identity strings of a wire result's non-primary components (for `resultBytesEstimate`). */
 export function identityChars(w: CompactAnalysisWire): number {
   let n = 0;
-  for (const c of w.model.identities) {
-    n += c.pointer.length + (c.ref?.length ?? 0) + (c.type?.length ?? 0) + (c.group?.length ?? 0) + (c.name?.length ?? 0);
-    n += (c.version?.length ?? 0) + (c.purl?.length ?? 0) + (c.cpe?.length ?? 0);
-  }
+  for (const c of w.model.identities) n += identityLength(c);
   return n;
+}
+
+/** Characters in one component's identity strings. */
+function identityLength(c: ComponentIdentity): number {
+  return (
+    c.pointer.length + (c.ref?.length ?? 0) + (c.type?.length ?? 0) + (c.group?.length ?? 0) + (c.name?.length ?? 0) +
+    (c.version?.length ?? 0) + (c.purl?.length ?? 0) + (c.cpe?.length ?? 0)
+  );
 }
 
 /** Characters in the identity strings of an analysis's non-primary components (its cost in the cache). */
@@ -120,8 +125,7 @@ export function componentChars(a: SbomAnalysisOk): { components: number; chars: 
   for (const c of a.model.components) {
     if (c.primary) continue;
     components++;
-    chars += c.pointer.length + (c.ref?.length ?? 0) + (c.type?.length ?? 0) + (c.group?.length ?? 0) + (c.name?.length ?? 0);
-    chars += (c.version?.length ?? 0) + (c.purl?.length ?? 0) + (c.cpe?.length ?? 0);
+    chars += identityLength(c);
   }
   return { components, chars };
 }
@@ -209,7 +213,7 @@ class ReducedComponent implements SbomComponent {
 
   /** Its identity as plain data (JSON, logs, comparisons). */
   toJSON(): ComponentIdentity & { primary: false } {
-    return { ...identityOf(this), primary: false };
+    return { ...identity(this), primary: false };
   }
 }
 
@@ -220,10 +224,6 @@ function intern(strings: Map<string, string>, v: string | undefined): string | u
   if (t !== undefined) return t;
   if (strings.size < 65_536) strings.set(v, v);
   return v;
-}
-
-function identityOf(c: SbomComponent): ComponentIdentity {
-  return identity(c);
 }
 
 /** Rebuilds the analysis the checks read from its wire form (on the main thread). */
