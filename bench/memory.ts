@@ -37,6 +37,7 @@ import { createBurst, rssBytes, rssSampler } from './lib/measure.ts';
 import { writeZip } from '../operator/vuln/zip.ts';
 import { parseMemoryQuantity } from '../operator/memory-budget.ts';
 import { ANALYSIS_BYTES_PER_BYTE } from '../operator/sbom/parse.ts';
+import { mulberry32 } from '../test/harness/prng.ts';
 import { readImageRuntime } from './lib/image-runtime.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -123,13 +124,7 @@ function makeCgroup(name: string, limitBytes: number): Cgroup {
 
 // ---- inputs: a 100k-record OSV bundle, SBOMs of a given size --------------------------------------------------
 
-let seed = 16;
-const rnd = (n: number): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-};
+const rnd = mulberry32(16);
 
 /** SYNTHETIC OSV records in the real OSV shape (npm packages, ECOSYSTEM ranges), one file each, zipped. */
 function osvBundle(records: number): Buffer {

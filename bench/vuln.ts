@@ -23,6 +23,8 @@ import { parseKev } from '../operator/vuln/kev.ts';
 import { OsvIndex } from '../operator/vuln/match.ts';
 import { parseOsvFeed } from '../operator/vuln/osv.ts';
 import { writeZip } from '../operator/vuln/zip.ts';
+import { mulberry32 } from '../test/harness/prng.ts';
+import { eco, pkgName, syntheticOsvRecords } from './lib/osv-synthetic.ts';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -38,35 +40,10 @@ const LOAD_RUNS = Number(process.env.BENCH_VULN_LOAD_RUNS ?? 5);
 const TARGET_RSS_MIB = 600;
 const TARGET_ZIP_MS = 3000;
 
-// deterministic PRNG (mulberry32)
-let seed = 42;
-const rnd = (n: number) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-};
-const eco = (i: number) => (i % 10 < 7 ? 'npm' : i % 10 < 9 ? 'Maven' : 'PyPI');
-const pkgName = (i: number) => (eco(i) === 'Maven' ? `org.example${i % 97}:lib-${i}` : `pkg-${i}`);
+const rnd = mulberry32(42);
 const ver = () => `${rnd(10)}.${rnd(20)}.${rnd(30)}`;
 
-let records: unknown[] = [];
-for (let r = 0; r < RECORDS; r++) {
-  const p = rnd(PACKAGES);
-  const major = rnd(10);
-  const minor = rnd(20);
-  const events = rnd(4) === 0
-    ? [{ introduced: '0' }, { last_affected: `${major}.${minor}.${rnd(30)}` }]
-    : [{ introduced: rnd(3) === 0 ? '0' : `${major}.${minor}.0` }, { fixed: `${major}.${minor + 1 + rnd(3)}.0` }];
-  records.push({
-    schema_version: '1.6.0',
-    id: `SYNTH-${r}`,
-    modified: '2026-01-01T00:00:00Z',
-    aliases: [`CVE-2026-${100000 + r}`],
-    summary: `synthetic advisory ${r}`,
-    affected: [{ package: { ecosystem: eco(p), name: pkgName(p) }, ranges: [{ type: 'ECOSYSTEM', events }] }],
-  });
-}
+let records: unknown[] = syntheticOsvRecords(rnd, RECORDS, PACKAGES);
 const feedText = JSON.stringify(records);
 const zip = writeZip(records.map((r, i) => ({ name: `SYNTH-${i}.json`, bytes: Buffer.from(JSON.stringify(r)) })), (b) => deflateRawSync(b));
 records = [];

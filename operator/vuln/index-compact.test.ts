@@ -12,18 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { OsvIndex } from './match.ts';
 import type { OsvAssessment } from './match.ts';
 import { parseOsvFeed } from './osv.ts';
+import { mulberry32 } from '../../test/harness/prng.ts';
 
 const GOLDEN = new URL('../../test/fixtures/vuln/osv-index-golden.json', import.meta.url);
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 /** Packages by ecosystem: name in OSV, purl prefix, version maker (some versions unorderable on purpose). */
 const ECOS = [
@@ -38,7 +30,7 @@ const ECOS = [
 
 /** A feed exercising every form matching reads: ranges of each kind, explicit versions, GIT, unorderable versions, withdrawn, aliases/upstream/summary. */
 export function generateOsvFeed(records: number, packages: number, seed = 7): { feed: unknown[]; queries: string[] } {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const ver = () => `${rnd(4)}.${rnd(6)}.${rnd(8)}`;
   const verOf = (eco: string) => (eco === 'Go' ? `v${ver()}` : eco.startsWith('Debian') ? `${ver()}-${1 + rnd(3)}` : rnd(40) === 0 ? `bad..${rnd(9)}` : ver());
   const feed: unknown[] = [];
